@@ -1,0 +1,102 @@
+// Bundles Symphony's three targets — the extension (Node, CommonJS, `vscode` external),
+// the `symphony` CLI and the Harmony Board webview (browser) — plus the integration test
+// suite that runs inside a real extension host.
+//
+//   node esbuild.mjs               development build (source maps, no minification)
+//   node esbuild.mjs --watch       rebuild on change
+//   node esbuild.mjs --production  minified build for packaging (no test bundle)
+import * as esbuild from 'esbuild';
+import { chmod, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const pkg = JSON.parse(await readFile('package.json', 'utf8'));
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** Logs the outcome of every (re)build, so `--watch` shows when a bundle is fresh. */
+function reporter(name) {
+  return {
+    name: `report-${name}`,
+    setup(build) {
+      let started = 0;
+      build.onStart(() => {
+        started = Date.now();
+      });
+      build.onEnd((result) => {
+        const errors = result.errors.length;
+        const status = errors ? `failed with ${errors} error${errors === 1 ? '' : 's'}` : 'ok';
+        console.log(`[esbuild] ${name}: ${status} in ${Date.now() - started} ms`);
+      });
+    },
+  };
+}
+
+const shared = {
+  bundle: true,
+  sourcemap: production ? 'linked' : 'inline',
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const nodeShared = {
+  ...shared,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // The CEL library ships ESM with `import.meta`; nothing we call depends on it.
+  define: { 'import.meta.url': 'import_meta_url', SYMPHONY_VERSION: JSON.stringify(pkg.version) },
+  banner: { js: "const import_meta_url = require('url').pathToFileURL(__filename).href;" },
+};
+
+/** @type {esbuild.BuildOptions[]} */
+const targets = [
+  {
+    ...nodeShared,
+    entryPoints: { extension: 'src/extension/main.ts' },
+    outdir: 'dist',
+    external: ['vscode'],
+    plugins: [reporter('extension')],
+  },
+  {
+    ...nodeShared,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node\n' + nodeShared.banner.js },
+    plugins: [reporter('cli')],
+  },
+  {
+    ...shared,
+    entryPoints: { board: 'webview/src/main.ts' },
+    outdir: 'dist/webview',
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    plugins: [reporter('webview')],
+  },
+];
+
+if (!production) {
+  const dir = 'test/integration';
+  const entries = (await readdir(dir)).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
+  targets.push({
+    ...nodeShared,
+    entryPoints: entries,
+    outdir: 'out/test/integration',
+    external: ['vscode', 'mocha'],
+    plugins: [reporter('integration tests')],
+  });
+}
+
+if (!watch) await rm('dist', { recursive: true, force: true });
+
+const contexts = await Promise.all(targets.map((t) => esbuild.context(t)));
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('[esbuild] watching for changes…');
+} else {
+  const results = await Promise.allSettled(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+  if (results.some((r) => r.status === 'rejected')) process.exit(1);
+  await chmod('dist/cli.js', 0o755);
+}
