@@ -1,0 +1,312 @@
+import { Cron } from 'croner';
+import { celSyntaxError, conditionSource, findTemplateParts, referencedInputs, referencedNodes } from '../expr/template';
+import { findCycles } from '../engine/graph';
+import { compareDiagnostics, hasErrors, type Diagnostic } from '../model/diagnostic';
+import { melodyShapeSchema, needsOf, type Melody, type NodeSpec } from '../model/melody';
+import { isNodeKind, KINDS_WITH_INSTRUMENT, NODE_KIND_NAMES, NODE_KINDS } from '../model/nodeKinds';
+import { err, ok, type Result } from '../model/result';
+import { schemaDiagnostics } from './schemaIssues';
+import { closest } from './suggest';
+import { internalError, parseYamlMap } from './yamlData';
+import type { YamlPath, YamlSource } from './yamlSource';
+
+/** What the loader knows about the workspace around a melody. */
+export interface MelodyContext {
+  /**
+   * Known instruments as `ensemble/instrument`. When undefined, instrument references are
+   * not checked (e.g. a melody validated on its own, outside any workspace).
+   */
+  readonly instruments?: ReadonlySet<string>;
+  /** The folder searched for ensembles, named in "unknown instrument" messages. */
+  readonly ensemblesDir?: string;
+  /** Names of the workspace's melodies, for `on: melody` triggers. */
+  readonly melodyNames?: ReadonlySet<string>;
+}
+
+/** A melody that loaded, with the warnings found on the way. */
+export interface LoadedMelody {
+  readonly melody: Melody;
+  readonly warnings: readonly Diagnostic[];
+  readonly source: YamlSource;
+}
+
+type Raw = Record<string, unknown>;
+
+const isMapLike = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Loads a melody from YAML text. Never throws: every problem — YAML syntax, schema,
+ * unknown kinds, unknown needs, cycles, unknown instruments, malformed expressions —
+ * comes back as a diagnostic with the `file:line:column` of the key or value at fault.
+ */
+export function loadMelody(text: string, file: string, context: MelodyContext = {}): Result<LoadedMelody, Diagnostic[]> {
+  try {
+    return loadUnchecked(text, file, context);
+  } catch (e) {
+    return err([internalError(file, e)]);
+  }
+}
+
+function loadUnchecked(text: string, file: string, context: MelodyContext): Result<LoadedMelody, Diagnostic[]> {
+  const parsed = parseYamlMap(text, file, 'a melody needs at least `name:` and `nodes:`');
+  if (!parsed.ok) return parsed;
+  const { source, data, warnings } = parsed.value;
+
+  const diagnostics: Diagnostic[] = [...warnings];
+  const shape = melodyShapeSchema.safeParse(data);
+  if (!shape.success) diagnostics.push(...schemaDiagnostics(shape.error.issues, source, melodyShapeSchema, data));
+
+  const nodes = isMapLike(data.nodes) ? data.nodes : {};
+  const ids = new Set(Object.keys(nodes));
+  const onFailure = isMapLike(data['on-failure']) ? data['on-failure'] : {};
+  const compensate = typeof onFailure.compensate === 'string' ? onFailure.compensate : undefined;
+
+  if (isMapLike(data.nodes) && ids.size === 0) {
+    diagnostics.push(source.diagnostic(['nodes'], 'the melody has no nodes: add at least one under `nodes:`', 'schema', { on: 'key' }));
+  }
+  for (const [id, node] of Object.entries(nodes)) {
+    if (isMapLike(node)) diagnostics.push(...checkNode(source, id, node, ids, compensate, context));
+  }
+  diagnostics.push(...checkCycles(source, nodes, compensate));
+  if (compensate !== undefined && !ids.has(compensate)) {
+    diagnostics.push(unknownNode(source, ['on-failure', 'compensate'], compensate, ids, 'compensation node'));
+  }
+  diagnostics.push(...checkExpressions(source, data, ids));
+  diagnostics.push(...checkTriggers(source, data, context));
+
+  diagnostics.sort(compareDiagnostics);
+  if (hasErrors(diagnostics) || !shape.success) return err(diagnostics);
+  return ok({ melody: shape.data as Melody, warnings: diagnostics, source });
+}
+
+function unknownNode(source: YamlSource, path: YamlPath, name: string, ids: ReadonlySet<string>, role: string): Diagnostic {
+  const hint = closest(name, [...ids]);
+  const known = [...ids].join(', ') || 'none';
+  return source.diagnostic(
+    path,
+    `${role} \`${name}\` is not a node of this melody; ${hint ? `did you mean \`${hint}\`?` : `its nodes are: ${known}`}`,
+    'unknown-need',
+  );
+}
+
+function checkNode(
+  source: YamlSource,
+  id: string,
+  node: Raw,
+  ids: ReadonlySet<string>,
+  compensate: string | undefined,
+  context: MelodyContext,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (...rest: (string | number)[]): YamlPath => ['nodes', id, ...rest];
+
+  // Kind and its `with:`.
+  const uses = node.uses;
+  if (typeof uses === 'string' && !isNodeKind(uses)) {
+    const hint = closest(uses, NODE_KIND_NAMES);
+    out.push(
+      source.diagnostic(
+        at('uses'),
+        `unknown node kind \`${uses}\`` + (hint ? `; did you mean \`${hint}\`?` : `; use one of: ${NODE_KIND_NAMES.join(', ')}`),
+        'unknown-kind',
+      ),
+    );
+  } else if (isNodeKind(uses)) {
+    const schema = NODE_KINDS[uses];
+    const withValue = node.with ?? {};
+    if (isMapLike(withValue)) {
+      const parsed = schema.safeParse(withValue);
+      if (!parsed.success) out.push(...schemaDiagnostics(parsed.error.issues, source, schema, withValue, at('with')));
+    }
+    const mayNameInstrument = KINDS_WITH_INSTRUMENT.includes(uses);
+    if (uses === 'instrument' && node.instrument === undefined) {
+      out.push(source.diagnostic(at('uses'), `node \`${id}\` uses an instrument but does not say which: add \`instrument: ensemble/name\``, 'schema'));
+    }
+    for (const key of ['instrument', 'fallback'] as const) {
+      if (node[key] !== undefined && !mayNameInstrument) {
+        out.push(
+          source.diagnostic(at(key), `\`${key}\` only applies to nodes that use ${KINDS_WITH_INSTRUMENT.join(' or ')}, not \`${uses}\``, 'schema', { on: 'key' }),
+        );
+      }
+    }
+  }
+
+  // Instruments named by the node exist in the workspace.
+  if (context.instruments) {
+    const refs: [YamlPath, unknown][] = [[at('instrument'), node.instrument]];
+    if (Array.isArray(node.fallback)) node.fallback.forEach((f, i) => refs.push([at('fallback', i), f]));
+    for (const [path, ref] of refs) {
+      if (typeof ref !== 'string' || !ref.includes('/') || context.instruments.has(ref)) continue;
+      const hint = closest(ref, [...context.instruments]);
+      const where = context.ensemblesDir ? ` in ${context.ensemblesDir}` : '';
+      const [ensemble, name] = ref.split('/');
+      out.push(
+        source.diagnostic(
+          path,
+          `unknown instrument \`${ref}\`: there is no ${ensemble}/${name}.yaml${where}` +
+            (hint ? `; did you mean \`${hint}\`?` : context.instruments.size ? `; known instruments: ${[...context.instruments].sort().join(', ')}` : ''),
+          'unknown-instrument',
+        ),
+      );
+    }
+  }
+
+  // Needs name real nodes, and never the compensation node.
+  const needs = typeof node.needs === 'string' ? [node.needs] : Array.isArray(node.needs) ? node.needs : [];
+  needs.forEach((need, i) => {
+    if (typeof need !== 'string') return;
+    const path = typeof node.needs === 'string' ? at('needs') : at('needs', i);
+    if (!ids.has(need)) out.push(unknownNode(source, path, need, ids, 'needs'));
+    else if (need === compensate) {
+      out.push(
+        source.diagnostic(path, `\`${need}\` is the compensation node (on-failure.compensate): it runs only when the run fails, so no node can need it`, 'compensate'),
+      );
+    }
+  });
+  if (id === compensate && needs.length > 0) {
+    out.push(
+      source.diagnostic(at('needs'), `\`${id}\` is the compensation node: it runs once after the run fails, so its \`needs\` are ignored`, 'compensate', {
+        on: 'key',
+        severity: 'warning',
+      }),
+    );
+  }
+  return out;
+}
+
+function checkCycles(source: YamlSource, nodes: Raw, compensate: string | undefined): Diagnostic[] {
+  const graph = new Map<string, string[]>();
+  for (const [id, node] of Object.entries(nodes)) {
+    if (id === compensate || !isMapLike(node)) continue;
+    graph.set(id, needsOf(node as Pick<NodeSpec, 'needs'>).filter((n) => typeof n === 'string'));
+  }
+  const out: Diagnostic[] = [];
+  for (const cycle of findCycles(graph)) {
+    const loop = [...cycle, cycle[0]].join(' → ');
+    const members = new Set(cycle);
+    for (const id of cycle) {
+      // Point at the need that keeps this node inside the cycle.
+      const raw = nodes[id] as Raw;
+      const list = needsOf(raw as Pick<NodeSpec, 'needs'>);
+      const i = list.findIndex((n) => members.has(n));
+      const path: YamlPath = typeof raw.needs === 'string' ? ['nodes', id, 'needs'] : ['nodes', id, 'needs', i];
+      out.push(
+        source.diagnostic(
+          path,
+          cycle.length === 1
+            ? `node \`${id}\` needs itself; remove \`${id}\` from its needs`
+            : `cycle: ${loop} — these nodes wait for each other and could never start; remove one of these needs`,
+          'cycle',
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+const CONDITION_KEYS = (path: YamlPath): boolean =>
+  path.length === 3 && path[0] === 'nodes' && path[2] === 'if'
+    ? true
+    : path.length === 4 && path[0] === 'nodes' && path[2] === 'loop' && path[3] === 'until';
+
+function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const inputs = new Set(isMapLike(data.inputs) ? Object.keys(data.inputs) : []);
+  source.forEachString((path, value, [nodeStart, nodeEnd]) => {
+    if (path[0] === 'board') return;
+    const isBare = CONDITION_KEYS(path) && !value.includes('${{');
+    if (!isBare && !value.includes('${{')) return;
+    const raw = source.text.slice(nodeStart, nodeEnd);
+    const parts = isBare ? [bare(value)] : findTemplateParts(value);
+    let searchFrom = 0;
+    for (const part of parts) {
+      // Map the part back to the file by finding its text in the raw source. Escapes in quoted
+      // scalars can shift offsets; when the raw text does not match, point at the value's start.
+      const rawAt = raw.indexOf(isBare ? part.expression : '${{', searchFrom);
+      if (rawAt >= 0) searchFrom = rawAt + 3;
+      const exprOffset = (offsetInExpr: number): number =>
+        rawAt >= 0 ? nodeStart + rawAt + (part.expressionStart - part.start) + offsetInExpr : nodeStart;
+      const here = (offsetInExpr: number, length = 1) => source.rangeOfOffsets(exprOffset(offsetInExpr), exprOffset(offsetInExpr) + length);
+
+      if (!part.terminated) {
+        const opening = part.start - part.expressionStart;
+        out.push({ file: source.file, range: here(opening, 3), severity: 'error', code: 'expression', message: 'expression `${{` is not closed: add `}}`' });
+        continue;
+      }
+      const syntax = celSyntaxError(part.expression);
+      if (syntax) {
+        out.push({
+          file: source.file,
+          range: here(syntax.offset),
+          severity: 'error',
+          code: 'expression',
+          message: `invalid expression \`${part.expression}\`: ${syntax.message}`,
+        });
+        continue;
+      }
+      for (const ref of referencedNodes(part.expression)) {
+        if (ids.has(ref.name)) continue;
+        const hint = closest(ref.name, [...ids]);
+        out.push({
+          file: source.file,
+          range: here(ref.offset, `nodes.${ref.name}`.length),
+          severity: 'error',
+          code: 'unknown-node-ref',
+          message: `expression refers to node \`${ref.name}\`, which is not in this melody` + (hint ? `; did you mean \`${hint}\`?` : ''),
+        });
+      }
+      for (const ref of referencedInputs(part.expression)) {
+        if (inputs.has(ref.name)) continue;
+        const hint = closest(ref.name, [...inputs]);
+        out.push({
+          file: source.file,
+          range: here(ref.offset, `inputs.${ref.name}`.length),
+          severity: 'error',
+          code: 'unknown-input',
+          message:
+            `expression uses input \`${ref.name}\`, which is not declared` +
+            (hint ? `; did you mean \`${hint}\`?` : `; declare it under \`inputs:\` (e.g. \`${ref.name}: { type: string }\`)`),
+        });
+      }
+    }
+  });
+  return out;
+}
+
+/** A bare condition (`if: nodes.a.status == 'success'`) as a template part covering it all. */
+function bare(value: string) {
+  const expression = conditionSource(value);
+  return { expression, start: 0, end: value.length, expressionStart: 0, terminated: true } as const;
+}
+
+function checkTriggers(source: YamlSource, data: Raw, context: MelodyContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (!Array.isArray(data.triggers)) return out;
+  data.triggers.forEach((t, i) => {
+    if (!isMapLike(t)) return;
+    if (t.on === 'schedule' && typeof t.cron === 'string') {
+      try {
+        new Cron(t.cron, { paused: true, timezone: typeof t.timezone === 'string' ? t.timezone : undefined }).stop();
+      } catch (e) {
+        out.push(source.diagnostic(['triggers', i, 'cron'], `invalid cron schedule "${t.cron}": ${(e as Error).message}`, 'cron'));
+      }
+    }
+    if (t.on === 'melody' && typeof t.melody === 'string' && context.melodyNames && !context.melodyNames.has(t.melody)) {
+      const hint = closest(t.melody, [...context.melodyNames]);
+      out.push(
+        source.diagnostic(
+          ['triggers', i, 'melody'],
+          `no melody named \`${t.melody}\` in this workspace` + (hint ? `; did you mean \`${hint}\`?` : ''),
+          'schema',
+          { severity: 'warning' },
+        ),
+      );
+    }
+  });
+  return out;
+}
+
+/** All diagnostics of a load, whatever its outcome. */
+export function diagnosticsOf(result: Result<{ readonly warnings: readonly Diagnostic[] }, Diagnostic[]>): readonly Diagnostic[] {
+  return result.ok ? result.value.warnings : result.error;
+}

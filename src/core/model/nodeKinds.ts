@@ -1,0 +1,157 @@
+import { z } from 'zod';
+
+/**
+ * The `with:` schema of every node kind (`uses:`). The loader checks a node's `with:`
+ * against its kind's schema, the JSON Schema shipped for editors is generated from these,
+ * and each kind's implementation in `core/nodes` parses its `with:` with the same schema —
+ * one definition, three uses.
+ *
+ * Strings may hold `${{ … }}` expressions; they are checked at load time and evaluated
+ * when the node runs.
+ */
+
+const text = (description: string) => z.string().meta({ description });
+const stringList = (description: string) => z.array(z.string()).meta({ description });
+const anyValue = (description: string) => z.unknown().meta({ description });
+
+export const shellWith = z
+  .strictObject({
+    command: text('The program to run, found on PATH. Never a shell command line: arguments go in `args`.'),
+    args: stringList('Arguments, passed to the program as an array (no shell, no quoting, no globbing).').optional(),
+    cwd: text('Working directory, relative to the workspace root.').optional(),
+    env: z.record(z.string(), z.string()).meta({ description: 'Extra environment variables.' }).optional(),
+    stdin: text('Text written to the program’s standard input.').optional(),
+  })
+  .meta({ description: 'Runs a program with an argument array. Output: { stdout, stderr, exitCode }.' });
+
+export const instrumentWith = z
+  .strictObject({
+    prompt: text('The instruction for the model.'),
+    system: text('An optional system prompt, added to the instrument’s own role.').optional(),
+    files: stringList('Workspace files (globs) packed into the model’s context.').optional(),
+    maxTokens: z.number().int().positive().meta({ description: 'Upper bound on output tokens.' }).optional(),
+    temperature: z.number().min(0).max(2).meta({ description: 'Sampling temperature.' }).optional(),
+    json: z.boolean().meta({ description: 'Ask for a JSON object and parse it as the output.' }).optional(),
+  })
+  .meta({ description: 'Calls the model of the node’s `instrument:`. Output: the text, or the parsed JSON.' });
+
+export const transformWith = z
+  .strictObject({
+    value: anyValue('The output: any value; strings may hold `${{ }}` expressions.'),
+  })
+  .meta({ description: 'Computes a value from expressions. Output: the value.' });
+
+export const templateWith = z
+  .strictObject({
+    template: text('Text with `${{ }}` expressions.').optional(),
+    file: text('A template file, relative to the workspace root (instead of `template`).').optional(),
+  })
+  .refine((w) => (w.template === undefined) !== (w.file === undefined), {
+    message: 'set exactly one of `template` or `file`',
+  })
+  .meta({ description: 'Renders text. Output: the rendered string.' });
+
+export const validateWith = z
+  .strictObject({
+    value: anyValue('The value to check; usually `${{ nodes.<id>.output }}`.'),
+    schema: z.record(z.string(), z.unknown()).meta({ description: 'A JSON Schema.' }),
+  })
+  .meta({ description: 'Checks a value against a JSON Schema; fails the node when it does not match.' });
+
+export const readFileWith = z
+  .strictObject({
+    path: text('File to read, relative to the workspace root.'),
+    parse: z.enum(['text', 'json', 'yaml']).meta({ description: 'How to read the content.' }).optional(),
+  })
+  .meta({ description: 'Reads a file (subject to `permissions.fs.read`). Output: its content.' });
+
+export const writeFileWith = z
+  .strictObject({
+    path: text('File to write, relative to the workspace root.'),
+    content: anyValue('Text to write; other values are written as JSON.'),
+    append: z.boolean().meta({ description: 'Append instead of replacing.' }).optional(),
+  })
+  .meta({ description: 'Writes a file (subject to `permissions.fs.write`). Output: { path, bytes }.' });
+
+export const gitCommitWith = z
+  .strictObject({
+    message: text('Commit message; the instrument nickname is added to it.'),
+    paths: stringList('Paths to stage; all changes when omitted.').optional(),
+    nickname: text('Nickname credited in the message (defaults to the melody name).').optional(),
+  })
+  .meta({ description: 'Stages and commits. Output: { commit, branch }.' });
+
+export const melodyWith = z
+  .strictObject({
+    melody: text('Path of the sub-melody, relative to the workspace root.'),
+    inputs: z.record(z.string(), z.unknown()).meta({ description: 'Inputs of the sub-melody.' }).optional(),
+  })
+  .meta({ description: 'Runs another melody as a child run. Output: the child’s node outputs.' });
+
+export const approvalWith = z
+  .strictObject({
+    message: text('What the person is asked to approve.'),
+  })
+  .meta({ description: 'Waits for a person to approve. The CLI needs `--yes`.' });
+
+export const summarizeWith = z
+  .strictObject({
+    text: text('Text to summarize.'),
+    maxSentences: z.number().int().positive().meta({ description: 'Length of the summary.' }).optional(),
+  })
+  .meta({ description: 'Summarizes text with the node’s instrument, or extractively when none is set.' });
+
+export const handoffWith = z
+  .strictObject({
+    summary: text('What happened, in a few sentences.'),
+    nickname: text('Who did it (an instrument nickname).').optional(),
+    model: text('The model that did it, if any.').optional(),
+    files: stringList('Files touched.').optional(),
+  })
+  .meta({ description: 'Appends an entry to handoff.md.' });
+
+export const notifyWith = z
+  .strictObject({
+    message: text('The notification text.'),
+    level: z.enum(['info', 'warning', 'error']).optional(),
+  })
+  .meta({ description: 'Shows a notification in VS Code, or prints it in the CLI.' });
+
+export const vscodeCommandWith = z
+  .strictObject({
+    command: text('A VS Code command id.'),
+    args: z.array(z.unknown()).meta({ description: 'Arguments of the command.' }).optional(),
+  })
+  .meta({ description: 'Runs a VS Code command (in the extension host only).' });
+
+/** Every node kind, by its `uses:` name, with the schema of its `with:`. */
+export const NODE_KINDS = {
+  shell: shellWith,
+  instrument: instrumentWith,
+  transform: transformWith,
+  template: templateWith,
+  validate: validateWith,
+  'read-file': readFileWith,
+  'write-file': writeFileWith,
+  'git-commit': gitCommitWith,
+  melody: melodyWith,
+  approval: approvalWith,
+  summarize: summarizeWith,
+  handoff: handoffWith,
+  notify: notifyWith,
+  'vscode-command': vscodeCommandWith,
+} as const;
+
+export type NodeKind = keyof typeof NODE_KINDS;
+
+export const NODE_KIND_NAMES = Object.keys(NODE_KINDS) as NodeKind[];
+
+export function isNodeKind(name: unknown): name is NodeKind {
+  return typeof name === 'string' && Object.hasOwn(NODE_KINDS, name);
+}
+
+/** Kinds whose nodes may (instrument: must) name an `instrument:`. */
+export const KINDS_WITH_INSTRUMENT: readonly NodeKind[] = ['instrument', 'summarize'];
+
+/** The typed `with:` of each kind. */
+export type WithOf<K extends NodeKind> = z.output<(typeof NODE_KINDS)[K]>;

@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Diagnostic } from '../../src/core/model/diagnostic';
+
+/** The repository root, for tests that read shipped files (templates, package.json, demo). */
+export const REPO = join(__dirname, '..', '..');
+
+/** A fresh temporary folder, removed after the current test file. */
+export function tempDir(prefix = 'symphony-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** `line:col code message` per diagnostic — compact and exact, for deep-equal assertions. */
+export function brief(ds: readonly Diagnostic[]): string[] {
+  return ds.map((d) => `${d.range.start.line}:${d.range.start.column} ${d.code} ${d.message}`);
+}
+
+/** Strips the shared leading indentation so YAML fixtures can be indented in source. */
+export function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
+  const text = strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), '');
+  const lines = text.replace(/^\n/, '').split('\n');
+  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
+  return lines.map((l) => l.slice(indent)).join('\n');
+}

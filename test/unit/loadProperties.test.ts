@@ -1,0 +1,96 @@
+import * as assert from 'node:assert/strict';
+import * as fc from 'fast-check';
+import { stringify } from 'yaml';
+import { loadEnsembleText, loadInstrumentText } from '../../src/core/load/ensembles';
+import { diagnosticsOf, loadMelody } from '../../src/core/load/melody';
+import type { Diagnostic } from '../../src/core/model/diagnostic';
+
+/** Every diagnostic is well formed: a position inside the text and a non-empty message. */
+function assertWellFormed(ds: readonly Diagnostic[], text: string): void {
+  const lines = text.split(/\r\n|\r|\n/).length;
+  for (const d of ds) {
+    assert.ok(d.message.length > 0, 'empty message');
+    assert.ok(d.range.start.line >= 1 && d.range.start.line <= lines + 1, `line ${d.range.start.line} outside 1..${lines + 1}`);
+    assert.ok(d.range.start.column >= 1, `column ${d.range.start.column}`);
+  }
+}
+
+const melodyLike = fc.record(
+  {
+    name: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+    triggers: fc.array(fc.record({ on: fc.constantFrom('save', 'schedule', 'melody', 'x'), cron: fc.string(), melody: fc.string() }, { requiredKeys: ['on'] })),
+    inputs: fc.dictionary(fc.string(), fc.record({ type: fc.constantFrom('string', 'number', 'bogus') })),
+    nodes: fc.dictionary(
+      fc.oneof(fc.constantFrom('a', 'b', 'c', 'd'), fc.string()),
+      fc.record(
+        {
+          uses: fc.oneof(fc.constantFrom('shell', 'transform', 'notify', 'instrument', 'melody'), fc.string()),
+          needs: fc.oneof(fc.constantFrom('a', 'b', 'c', 'd'), fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'zz'))),
+          if: fc.oneof(fc.string(), fc.constantFrom('${{ nodes.a.status == "success" }}', 'nodes.b.output', '${{ 1 + }}')),
+          with: fc.oneof(fc.dictionary(fc.string(), fc.anything()), fc.record({ command: fc.string(), message: fc.string(), value: fc.string() })),
+          instrument: fc.string(),
+          retry: fc.anything(),
+        },
+        { requiredKeys: ['uses'] },
+      ),
+    ),
+    'on-failure': fc.record({ compensate: fc.constantFrom('a', 'b', 'nope') }),
+  },
+  { requiredKeys: [] },
+);
+
+describe('loaders never throw (property tests)', () => {
+  it('on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => {
+        const ds = diagnosticsOf(loadMelody(text, 'f.melody.yaml', { instruments: new Set(['a/b']) }));
+        assertWellFormed(ds, text);
+        loadInstrumentText(text, 'i.yaml');
+        loadEnsembleText(text, 'e.yaml');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('on text built from YAML punctuation', () => {
+    const token = fc.constantFrom('a', ':', ' ', '\n', '  ', '- ', '{', '}', '[', ']', ',', '"', "'", '#', '&x', '*x', '!!str', '|', '>', '${{', '}}', 'nodes', 'needs', 'uses');
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 80 }), (tokens) => {
+        const text = tokens.join('');
+        assertWellFormed(diagnosticsOf(loadMelody(text, 'f.melody.yaml')), text);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('on arbitrary YAML values', () => {
+    fc.assert(
+      fc.property(fc.anything(), (value) => {
+        const text = stringify(value) ?? '';
+        assertWellFormed(diagnosticsOf(loadMelody(text, 'f.melody.yaml')), text);
+        loadInstrumentText(text, 'i.yaml');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('on melody-shaped documents, returning either a melody or at least one error', () => {
+    fc.assert(
+      fc.property(melodyLike, (doc) => {
+        const text = stringify(doc);
+        const r = loadMelody(text, 'f.melody.yaml', { instruments: new Set(['x/y']) });
+        if (!r.ok) assert.ok(r.error.some((d) => d.severity === 'error'), 'a failed load carries an error');
+        assertWellFormed(diagnosticsOf(r), text);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('on alias bombs (billion laughs) without blowing up', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++) bomb.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(9).fill(`*${'abcdefghij'[i - 1]}`).join(',')}]`);
+    const text = bomb.join('\n') + '\nname: x\nnodes: {}\n';
+    const r = loadMelody(text, 'bomb.melody.yaml');
+    assert.equal(r.ok, false);
+  });
+});
