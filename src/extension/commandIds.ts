@@ -1,0 +1,23 @@
+/**
+ * Every command id the extension registers, in one place. A unit test checks this list
+ * against `contributes.commands` in package.json, both ways.
+ */
+export const COMMANDS = {
+  initializeWorkspace: 'symphony.initializeWorkspace',
+  editSheetMusic: 'symphony.editSheetMusic',
+  openHandoff: 'symphony.openHandoff',
+  validateMelodies: 'symphony.validateMelodies',
+  refreshEnsembles: 'symphony.refreshEnsembles',
+  refreshMelodies: 'symphony.refreshMelodies',
+  showLog: 'symphony.showLog',
+} as const;
+
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+/** View ids, as contributed under `contributes.views.symphony`. */
+export const VIEWS = {
+  ensembles: 'symphony.ensembles',
+  melodies: 'symphony.melodies',
+  runs: 'symphony.runs',
+  deviations: 'symphony.deviations',
+} as const;

@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+import { initWorkspace, type InitResult } from '../../core/workspace/init';
+import { COMMANDS } from '../commandIds';
+import type { SymphonyContext } from '../context';
+
+/**
+ * Symphony: Initialize Workspace — writes the starter files into the Symphony root folder,
+ * never overwriting one. Resolves to what was done (undefined when no folder is open).
+ */
+export async function initializeWorkspace(ctx: SymphonyContext): Promise<InitResult | undefined> {
+  const folder = ctx.index.root ?? vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    const open = 'Open Folder…';
+    const choice = await vscode.window.showWarningMessage('Open a folder first: Symphony keeps its files in the workspace folder.', open);
+    if (choice === open) await vscode.commands.executeCommand('workbench.action.files.openFolder');
+    return undefined;
+  }
+  const result = await initWorkspace(folder.uri.fsPath, ctx.templatesRoot);
+  ctx.log.info(`initialized ${folder.uri.fsPath}: created ${result.created.join(', ') || 'nothing'}; kept ${result.skipped.join(', ') || 'nothing'}`);
+  await ctx.index.refresh();
+
+  const sheet = 'Edit Sheet Music';
+  const message = result.created.length
+    ? `Symphony: created ${result.created.length} file${result.created.length === 1 ? '' : 's'}` +
+      (result.skipped.length ? `, kept ${result.skipped.length} that already existed.` : '.')
+    : 'Symphony: this workspace is already initialized; no file was changed.';
+  void vscode.window.showInformationMessage(message, sheet).then((choice) => {
+    if (choice === sheet) void vscode.commands.executeCommand(COMMANDS.editSheetMusic);
+  });
+  return result;
+}

@@ -1,0 +1,47 @@
+import * as vscode from 'vscode';
+import { registerCommands } from './commands/register';
+import { createContext, type SymphonyContext } from './context';
+import { MelodyDiagnostics } from './diagnostics';
+import { registerViews, type Views } from './views/register';
+
+/**
+ * What `activate()` returns: the parts integration tests inspect through
+ * `vscode.extensions.getExtension('symphony-dev.symphony').exports`.
+ */
+export interface SymphonyApi {
+  readonly context: SymphonyContext;
+  readonly views: Views;
+  readonly diagnostics: MelodyDiagnostics;
+  /** Milliseconds from the start of `activate()` to the first workspace load. */
+  readonly activationMs: Promise<number>;
+}
+
+export function activate(extension: vscode.ExtensionContext): SymphonyApi | undefined {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('Symphony', { log: true });
+  extension.subscriptions.push(log);
+  try {
+    const ctx = createContext(extension, log);
+    const views = registerViews(ctx);
+    const diagnostics = new MelodyDiagnostics(ctx);
+    extension.subscriptions.push(diagnostics);
+    registerCommands(ctx);
+    const activationMs = ctx.index.refresh().then(() => {
+      const ms = performance.now() - started;
+      log.info(`activated in ${ms.toFixed(0)} ms (workspace trusted: ${vscode.workspace.isTrusted})`);
+      return ms;
+    });
+    return { context: ctx, views, diagnostics, activationMs };
+  } catch (e) {
+    log.error('activation failed', e);
+    const show = 'Show Log';
+    void vscode.window.showErrorMessage(`Symphony could not start: ${(e as Error).message}`, show).then((c) => {
+      if (c === show) log.show();
+    });
+    return undefined;
+  }
+}
+
+export function deactivate(): void {
+  // Nothing runs yet that outlives the host; disposables in context.subscriptions clean up.
+}

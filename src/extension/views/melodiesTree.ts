@@ -1,0 +1,76 @@
+import * as vscode from 'vscode';
+import { basename, relative } from 'node:path';
+import type { MelodySummary, TriggerSummary } from '../../core/load/workspace';
+import type { WorkspaceIndex } from '../workspaceIndex';
+
+/** A row of the Melodies view: a melody file, or one of its triggers. */
+export type MelodyNode =
+  | { readonly kind: 'melody'; readonly melody: MelodySummary }
+  | { readonly kind: 'trigger'; readonly melody: MelodySummary; readonly trigger: TriggerSummary; readonly index: number };
+
+const TRIGGER_ICON: Readonly<Record<string, string>> = {
+  save: 'save',
+  commit: 'git-commit',
+  schedule: 'clock',
+  webhook: 'radio-tower',
+  melody: 'link',
+  manual: 'play',
+};
+
+/** `on save · schedule`, or `manual` when a melody declares no triggers. */
+export function triggerLine(m: MelodySummary): string {
+  return m.triggers.length ? m.triggers.map((t) => t.on).join(' · ') : 'manual';
+}
+
+/** Melody files with their triggers, rendered from the workspace index's snapshot. */
+export class MelodiesTree implements vscode.TreeDataProvider<MelodyNode> {
+  readonly onDidChangeTreeData: vscode.Event<void>;
+
+  constructor(private readonly index: WorkspaceIndex) {
+    this.onDidChangeTreeData = (listener, thisArg, disposables) => index.onDidChange(() => listener.call(thisArg, undefined), undefined, disposables);
+  }
+
+  getChildren(node?: MelodyNode): MelodyNode[] {
+    const model = this.index.model;
+    if (!model) return [];
+    if (!node) {
+      const label = (m: MelodySummary) => m.name ?? basename(m.file);
+      return [...model.melodies].sort((a, b) => label(a).localeCompare(label(b))).map((melody) => ({ kind: 'melody', melody }));
+    }
+    if (node.kind !== 'melody') return [];
+    return node.melody.triggers.map((trigger, index) => ({ kind: 'trigger', melody: node.melody, trigger, index }));
+  }
+
+  getTreeItem(node: MelodyNode): vscode.TreeItem {
+    const m = node.melody;
+    const uri = vscode.Uri.file(m.file);
+    const open: vscode.Command = { command: 'vscode.open', title: 'Open Melody', arguments: [uri] };
+    if (node.kind === 'trigger') {
+      const item = new vscode.TreeItem(`on ${node.trigger.on}`, vscode.TreeItemCollapsibleState.None);
+      item.id = `trigger:${m.file}#${node.index}`;
+      item.description = node.trigger.detail;
+      item.iconPath = new vscode.ThemeIcon(TRIGGER_ICON[node.trigger.on] ?? 'zap');
+      item.command = open;
+      return item;
+    }
+    const errors = m.diagnostics.filter((d) => d.severity === 'error').length;
+    const item = new vscode.TreeItem(
+      m.name ?? basename(m.file),
+      m.triggers.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = `melody:${m.file}`;
+    item.resourceUri = uri;
+    item.description = errors ? `${errors} problem${errors === 1 ? '' : 's'}` : triggerLine(m);
+    const root = this.index.model?.root ?? '';
+    const md = new vscode.MarkdownString(`**${m.name ?? basename(m.file)}** — \`${relative(root, m.file)}\`\n\n`);
+    if (m.description) md.appendMarkdown(`${m.description}\n\n`);
+    md.appendMarkdown(`${m.nodeCount} node${m.nodeCount === 1 ? '' : 's'} · triggers: ${triggerLine(m)}`);
+    item.tooltip = md;
+    item.iconPath = errors
+      ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+      : new vscode.ThemeIcon('type-hierarchy-sub');
+    item.contextValue = errors ? 'melody.invalid' : 'melody';
+    item.command = open;
+    return item;
+  }
+}

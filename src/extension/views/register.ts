@@ -1,0 +1,37 @@
+import * as vscode from 'vscode';
+import { VIEWS } from '../commandIds';
+import type { SymphonyContext } from '../context';
+import { EnsemblesTree } from './ensemblesTree';
+import { MelodiesTree } from './melodiesTree';
+
+/** The trees behind the Symphony views, exposed to integration tests through the API. */
+export interface Views {
+  readonly ensembles: EnsemblesTree;
+  readonly melodies: MelodiesTree;
+}
+
+/**
+ * A view with nothing to show yet, so VS Code renders its `viewsWelcome` empty state
+ * (an unregistered view would say "no data provider" instead).
+ */
+class EmptyTree implements vscode.TreeDataProvider<never> {
+  getChildren(): never[] {
+    return [];
+  }
+  getTreeItem(node: never): vscode.TreeItem {
+    return node;
+  }
+}
+
+/** Registers the views. Runs and Deviations show their empty state until their issues land. */
+export function registerViews(ctx: SymphonyContext): Views {
+  const ensembles = new EnsemblesTree(ctx.index);
+  const melodies = new MelodiesTree(ctx.index);
+  ctx.extension.subscriptions.push(
+    vscode.window.createTreeView(VIEWS.ensembles, { treeDataProvider: ensembles, showCollapseAll: true }),
+    vscode.window.createTreeView(VIEWS.melodies, { treeDataProvider: melodies, showCollapseAll: true }),
+    vscode.window.registerTreeDataProvider(VIEWS.runs, new EmptyTree()),
+    vscode.window.registerTreeDataProvider(VIEWS.deviations, new EmptyTree()),
+  );
+  return { ensembles, melodies };
+}

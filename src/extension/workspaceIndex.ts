@@ -1,0 +1,126 @@
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { nodeFileSystem } from '../core/load/fs';
+import { loadWorkspaceModel, type WorkspaceModel } from '../core/load/workspace';
+import type { ExtensionOptions } from './config';
+
+const ROOT_MARKERS = ['sheetMusic.md', '.symphony', 'ensembles'];
+
+/**
+ * The workspace folder Symphony works in: the first folder holding `sheetMusic.md`,
+ * `.symphony/` or `ensembles/`, else the first folder. Multi-root workspaces use one
+ * Symphony root.
+ */
+export async function pickRoot(): Promise<vscode.WorkspaceFolder | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  for (const folder of folders) {
+    for (const marker of ROOT_MARKERS) {
+      const found = await nodeFileSystem.kind(join(folder.uri.fsPath, marker));
+      if (found) return folder;
+    }
+  }
+  return folders[0];
+}
+
+/**
+ * A snapshot of the Symphony workspace on disk — ensembles, instruments, melodies and
+ * their diagnostics — reloaded when those files change. Views and diagnostics render it;
+ * nothing else reads the files.
+ */
+export class WorkspaceIndex implements vscode.Disposable {
+  private current: WorkspaceModel | undefined;
+  private folder: vscode.WorkspaceFolder | undefined;
+  private readonly changed = new vscode.EventEmitter<WorkspaceModel | undefined>();
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  /** Fires after every reload with the new snapshot. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private options: ExtensionOptions,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    // One watcher for every YAML file, filtered here, so changing the ensembles folder in
+    // the settings needs no new watcher.
+    const yaml = vscode.workspace.createFileSystemWatcher('**/*.{yaml,yml}');
+    const markers = vscode.workspace.createFileSystemWatcher('**/{sheetMusic.md,.symphony}');
+    const onYaml = (uri: vscode.Uri) => {
+      if (this.isRelevant(uri)) this.scheduleRefresh();
+    };
+    for (const event of [yaml.onDidCreate, yaml.onDidChange, yaml.onDidDelete]) event(onYaml, undefined, this.disposables);
+    for (const event of [markers.onDidCreate, markers.onDidDelete]) event(() => this.scheduleRefresh(), undefined, this.disposables);
+    this.disposables.push(yaml, markers);
+    vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh(), undefined, this.disposables);
+  }
+
+  /** Melody files, and YAML files inside the ensembles folder. */
+  isRelevant(uri: vscode.Uri): boolean {
+    const path = uri.path;
+    return path.endsWith('.melody.yaml') || path.includes(`/${this.options.ensemblesFolder}/`);
+  }
+
+  /** The latest snapshot; undefined before the first load or without a folder. */
+  get model(): WorkspaceModel | undefined {
+    return this.current;
+  }
+
+  get root(): vscode.WorkspaceFolder | undefined {
+    return this.folder;
+  }
+
+  updateOptions(options: ExtensionOptions): void {
+    this.options = options;
+    this.scheduleRefresh();
+  }
+
+  /** Reloads soon, coalescing bursts of file events (a branch switch, a formatter). */
+  scheduleRefresh(delay = 150): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refresh();
+    }, delay);
+  }
+
+  /** Reloads now. Concurrent calls share one reload and, if needed, one more after it. */
+  refresh(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.load();
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async load(): Promise<void> {
+    const started = Date.now();
+    try {
+      this.folder = await pickRoot();
+      this.current = this.folder ? await loadWorkspaceModel(nodeFileSystem, this.folder.uri.fsPath, this.options.ensemblesFolder) : undefined;
+      const m = this.current;
+      this.log.debug(
+        m
+          ? `loaded ${m.ensembles.ensembles.length} ensembles and ${m.melodies.length} melodies from ${m.root} in ${Date.now() - started} ms`
+          : 'no workspace folder open',
+      );
+    } catch (e) {
+      this.log.error('could not load the workspace', e);
+    }
+    this.changed.fire(this.current);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
