@@ -58,7 +58,8 @@ describe('symphony CLI', () => {
       assert.equal(r.code, 0);
       assert.equal(readFileSync(join(dir, 'sheetMusic.md'), 'utf8'), 'my own prompt\n');
       assert.equal(readFileSync(join(dir, 'melodies', 'hello.melody.yaml'), 'utf8'), 'name: mine\n');
-      assert.match(r.stdout, /kept {4}sheetMusic\.md \(already exists\)/);
+      assert.match(r.stdout, /skipped sheetMusic\.md \(already exists\)/);
+      assert.match(r.stdout, /skipped melodies\/hello\.melody\.yaml \(the workspace has its own\)/);
       assert.match(r.stdout, /created handoff\.md/);
       const again = await cli(dir, 'init');
       assert.match(again.stdout, /^0 files created/m);

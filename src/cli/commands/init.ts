@@ -8,10 +8,13 @@ export async function initCommand(env: CliEnvironment, dir: string | undefined):
   const root = resolve(env.cwd, dir ?? '.');
   const result = await initWorkspace(root, env.templatesRoot);
   for (const f of result.created) env.stdout(`${paint(env.color, 'green', 'created')} ${f}\n`);
-  for (const f of result.skipped) env.stdout(`${paint(env.color, 'dim', 'kept   ')} ${f} (already exists)\n`);
+  for (const f of result.skipped) {
+    const why = f.reason === 'exists' ? 'already exists' : 'the workspace has its own';
+    env.stdout(`${paint(env.color, 'dim', 'skipped')} ${f.path} (${why})\n`);
+  }
   const where = displayPath(env.cwd, root) || '.';
   env.stdout(
-    `\n${plural(result.created.length, 'file')} created, ${plural(result.skipped.length, 'file')} kept in ${where}.\n` +
+    `\n${plural(result.created.length, 'file')} created, ${plural(result.skipped.length, 'file')} skipped in ${where}.\n` +
       `Next: edit sheetMusic.md, then run \`symphony validate ${where}\`.\n`,
   );
   return 0;

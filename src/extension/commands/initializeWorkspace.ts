@@ -16,13 +16,15 @@ export async function initializeWorkspace(ctx: SymphonyContext): Promise<InitRes
     return undefined;
   }
   const result = await initWorkspace(folder.uri.fsPath, ctx.templatesRoot);
-  ctx.log.info(`initialized ${folder.uri.fsPath}: created ${result.created.join(', ') || 'nothing'}; kept ${result.skipped.join(', ') || 'nothing'}`);
+  ctx.log.info(
+    `initialized ${folder.uri.fsPath}: created ${result.created.join(', ') || 'nothing'}; skipped ${result.skipped.map((s) => `${s.path} (${s.reason})`).join(', ') || 'nothing'}`,
+  );
   await ctx.index.refresh();
 
   const sheet = 'Edit Sheet Music';
   const message = result.created.length
     ? `Symphony: created ${result.created.length} file${result.created.length === 1 ? '' : 's'}` +
-      (result.skipped.length ? `, kept ${result.skipped.length} that already existed.` : '.')
+      (result.skipped.length ? `; left ${result.skipped.length} alone that the workspace already had.` : '.')
     : 'Symphony: this workspace is already initialized; no file was changed.';
   void vscode.window.showInformationMessage(message, sheet).then((choice) => {
     if (choice === sheet) void vscode.commands.executeCommand(COMMANDS.editSheetMusic);
