@@ -1,0 +1,75 @@
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import type { EnsembleNode } from '../../src/extension/views/ensemblesTree';
+import { api, waitFor, workspaceRoot, writeFile } from './util';
+
+/** The rendered rows of a tree: `label — description`, depth-first, two levels. */
+async function rows<T>(tree: vscode.TreeDataProvider<T>): Promise<string[]> {
+  const out: string[] = [];
+  for (const parent of (await tree.getChildren()) ?? []) {
+    const item = await tree.getTreeItem(parent);
+    out.push(`${String(item.label)} — ${String(item.description)}`);
+    for (const child of (await tree.getChildren(parent)) ?? []) {
+      const c = await tree.getTreeItem(child);
+      out.push(`  ${String(c.label)} — ${String(c.description)}`);
+    }
+  }
+  return out;
+}
+
+describe('Ensembles view', () => {
+  it('shows ensembles with their instruments: nickname, kind and model', async () => {
+    const { views } = await api();
+    assert.deepStrictEqual(await rows(views.ensembles), [
+      'Backend — backend · 2 instruments',
+      '  Tuba — model · openai-compatible/llama3.1',
+      '  Cello — model · vscode-lm/gpt-4o',
+      'Quality — qa · 1 instrument',
+      '  Timpani — script · node --test test/',
+      'Research — research · 1 instrument',
+      '  Oboe — model · anthropic/claude-sonnet-4-5',
+    ]);
+  });
+
+  it('opens an instrument definition when its row is clicked', async () => {
+    const { views } = await api();
+    const backend = (await views.ensembles.getChildren())![0]!;
+    const tuba = (await views.ensembles.getChildren(backend))!.find((n: EnsembleNode) => n.kind === 'instrument' && n.instrument.nickname === 'Tuba')!;
+    const item = views.ensembles.getTreeItem(tuba);
+    assert.ok(item.command);
+    await vscode.commands.executeCommand(item.command.command, ...(item.command.arguments ?? []));
+    const editor = await waitFor('the definition to open', () => vscode.window.activeTextEditor);
+    assert.ok(editor.document.uri.path.endsWith('/ensembles/backend/database.yaml'), editor.document.uri.path);
+    assert.match(editor.document.getText(), /nickname: Tuba/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('refreshes when an instrument file is added, changed or deleted', async () => {
+    const { views } = await api();
+    const file = vscode.Uri.joinPath(workspaceRoot(), 'ensembles', 'qa', 'linter.yaml');
+    await writeFile(file, 'nickname: Triangle\nkind: script\nscript: { command: node, args: [--check, src/greet.js] }\n');
+    await waitFor('Triangle in the tree', async () => (await rows(views.ensembles)).includes('  Triangle — script · node --check src/greet.js'));
+    await writeFile(file, 'nickname: Piccolo\nkind: script\nscript: { command: node }\n');
+    await waitFor('the rename to Piccolo', async () => (await rows(views.ensembles)).includes('  Piccolo — script · node'));
+    await vscode.workspace.fs.delete(file);
+    await waitFor('Piccolo to go', async () => !(await rows(views.ensembles)).some((r) => r.includes('Piccolo')));
+  });
+});
+
+describe('Melodies view', () => {
+  it('lists the melody files with their triggers', async () => {
+    const { views } = await api();
+    assert.deepStrictEqual(await rows(views.melodies), [
+      'build — commit · manual',
+      '  on commit — main',
+      '  on manual — ',
+      'code-review — save · schedule',
+      '  on save — src/**/*.js',
+      '  on schedule — 0 9 * * 1-5',
+      'hello — manual',
+      '  on manual — ',
+      'release-notes — melody',
+      '  on melody — after build (success)',
+    ]);
+  });
+});
