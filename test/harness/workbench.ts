@@ -1,0 +1,86 @@
+/** Helpers for the code-server web workbench shared by the integration harness, demo and e2e. */
+import { format, stripVTControlCharacters } from 'node:util';
+import type { Page } from 'playwright-core';
+import type { RunningCodeServer } from './codeServer';
+
+/** Where the workbench should load an extension under development (and maybe its tests). */
+export interface DevelopmentTarget {
+  folder: string;
+  extensionDevelopmentPath: string;
+  extensionTestsPath?: string;
+}
+
+/** `vscode-remote://host:port/abs/path`: how the web workbench names a file on the server. */
+function remoteUri(server: RunningCodeServer, absolutePath: string): string {
+  const authority = new URL(server.url).host;
+  return `vscode-remote://${authority}${absolutePath.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** The workbench URL that opens `folder`, loading the extension at `extensionDevelopmentPath`. */
+export function developmentUrl(server: RunningCodeServer, target: DevelopmentTarget): string {
+  const payload: Array<[string, string]> = [['extensionDevelopmentPath', remoteUri(server, target.extensionDevelopmentPath)]];
+  if (target.extensionTestsPath) payload.push(['extensionTestsPath', remoteUri(server, target.extensionTestsPath)]);
+  const query = new URLSearchParams({ folder: target.folder, payload: JSON.stringify(payload) });
+  return `${server.url}?${query.toString()}`;
+}
+
+/** The workbench URL that opens `folder`. */
+export function folderUrl(server: RunningCodeServer, folder: string): string {
+  return `${server.url}?${new URLSearchParams({ folder }).toString()}`;
+}
+
+/**
+ * Workbench chatter that reaches `codeAutomationLog` along with the extension host's
+ * console: connection set-up, and the Open VSX gallery that this offline machine cannot
+ * reach. Kept in the log file, left out of the terminal.
+ */
+const WORKBENCH_NOISE = [
+  /^Resolving connection token/,
+  /^Resolved connection token/,
+  /^Creating a socket/,
+  /^Updating additional builtin extensions cache/,
+  /^\[Service Worker\]/,
+  /^ChatSessionStore:/,
+  /open-vsx\.org/,
+];
+
+/**
+ * What `codeAutomationLog(type, args)` receives, as text: `type` is the level ('info',
+ * 'warn', 'error', …) and `args` the arguments of the console call in the extension host
+ * (printf-style, e.g. mocha's `['  %d passing (%s)', 3, '538ms']`) or of a workbench log.
+ */
+export function formatHostLog(type: unknown, args: unknown): { text: string; noise: boolean } {
+  const parts = Array.isArray(args) ? (args as unknown[]) : [args];
+  // Mocha's check marks are coloured by picocolors even with `color: false` when CI is set.
+  const text = stripVTControlCharacters(format(...parts));
+  const level = String(type);
+  const prefix = level === 'info' || level === 'log' ? '' : `[${level}] `;
+  return { text: prefix + text, noise: WORKBENCH_NOISE.some((pattern) => pattern.test(text)) };
+}
+
+/** CSS for the Symphony item in the activity bar (its `<a>` carries the container's title). */
+export const SYMPHONY_ACTIVITY_SELECTOR = '.part.activitybar a.action-label[aria-label^="Symphony"]';
+
+/** A view's section header in the side bar, e.g. "Ensembles Section". */
+export function paneHeaderSelector(viewName: string): string {
+  return `.part.sidebar .pane-header[aria-label="${viewName} Section"]`;
+}
+
+/** A view's tree (its `role=tree` element is labelled with the view's name). */
+export function viewTreeSelector(viewName: string): string {
+  return `.part.sidebar [role="tree"][aria-label="${viewName}"]`;
+}
+
+/**
+ * Waits for the workbench to load, opens the Symphony view container from the activity
+ * bar and makes sure the Ensembles section is expanded. Waits by polling locators.
+ */
+export async function openSymphonyContainer(page: Page, timeout = 90_000): Promise<void> {
+  const item = page.locator(SYMPHONY_ACTIVITY_SELECTOR);
+  await item.waitFor({ state: 'visible', timeout });
+  const header = page.locator(paneHeaderSelector('Ensembles'));
+  // The sidebar may already show Symphony (restored state); clicking again would hide it.
+  if (!(await header.isVisible())) await item.click();
+  await header.waitFor({ state: 'visible', timeout: 30_000 });
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+}
