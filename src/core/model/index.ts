@@ -6,3 +6,4 @@ export * from './melody';
 export * from './mission';
 export * from './nodeKinds';
 export * from './result';
+export * from './run';

@@ -1,0 +1,961 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { formatDiagnostic } from '../model/diagnostic';
+import type { Instrument } from '../model/instrument';
+import { needsOf, type Melody, type NodeSpec } from '../model/melody';
+import { NODE_KINDS, type NodeKind } from '../model/nodeKinds';
+import { applyEvent, NO_TOKENS, replayEvents, type NodeStatus, type RunEvent, type RunRecord, type RunStatus, type TokenUsage, type TriggerInfo } from '../model/run';
+import { loadMelody } from '../load/melody';
+import { nodeFileSystem } from '../load/fs';
+import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
+import { evaluateCondition, ExpressionError, renderString, renderValue, toCel } from '../expr/evaluate';
+import { NodeError, type ChildRun, type Host, type NodeContext, type NodeRegistry, type NodeResult } from '../nodes/types';
+import { noModelProvider, ProviderUnavailableError, type ModelProvider } from '../providers/types';
+import type { ArtifactStore, AuditLog, RunJournal, RunStorage } from '../store/types';
+import { canonicalJson, sha256 } from './hash';
+import { resolveInputs } from './inputs';
+import { schemaErrors } from './outputs';
+import { PermissionError, PermissionGuard } from './permissions';
+import { Redactor } from './redact';
+import { retryDelay, retryPolicy } from './retry';
+import { Semaphore } from './semaphore';
+import { parseDuration } from '../model/duration';
+
+/** What the engine is built from. Every dependency comes in here, so tests can swap it. */
+export interface EngineOptions {
+  readonly workspaceRoot: string;
+  readonly storage: RunStorage;
+  readonly artifacts: ArtifactStore;
+  readonly audit?: AuditLog;
+  readonly host: Host;
+  readonly nodes: NodeRegistry;
+  readonly models?: ModelProvider;
+  /** Looks a secret up by name (environment in the CLI, SecretStorage in VS Code). */
+  readonly secrets?: (name: string) => Promise<string | undefined>;
+  /** Base environment of child processes. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Most nodes running at once in one run (default 8). */
+  readonly maxParallel?: number;
+  /** Waits (retry delays); rejects when the signal aborts. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly random?: () => number;
+  readonly now?: () => number;
+  /** The workspace's instruments and melodies (default: loaded from disk once per run). */
+  readonly workspace?: () => Promise<WorkspaceModel>;
+  /** Outputs up to this many bytes of JSON are kept inline in events (default 16 KiB). */
+  readonly inlineOutputLimit?: number;
+  /** Bytes of log kept per node in the journal (default 1 MiB). */
+  readonly logLimit?: number;
+  readonly newRunId?: () => string;
+  /** Called with every event of every run (including sub-melody runs), after redaction. */
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+/** A request to run a melody. */
+export interface RunRequest {
+  readonly melody: Melody;
+  /** The melody file (absolute or workspace-relative) and its text, hashed for resume. */
+  readonly file: string;
+  readonly text: string;
+  readonly inputs?: Readonly<Record<string, unknown>>;
+  readonly trigger?: TriggerInfo;
+  readonly signal?: AbortSignal;
+  /** Events of this run only (not its children). */
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+/** A finished run: its final record. */
+export type RunResult = RunRecord & { readonly state: RunStatus };
+
+/** Why a request could not become a run (bad inputs, unknown run, changed definition…). */
+export class RunRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunRequestError';
+  }
+}
+
+const MAX_MELODY_DEPTH = 8;
+const STATUS_FUNCTION = /\b(success|failure|always|cancelled)\s*\(\s*\)/;
+
+/** A sortable, readable run id: `20261122-140312-a1b2c3`. */
+export function newRunId(now = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+const defaultSleep = (ms: number, signal: AbortSignal) => sleepFor(ms, undefined, { signal });
+
+/**
+ * The Conductor's engine: runs melodies with fan-out/fan-in, conditions, loops,
+ * sub-melodies, retries, timeouts, fallbacks, compensation and cancellation, and makes
+ * every run durable (journal, artifacts, audit) so it can be resumed or replayed.
+ */
+export class Engine {
+  private readonly instrumentLimits = new Map<string, Semaphore>();
+  private readonly opts: Required<Pick<EngineOptions, 'maxParallel' | 'sleep' | 'random' | 'now' | 'inlineOutputLimit' | 'logLimit' | 'newRunId'>> & EngineOptions;
+
+  constructor(options: EngineOptions) {
+    this.opts = {
+      maxParallel: 8,
+      sleep: defaultSleep,
+      random: Math.random,
+      now: Date.now,
+      inlineOutputLimit: 16 * 1024,
+      logLimit: 1024 * 1024,
+      newRunId: () => newRunId(),
+      ...options,
+    };
+  }
+
+  get workspaceRoot(): string {
+    return this.opts.workspaceRoot;
+  }
+
+  /** Runs a melody to the end and resolves with its record (never rejects for node failures). */
+  async run(request: RunRequest): Promise<RunResult> {
+    const inputs = this.inputsOf(request.melody, request.inputs);
+    const execution = await this.prepare(request.melody, request.file, request.text, {
+      inputs,
+      trigger: request.trigger ?? { kind: 'manual' },
+      signal: request.signal,
+      onEvent: request.onEvent,
+      depth: 0,
+    });
+    return execution.execute();
+  }
+
+  /** Continues a run whose process died, without re-running nodes that completed. */
+  async resume(runId: string, options: { signal?: AbortSignal; onEvent?: (e: RunEvent) => void } = {}): Promise<RunResult> {
+    const { events, journal } = await this.opts.storage.reopen(runId).catch((e: Error) => {
+      throw new RunRequestError(`cannot resume ${runId}: ${e.message}`);
+    });
+    const record = replayEvents(events);
+    if (!record) {
+      await journal.close();
+      throw new RunRequestError(`run ${runId} has an empty journal; start it again instead`);
+    }
+    if (record.state !== 'running') {
+      await journal.close();
+      throw new RunRequestError(`run ${runId} already ended (${record.state}); use \`symphony replay ${runId} --from <node>\` to run part of it again`);
+    }
+    const { melody, text, file } = await this.loadMelodyFile(record.file).catch(async (e: Error) => {
+      await journal.close();
+      throw e;
+    });
+    if (sha256(text) !== record.definitionHash) {
+      await journal.close();
+      throw new RunRequestError(
+        `${record.file} changed since run ${runId} started, so it cannot be resumed safely; use \`symphony replay ${runId} --from <node>\` to run it again from a node`,
+      );
+    }
+    const execution = new RunExecution(this, this.opts, {
+      runId,
+      melody,
+      file,
+      relFile: record.file,
+      text,
+      inputs: record.inputs,
+      trigger: record.trigger,
+      parent: record.parent,
+      replayOf: record.replayOf,
+      signal: options.signal,
+      onEvent: options.onEvent,
+      depth: 0,
+      journal,
+      prior: { record, events },
+    });
+    return execution.execute();
+  }
+
+  /**
+   * Runs a finished (or dead) run again from `from`: that node and everything downstream of
+   * it run anew; everything else takes its output from the original run's artifacts.
+   */
+  async replay(runId: string, from: string, options: { signal?: AbortSignal; onEvent?: (e: RunEvent) => void } = {}): Promise<RunResult> {
+    const events = await this.opts.storage.events(runId).catch(() => [] as RunEvent[]);
+    const source = replayEvents(events);
+    if (!source) throw new RunRequestError(`no run ${runId} in ${relative(process.cwd(), this.runsDir()) || '.'}`);
+    const { melody, text, file } = await this.loadMelodyFile(source.file);
+    if (!Object.hasOwn(melody.nodes, from)) {
+      throw new RunRequestError(`${source.melody} has no node "${from}" (its nodes: ${Object.keys(melody.nodes).join(', ')})`);
+    }
+    const execution = await this.prepare(melody, file, text, {
+      inputs: source.inputs,
+      trigger: { kind: 'replay', detail: runId },
+      signal: options.signal,
+      onEvent: options.onEvent,
+      depth: 0,
+      replay: { source, from },
+    });
+    return execution.execute();
+  }
+
+  private runsDir(): string {
+    return resolve(this.opts.workspaceRoot, '.symphony', 'runs');
+  }
+
+  private inputsOf(melody: Melody, given: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+    try {
+      return resolveInputs(melody, given);
+    } catch (e) {
+      throw new RunRequestError((e as Error).message);
+    }
+  }
+
+  /** Loads a melody file relative to the workspace, checked against the workspace. */
+  async loadMelodyFile(path: string): Promise<{ melody: Melody; text: string; file: string }> {
+    const file = isAbsolute(path) ? path : resolve(this.opts.workspaceRoot, path);
+    let text: string;
+    try {
+      text = await fsp.readFile(file, 'utf8');
+    } catch (e) {
+      throw new RunRequestError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    const workspace = await this.workspace();
+    const loaded = loadMelody(text, file, workspace.context);
+    if (!loaded.ok) {
+      const lines = loaded.error.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d, relative(this.opts.workspaceRoot, d.file)));
+      throw new RunRequestError(`${path} is not a valid melody:\n${lines.join('\n')}`);
+    }
+    return { melody: loaded.value.melody, text, file };
+  }
+
+  private workspaceModel?: Promise<WorkspaceModel>;
+
+  /** The workspace's instruments and melodies, loaded once per engine unless provided. */
+  workspace(): Promise<WorkspaceModel> {
+    if (this.opts.workspace) return this.opts.workspace();
+    this.workspaceModel ??= loadWorkspaceModel(nodeFileSystem, this.opts.workspaceRoot);
+    return this.workspaceModel;
+  }
+
+  /** The shared concurrency limit of an instrument, across all runs of this engine. */
+  instrumentLimit(instrument: Instrument): Semaphore {
+    let s = this.instrumentLimits.get(instrument.ref);
+    if (!s) this.instrumentLimits.set(instrument.ref, (s = new Semaphore(instrument.concurrency)));
+    return s;
+  }
+
+  async prepare(
+    melody: Melody,
+    file: string,
+    text: string,
+    run: {
+      inputs: Record<string, unknown>;
+      trigger: TriggerInfo;
+      signal?: AbortSignal;
+      onEvent?: (e: RunEvent) => void;
+      depth: number;
+      parent?: { runId: string; nodeId: string };
+      replay?: { source: RunRecord; from: string };
+      ancestry?: readonly string[];
+    },
+  ): Promise<RunExecution> {
+    const runId = this.opts.newRunId();
+    const journal = await this.opts.storage.create(runId);
+    const abs = isAbsolute(file) ? file : resolve(this.opts.workspaceRoot, file);
+    return new RunExecution(this, this.opts, {
+      runId,
+      melody,
+      file: abs,
+      relFile: relative(this.opts.workspaceRoot, abs).split(sep).join('/'),
+      text,
+      inputs: run.inputs,
+      trigger: run.trigger,
+      parent: run.parent,
+      replayOf: run.replay ? { runId: run.replay.source.runId, from: run.replay.from } : undefined,
+      replaySource: run.replay,
+      signal: run.signal,
+      onEvent: run.onEvent,
+      depth: run.depth,
+      ancestry: run.ancestry,
+      journal,
+    });
+  }
+}
+
+interface ExecutionSetup {
+  readonly runId: string;
+  readonly melody: Melody;
+  readonly file: string;
+  readonly relFile: string;
+  readonly text: string;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly trigger: TriggerInfo;
+  readonly parent?: { runId: string; nodeId: string };
+  readonly replayOf?: { runId: string; from: string };
+  readonly replaySource?: { source: RunRecord; from: string };
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (e: RunEvent) => void;
+  readonly depth: number;
+  readonly journal: RunJournal;
+  /** Set when resuming: the events journaled before the process died. */
+  readonly prior?: { readonly record: RunRecord; readonly events: readonly RunEvent[] };
+  /** Files of the melodies above this one, to refuse a melody that calls itself. */
+  readonly ancestry?: readonly string[];
+}
+
+/** A node's outcome inside a run. */
+interface Outcome {
+  readonly status: NodeStatus;
+  readonly output?: unknown;
+  /** Failed, but `continue-on-error` lets dependents proceed. */
+  readonly tolerated?: boolean;
+}
+
+/** Thrown inside a node attempt when the run was cancelled. */
+class Cancelled extends Error {}
+
+/** One run in progress. */
+class RunExecution {
+  private readonly controller = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly redactor = new Redactor();
+  private readonly outcomes = new Map<string, Outcome>();
+  private readonly celNodes: Record<string, unknown> = {};
+  private celBase: Record<string, unknown> = {};
+  private readonly parallel: Semaphore;
+  private record: RunRecord | undefined;
+  private halting: string | undefined;
+  private tokens: TokenUsage = NO_TOKENS;
+  private costUsd = 0;
+  private readonly startedAt: number;
+  private recordTimer: NodeJS.Timeout | undefined;
+  private recordWrite: Promise<void> = Promise.resolve();
+  private readonly logBytes = new Map<string, number>();
+  private instruments = new Map<string, Instrument>();
+  private readonly attemptsDone = new Map<string, number>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly opts: EngineOptions & { maxParallel: number; sleep: (ms: number, s: AbortSignal) => Promise<void>; random: () => number; now: () => number; inlineOutputLimit: number; logLimit: number },
+    private readonly setup: ExecutionSetup,
+  ) {
+    this.signal = setup.signal ? AbortSignal.any([setup.signal, this.controller.signal]) : this.controller.signal;
+    this.parallel = new Semaphore(opts.maxParallel);
+    this.startedAt = opts.now();
+  }
+
+  private get melody(): Melody {
+    return this.setup.melody;
+  }
+
+  private iso(): string {
+    return new Date(this.opts.now()).toISOString();
+  }
+
+  // ── Events ────────────────────────────────────────────────────────────────
+
+  /** Redacts, records, journals and announces an event. Resolves once it is on disk. */
+  private emit(event: RunEvent): Promise<void> {
+    const e = this.redactor.redact(event);
+    this.record = applyEvent(this.record, e);
+    const written = this.setup.journal.append(e);
+    this.setup.onEvent?.(e);
+    this.opts.onEvent?.(e);
+    if (e.type === 'node-finished') this.scheduleRecordWrite();
+    return written;
+  }
+
+  private scheduleRecordWrite(): void {
+    if (this.recordTimer) return;
+    this.recordTimer = setTimeout(() => {
+      this.recordTimer = undefined;
+      this.flushRecord();
+    }, 200);
+  }
+
+  private flushRecord(): Promise<void> {
+    const snapshot = this.record;
+    if (!snapshot) return this.recordWrite;
+    this.recordWrite = this.recordWrite.then(() => this.opts.storage.writeRecord(snapshot)).catch(() => undefined);
+    return this.recordWrite;
+  }
+
+  private audit(action: string, detail: Record<string, unknown>, nodeId?: string): Promise<void> {
+    if (!this.opts.audit) return Promise.resolve();
+    return this.opts.audit
+      .append(this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail }))
+      .catch(() => undefined);
+  }
+
+  // ── The run ───────────────────────────────────────────────────────────────
+
+  async execute(): Promise<RunResult> {
+    const { melody } = this;
+    try {
+      await this.prepareContext();
+      if (this.setup.prior) {
+        await this.restore(this.setup.prior.events);
+        await this.emit({ type: 'run-resumed', runId: this.setup.runId, at: this.iso(), pid: process.pid });
+        await this.audit('run-resumed', { pid: process.pid });
+      } else {
+        await this.emit({
+          type: 'run-started',
+          runId: this.setup.runId,
+          at: this.iso(),
+          melody: melody.name,
+          file: this.setup.relFile,
+          definitionHash: sha256(this.setup.text),
+          inputs: this.setup.inputs,
+          trigger: this.setup.trigger,
+          parent: this.setup.parent,
+          replayOf: this.setup.replayOf,
+        });
+        await this.audit('run-started', { melody: melody.name, file: this.setup.relFile, trigger: this.setup.trigger });
+        await this.flushRecord();
+        if (this.setup.replaySource) await this.copyUpstream(this.setup.replaySource);
+      }
+      await this.schedule();
+      await this.compensateIfFailed();
+    } catch (e) {
+      // A bug in the engine ends the run as a failure; it never escapes as an exception.
+      this.halting ??= `internal error: ${(e as Error).message}`;
+    }
+    return this.finish();
+  }
+
+  private async prepareContext(): Promise<void> {
+    const workspace = await this.engine.workspace();
+    this.instruments = new Map(workspace.ensembles.ensembles.flatMap((e) => e.instruments.map((i) => [i.ref, i] as const)));
+    // Secrets the melody mentions are looked up once; their values are redacted everywhere.
+    const secrets: Record<string, string> = {};
+    for (const name of secretNames(this.setup.text)) {
+      const value = await this.opts.secrets?.(name);
+      if (value !== undefined) {
+        secrets[name] = value;
+        this.redactor.add(value);
+      }
+    }
+    this.celBase = toCel({ inputs: this.setup.inputs, trigger: this.setup.trigger, secrets }) as Record<string, unknown>;
+    this.celBase.nodes = this.celNodes;
+  }
+
+  /** Nodes of the normal graph: all but the compensation node. */
+  private graphIds(): string[] {
+    const compensate = this.melody['on-failure']?.compensate;
+    return Object.keys(this.melody.nodes).filter((id) => id !== compensate);
+  }
+
+  /** Runs every node of the graph as soon as its needs are done. */
+  private async schedule(): Promise<void> {
+    const ids = this.graphIds();
+    const remaining = new Map<string, number>();
+    const dependents = new Map<string, string[]>();
+    for (const id of ids) {
+      const needs = needsOf(this.melody.nodes[id]!).filter((n) => !this.outcomes.has(n));
+      remaining.set(id, needs.length);
+      for (const n of needs) dependents.set(n, [...(dependents.get(n) ?? []), id]);
+    }
+    const ready = ids.filter((id) => !this.outcomes.has(id) && remaining.get(id) === 0);
+    const running = new Set<Promise<void>>();
+    const start = (id: string) => {
+      const task = this.runNode(id).then(() => {
+        running.delete(task);
+        for (const d of dependents.get(id) ?? []) {
+          const left = remaining.get(d)! - 1;
+          remaining.set(d, left);
+          if (left === 0) ready.push(d);
+        }
+      });
+      running.add(task);
+    };
+    for (;;) {
+      while (ready.length) start(ready.shift()!);
+      if (running.size === 0) break;
+      await Promise.race(running);
+    }
+  }
+
+  // ── One node ──────────────────────────────────────────────────────────────
+
+  private async runNode(id: string): Promise<void> {
+    const spec = this.melody.nodes[id]!;
+    const started = this.opts.now();
+    const decision = this.decide(spec);
+    if (decision.kind === 'skip') {
+      return this.finishNode(id, spec, { status: decision.cancelled ? 'cancelled' : 'skipped', reason: decision.reason, attempts: 0, iterations: 0, started });
+    }
+    if (decision.kind === 'error') {
+      return this.finishNode(id, spec, { status: 'failure', error: decision.error, attempts: 0, iterations: 0, started });
+    }
+    let release: () => void;
+    try {
+      release = await this.parallel.acquire(this.signal);
+    } catch {
+      return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled before it started', attempts: 0, iterations: 0, started });
+    }
+    try {
+      await this.runIterations(id, spec, started);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Whether a ready node runs. Without `if:`, it runs when every need succeeded (or failed
+   * under continue-on-error) and the run is not stopping. An `if:` without a status
+   * function means `success() && (if)`, as in GitHub Actions; with one (`always()`,
+   * `failure()`…) it decides alone. A condition that cannot be evaluated fails the node.
+   */
+  private decide(spec: NodeSpec): { kind: 'run' } | { kind: 'skip'; reason: string; cancelled?: boolean } | { kind: 'error'; error: string } {
+    if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
+    const outcomes = needsOf(spec).map((n) => [n, this.outcomes.get(n)] as const);
+    const notOk = outcomes.filter(([, o]) => !(o?.status === 'success' || o?.tolerated));
+    const failed = outcomes.some(([, o]) => o?.status === 'failure' && !o.tolerated);
+    const upstream = this.halting
+      ? `the run is stopping: ${this.halting}`
+      : `needs ${notOk.map(([n, o]) => `${n} (${o?.status ?? 'not run'})`).join(', ')} did not succeed`;
+    const status = { success: notOk.length === 0 && !this.halting, failure: failed || Boolean(this.halting), cancelled: false };
+    if (spec.if === undefined) return status.success ? { kind: 'run' } : { kind: 'skip', reason: upstream };
+    const explicit = typeof spec.if === 'boolean' || STATUS_FUNCTION.test(spec.if);
+    if (!explicit && !status.success) return { kind: 'skip', reason: upstream };
+    try {
+      return evaluateCondition(spec.if, this.context(0), status) ? { kind: 'run' } : { kind: 'skip', reason: `its condition is false: ${String(spec.if)}` };
+    } catch (e) {
+      return { kind: 'error', error: (e as Error).message };
+    }
+  }
+
+  private context(iteration: number): Record<string, unknown> {
+    return { ...this.celBase, loop: { iteration: BigInt(iteration) } };
+  }
+
+  /** Runs a node once, or — with `loop:` — until its `until` holds or `max` is reached. */
+  private async runIterations(id: string, spec: NodeSpec, started: number): Promise<void> {
+    const loop = spec.loop;
+    if (!loop) {
+      const r = await this.attempts(id, spec, 0);
+      return this.finishNode(id, spec, { ...r, iterations: 0, started });
+    }
+    for (let iteration = 0; ; iteration++) {
+      const r = await this.attempts(id, spec, iteration);
+      const iterations = iteration + 1;
+      if (r.status !== 'success') return this.finishNode(id, spec, { ...r, iterations, started });
+      // `until` sees this iteration's output as nodes.<id>.output.
+      this.celNodes[id] = toCel({ status: 'success', output: r.output ?? null });
+      let done: boolean;
+      try {
+        done = evaluateCondition(loop.until, this.context(iteration));
+      } catch (e) {
+        return this.finishNode(id, spec, { ...r, status: 'failure', error: (e as Error).message, iterations, started });
+      }
+      if (done) return this.finishNode(id, spec, { ...r, iterations, started });
+      if (iterations >= loop.max) {
+        const error = `the loop ran ${loop.max} times and \`until: ${loop.until}\` never became true`;
+        return this.finishNode(id, spec, { ...r, status: 'failure', error, iterations, started });
+      }
+    }
+  }
+
+  /** Attempts of one iteration: retries around the fallback chain. */
+  private async attempts(
+    id: string,
+    spec: NodeSpec,
+    iteration: number,
+  ): Promise<{ status: NodeStatus; output?: unknown; error?: string; attempts: number; tokens?: TokenUsage; costUsd?: number; provenance?: string }> {
+    const policy = retryPolicy(spec);
+    let attempt = this.attemptsDone.get(id) ?? 0;
+    let tries = 0;
+    let tokens: TokenUsage | undefined;
+    let cost = 0;
+    for (;;) {
+      tries++;
+      const result = await this.attemptChain(id, spec, iteration, attempt);
+      attempt = result.attempt;
+      this.attemptsDone.set(id, attempt);
+      if (result.tokens) tokens = { input: (tokens?.input ?? 0) + result.tokens.input, output: (tokens?.output ?? 0) + result.tokens.output };
+      cost += result.costUsd ?? 0;
+      if (result.ok) return { status: 'success', output: result.output, attempts: attempt, tokens, costUsd: cost || undefined, provenance: result.provenance };
+      if (result.cancelled) return { status: 'cancelled', error: result.error, attempts: attempt, tokens, costUsd: cost || undefined };
+      if (!result.retryable || tries >= policy.max) {
+        return { status: 'failure', error: result.error, attempts: attempt, tokens, costUsd: cost || undefined, provenance: result.provenance };
+      }
+      const delayMs = retryDelay(policy, tries + 1, this.opts.random);
+      await this.emit({ type: 'node-retried', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, delayMs, error: result.error });
+      try {
+        await this.opts.sleep(delayMs, this.signal);
+      } catch {
+        return { status: 'cancelled', error: 'cancelled while waiting to retry', attempts: attempt, tokens, costUsd: cost || undefined };
+      }
+    }
+  }
+
+  /** One attempt: the node's instrument, then each fallback in turn. */
+  private async attemptChain(
+    id: string,
+    spec: NodeSpec,
+    iteration: number,
+    attemptsSoFar: number,
+  ): Promise<{ ok: boolean; output?: unknown; error: string; retryable: boolean; cancelled?: boolean; attempt: number; tokens?: TokenUsage; costUsd?: number; provenance?: string }> {
+    const chain = spec.instrument ? [spec.instrument, ...(spec.fallback ?? [])] : [undefined];
+    let attempt = attemptsSoFar;
+    let lastError = '';
+    let retryable = true;
+    let tokens: TokenUsage | undefined;
+    let costUsd = 0;
+    let provenance: string | undefined;
+    for (let i = 0; i < chain.length; i++) {
+      attempt++;
+      const ref = chain[i];
+      const r = await this.attempt(id, spec, iteration, attempt, ref);
+      provenance = r.provenance ?? provenance;
+      if (r.tokens) tokens = { input: (tokens?.input ?? 0) + r.tokens.input, output: (tokens?.output ?? 0) + r.tokens.output };
+      costUsd += r.costUsd ?? 0;
+      if (r.ok) return { ok: true, output: r.output, error: '', retryable: true, attempt, tokens, costUsd, provenance };
+      if (r.cancelled) return { ok: false, error: r.error, retryable: false, cancelled: true, attempt, tokens, costUsd };
+      lastError = r.error;
+      retryable = r.retryable;
+      const next = chain[i + 1];
+      if (next && r.fallbackHelps) {
+        await this.emit({ type: 'node-fallback', runId: this.setup.runId, at: this.iso(), nodeId: id, from: ref ?? '', to: next, error: r.error });
+        continue;
+      }
+      break;
+    }
+    return { ok: false, error: lastError, retryable, attempt, tokens, costUsd, provenance };
+  }
+
+  private async attempt(
+    id: string,
+    spec: NodeSpec,
+    iteration: number,
+    attempt: number,
+    instrumentRef: string | undefined,
+  ): Promise<{ ok: boolean; output?: unknown; error: string; retryable: boolean; fallbackHelps?: boolean; cancelled?: boolean; tokens?: TokenUsage; costUsd?: number; provenance?: string }> {
+    const kind = spec.uses as NodeKind;
+    const fail = (error: string, retryable: boolean, extra: { fallbackHelps?: boolean; provenance?: string } = {}) => ({ ok: false, error, retryable, ...extra });
+
+    // Inputs: evaluate the expressions of `with:`, then parse with the kind's schema.
+    let input: unknown;
+    try {
+      input = renderValue(spec.with ?? {}, this.context(iteration));
+    } catch (e) {
+      const missing = secretNames(JSON.stringify(spec.with ?? {})).filter((n) => !Object.hasOwn(this.celBase.secrets as object, n));
+      const message = missing.length
+        ? `secret ${missing.join(', ')} is not set (the CLI reads it from the environment variable of that name; in VS Code run "Symphony: Set Secret")`
+        : (e as Error).message;
+      await this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
+      return fail(message, false);
+    }
+    const instrument = instrumentRef ? this.instruments.get(instrumentRef) : undefined;
+    const provenance = sha256(canonicalJson({ node: spec, input: this.redactor.redact(input), instrument: instrumentRef, kind }));
+    await this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance });
+
+    const parsed = NODE_KINDS[kind].safeParse(input);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ');
+      return fail(`the evaluated inputs do not fit ${kind}: ${issues}`, false, { provenance });
+    }
+    if (instrumentRef && !instrument) return fail(`unknown instrument ${instrumentRef}`, false, { fallbackHelps: true, provenance });
+    const impl = this.opts.nodes[kind] as { run(input: unknown, ctx: NodeContext): Promise<NodeResult> } | undefined;
+    if (!impl) return fail(`node kind "${kind}" is not available in this host`, false, { provenance });
+    const budgetError = this.budgetExceeded();
+    if (budgetError && (kind === 'instrument' || kind === 'summarize')) return fail(budgetError, false, { provenance });
+
+    // Timeout and cancellation reach the implementation through one signal.
+    const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
+    const attemptController = new AbortController();
+    const signal = AbortSignal.any([this.signal, attemptController.signal]);
+    let timedOut = false;
+    const timer = timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), attemptController.abort(new Error('timeout'))), timeoutMs) : undefined;
+    const releaseInstrument = instrument ? await this.engine.instrumentLimit(instrument).acquire(signal).catch(() => undefined) : () => undefined;
+    if (!releaseInstrument) {
+      clearTimeout(timer);
+      return timedOut ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : { ok: false, error: 'cancelled', retryable: false, cancelled: true };
+    }
+
+    const ctx = this.nodeContext(id, spec, attempt, iteration, signal, instrument);
+    try {
+      const result = await raceAbort(impl.run(parsed.data, ctx), signal);
+      const output = this.redactor.redact(result.output);
+      if (spec.outputs) {
+        const problems = schemaErrors(spec.outputs, output);
+        if (problems.length) return fail(`the output does not match \`outputs:\`: ${problems.join('; ')}`, true, { provenance });
+      }
+      this.addUsage(result.tokens, result.costUsd);
+      const over = this.budgetExceeded();
+      if (over) return { ...fail(over, false, { provenance }), tokens: result.tokens, costUsd: result.costUsd };
+      return { ok: true, output, error: '', retryable: true, tokens: result.tokens, costUsd: result.costUsd, provenance };
+    } catch (e) {
+      if (timedOut) return fail(`timed out after ${spec.timeout}`, true, { provenance });
+      if (this.signal.aborted || e instanceof Cancelled) return { ok: false, error: 'cancelled', retryable: false, cancelled: true };
+      if (e instanceof NodeError) return fail(this.redactor.redactText(e.message), e.retryable, { fallbackHelps: true, provenance });
+      if (e instanceof PermissionError || e instanceof ExpressionError) return fail(e.message, false, { provenance });
+      if (e instanceof ProviderUnavailableError) return fail(e.message, false, { fallbackHelps: true, provenance });
+      return fail(`${kind} failed unexpectedly: ${this.redactor.redactText((e as Error)?.message ?? String(e))}`, true, { fallbackHelps: true, provenance });
+    } finally {
+      clearTimeout(timer);
+      releaseInstrument();
+    }
+  }
+
+  private addUsage(tokens: TokenUsage | undefined, cost: number | undefined): void {
+    if (tokens) this.tokens = { input: this.tokens.input + tokens.input, output: this.tokens.output + tokens.output };
+    this.costUsd += cost ?? 0;
+  }
+
+  private budgetExceeded(): string | undefined {
+    const b = this.melody.budget;
+    if (!b) return undefined;
+    const used = this.tokens.input + this.tokens.output;
+    if (b.tokens !== undefined && used > b.tokens) return `budget exceeded: ${used} tokens used of ${b.tokens}`;
+    if (b.usd !== undefined && this.costUsd > b.usd) return `budget exceeded: $${this.costUsd.toFixed(4)} spent of $${b.usd}`;
+    return undefined;
+  }
+
+  private nodeContext(id: string, spec: NodeSpec, attempt: number, iteration: number, signal: AbortSignal, instrument: Instrument | undefined): NodeContext {
+    const env: Record<string, string> = { ...(this.opts.env ?? {}) };
+    for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = String(renderValue(v, this.context(iteration)));
+    return {
+      runId: this.setup.runId,
+      nodeId: id,
+      attempt,
+      iteration,
+      workspaceRoot: this.opts.workspaceRoot,
+      melodyFile: this.setup.file,
+      melodyName: this.melody.name,
+      signal,
+      permissions: new PermissionGuard(this.opts.workspaceRoot, this.melody.permissions),
+      instrument,
+      env,
+      host: this.observedHost(id),
+      models: this.opts.models ?? noModelProvider,
+      log: (stream, text) => this.log(id, stream, text),
+      runMelody: (file, inputs) => this.runChild(id, file, inputs, signal),
+      render: (text) => renderString(text, this.context(iteration)),
+    };
+  }
+
+  /** The host, with approvals announced as events and their decisions audited. */
+  private observedHost(nodeId: string): Host {
+    const host = this.opts.host;
+    return {
+      ...host,
+      approve: async (request, signal) => {
+        await this.emit({ type: 'approval-requested', runId: this.setup.runId, at: this.iso(), nodeId, message: request.message });
+        const approved = await host.approve(request, signal);
+        await this.audit('approval', { message: request.message, approved }, nodeId);
+        return approved;
+      },
+    };
+  }
+
+  private log(nodeId: string, stream: 'stdout' | 'stderr' | 'info', text: string): void {
+    const used = this.logBytes.get(nodeId) ?? 0;
+    if (used >= this.opts.logLimit) return;
+    let t = text;
+    if (used + t.length > this.opts.logLimit) t = `${t.slice(0, this.opts.logLimit - used)}\n[log truncated: the node's output is kept whole in its artifact]\n`;
+    this.logBytes.set(nodeId, used + t.length);
+    void this.emit({ type: 'node-log', runId: this.setup.runId, at: this.iso(), nodeId, stream, text: t });
+  }
+
+  private async runChild(nodeId: string, file: string, inputs: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<ChildRun> {
+    const ancestry = [...(this.setup.ancestry ?? []), this.setup.file];
+    const { melody, text, file: abs } = await this.engine.loadMelodyFile(file).catch((e: Error) => {
+      throw new NodeError(e.message, { retryable: false });
+    });
+    if (this.setup.depth + 1 > MAX_MELODY_DEPTH) throw new NodeError(`sub-melodies nest deeper than ${MAX_MELODY_DEPTH} levels`, { retryable: false });
+    if (ancestry.includes(abs)) throw new NodeError(`${file} is already running above this node (a melody cannot call itself)`, { retryable: false });
+    let resolved: Record<string, unknown>;
+    try {
+      resolved = resolveInputs(melody, inputs);
+    } catch (e) {
+      throw new NodeError((e as Error).message, { retryable: false });
+    }
+    const child = await this.engine.prepare(melody, abs, text, {
+      inputs: resolved,
+      trigger: { kind: 'melody', detail: this.setup.runId },
+      signal,
+      depth: this.setup.depth + 1,
+      parent: { runId: this.setup.runId, nodeId },
+      ancestry,
+    });
+    const result = await child.execute();
+    const outputs: Record<string, unknown> = {};
+    for (const [id, n] of Object.entries(result.nodes)) outputs[id] = n.output;
+    return { runId: result.runId, status: result.state, outputs };
+  }
+
+  /** Records a node's end, durably, before anything that depends on it starts. */
+  private async finishNode(
+    id: string,
+    spec: NodeSpec,
+    r: { status: NodeStatus; output?: unknown; error?: string; reason?: string; attempts: number; iterations: number; tokens?: TokenUsage; costUsd?: number; provenance?: string; started: number },
+  ): Promise<void> {
+    const tolerated = r.status === 'failure' && spec['continue-on-error'] === true;
+    this.outcomes.set(id, { status: r.status, output: r.output, tolerated });
+    this.celNodes[id] = toCel({ status: r.status, output: r.output ?? null });
+    if (r.status === 'failure' && !tolerated) this.halting ??= `${id} failed`;
+
+    let outputRef: string | undefined;
+    let inline: unknown = r.output;
+    if (r.output !== undefined) {
+      outputRef = await this.opts.artifacts.put(r.output);
+      if (canonicalJson(r.output).length > this.opts.inlineOutputLimit) inline = undefined;
+    }
+    await this.emit({
+      type: 'node-finished',
+      runId: this.setup.runId,
+      at: this.iso(),
+      nodeId: id,
+      status: r.status,
+      attempts: r.attempts,
+      iterations: r.iterations,
+      output: inline,
+      outputRef,
+      error: r.error,
+      reason: r.reason,
+      tokens: r.tokens,
+      costUsd: r.costUsd,
+      durationMs: Math.max(0, this.opts.now() - r.started),
+      provenance: r.provenance,
+    });
+    if (r.status !== 'skipped') await this.audit('node-finished', { status: r.status, attempts: r.attempts, provenance: r.provenance, error: r.error }, id);
+  }
+
+  /** Replay: nodes outside the re-run set take status and output from the source run. */
+  private async copyUpstream(replay: { source: RunRecord; from: string }): Promise<void> {
+    const rerun = downstreamOf(this.melody, replay.from);
+    for (const id of this.graphIds()) {
+      if (rerun.has(id)) continue;
+      const old = replay.source.nodes[id];
+      if (!old || old.state === 'pending' || old.state === 'running') continue;
+      const output = old.output !== undefined ? old.output : old.outputRef ? await this.opts.artifacts.getJson(old.outputRef) : undefined;
+      await this.finishNode(id, this.melody.nodes[id]!, {
+        status: old.state,
+        output,
+        error: old.error,
+        reason: `taken from run ${replay.source.runId}`,
+        attempts: 0,
+        iterations: old.iterations,
+        provenance: old.provenance,
+        started: this.opts.now(),
+      });
+    }
+  }
+
+  /** Resume: restore finished nodes, their outputs and the counters from the journal. */
+  private async restore(events: readonly RunEvent[]): Promise<void> {
+    const record = replayEvents(events)!;
+    this.record = record;
+    this.tokens = record.tokens;
+    this.costUsd = record.costUsd;
+    for (const [id, n] of Object.entries(record.nodes)) {
+      this.attemptsDone.set(id, n.attempts);
+      if (n.state === 'pending' || n.state === 'running') continue;
+      const spec = this.melody.nodes[id];
+      const tolerated = n.state === 'failure' && spec?.['continue-on-error'] === true;
+      // Outputs too large for the journal come back from the artifact store.
+      const output = n.output === undefined && n.outputRef ? await this.opts.artifacts.getJson(n.outputRef).catch(() => undefined) : n.output;
+      this.outcomes.set(id, { status: n.state, output, tolerated });
+      this.celNodes[id] = toCel({ status: n.state, output: output ?? null });
+      if (n.state === 'failure' && !tolerated) this.halting ??= `${id} failed`;
+    }
+  }
+
+  private async compensateIfFailed(): Promise<void> {
+    const failed = this.halting !== undefined && !this.signal.aborted;
+    const onFailure = this.melody['on-failure'];
+    if (!failed || !onFailure) return;
+    const compensate = onFailure.compensate;
+    if (compensate && !this.outcomes.has(compensate)) {
+      const spec = this.melody.nodes[compensate]!;
+      const started = this.opts.now();
+      const release = await this.parallel.acquire(this.signal).catch(() => undefined);
+      if (release) {
+        try {
+          const r = await this.attempts(compensate, spec, 0);
+          await this.finishNode(compensate, spec, { ...r, iterations: 0, started, reason: 'compensation after the run failed' });
+        } finally {
+          release();
+        }
+      }
+    }
+    if (onFailure.notify) {
+      this.opts.host.notify({ level: 'error', runId: this.setup.runId, message: `Melody ${this.melody.name} failed: ${this.halting}` });
+    }
+  }
+
+  private async finish(): Promise<RunResult> {
+    // Nodes never reached (cancelled run) are recorded as cancelled.
+    if (this.signal.aborted) {
+      for (const id of this.graphIds()) {
+        if (!this.outcomes.has(id)) {
+          await this.finishNode(id, this.melody.nodes[id]!, { status: 'cancelled', reason: 'the run was cancelled', attempts: 0, iterations: 0, started: this.opts.now() }).catch(() => undefined);
+        }
+      }
+    }
+    const status: RunStatus = this.signal.aborted ? 'cancelled' : this.halting ? 'failure' : 'success';
+    const record = this.record;
+    const elapsed = record ? this.opts.now() - Date.parse(record.startedAt) : this.opts.now() - this.startedAt;
+    await this.emit({
+      type: 'run-finished',
+      runId: this.setup.runId,
+      at: this.iso(),
+      status,
+      tokens: this.tokens,
+      costUsd: this.costUsd,
+      durationMs: Math.max(0, elapsed),
+      error: status === 'failure' ? this.halting : status === 'cancelled' ? 'cancelled' : undefined,
+    }).catch(() => undefined);
+    await this.audit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
+    clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
+    await this.flushRecord();
+    await this.setup.journal.close().catch(() => undefined);
+    return this.record as RunResult;
+  }
+}
+
+/** `from` and every node that (transitively) needs it. */
+export function downstreamOf(melody: Melody, from: string): Set<string> {
+  const out = new Set([from]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [id, spec] of Object.entries(melody.nodes)) {
+      if (!out.has(id) && needsOf(spec).some((n) => out.has(n))) {
+        out.add(id);
+        grew = true;
+      }
+    }
+  }
+  return out;
+}
+
+/** Names used as `secrets.NAME` or `secrets['NAME']` in a text. */
+export function secretNames(text: string): string[] {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])/g)) names.add((m[1] ?? m[2])!);
+  return [...names];
+}
+
+/** The CEL text of a condition written with or without `${{ }}`. */
+function conditionText(source: string): string {
+  const m = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(source);
+  return (m ? m[1]! : source).trim();
+}
+
+/** Settles with the promise, or rejects as soon as the signal aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

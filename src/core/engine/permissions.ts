@@ -1,0 +1,119 @@
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
+import type { Permissions } from '../model/melody';
+
+/** A refused action; the message names the rule that refused it. */
+export class PermissionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermissionError';
+  }
+}
+
+/**
+ * Paths no melody may write, whatever its permissions say: git internals (a hook written
+ * there would run code) and Symphony's own records (a run must not rewrite its audit trail).
+ */
+const NEVER_WRITABLE = ['.git/**', '.git', '.symphony/runs/**', '.symphony/artifacts/**', '.symphony/audit.jsonl'];
+
+const toPosix = (p: string) => p.split(sep).join('/');
+
+/**
+ * Enforces a melody's `permissions:` — by the engine, on real paths, not by convention.
+ *
+ * - Files: every path must resolve, after following symlinks, inside the workspace; `..`
+ *   and symlink escapes are refused. `fs.read` / `fs.write` globs (workspace-relative)
+ *   narrow that further; when a list is absent, the whole workspace is allowed.
+ * - Commands: `shell` nodes may run only programs listed in `commands`. With no list,
+ *   no program may run — a melody says what it executes.
+ */
+export class PermissionGuard {
+  private readonly read?: picomatch.Matcher;
+  private readonly write?: picomatch.Matcher;
+  private readonly never = picomatch(NEVER_WRITABLE, { dot: true });
+  private realRoot?: Promise<string>;
+
+  constructor(
+    readonly root: string,
+    readonly permissions: Permissions = {},
+  ) {
+    const globs = permissions.fs;
+    if (globs?.read) this.read = picomatch(globs.read, { dot: true });
+    if (globs?.write) this.write = picomatch(globs.write, { dot: true });
+  }
+
+  private rootReal(): Promise<string> {
+    this.realRoot ??= fsp.realpath(this.root).catch(() => resolve(this.root));
+    return this.realRoot;
+  }
+
+  /** Resolves a path for reading; the file must exist. Returns its real absolute path. */
+  async resolveRead(path: string): Promise<string> {
+    const { real, rel } = await this.locate(path, 'read');
+    if (this.read && !this.read(rel)) {
+      throw new PermissionError(`permissions.fs.read does not allow reading ${rel} (allowed: ${this.permissions.fs!.read!.join(', ')})`);
+    }
+    return real;
+  }
+
+  /** Resolves a path for writing (it may not exist yet). Returns its real absolute path. */
+  async resolveWrite(path: string): Promise<string> {
+    const { real, rel } = await this.locate(path, 'write');
+    if (this.never(rel)) throw new PermissionError(`writing ${rel} is never allowed: it belongs to git or to Symphony's own records`);
+    if (this.write && !this.write(rel)) {
+      throw new PermissionError(`permissions.fs.write does not allow writing ${rel} (allowed: ${this.permissions.fs!.write!.join(', ')})`);
+    }
+    return real;
+  }
+
+  /** Checks that a `shell` node may run `command`. */
+  checkCommand(command: string): void {
+    const allowed = this.permissions.commands;
+    if (!allowed) {
+      throw new PermissionError(`this melody does not allow running programs: add "${command}" to permissions.commands`);
+    }
+    if (!allowed.includes(command)) {
+      throw new PermissionError(`permissions.commands does not allow "${command}" (allowed: ${allowed.join(', ') || 'none'})`);
+    }
+  }
+
+  /**
+   * The real path of `path` and its workspace-relative form. For a path that does not exist
+   * yet, the nearest existing ancestor is resolved, so a symlinked folder cannot smuggle a
+   * write outside the workspace.
+   */
+  private async locate(path: string, purpose: 'read' | 'write'): Promise<{ real: string; rel: string }> {
+    const root = await this.rootReal();
+    const abs = isAbsolute(path) ? path : resolve(this.root, path);
+    let real: string;
+    try {
+      real = await fsp.realpath(abs);
+    } catch (e) {
+      if (purpose === 'read') throw new PermissionError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      real = await realpathOfNew(abs);
+    }
+    const rel = relative(root, real);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      throw new PermissionError(`${path} is outside the workspace (${this.root}); melodies may only touch files inside it`);
+    }
+    return { real, rel: toPosix(rel) };
+  }
+}
+
+/** The real path a not-yet-existing file would have: its deepest existing ancestor, resolved. */
+async function realpathOfNew(abs: string): Promise<string> {
+  const tail: string[] = [];
+  let dir = abs;
+  for (;;) {
+    tail.unshift(basename(dir));
+    const parent = dirname(dir);
+    if (parent === dir) return abs;
+    dir = parent;
+    try {
+      return join(await fsp.realpath(dir), ...tail);
+    } catch {
+      // keep climbing
+    }
+  }
+}

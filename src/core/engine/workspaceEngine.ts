@@ -1,0 +1,41 @@
+import { builtinNodes } from '../nodes';
+import type { Host } from '../nodes/types';
+import type { ModelProvider } from '../providers/types';
+import type { RunEvent } from '../model/run';
+import { FileArtifactStore } from '../store/artifacts';
+import { FileAuditLog } from '../store/audit';
+import { FileRunStorage } from '../store/runs';
+import { Engine, type EngineOptions } from './engine';
+
+/** What differs between the shells that run melodies (CLI, extension). */
+export interface WorkspaceEngineOptions {
+  readonly host: Host;
+  readonly secrets?: (name: string) => Promise<string | undefined>;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly models?: ModelProvider;
+  readonly onEvent?: (event: RunEvent) => void;
+  readonly maxParallel?: number;
+  readonly workspace?: EngineOptions['workspace'];
+}
+
+/**
+ * An engine over a workspace's `.symphony/` records with the built-in node kinds — the
+ * one way both the CLI and the extension build it.
+ */
+export function createWorkspaceEngine(root: string, options: WorkspaceEngineOptions): Engine {
+  return new Engine({
+    workspaceRoot: root,
+    storage: new FileRunStorage(root),
+    artifacts: new FileArtifactStore(root),
+    audit: new FileAuditLog(root),
+    nodes: builtinNodes,
+    ...options,
+  });
+}
+
+/** The environment as child processes should see it (defined values only). */
+export function processEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
+}

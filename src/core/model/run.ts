@@ -1,0 +1,288 @@
+/**
+ * Runs and their events. The engine emits one discriminated union of typed events; the
+ * journal persists them, the CLI prints them, the extension renders them, and
+ * `run.json` is derived from them by `applyEvent` — so a run can always be rebuilt from its
+ * journal.
+ */
+
+/** How a node ended. `pending`/`running` only appear while a run is in progress. */
+export type NodeStatus = 'success' | 'failure' | 'skipped' | 'cancelled';
+export type NodeState = 'pending' | 'running' | NodeStatus;
+export type RunStatus = 'success' | 'failure' | 'cancelled';
+export type RunState = 'running' | RunStatus;
+
+export interface TokenUsage {
+  readonly input: number;
+  readonly output: number;
+}
+
+export const NO_TOKENS: TokenUsage = { input: 0, output: 0 };
+
+/** What started a run. */
+export interface TriggerInfo {
+  readonly kind: 'manual' | 'save' | 'commit' | 'schedule' | 'webhook' | 'melody' | 'replay';
+  /** e.g. the saved file, the commit, the upstream run id. */
+  readonly detail?: string;
+}
+
+interface EventBase {
+  readonly runId: string;
+  /** ISO-8601 time the event happened. */
+  readonly at: string;
+}
+
+export interface RunStarted extends EventBase {
+  readonly type: 'run-started';
+  /** The melody's `name:`. */
+  readonly melody: string;
+  /** The melody file, relative to the workspace root. */
+  readonly file: string;
+  /** sha256 of the melody text, so resume can refuse a changed definition. */
+  readonly definitionHash: string;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly trigger: TriggerInfo;
+  /** Set for sub-melody runs. */
+  readonly parent?: { readonly runId: string; readonly nodeId: string };
+  /** Set for `replay --from`: the run whose artifacts feed the nodes upstream of `from`. */
+  readonly replayOf?: { readonly runId: string; readonly from: string };
+}
+
+/** A process picked a run up again (`symphony resume`). */
+export interface RunResumed extends EventBase {
+  readonly type: 'run-resumed';
+  readonly pid: number;
+}
+
+export interface NodeStarted extends EventBase {
+  readonly type: 'node-started';
+  readonly nodeId: string;
+  readonly attempt: number;
+  /** 0 unless the node loops. */
+  readonly iteration: number;
+  /** The instrument actually used (after fallbacks), as `ensemble/instrument`. */
+  readonly instrument?: string;
+  /** sha256 over the node's definition and its evaluated inputs. */
+  readonly provenance: string;
+}
+
+/** A line of a node's output or a progress note, already redacted. */
+export interface NodeLog extends EventBase {
+  readonly type: 'node-log';
+  readonly nodeId: string;
+  readonly stream: 'stdout' | 'stderr' | 'info';
+  readonly text: string;
+}
+
+export interface NodeRetried extends EventBase {
+  readonly type: 'node-retried';
+  readonly nodeId: string;
+  /** The attempt that failed. */
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: string;
+}
+
+export interface NodeFallback extends EventBase {
+  readonly type: 'node-fallback';
+  readonly nodeId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly error: string;
+}
+
+export interface ApprovalRequested extends EventBase {
+  readonly type: 'approval-requested';
+  readonly nodeId: string;
+  readonly message: string;
+}
+
+export interface NodeFinished extends EventBase {
+  readonly type: 'node-finished';
+  readonly nodeId: string;
+  readonly status: NodeStatus;
+  readonly attempts: number;
+  /** Loop iterations run (0 for a node without `loop:`). */
+  readonly iterations: number;
+  /** The output when small; large outputs are only in the artifact store. */
+  readonly output?: unknown;
+  /** sha256 of the output in the artifact store. */
+  readonly outputRef?: string;
+  readonly error?: string;
+  /** Why a node was skipped, in words. */
+  readonly reason?: string;
+  readonly tokens?: TokenUsage;
+  readonly costUsd?: number;
+  readonly durationMs: number;
+  readonly provenance?: string;
+}
+
+export interface RunFinished extends EventBase {
+  readonly type: 'run-finished';
+  readonly status: RunStatus;
+  readonly tokens: TokenUsage;
+  readonly costUsd: number;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+export type RunEvent =
+  | RunStarted
+  | RunResumed
+  | NodeStarted
+  | NodeLog
+  | NodeRetried
+  | NodeFallback
+  | ApprovalRequested
+  | NodeFinished
+  | RunFinished;
+
+export type RunEventType = RunEvent['type'];
+
+/** One attempt of a node, for the timeline. */
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly iteration: number;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly error?: string;
+  readonly instrument?: string;
+}
+
+/** A node's state in `run.json`. */
+export interface NodeRecord {
+  readonly state: NodeState;
+  readonly attempts: number;
+  readonly iterations: number;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly durationMs?: number;
+  readonly output?: unknown;
+  readonly outputRef?: string;
+  readonly error?: string;
+  readonly reason?: string;
+  readonly tokens?: TokenUsage;
+  readonly costUsd?: number;
+  readonly provenance?: string;
+  readonly instrument?: string;
+  readonly timeline: readonly AttemptRecord[];
+}
+
+/** `run.json`: the state of a run, derived from its journal. */
+export interface RunRecord {
+  readonly runId: string;
+  readonly melody: string;
+  readonly file: string;
+  readonly definitionHash: string;
+  readonly state: RunState;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly durationMs?: number;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly trigger: TriggerInfo;
+  readonly parent?: RunStarted['parent'];
+  readonly replayOf?: RunStarted['replayOf'];
+  readonly nodes: Readonly<Record<string, NodeRecord>>;
+  readonly tokens: TokenUsage;
+  readonly costUsd: number;
+  readonly error?: string;
+  /** How many times the run was resumed after its process died. */
+  readonly resumes: number;
+}
+
+const EMPTY_NODE: NodeRecord = { state: 'pending', attempts: 0, iterations: 0, timeline: [] };
+
+const addTokens = (a: TokenUsage, b: TokenUsage | undefined): TokenUsage => (b ? { input: a.input + b.input, output: a.output + b.output } : a);
+
+/**
+ * Folds one event into a run record. The first event must be `run-started`. Pure: the
+ * same journal always yields the same record.
+ */
+export function applyEvent(record: RunRecord | undefined, e: RunEvent): RunRecord {
+  if (e.type === 'run-started') {
+    return {
+      runId: e.runId,
+      melody: e.melody,
+      file: e.file,
+      definitionHash: e.definitionHash,
+      state: 'running',
+      startedAt: e.at,
+      inputs: e.inputs,
+      trigger: e.trigger,
+      parent: e.parent,
+      replayOf: e.replayOf,
+      nodes: {},
+      tokens: NO_TOKENS,
+      costUsd: 0,
+      resumes: 0,
+    };
+  }
+  if (!record) throw new Error(`journal of ${e.runId} does not start with run-started`);
+  const node = (id: string) => record.nodes[id] ?? EMPTY_NODE;
+  const withNode = (id: string, n: NodeRecord): RunRecord => ({ ...record, nodes: { ...record.nodes, [id]: n } });
+  switch (e.type) {
+    case 'run-resumed':
+      return { ...record, resumes: record.resumes + 1 };
+    case 'node-started': {
+      const n = node(e.nodeId);
+      return withNode(e.nodeId, {
+        ...n,
+        state: 'running',
+        attempts: Math.max(n.attempts, e.attempt),
+        iterations: Math.max(n.iterations, e.iteration + 1),
+        startedAt: n.startedAt ?? e.at,
+        provenance: e.provenance,
+        instrument: e.instrument ?? n.instrument,
+        timeline: [...n.timeline, { attempt: e.attempt, iteration: e.iteration, startedAt: e.at, instrument: e.instrument }],
+      });
+    }
+    case 'node-retried':
+    case 'node-fallback': {
+      const n = node(e.nodeId);
+      const last = n.timeline[n.timeline.length - 1];
+      const timeline = last && !last.endedAt ? [...n.timeline.slice(0, -1), { ...last, endedAt: e.at, error: e.error }] : n.timeline;
+      return withNode(e.nodeId, { ...n, timeline });
+    }
+    case 'node-finished': {
+      const n = node(e.nodeId);
+      const last = n.timeline[n.timeline.length - 1];
+      const timeline = last && !last.endedAt ? [...n.timeline.slice(0, -1), { ...last, endedAt: e.at, error: e.error }] : n.timeline;
+      return {
+        ...withNode(e.nodeId, {
+          ...n,
+          state: e.status,
+          attempts: e.attempts,
+          iterations: e.iterations,
+          startedAt: n.startedAt ?? e.at,
+          endedAt: e.at,
+          durationMs: e.durationMs,
+          output: e.output,
+          outputRef: e.outputRef,
+          error: e.error,
+          reason: e.reason,
+          tokens: e.tokens,
+          costUsd: e.costUsd,
+          provenance: e.provenance ?? n.provenance,
+          timeline,
+        }),
+        tokens: addTokens(record.tokens, e.tokens),
+        costUsd: record.costUsd + (e.costUsd ?? 0),
+      };
+    }
+    case 'run-finished':
+      return { ...record, state: e.status, endedAt: e.at, durationMs: e.durationMs, tokens: e.tokens, costUsd: e.costUsd, error: e.error };
+    case 'node-log':
+    case 'approval-requested':
+      return record;
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+/** Rebuilds a run record from its events. */
+export function replayEvents(events: readonly RunEvent[]): RunRecord | undefined {
+  let record: RunRecord | undefined;
+  for (const e of events) record = applyEvent(record, e);
+  return record;
+}
