@@ -1,5 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { initCommand } from './commands/init';
+import { handoffAppendCommand } from './commands/handoff';
+import { auditVerifyCommand, gcCommand, metricsCommand, runsCommand } from './commands/records';
+import { replayCommand, resumeCommand, runCommand } from './commands/run';
 import { validateCommand } from './commands/validate';
 import { processEnvironment, type CliEnvironment } from './options';
 
@@ -32,6 +35,93 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('--json', 'print { ok, errors: [{ file, line, column, message }] }')
     .action(async (paths: string[], opts: { json?: boolean }) => {
       exit.code = await validateCommand(env, paths, opts);
+    });
+
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+  program
+    .command('run')
+    .description('run a melody; prints progress, or the result as JSON (exit 0 success, 1 otherwise)')
+    .argument('<melody>', 'the melody file')
+    .option('-i, --input <name=value>', 'an input of the melody (repeatable)', collect)
+    .option('--json', 'print { runId, melody, status, nodes, tokens, costUsd } at the end')
+    .option('--dry-run', 'check the melody and inputs and print the plan; run nothing')
+    .option('-y, --yes', 'approve every approval node without asking')
+    .option('-v, --verbose', "print the nodes' output as it arrives")
+    .action(async (melody: string, opts: { input?: string[]; json?: boolean; dryRun?: boolean; yes?: boolean; verbose?: boolean }) => {
+      exit.code = await runCommand(env, melody, opts);
+    });
+
+  program
+    .command('runs')
+    .description('list the runs of this workspace, newest first')
+    .option('--json', 'print the list as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      exit.code = await runsCommand(env, opts);
+    });
+
+  program
+    .command('resume')
+    .description('continue a run whose process died, without re-running completed nodes')
+    .argument('<runId>', 'the run to continue')
+    .option('--json', 'print the result as JSON')
+    .option('-y, --yes', 'approve every approval node without asking')
+    .option('-v, --verbose', "print the nodes' output as it arrives")
+    .action(async (runId: string, opts: { json?: boolean; yes?: boolean; verbose?: boolean }) => {
+      exit.code = await resumeCommand(env, runId, opts);
+    });
+
+  program
+    .command('replay')
+    .description('run a stored run again from a node, taking upstream outputs from its artifacts')
+    .argument('<runId>', 'the run to replay')
+    .requiredOption('--from <node>', 'the first node to run again')
+    .option('--json', 'print the result as JSON')
+    .option('-y, --yes', 'approve every approval node without asking')
+    .option('-v, --verbose', "print the nodes' output as it arrives")
+    .action(async (runId: string, opts: { from: string; json?: boolean; yes?: boolean; verbose?: boolean }) => {
+      exit.code = await replayCommand(env, runId, opts.from, opts);
+    });
+
+  program
+    .command('gc')
+    .description('remove old runs and the artifacts no kept run refers to')
+    .option('--keep-last <n>', 'how many of the newest runs to keep', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of runs');
+      return n;
+    }, 20)
+    .action(async (opts: { keepLast: number }) => {
+      exit.code = await gcCommand(env, opts);
+    });
+
+  program
+    .command('audit')
+    .description('check the hash-chained audit log')
+    .command('verify')
+    .description('exit 1 and name the first bad record after any edit, deletion or reordering')
+    .action(async () => {
+      exit.code = await auditVerifyCommand(env);
+    });
+
+  program
+    .command('metrics')
+    .description('print Prometheus metrics over the stored runs')
+    .action(async () => {
+      exit.code = await metricsCommand(env);
+    });
+
+  program
+    .command('handoff')
+    .description('the handoff log (handoff.md)')
+    .command('append')
+    .description('append an entry, safely even while other processes append')
+    .requiredOption('--instrument <nickname>', 'who did the work')
+    .option('--model <model>', 'the model that did it')
+    .requiredOption('--summary <text>', 'what happened')
+    .option('--file <path>', 'a file touched (repeatable)', collect)
+    .action(async (opts: { instrument: string; model?: string; summary: string; file?: string[] }) => {
+      exit.code = await handoffAppendCommand(env, opts);
     });
 
   return program;

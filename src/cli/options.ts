@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 
 /**
  * The plain options the CLI's commands run with — built here from the process, as the
@@ -13,6 +14,14 @@ export interface CliEnvironment {
   readonly templatesRoot: string;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Whether a person is at a terminal (stdin and stdout are TTYs): live progress, prompts. */
+  readonly interactive: boolean;
+  /** Asks a question on the terminal and resolves with the answer line. */
+  readonly ask: (question: string) => Promise<string>;
+  /** Environment variables: secrets and child processes' environment come from here. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Calls `handler` on Ctrl+C; returns a function that stops listening. */
+  readonly onInterrupt: (handler: () => void) => () => void;
 }
 
 /** Finds `templates/` by walking up from the running file (dist/cli.js or src/cli/*.ts). */
@@ -34,5 +43,19 @@ export function processEnvironment(): CliEnvironment {
     templatesRoot: findTemplatesRoot(__dirname),
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    ask: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    },
+    env: process.env,
+    onInterrupt: (handler) => {
+      process.on('SIGINT', handler);
+      return () => process.off('SIGINT', handler);
+    },
   };
 }

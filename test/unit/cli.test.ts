@@ -17,6 +17,10 @@ async function cli(cwd: string, ...argv: string[]) {
     templatesRoot: join(REPO, 'templates'),
     stdout: (t) => (stdout += t),
     stderr: (t) => (stderr += t),
+    interactive: false,
+    ask: async () => '',
+    env: {},
+    onInterrupt: () => () => undefined,
   });
   return { code, stdout, stderr };
 }
