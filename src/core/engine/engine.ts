@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleepFor } from 'node:timers/promises';
@@ -6,7 +7,7 @@ import { formatDiagnostic } from '../model/diagnostic';
 import type { Instrument } from '../model/instrument';
 import { needsOf, type Melody, type NodeSpec } from '../model/melody';
 import { NODE_KINDS, type NodeKind } from '../model/nodeKinds';
-import { applyEvent, NO_TOKENS, replayEvents, type NodeStatus, type RunEvent, type RunRecord, type RunStatus, type TokenUsage, type TriggerInfo } from '../model/run';
+import { NO_TOKENS, replayEvents, RunRecordBuilder, type NodeStatus, type RunEvent, type RunRecord, type RunStatus, type TokenUsage, type TriggerInfo } from '../model/run';
 import { loadMelody } from '../load/melody';
 import { nodeFileSystem } from '../load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
@@ -319,7 +320,12 @@ class RunExecution {
   private readonly celNodes: Record<string, unknown> = {};
   private celBase: Record<string, unknown> = {};
   private readonly parallel: Semaphore;
-  private record: RunRecord | undefined;
+  /** One guard per run: its globs are compiled once. */
+  private readonly permissions: PermissionGuard;
+  private readonly builder = new RunRecordBuilder();
+  private get record(): RunRecord | undefined {
+    return this.builder.record;
+  }
   private halting: string | undefined;
   private tokens: TokenUsage = NO_TOKENS;
   private costUsd = 0;
@@ -337,6 +343,9 @@ class RunExecution {
   ) {
     this.signal = setup.signal ? AbortSignal.any([setup.signal, this.controller.signal]) : this.controller.signal;
     this.parallel = new Semaphore(opts.maxParallel);
+    this.permissions = new PermissionGuard(opts.workspaceRoot, setup.melody.permissions);
+    // Every running attempt listens to the run's signal; many at once is expected, not a leak.
+    setMaxListeners(0, this.signal);
     this.startedAt = opts.now();
   }
 
@@ -350,11 +359,18 @@ class RunExecution {
 
   // ── Events ────────────────────────────────────────────────────────────────
 
-  /** Redacts, records, journals and announces an event. Resolves once it is on disk. */
+  /**
+   * Redacts, records, journals and announces an event. Resolves once it is on disk; callers
+   * await only what later steps depend on (a node's end), since the journal keeps order. A
+   * failed write ends the run as a failure instead of going unnoticed.
+   */
   private emit(event: RunEvent): Promise<void> {
     const e = this.redactor.redact(event);
-    this.record = applyEvent(this.record, e);
+    this.builder.apply(e);
     const written = this.setup.journal.append(e);
+    written.catch((err: unknown) => {
+      this.halting ??= `cannot write the run journal: ${(err as Error).message}`;
+    });
     this.setup.onEvent?.(e);
     this.opts.onEvent?.(e);
     if (e.type === 'node-finished') this.scheduleRecordWrite();
@@ -376,11 +392,21 @@ class RunExecution {
     return this.recordWrite;
   }
 
-  private audit(action: string, detail: Record<string, unknown>, nodeId?: string): Promise<void> {
-    if (!this.opts.audit) return Promise.resolve();
-    return this.opts.audit
-      .append(this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail }))
-      .catch(() => undefined);
+  private auditing: Promise<void>[] = [];
+  /** Artifact writes still in flight; awaited before the run ends. */
+  private storing: Promise<void>[] = [];
+
+  /**
+   * Appends to the audit log without holding the run up: the log orders its own appends,
+   * and the run waits for all of them before it ends.
+   */
+  private audit(action: string, detail: Record<string, unknown>, nodeId?: string): void {
+    if (!this.opts.audit) return;
+    this.auditing.push(
+      this.opts.audit.append(this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail })).catch((err: unknown) => {
+        this.opts.host.notify({ level: 'warning', runId: this.setup.runId, message: `could not write the audit log: ${(err as Error).message}` });
+      }),
+    );
   }
 
   // ── The run ───────────────────────────────────────────────────────────────
@@ -392,7 +418,7 @@ class RunExecution {
       if (this.setup.prior) {
         await this.restore(this.setup.prior.events);
         await this.emit({ type: 'run-resumed', runId: this.setup.runId, at: this.iso(), pid: process.pid });
-        await this.audit('run-resumed', { pid: process.pid });
+        this.audit('run-resumed', { pid: process.pid });
       } else {
         await this.emit({
           type: 'run-started',
@@ -406,7 +432,7 @@ class RunExecution {
           parent: this.setup.parent,
           replayOf: this.setup.replayOf,
         });
-        await this.audit('run-started', { melody: melody.name, file: this.setup.relFile, trigger: this.setup.trigger });
+        this.audit('run-started', { melody: melody.name, file: this.setup.relFile, trigger: this.setup.trigger });
         await this.flushRecord();
         if (this.setup.replaySource) await this.copyUpstream(this.setup.replaySource);
       }
@@ -639,12 +665,12 @@ class RunExecution {
       const message = missing.length
         ? `secret ${missing.join(', ')} is not set (the CLI reads it from the environment variable of that name; in VS Code run "Symphony: Set Secret")`
         : (e as Error).message;
-      await this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
+      void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
       return fail(message, false);
     }
     const instrument = instrumentRef ? this.instruments.get(instrumentRef) : undefined;
     const provenance = sha256(canonicalJson({ node: spec, input: this.redactor.redact(input), instrument: instrumentRef, kind }));
-    await this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance });
+    void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance });
 
     const parsed = NODE_KINDS[kind].safeParse(input);
     if (!parsed.success) {
@@ -720,7 +746,7 @@ class RunExecution {
       melodyFile: this.setup.file,
       melodyName: this.melody.name,
       signal,
-      permissions: new PermissionGuard(this.opts.workspaceRoot, this.melody.permissions),
+      permissions: this.permissions,
       instrument,
       env,
       host: this.observedHost(id),
@@ -739,7 +765,7 @@ class RunExecution {
       approve: async (request, signal) => {
         await this.emit({ type: 'approval-requested', runId: this.setup.runId, at: this.iso(), nodeId, message: request.message });
         const approved = await host.approve(request, signal);
-        await this.audit('approval', { message: request.message, approved }, nodeId);
+        this.audit('approval', { message: request.message, approved }, nodeId);
         return approved;
       },
     };
@@ -795,8 +821,17 @@ class RunExecution {
     let outputRef: string | undefined;
     let inline: unknown = r.output;
     if (r.output !== undefined) {
-      outputRef = await this.opts.artifacts.put(r.output);
-      if (canonicalJson(r.output).length > this.opts.inlineOutputLimit) inline = undefined;
+      const json = canonicalJson(r.output);
+      if (json.length > this.opts.inlineOutputLimit) {
+        // A large output lives only in the store, so it is on disk before the journal names it.
+        outputRef = await this.opts.artifacts.put(r.output, { durable: true });
+        inline = undefined;
+      } else {
+        // A small one is safe in its journal line; its blob is written alongside, without
+        // holding up the nodes that wait for this one (the run waits for it before ending).
+        outputRef = sha256(json);
+        this.storing.push(this.opts.artifacts.put(r.output, { durable: false }).then(() => undefined, () => undefined));
+      }
     }
     await this.emit({
       type: 'node-finished',
@@ -815,7 +850,7 @@ class RunExecution {
       durationMs: Math.max(0, this.opts.now() - r.started),
       provenance: r.provenance,
     });
-    if (r.status !== 'skipped') await this.audit('node-finished', { status: r.status, attempts: r.attempts, provenance: r.provenance, error: r.error }, id);
+    if (r.status !== 'skipped') this.audit('node-finished', { status: r.status, attempts: r.attempts, provenance: r.provenance, error: r.error }, id);
   }
 
   /** Replay: nodes outside the re-run set take status and output from the source run. */
@@ -841,8 +876,8 @@ class RunExecution {
 
   /** Resume: restore finished nodes, their outputs and the counters from the journal. */
   private async restore(events: readonly RunEvent[]): Promise<void> {
-    const record = replayEvents(events)!;
-    this.record = record;
+    for (const e of events) this.builder.apply(e);
+    const record = this.record!;
     this.tokens = record.tokens;
     this.costUsd = record.costUsd;
     for (const [id, n] of Object.entries(record.nodes)) {
@@ -903,7 +938,8 @@ class RunExecution {
       durationMs: Math.max(0, elapsed),
       error: status === 'failure' ? this.halting : status === 'cancelled' ? 'cancelled' : undefined,
     }).catch(() => undefined);
-    await this.audit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
+    this.audit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
+    await Promise.all([...this.auditing, ...this.storing]);
     clearTimeout(this.recordTimer);
     this.recordTimer = undefined;
     await this.flushRecord();

@@ -193,61 +193,80 @@ const EMPTY_NODE: NodeRecord = { state: 'pending', attempts: 0, iterations: 0, t
 
 const addTokens = (a: TokenUsage, b: TokenUsage | undefined): TokenUsage => (b ? { input: a.input + b.input, output: a.output + b.output } : a);
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
- * Folds one event into a run record. The first event must be `run-started`. Pure: the
- * same journal always yields the same record.
+ * Folds events into a run record. It mutates only the record it built, so folding a
+ * journal of n events costs O(n) — not O(n²) as copying every node on every event would.
+ * Readers get `record` and must treat it as read-only.
  */
-export function applyEvent(record: RunRecord | undefined, e: RunEvent): RunRecord {
-  if (e.type === 'run-started') {
-    return {
-      runId: e.runId,
-      melody: e.melody,
-      file: e.file,
-      definitionHash: e.definitionHash,
-      state: 'running',
-      startedAt: e.at,
-      inputs: e.inputs,
-      trigger: e.trigger,
-      parent: e.parent,
-      replayOf: e.replayOf,
-      nodes: {},
-      tokens: NO_TOKENS,
-      costUsd: 0,
-      resumes: 0,
-    };
+export class RunRecordBuilder {
+  private current: (Mutable<RunRecord> & { nodes: Record<string, NodeRecord> }) | undefined;
+
+  /** Starts from an existing record (copied once), or from nothing. */
+  constructor(from?: RunRecord) {
+    if (from) this.current = { ...from, nodes: { ...from.nodes } };
   }
-  if (!record) throw new Error(`journal of ${e.runId} does not start with run-started`);
-  const node = (id: string) => record.nodes[id] ?? EMPTY_NODE;
-  const withNode = (id: string, n: NodeRecord): RunRecord => ({ ...record, nodes: { ...record.nodes, [id]: n } });
-  switch (e.type) {
-    case 'run-resumed':
-      return { ...record, resumes: record.resumes + 1 };
-    case 'node-started': {
-      const n = node(e.nodeId);
-      return withNode(e.nodeId, {
-        ...n,
+
+  get record(): RunRecord | undefined {
+    return this.current;
+  }
+
+  /** Folds one event. The first event must be `run-started`. */
+  apply(e: RunEvent): void {
+    if (e.type === 'run-started') {
+      this.current = {
+        runId: e.runId,
+        melody: e.melody,
+        file: e.file,
+        definitionHash: e.definitionHash,
         state: 'running',
-        attempts: Math.max(n.attempts, e.attempt),
-        iterations: Math.max(n.iterations, e.iteration + 1),
-        startedAt: n.startedAt ?? e.at,
-        provenance: e.provenance,
-        instrument: e.instrument ?? n.instrument,
-        timeline: [...n.timeline, { attempt: e.attempt, iteration: e.iteration, startedAt: e.at, instrument: e.instrument }],
-      });
+        startedAt: e.at,
+        inputs: e.inputs,
+        trigger: e.trigger,
+        parent: e.parent,
+        replayOf: e.replayOf,
+        nodes: {},
+        tokens: NO_TOKENS,
+        costUsd: 0,
+        resumes: 0,
+      };
+      return;
     }
-    case 'node-retried':
-    case 'node-fallback': {
-      const n = node(e.nodeId);
+    const r = this.current;
+    if (!r) throw new Error(`journal of ${e.runId} does not start with run-started`);
+    const node = (id: string) => r.nodes[id] ?? EMPTY_NODE;
+    const closeLast = (n: NodeRecord, at: string, error?: string): readonly AttemptRecord[] => {
       const last = n.timeline[n.timeline.length - 1];
-      const timeline = last && !last.endedAt ? [...n.timeline.slice(0, -1), { ...last, endedAt: e.at, error: e.error }] : n.timeline;
-      return withNode(e.nodeId, { ...n, timeline });
-    }
-    case 'node-finished': {
-      const n = node(e.nodeId);
-      const last = n.timeline[n.timeline.length - 1];
-      const timeline = last && !last.endedAt ? [...n.timeline.slice(0, -1), { ...last, endedAt: e.at, error: e.error }] : n.timeline;
-      return {
-        ...withNode(e.nodeId, {
+      return last && !last.endedAt ? [...n.timeline.slice(0, -1), { ...last, endedAt: at, error }] : n.timeline;
+    };
+    switch (e.type) {
+      case 'run-resumed':
+        r.resumes += 1;
+        return;
+      case 'node-started': {
+        const n = node(e.nodeId);
+        r.nodes[e.nodeId] = {
+          ...n,
+          state: 'running',
+          attempts: Math.max(n.attempts, e.attempt),
+          iterations: Math.max(n.iterations, e.iteration + 1),
+          startedAt: n.startedAt ?? e.at,
+          provenance: e.provenance,
+          instrument: e.instrument ?? n.instrument,
+          timeline: [...n.timeline, { attempt: e.attempt, iteration: e.iteration, startedAt: e.at, instrument: e.instrument }],
+        };
+        return;
+      }
+      case 'node-retried':
+      case 'node-fallback': {
+        const n = node(e.nodeId);
+        r.nodes[e.nodeId] = { ...n, timeline: closeLast(n, e.at, e.error) };
+        return;
+      }
+      case 'node-finished': {
+        const n = node(e.nodeId);
+        r.nodes[e.nodeId] = {
           ...n,
           state: e.status,
           attempts: e.attempts,
@@ -262,27 +281,36 @@ export function applyEvent(record: RunRecord | undefined, e: RunEvent): RunRecor
           tokens: e.tokens,
           costUsd: e.costUsd,
           provenance: e.provenance ?? n.provenance,
-          timeline,
-        }),
-        tokens: addTokens(record.tokens, e.tokens),
-        costUsd: record.costUsd + (e.costUsd ?? 0),
-      };
-    }
-    case 'run-finished':
-      return { ...record, state: e.status, endedAt: e.at, durationMs: e.durationMs, tokens: e.tokens, costUsd: e.costUsd, error: e.error };
-    case 'node-log':
-    case 'approval-requested':
-      return record;
-    default: {
-      const never: never = e;
-      return never;
+          timeline: closeLast(n, e.at, e.error),
+        };
+        r.tokens = addTokens(r.tokens, e.tokens);
+        r.costUsd += e.costUsd ?? 0;
+        return;
+      }
+      case 'run-finished':
+        Object.assign(r, { state: e.status, endedAt: e.at, durationMs: e.durationMs, tokens: e.tokens, costUsd: e.costUsd, error: e.error });
+        return;
+      case 'node-log':
+      case 'approval-requested':
+        return;
+      default: {
+        const never: never = e;
+        return never;
+      }
     }
   }
 }
 
+/** Folds one event into a copy of a run record (pure; O(nodes) — fold many with RunRecordBuilder). */
+export function applyEvent(record: RunRecord | undefined, e: RunEvent): RunRecord {
+  const builder = new RunRecordBuilder(record);
+  builder.apply(e);
+  return builder.record!;
+}
+
 /** Rebuilds a run record from its events. */
 export function replayEvents(events: readonly RunEvent[]): RunRecord | undefined {
-  let record: RunRecord | undefined;
-  for (const e of events) record = applyEvent(record, e);
-  return record;
+  const builder = new RunRecordBuilder();
+  for (const e of events) builder.apply(e);
+  return builder.record;
 }

@@ -38,8 +38,12 @@ export interface RunStorage {
 
 /** Content-addressed storage: the same bytes are stored once, named by their sha256. */
 export interface ArtifactStore {
-  /** Stores a value (Buffer/Uint8Array as bytes, anything else as canonical JSON); returns its sha256. */
-  put(value: unknown): Promise<string>;
+  /**
+   * Stores a value (Buffer/Uint8Array as bytes, anything else as canonical JSON); returns its
+   * sha256. `durable` (the default) flushes the blob to disk before resolving; pass false
+   * when another durable copy exists (an output inline in its journal line).
+   */
+  put(value: unknown, options?: { readonly durable?: boolean }): Promise<string>;
   /** The JSON value stored under a hash. */
   getJson(hash: string): Promise<unknown>;
   getBytes(hash: string): Promise<Buffer>;
