@@ -24,6 +24,8 @@ export interface RunStorage {
    * a crash is dropped) and a journal positioned after them.
    */
   reopen(runId: string): Promise<{ readonly events: RunEvent[]; readonly journal: RunJournal }>;
+  /** Whether another live process has the run open: such a run must not be resumed. */
+  isLive(runId: string): Promise<boolean>;
   /** Reads a run's events (tolerating a torn last line). */
   events(runId: string): Promise<RunEvent[]>;
   /** Writes `run.json` atomically (write to a temp file, then rename). */

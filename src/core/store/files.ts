@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+
+/**
+ * File primitives shared by the stores: atomic replace, directory sync, whole writes and
+ * reading the tail of an append-only file. Kept here so the journal, the audit log, the
+ * artifact store and the handoff log agree on what "durable" and "complete line" mean.
+ */
+
+/** True when `e` is a Node system error with this `code` (ENOENT, EEXIST…). */
+export function isErrno(e: unknown, code: string): boolean {
+  return typeof e === 'object' && e !== null && (e as NodeJS.ErrnoException).code === code;
+}
+
+/** A unique sibling of `path` for a temp file, so concurrent writers never share one. */
+export function tempPathFor(path: string): string {
+  return `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/**
+ * Replaces `path` with `data` atomically: a reader sees the old file or the new one, never a
+ * mix. With `durable`, the bytes are on disk before the rename makes them visible — needed
+ * when the name itself is a promise about the content (a content-addressed blob); not
+ * needed for a derived file that is checked on read and rebuilt when wrong.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { readonly durable: boolean }): Promise<void> {
+  const temp = tempPathFor(path);
+  const fd = await fsp.open(temp, 'wx');
+  try {
+    try {
+      await fd.writeFile(data);
+      if (options.durable) await fd.datasync();
+    } finally {
+      await fd.close();
+    }
+    await fsp.rename(temp, path);
+  } catch (e) {
+    await fsp.rm(temp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * fsyncs a directory, so a file just created or renamed in it keeps its name after a power
+ * loss. Best effort: Windows cannot open a directory, and there the rename is journaled by
+ * NTFS anyway.
+ */
+export async function syncDir(dir: string): Promise<void> {
+  let fd: FileHandle | undefined;
+  try {
+    fd = await fsp.open(dir, 'r');
+    await fd.sync();
+  } catch {
+    // Not supported on this platform or file system; the data itself is already synced.
+  } finally {
+    await fd?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Writes all of `data` through `fd` (opened for appending). One `write` call in practice;
+ * the loop only matters for a short write (a full disk), where it still finishes or throws.
+ */
+export async function writeAll(fd: FileHandle, data: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await fd.write(data, offset, data.length - offset);
+    if (bytesWritten <= 0) throw new Error('write made no progress');
+    offset += bytesWritten;
+  }
+}
+
+const NEWLINE = 0x0a;
+const CHUNK = 64 * 1024;
+
+/** The offset of the last "\n" before `before`, or -1; reads backwards in chunks. */
+async function lastNewlineBefore(fd: FileHandle, before: number): Promise<number> {
+  const buf = Buffer.alloc(CHUNK);
+  let end = before;
+  while (end > 0) {
+    const start = Math.max(0, end - CHUNK);
+    const { bytesRead } = await fd.read(buf, 0, end - start, start);
+    const i = buf.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+    if (i >= 0) return start + i;
+    end = start;
+  }
+  return -1;
+}
+
+/** The tail of a line-oriented file: see `readLastLine`. */
+export interface FileTail {
+  /** The last complete line (without its "\n"), or undefined when there is none. */
+  readonly line: string | undefined;
+  /** Where complete lines end: bytes past this are a torn line from an interrupted write. */
+  readonly end: number;
+  readonly size: number;
+}
+
+/**
+ * Reads only the end of an append-only file: its last complete line, and where complete
+ * lines end. A line is complete when it ends with "\n" — each append writes a line and its
+ * newline in one write, so a missing newline means the writer died mid-write.
+ */
+export async function readLastLine(fd: FileHandle): Promise<FileTail> {
+  const { size } = await fd.stat();
+  const last = await lastNewlineBefore(fd, size);
+  if (last < 0) return { line: undefined, end: 0, size };
+  const start = (await lastNewlineBefore(fd, last)) + 1;
+  const buf = Buffer.alloc(last - start);
+  await fd.read(buf, 0, buf.length, start);
+  return { line: buf.toString('utf8'), end: last + 1, size };
+}
+
+/** Where the complete lines of `data` end (just past its last "\n"); 0 when there is none. */
+export function completeLinesEnd(data: Uint8Array): number {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).lastIndexOf(NEWLINE) + 1;
+}

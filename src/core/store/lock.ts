@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isErrno } from './files';
+
+/**
+ * A lock file for short critical sections shared by several processes (two `symphony`
+ * commands, the CLI and the extension host) — the audit log and `handoff.md` append under
+ * it. Node has no portable `flock`, so the lock is a file created exclusively (`wx`);
+ * whoever creates it holds the lock until they delete it.
+ */
+
+/** How long to wait for a lock, and when a lock left behind counts as abandoned. */
+export interface LockOptions {
+  /**
+   * A lock older than this is taken over even if its owner cannot be checked (another host,
+   * or a reused pid). Critical sections are milliseconds; this only has to outlast a slow
+   * fsync. Default 30 s.
+   */
+  readonly staleMs?: number;
+  /** Give up waiting after this long. Default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+/** The lock could not be taken in time; names who holds it. */
+export class LockTimeoutError extends Error {
+  constructor(
+    readonly lockPath: string,
+    readonly holder: string,
+  ) {
+    super(`timed out waiting for ${lockPath} (held by ${holder || 'an unknown process'}); delete it if no Symphony process is running`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+/** What a lock file says about its owner. */
+interface Owner {
+  readonly pid: number;
+  readonly host: string;
+  readonly nonce: string;
+  readonly at: string;
+}
+
+function parseOwner(text: string): Owner | undefined {
+  try {
+    const o = JSON.parse(text) as Partial<Owner>;
+    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.nonce === 'string' ? (o as Owner) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return isErrno(e, 'EPERM');
+  }
+}
+
+/**
+ * Abandoned when its owner is a dead process on this host (a crash), or when it is older
+ * than `staleMs` — the fallback for owners we cannot check. A lock whose content is not
+ * written yet (just created) is judged by age alone.
+ */
+function isStale(text: string, mtimeMs: number, staleMs: number): boolean {
+  const owner = parseOwner(text);
+  if (owner && owner.host === hostname() && !pidAlive(owner.pid)) return true;
+  return Date.now() - mtimeMs > staleMs;
+}
+
+async function readLock(path: string): Promise<{ text: string; mtimeMs: number } | undefined> {
+  let fd: FileHandle | undefined;
+  try {
+    // One handle for both, so the content and the age are of the same file.
+    fd = await fsp.open(path, 'r');
+    const [text, stat] = await Promise.all([fd.readFile('utf8'), fd.stat()]);
+    return { text, mtimeMs: stat.mtimeMs };
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  } finally {
+    await fd?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Removes the lock if it is abandoned; true when the caller should try again at once.
+ *
+ * Two waiters can judge the same lock stale at once; if one removes it and takes a new lock
+ * before the other acts, the other must not delete that new lock. So the lock is first
+ * renamed aside (atomic: only one waiter gets a given file) and only deleted if it is still
+ * the one that was judged; a lock taken by mistake is linked back into place.
+ */
+async function breakIfStale(path: string, staleMs: number): Promise<boolean> {
+  const seen = await readLock(path);
+  if (!seen) return true;
+  if (!isStale(seen.text, seen.mtimeMs, staleMs)) return false;
+  const aside = `${path}.stale-${randomBytes(6).toString('hex')}`;
+  try {
+    await fsp.rename(path, aside);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return true;
+    throw e;
+  }
+  const moved = await fsp.readFile(aside, 'utf8').catch(() => undefined);
+  if (moved === seen.text) {
+    await fsp.rm(aside, { force: true });
+    return true;
+  }
+  await fsp.link(aside, path).catch(() => undefined);
+  await fsp.rm(aside, { force: true });
+  return false;
+}
+
+async function acquire(path: string, options: LockOptions): Promise<() => Promise<void>> {
+  const staleMs = options.staleMs ?? 30_000;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const owner: Owner = { pid: process.pid, host: hostname(), nonce: randomBytes(8).toString('hex'), at: new Date().toISOString() };
+  let delay = 1;
+  for (;;) {
+    let fd: FileHandle | undefined;
+    try {
+      fd = await fsp.open(path, 'wx');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) {
+        await fsp.mkdir(dirname(path), { recursive: true });
+        continue;
+      }
+      if (!isErrno(e, 'EEXIST')) throw e;
+    }
+    if (fd) {
+      try {
+        await fd.writeFile(JSON.stringify(owner));
+      } catch (e) {
+        // Never leave an empty lock behind: it would block everyone until it goes stale.
+        await fd.close().catch(() => undefined);
+        await fsp.rm(path, { force: true });
+        throw e;
+      }
+      await fd.close();
+      return () => release(path, owner.nonce);
+    }
+    if (await breakIfStale(path, staleMs)) continue;
+    if (Date.now() > deadline) throw new LockTimeoutError(path, (await readLock(path))?.text ?? '');
+    // Jittered exponential backoff, capped low: holders keep the lock for milliseconds.
+    await sleep(delay * (0.5 + Math.random()));
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
+/** Deletes the lock only if it is still ours: after a stale takeover it belongs to someone else. */
+async function release(path: string, nonce: string): Promise<void> {
+  const current = await readLock(path).catch(() => undefined);
+  if (current && parseOwner(current.text)?.nonce === nonce) await fsp.rm(path, { force: true });
+}
+
+/** Per lock path, the tail of this process's queue of holders. */
+const queues = new Map<string, Promise<void>>();
+
+/**
+ * Runs `fn` while holding the lock file `lockPath`, across processes. Callers in this
+ * process queue up in order before touching the file, so they do not poll against each
+ * other; only other processes are waited for by retrying with backoff.
+ */
+export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const key = resolve(lockPath);
+  const before = queues.get(key) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = new Promise<void>((r) => (done = r));
+  const tail = before.then(() => mine);
+  queues.set(key, tail);
+  await before;
+  try {
+    const release = await acquire(key, options);
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  } finally {
+    done();
+    if (queues.get(key) === tail) queues.delete(key);
+  }
+}

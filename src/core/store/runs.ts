@@ -1,0 +1,386 @@
+import { hostname } from 'node:os';
+import { promises as fsp, type Dirent } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Semaphore } from '../engine/semaphore';
+import { replayEvents, type RunEvent, type RunEventType, type RunRecord } from '../model/run';
+import { completeLinesEnd, isErrno, readLastLine, syncDir, writeAll, writeFileAtomic } from './files';
+import type { RunJournal, RunStorage } from './types';
+
+/** `.symphony/runs`: one folder per run. */
+export function runsDir(workspaceRoot: string): string {
+  return join(workspaceRoot, '.symphony', 'runs');
+}
+
+/** Run ids become folder names, so anything that could climb out of `runs/` is refused. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** The files of one run. Throws on a run id that is not a plain folder name. */
+export function runPaths(workspaceRoot: string, runId: string): { readonly dir: string; readonly journal: string; readonly record: string; readonly owner: string } {
+  if (!RUN_ID.test(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}`);
+  const dir = join(runsDir(workspaceRoot), runId);
+  return { dir, journal: join(dir, 'journal.jsonl'), record: join(dir, 'run.json'), owner: join(dir, 'owner.json') };
+}
+
+/** Who has a run's journal open: written when a process creates or reopens it, removed on close. */
+interface Owner {
+  readonly pid: number;
+  readonly host: string;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, we just may not signal it.
+    return isErrno(e, 'EPERM');
+  }
+}
+
+/**
+ * The live process (other than this one) that has the run open, if any. An owner file left
+ * by a process that died — the case `resume` exists for — does not count.
+ */
+async function liveOwner(path: string): Promise<Owner | undefined> {
+  let owner: Owner;
+  try {
+    owner = JSON.parse(await fsp.readFile(path, 'utf8')) as Owner;
+  } catch {
+    return undefined;
+  }
+  if (typeof owner.pid !== 'number' || owner.host !== hostname()) return undefined;
+  return owner.pid !== process.pid && processAlive(owner.pid) ? owner : undefined;
+}
+
+async function claim(path: string): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify({ pid: process.pid, host: hostname() } satisfies Owner), { durable: false });
+}
+
+/**
+ * Every run folder, newest first. Run ids start with a UTC timestamp (`newRunId`), so
+ * sorting the names sorts by start time; no file is read.
+ */
+export async function runIds(workspaceRoot: string): Promise<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await fsp.readdir(runsDir(workspaceRoot), { withFileTypes: true });
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return [];
+    throw e;
+  }
+  return entries
+    .filter((d) => d.isDirectory() && RUN_ID.test(d.name))
+    .map((d) => d.name)
+    .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+}
+
+/** A journal line that is not a valid event: names the file and the 1-based line. */
+export class JournalCorruptError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}`);
+    this.name = 'JournalCorruptError';
+  }
+}
+
+/** Every event type; `satisfies` makes adding an event to the union without listing it here a type error. */
+const EVENT_TYPES = new Set(
+  Object.keys({
+    'run-started': true,
+    'run-resumed': true,
+    'node-started': true,
+    'node-log': true,
+    'node-retried': true,
+    'node-fallback': true,
+    'approval-requested': true,
+    'node-finished': true,
+    'run-finished': true,
+  } satisfies Record<RunEventType, true>),
+);
+
+/**
+ * Parses one journal line. Only the envelope is checked (type, run, time): the engine wrote
+ * the rest, and `applyEvent` must never be fed something that is not an event at all.
+ */
+function parseEvent(text: string, file: string, line: number, runId: string): RunEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new JournalCorruptError(file, line, `not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JournalCorruptError(file, line, 'not a JSON object');
+  const { type, runId: id, at } = value as Record<string, unknown>;
+  if (typeof type !== 'string' || !EVENT_TYPES.has(type)) throw new JournalCorruptError(file, line, `unknown event type ${JSON.stringify(type)}`);
+  if (id !== runId) throw new JournalCorruptError(file, line, `event of run ${JSON.stringify(id)} in the journal of ${runId}`);
+  if (typeof at !== 'string') throw new JournalCorruptError(file, line, 'event without a time');
+  return value as RunEvent;
+}
+
+/**
+ * A journal's events and where its complete lines end. Bytes after the last "\n" are a line
+ * torn by a crash: never acknowledged to the engine, so dropped. A bad line anywhere before
+ * that is damage, not a crash, and is reported rather than skipped.
+ */
+function parseJournal(data: Buffer, file: string, runId: string): { events: RunEvent[]; end: number } {
+  const end = completeLinesEnd(data);
+  const lines = data.subarray(0, end).toString('utf8').split('\n');
+  lines.pop(); // the empty string after the final newline
+  return { events: lines.map((text, i) => parseEvent(text, file, i + 1, runId)), end };
+}
+
+interface PendingLine {
+  readonly bytes: Buffer;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * An open journal. Appends go through one queue, so lines land in call order even when the
+ * caller does not await (log lines). Whatever is queued while a write is in flight goes out
+ * together in the next write and fdatasync (group commit): one disk flush per batch instead
+ * of per event. `append` resolves once its line is flushed.
+ */
+class FileRunJournal implements RunJournal {
+  private queue: PendingLine[] = [];
+  private draining: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly runId: string,
+    private readonly path: string,
+    private readonly fd: FileHandle,
+    /** Bytes known to be complete lines on disk; a failed write is cut back to this. */
+    private size: number,
+    /** This process's claim on the run, released on close. */
+    private readonly ownerPath: string,
+  ) {}
+
+  append(event: RunEvent): Promise<void> {
+    if (this.closing) return Promise.reject(new Error(`the journal of ${this.runId} is closed`));
+    if (this.failure) return Promise.reject(this.failure);
+    let bytes: Buffer;
+    try {
+      // Serialized now, so a caller mutating the event afterwards cannot change what is written.
+      bytes = Buffer.from(`${JSON.stringify(event)}\n`, 'utf8');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ bytes, resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      // Let appends made in the same tick (a burst of log lines) join the first batch.
+      await Promise.resolve();
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          if (this.failure) throw this.failure;
+          const data = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((p) => p.bytes));
+          await writeAll(this.fd, data);
+          await this.fd.datasync();
+          this.size += data.length;
+          for (const p of batch) p.resolve();
+        } catch (e) {
+          await this.fail(e as Error);
+          for (const p of batch) p.reject(this.failure);
+        }
+      }
+    } finally {
+      // Reached synchronously after the empty-queue check, so no append can slip between.
+      this.draining = undefined;
+    }
+  }
+
+  /**
+   * After a failed write or flush nothing more is appended: a later line must never sit
+   * after a hole. The file is cut back to its last complete line, so a resume sees exactly
+   * the events that were acknowledged.
+   */
+  private async fail(e: Error): Promise<void> {
+    if (this.failure) return;
+    this.failure = new Error(`cannot write the journal ${this.path}: ${e.message}`, { cause: e });
+    await this.fd.truncate(this.size).catch(() => undefined);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // Lines queued before close are still written.
+      while (this.draining) await this.draining;
+      await this.fd.close();
+      await fsp.unlink(this.ownerPath).catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}
+
+async function readJournal(journal: string, runId: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(journal);
+  } catch (e) {
+    throw isErrno(e, 'ENOENT') ? new Error(`no run ${runId} (no ${journal})`) : e;
+  }
+}
+
+function isRunRecord(value: unknown, runId: string): value is RunRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Partial<RunRecord>;
+  return r.runId === runId && typeof r.state === 'string' && typeof r.nodes === 'object' && r.nodes !== null;
+}
+
+/**
+ * The durable records of runs in `.symphony/runs/<runId>/`: `journal.jsonl` (the truth,
+ * append-only) and `run.json` (a snapshot derived from it, for quick listing).
+ */
+export class FileRunStorage implements RunStorage {
+  constructor(private readonly workspaceRoot: string) {}
+
+  private paths(runId: string): ReturnType<typeof runPaths> {
+    return runPaths(this.workspaceRoot, runId);
+  }
+
+  async create(runId: string): Promise<RunJournal> {
+    const { dir, journal } = this.paths(runId);
+    const parent = runsDir(this.workspaceRoot);
+    await fsp.mkdir(parent, { recursive: true });
+    try {
+      // Not recursive: the exclusive mkdir is what makes two creators of one id collide.
+      await fsp.mkdir(dir);
+    } catch (e) {
+      if (isErrno(e, 'EEXIST')) throw new Error(`run ${runId} already exists in ${parent}`);
+      throw e;
+    }
+    await claim(this.paths(runId).owner);
+    const fd = await fsp.open(journal, 'a');
+    await syncDir(dir);
+    await syncDir(parent);
+    return new FileRunJournal(runId, journal, fd, 0, this.paths(runId).owner);
+  }
+
+  /** Whether another live process has the run open (so it must not be resumed here). */
+  async isLive(runId: string): Promise<boolean> {
+    return (await liveOwner(this.paths(runId).owner)) !== undefined;
+  }
+
+  async reopen(runId: string): Promise<{ readonly events: RunEvent[]; readonly journal: RunJournal }> {
+    const { journal, owner } = this.paths(runId);
+    // Two processes appending to one journal would interleave two runs' worth of events.
+    const live = await liveOwner(owner);
+    if (live) throw new Error(`run ${runId} is still running in process ${live.pid}; cancel it there, or wait for it to end`);
+    const data = await readJournal(journal, runId);
+    const { events, end } = parseJournal(data, journal, runId);
+    // 'a': every write lands at the end of the file, whatever the position.
+    const fd = await fsp.open(journal, 'a');
+    try {
+      if (end < data.length) {
+        // Cut the torn line off, or the next append would be glued onto it.
+        await fd.truncate(end);
+        await fd.datasync();
+      }
+    } catch (e) {
+      await fd.close();
+      throw e;
+    }
+    await claim(owner);
+    return { events, journal: new FileRunJournal(runId, journal, fd, end, owner) };
+  }
+
+  async events(runId: string): Promise<RunEvent[]> {
+    const { journal } = this.paths(runId);
+    return parseJournal(await readJournal(journal, runId), journal, runId).events;
+  }
+
+  async writeRecord(record: RunRecord): Promise<void> {
+    // Not fsynced: run.json is derived, checked against the journal on read, and rebuilt
+    // when it is missing, torn or behind.
+    await writeFileAtomic(this.paths(record.runId).record, `${JSON.stringify(record, null, 2)}\n`, { durable: false });
+  }
+
+  /**
+   * `run.json` is used only for a finished run whose journal ends with that same
+   * `run-finished` — checking that reads just the journal's tail. A running run, a missing,
+   * torn or stale `run.json` is rebuilt from the journal, which is always the truth.
+   * Undefined when the run has no journal or an empty one.
+   */
+  async record(runId: string): Promise<RunRecord | undefined> {
+    const { journal, record } = this.paths(runId);
+    const stored = await fsp
+      .readFile(record, 'utf8')
+      .then((t) => JSON.parse(t) as unknown)
+      .catch(() => undefined);
+    if (isRunRecord(stored, runId) && stored.state !== 'running') {
+      const last = await this.lastEvent(journal, runId);
+      if (last === undefined) return undefined;
+      if (last && last.type === 'run-finished' && last.status === stored.state && last.at === stored.endedAt) return stored;
+    }
+    let data: Buffer;
+    try {
+      data = await fsp.readFile(journal);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+    return replayEvents(parseJournal(data, journal, runId).events);
+  }
+
+  /** The journal's last complete event; undefined without a journal, null when it has no complete line. */
+  private async lastEvent(journal: string, runId: string): Promise<RunEvent | null | undefined> {
+    let fd: FileHandle;
+    try {
+      fd = await fsp.open(journal, 'r');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+    try {
+      const { line } = await readLastLine(fd);
+      if (line === undefined) return null;
+      try {
+        // The line number is unknown here; a bad tail falls through to the full read, which names it.
+        return parseEvent(line, journal, 0, runId);
+      } catch {
+        return null;
+      }
+    } finally {
+      await fd.close();
+    }
+  }
+
+  /**
+   * Every run newest first. A folder without a journal (a crash inside `create`) or with an
+   * empty one is not a run yet; a run whose journal is damaged is left out here — `events()`
+   * on it says which line — so one bad run never hides the others.
+   */
+  async list(): Promise<RunRecord[]> {
+    const ids = await runIds(this.workspaceRoot);
+    // Bounded, so thousands of runs do not open thousands of files at once.
+    const limit = new Semaphore(16);
+    const records = await Promise.all(
+      ids.map(async (id) => {
+        const release = await limit.acquire();
+        try {
+          return await this.record(id);
+        } catch {
+          return undefined;
+        } finally {
+          release();
+        }
+      }),
+    );
+    return records.filter((r): r is RunRecord => r !== undefined);
+  }
+
+  async remove(runId: string): Promise<void> {
+    await fsp.rm(this.paths(runId).dir, { recursive: true, force: true });
+  }
+}

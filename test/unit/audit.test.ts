@@ -1,0 +1,165 @@
+import * as assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { canonicalJson, sha256 } from '../../src/core/engine/hash';
+import { auditPath, FileAuditLog, GENESIS_HASH, verifyAudit } from '../../src/core/store/audit';
+import { tempDir } from './helpers';
+import { runChild, sampleAudit } from './storeFixtures';
+
+/** A log of `n` records, and its lines. */
+async function logOf(n: number): Promise<{ root: string; lines: string[] }> {
+  const root = tempDir();
+  const audit = new FileAuditLog(root, { now: () => new Date('2026-01-01T00:00:00.000Z') });
+  for (let i = 0; i < n; i++) await audit.append({ action: 'node-finished', runId: 'r1', nodeId: `n${i}`, actor: 'cli', detail: { status: 'success', i } });
+  return { root, lines: readFileSync(auditPath(root), 'utf8').split('\n').slice(0, -1) };
+}
+
+function rewrite(root: string, lines: readonly string[], end = '\n'): void {
+  writeFileSync(auditPath(root), lines.join('\n') + end);
+}
+
+/** Re-signs a line after editing it, as a forger who knows the format would. */
+function resign(line: string, edit: (r: Record<string, unknown>) => void): string {
+  const r = JSON.parse(line) as Record<string, unknown>;
+  edit(r);
+  delete r.hash;
+  return JSON.stringify({ ...r, hash: sha256(canonicalJson(r)) });
+}
+
+describe('FileAuditLog', () => {
+  it('chains each record to the one before, starting from the genesis hash', async () => {
+    const { root, lines } = await logOf(3);
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      records.map((r) => r.seq),
+      [1, 2, 3],
+    );
+    assert.equal(records[0]!.prev, GENESIS_HASH);
+    for (const [i, r] of records.entries()) {
+      const { hash, ...body } = r;
+      assert.equal(hash, sha256(canonicalJson(body)));
+      if (i > 0) assert.equal(r.prev, records[i - 1]!.hash);
+    }
+    assert.deepEqual(Object.keys(records[0]!), ['seq', 'at', 'prev', 'hash', 'action', 'actor', 'detail', 'nodeId', 'runId']);
+    assert.deepEqual(await verifyAudit(root), { ok: true, records: 3, head: records[2]!.hash });
+  });
+
+  it('never lets an entry overwrite the chain fields', async () => {
+    const root = tempDir();
+    const audit = new FileAuditLog(root);
+    await audit.append({ action: 'x', seq: 99, prev: 'forged', hash: 'forged' } as never);
+    const line = JSON.parse(readFileSync(auditPath(root), 'utf8')) as Record<string, unknown>;
+    assert.equal(line.seq, 1);
+    assert.equal(line.prev, GENESIS_HASH);
+    assert.equal((await verifyAudit(root)).ok, true);
+  });
+
+  it('treats a missing log as valid and empty', async () => {
+    assert.deepEqual(await verifyAudit(tempDir()), { ok: true, records: 0, head: GENESIS_HASH });
+  });
+
+  describe('verifyAudit names the first bad line', () => {
+    it('an edited field', async () => {
+      const { root, lines } = await logOf(5);
+      lines[2] = lines[2]!.replace('"status":"success"', '"status":"failure"');
+      rewrite(root, lines);
+      assert.deepEqual(await verifyAudit(root), { ok: false, line: 3, reason: 'hash does not match the record: it was edited' });
+    });
+
+    it('an edited and re-signed record (breaks the next link)', async () => {
+      const { root, lines } = await logOf(5);
+      lines[2] = resign(lines[2]!, (r) => (r.actor = 'someone else'));
+      rewrite(root, lines);
+      const result = await verifyAudit(root);
+      assert.equal(result.ok, false);
+      assert.equal(!result.ok && result.line, 4);
+      assert.match(!result.ok ? result.reason : '', /prev does not match the hash of line 3/);
+    });
+
+    it('a deleted line', async () => {
+      const { root, lines } = await logOf(5);
+      lines.splice(1, 1);
+      rewrite(root, lines);
+      assert.deepEqual(await verifyAudit(root), { ok: false, line: 2, reason: 'seq is 3, expected 2: a record was deleted, inserted or moved' });
+    });
+
+    it('the first line deleted', async () => {
+      const { root, lines } = await logOf(3);
+      rewrite(root, lines.slice(1));
+      assert.equal((await verifyAudit(root) as { line: number }).line, 1);
+    });
+
+    it('two lines swapped', async () => {
+      const { root, lines } = await logOf(5);
+      [lines[3], lines[4]] = [lines[4]!, lines[3]!];
+      rewrite(root, lines);
+      assert.deepEqual(await verifyAudit(root), { ok: false, line: 4, reason: 'seq is 5, expected 4: a record was deleted, inserted or moved' });
+    });
+
+    it('an inserted line, even one with the right seq and prev', async () => {
+      const { root, lines } = await logOf(4);
+      const forged = resign(lines[1]!, (r) => {
+        r.seq = 3;
+        r.prev = JSON.parse(lines[1]!).hash;
+        r.action = 'forged';
+      });
+      lines.splice(2, 0, forged);
+      rewrite(root, lines);
+      assert.deepEqual(await verifyAudit(root), { ok: false, line: 4, reason: 'seq is 3, expected 4: a record was deleted, inserted or moved' });
+    });
+
+    it('a file cut in the middle of a line', async () => {
+      const { root, lines } = await logOf(5);
+      const text = readFileSync(auditPath(root), 'utf8');
+      writeFileSync(auditPath(root), text.slice(0, text.length - Math.floor(lines[4]!.length / 2)));
+      assert.deepEqual(await verifyAudit(root), { ok: false, line: 5, reason: 'incomplete last line: the file was cut or an append was interrupted' });
+    });
+
+    it('a line that is not JSON', async () => {
+      const { root, lines } = await logOf(3);
+      lines[1] = lines[1]!.slice(0, -1);
+      rewrite(root, lines);
+      assert.deepEqual(await verifyAudit(root), { ok: false, line: 2, reason: 'not valid JSON' });
+    });
+  });
+
+  it('drops a line torn by a crash before appending, so the chain stays valid', async () => {
+    const { root, lines } = await logOf(2);
+    appendFileSync(auditPath(root), lines[1]!.slice(0, 30));
+    assert.equal((await verifyAudit(root)).ok, false);
+    await new FileAuditLog(root).append({ action: 'after-crash' });
+    const result = await verifyAudit(root);
+    assert.equal(result.ok && result.records, 3);
+  });
+
+  it('refuses to chain onto a damaged last record', async () => {
+    const { root, lines } = await logOf(2);
+    rewrite(root, [lines[0]!, '{"not":"a record"}']);
+    await assert.rejects(new FileAuditLog(root).append({ action: 'x' }), /last record .* is unreadable/);
+  });
+
+  it('keeps one chain when this process and three others append at once', async function () {
+    this.timeout(60_000);
+    const root = tempDir();
+    const audit = new FileAuditLog(root);
+    await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => audit.append(sampleAudit('parent', i))),
+      runChild('audit', root, 'c1', 40),
+      runChild('audit', root, 'c2', 40),
+      runChild('audit', root, 'c3', 40),
+    ]);
+    const result = await verifyAudit(root);
+    assert.deepEqual(result.ok && result.records, 160);
+    const records = readFileSync(auditPath(root), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { actor: string; detail: { i: number } });
+    for (const tag of ['parent', 'c1', 'c2', 'c3']) {
+      const mine = records.filter((r) => r.actor === tag).map((r) => r.detail.i);
+      assert.deepEqual(
+        mine.sort((a, b) => a - b),
+        Array.from({ length: 40 }, (_, i) => i),
+        tag,
+      );
+    }
+  });
+});
