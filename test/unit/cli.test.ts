@@ -35,6 +35,7 @@ const BROKEN = [
   '    uses: shell',
   '    need: [lint]',
   '    with: { command: npm, args: [test] }',
+  'permissions: { commands: [npx, npm] }',
   '',
 ].join('\n');
 

@@ -119,6 +119,7 @@ describe('loadMelody', () => {
           uses: shell
           with: { command: npm, args: test }
           retry: { max: "3" }
+      permissions: { commands: [npm] }
     `;
     assert.deepEqual(check(text), [
       '5:33 schema `nodes.t.with.args` must be a list, not text "test"',
@@ -216,7 +217,7 @@ describe('loadMelody', () => {
     assert.deepEqual(check('name: x\nnodes:\n  r: { uses: instrument, with: { prompt: hi } }\n'), [
       '3:14 schema node `r` uses an instrument but does not say which: add `instrument: ensemble/name`',
     ]);
-    assert.deepEqual(check('name: x\nnodes:\n  r: { uses: shell, instrument: backend/reviewer, with: { command: ls } }\n'), [
+    assert.deepEqual(check('name: x\nnodes:\n  r: { uses: shell, instrument: backend/reviewer, with: { command: ls } }\npermissions: { commands: [ls] }\n'), [
       '3:21 schema `instrument` only applies to nodes that use instrument or summarize, not `shell`',
     ]);
   });
@@ -305,6 +306,25 @@ describe('loadMelody', () => {
   it('reports an unknown trigger kind with the list of kinds', () => {
     assert.deepEqual(check('name: x\ntriggers: [{ on: sav }]\nnodes:\n  a: { uses: notify, with: { message: a } }\n'), [
       '2:18 schema `triggers[0].on`: unknown value "sav"; use one of: save, commit, schedule, webhook, melody, manual (did you mean "save"?)',
+    ]);
+  });
+
+  it('reports programs the melody does not allow, before anything runs', () => {
+    const text = yaml`
+      name: x
+      permissions: { commands: [node] }
+      nodes:
+        lint: { uses: shell, with: { command: npx, args: [eslint] } }
+        ok: { uses: shell, with: { command: node } }
+        save: { uses: git-commit, with: { message: m } }
+        dynamic: { uses: shell, with: { command: "\${{ 'node' }}" } }
+    `;
+    assert.deepEqual(check(text), [
+      '4:41 permission node `lint` runs `npx`, which this melody does not allow: add it to `permissions.commands` (now: node)',
+      '6:17 permission node `save` runs `git`, which this melody does not allow: add it to `permissions.commands` (now: node)',
+    ]);
+    assert.deepEqual(check('name: x\nnodes:\n  a: { uses: shell, with: { command: ls } }\n'), [
+      '3:38 permission node `a` runs `ls`, which this melody does not allow: add `permissions: { commands: [ls] }` to the melody',
     ]);
   });
 

@@ -72,6 +72,7 @@ function loadUnchecked(text: string, file: string, context: MelodyContext): Resu
     diagnostics.push(unknownNode(source, ['on-failure', 'compensate'], compensate, ids, 'compensation node'));
   }
   diagnostics.push(...checkExpressions(source, data, ids));
+  diagnostics.push(...checkCommands(source, data, nodes));
   diagnostics.push(...checkTriggers(source, data, context));
 
   diagnostics.sort(compareDiagnostics);
@@ -200,6 +201,26 @@ function checkCycles(source: YamlSource, nodes: Raw, compensate: string | undefi
         ),
       );
     }
+  }
+  return out;
+}
+
+/**
+ * Programs a melody runs must be listed in `permissions.commands` (the engine refuses the
+ * rest). A literal command that is not listed would fail every run, so say so now.
+ */
+function checkCommands(source: YamlSource, data: Raw, nodes: Raw): Diagnostic[] {
+  const permissions = isMapLike(data.permissions) ? data.permissions : {};
+  const allowed = Array.isArray(permissions.commands) ? permissions.commands.filter((c): c is string => typeof c === 'string') : undefined;
+  const out: Diagnostic[] = [];
+  for (const [id, node] of Object.entries(nodes)) {
+    if (!isMapLike(node)) continue;
+    const w = isMapLike(node.with) ? node.with : {};
+    const program = node.uses === 'shell' ? w.command : node.uses === 'git-commit' ? 'git' : undefined;
+    if (typeof program !== 'string' || program.includes('${{') || allowed?.includes(program)) continue;
+    const path: YamlPath = node.uses === 'shell' ? ['nodes', id, 'with', 'command'] : ['nodes', id, 'uses'];
+    const fix = allowed ? `add it to \`permissions.commands\` (now: ${allowed.join(', ') || 'none'})` : `add \`permissions: { commands: [${program}] }\` to the melody`;
+    out.push(source.diagnostic(path, `node \`${id}\` runs \`${program}\`, which this melody does not allow: ${fix}`, 'permission'));
   }
   return out;
 }

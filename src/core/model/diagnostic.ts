@@ -38,7 +38,10 @@ export type DiagnosticCode =
   | 'expression'
   | 'compensate'
   | 'cron'
-  | 'duplicate-nickname';
+  | 'duplicate-nickname'
+  | 'permission'
+  | 'json-syntax'
+  | 'deviation-marker';
 
 /** One problem found in one file. */
 export interface Diagnostic {
