@@ -313,7 +313,6 @@ class Cancelled extends Error {}
 
 /** One run in progress. */
 class RunExecution {
-  private readonly controller = new AbortController();
   private readonly signal: AbortSignal;
   private readonly redactor = new Redactor();
   private readonly outcomes = new Map<string, Outcome>();
@@ -341,7 +340,8 @@ class RunExecution {
     private readonly opts: EngineOptions & { maxParallel: number; sleep: (ms: number, s: AbortSignal) => Promise<void>; random: () => number; now: () => number; inlineOutputLimit: number; logLimit: number },
     private readonly setup: ExecutionSetup,
   ) {
-    this.signal = setup.signal ? AbortSignal.any([setup.signal, this.controller.signal]) : this.controller.signal;
+    // Without a caller's signal the run cannot be cancelled; a signal that never aborts keeps one code path.
+    this.signal = setup.signal ?? new AbortController().signal;
     this.parallel = new Semaphore(opts.maxParallel);
     this.permissions = new PermissionGuard(opts.workspaceRoot, setup.melody.permissions);
     // Every running attempt listens to the run's signal; many at once is expected, not a leak.
