@@ -113,8 +113,8 @@ export function evaluateCondition(source: string | boolean, celContext: Record<s
   return value;
 }
 
-/** How an interpolated value reads inside text. */
-function interpolate(value: unknown): string {
+/** How a value reads inside text: strings as is, objects as JSON, null as nothing. */
+export function interpolate(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === null || value === undefined) return '';
   if (typeof value === 'object') return JSON.stringify(value);

@@ -80,10 +80,16 @@ export interface NodeImplementation<K extends NodeKind = NodeKind> {
 export class NodeError extends Error {
   /** False when trying again cannot help (a refused permission, a schema mismatch). */
   readonly retryable: boolean;
-  constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+  /**
+   * What the node produced before failing (a shell node's stdout and exit code), kept as the
+   * node's output so later nodes — e.g. after `continue-on-error` — can still read it.
+   */
+  readonly output?: unknown;
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown; output?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = 'NodeError';
     this.retryable = options.retryable ?? true;
+    this.output = options.output;
   }
 }
 

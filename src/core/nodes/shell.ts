@@ -1,0 +1,257 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isWorkspaceRoot, permanentError } from './support';
+import { NodeError, type NodeContext, type NodeImplementation } from './types';
+
+/** Characters of stdout (and of stderr) a node keeps; a runaway program must not exhaust memory. */
+export const OUTPUT_LIMIT = 10 * 1024 * 1024;
+/** How long a stopped program may take to exit on SIGTERM before the tree gets SIGKILL. */
+export const KILL_GRACE_MS = 2000;
+/** stderr lines quoted in the error of a failed program: enough to see why, short enough to read. */
+const STDERR_TAIL_LINES = 5;
+const TAIL_CHARS = 4096;
+const IS_WINDOWS = process.platform === 'win32';
+
+/** What a program printed and how it ended. */
+export interface ProgramResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** null when a signal ended it. */
+  readonly exitCode: number | null;
+  readonly exitSignal: NodeJS.Signals | null;
+  /** The last non-empty lines of stderr, for error messages (kept even when stderr was truncated). */
+  readonly stderrTail: readonly string[];
+}
+
+/** How to run one program. */
+export interface ProgramRequest {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stdin?: string;
+  /** Aborting stops the program and everything it started. */
+  readonly signal: AbortSignal;
+  /** Receives output as it arrives. */
+  readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
+/**
+ * Runs a program with an argument array — never through a shell, so nothing in `args`
+ * is interpreted — streaming and collecting its output. Resolves whatever the exit code;
+ * rejects when the program cannot start or the signal aborts. On abort the whole process
+ * tree is stopped, not just the direct child: a `npm test` that started a server must not
+ * leave the server running.
+ */
+export function runProgram(request: ProgramRequest): Promise<ProgramResult> {
+  const { command, signal } = request;
+  if (signal.aborted) return Promise.reject(stoppedError(command, signal));
+  return new Promise<ProgramResult>((resolvePromise, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(command, [...request.args], {
+        shell: false,
+        // Its own process group, so the group can be signalled as a whole. On Windows a
+        // detached child gets a console window of its own instead; taskkill /T walks the tree.
+        detached: !IS_WINDOWS,
+        windowsHide: true,
+        cwd: request.cwd,
+        env: { ...request.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      // Arguments Node refuses outright, such as one holding a NUL byte.
+      return reject(spawnError(command, e as NodeJS.ErrnoException));
+    }
+    const stdout = new Captured();
+    const stderr = new Captured();
+    const pipe = (stream: 'stdout' | 'stderr', into: Captured) => {
+      const decoder = new StringDecoder('utf8');
+      const take = (text: string) => {
+        if (!text) return;
+        into.add(text);
+        request.onOutput?.(stream, text);
+      };
+      child[stream]!.on('data', (chunk: Buffer) => take(decoder.write(chunk)));
+      child[stream]!.on('end', () => take(decoder.end()));
+    };
+    pipe('stdout', stdout);
+    pipe('stderr', stderr);
+
+    let settled = false;
+    const settle = (finish: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      finish();
+    };
+    const onAbort = () => {
+      void stopTree(child).then(() => settle(() => reject(stoppedError(command, signal))));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    child.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(spawnError(command, e))));
+    child.on('close', (exitCode, exitSignal) => {
+      // Once aborted, the run ends when the whole tree is gone, not when the child is.
+      if (signal.aborted) return;
+      settle(() => resolvePromise({ stdout: stdout.text(), stderr: stderr.text(), exitCode, exitSignal, stderrTail: stderr.lastLines(STDERR_TAIL_LINES) }));
+    });
+
+    // A program that exits without reading its input closes the pipe: EPIPE is not our failure.
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(request.stdin ?? '');
+  });
+}
+
+/** Runs `with.command` with `with.args`. Output: `{ stdout, stderr, exitCode }`. */
+export const shellNode: NodeImplementation<'shell'> = {
+  kind: 'shell',
+  async run(input, ctx) {
+    ctx.permissions.checkCommand(input.command);
+    const result = await runProgram({
+      command: input.command,
+      args: input.args ?? [],
+      cwd: await workingDirectory(ctx, input.cwd),
+      env: { ...ctx.env, ...input.env },
+      stdin: input.stdin,
+      signal: ctx.signal,
+      onOutput: (stream, text) => ctx.log(stream, text),
+    });
+    if (result.exitCode !== 0) {
+      const how = result.exitCode === null ? `was killed by ${result.exitSignal ?? 'a signal'}` : `exited with code ${result.exitCode}`;
+      const tail = result.stderrTail.length ? `:\n${result.stderrTail.join('\n')}` : '';
+      // Retryable: tests flake and networks drop; the melody's `retry:` decides whether to try again.
+      // The output stays readable: a `continue-on-error` lint step still hands its report on.
+      throw new NodeError(`${input.command} ${how}${tail}`, { retryable: true, output: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } });
+    }
+    return { output: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } };
+  },
+};
+
+/**
+ * The working directory: the workspace root, or `cwd` resolved inside it. The guard
+ * refuses the root itself as a path, so `.` is recognised before asking it.
+ */
+async function workingDirectory(ctx: NodeContext, cwd: string | undefined): Promise<string> {
+  if (cwd === undefined || isWorkspaceRoot(ctx.workspaceRoot, cwd)) return ctx.workspaceRoot;
+  const dir = await ctx.permissions.resolveRead(cwd);
+  if (!(await fsp.stat(dir)).isDirectory()) throw permanentError(`cwd ${cwd} is not a folder`);
+  return dir;
+}
+
+function spawnError(command: string, e: NodeJS.ErrnoException): NodeError {
+  if (e.code === 'ENOENT') {
+    const where = /[\\/]/.test(command) ? '' : ' on PATH';
+    return permanentError(`program ${command} was not found${where}`, e);
+  }
+  if (e.code === 'EACCES') return permanentError(`program ${command} cannot be run: permission denied (is it executable?)`, e);
+  return permanentError(`program ${command} could not start: ${e.message}`, e);
+}
+
+function stoppedError(command: string, signal: AbortSignal): NodeError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'cancelled';
+  return new NodeError(`${command} was stopped (${why})`, { retryable: true, cause: reason });
+}
+
+/** SIGTERM to the whole tree; SIGKILL to what is left after the grace period. */
+async function stopTree(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  if (IS_WINDOWS) {
+    // Windows has no process groups to signal; taskkill walks the tree by parent id.
+    await new Promise<void>((done) => {
+      const killer = spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });
+      killer.on('error', () => {
+        child.kill();
+        done();
+      });
+      killer.on('close', () => done());
+    });
+    return;
+  }
+  signalGroup(pid, 'SIGTERM');
+  if (await groupEnded(pid, KILL_GRACE_MS)) return;
+  signalGroup(pid, 'SIGKILL');
+  // SIGKILL cannot be caught, but the kernel takes a moment to tear processes down; the
+  // caller is told the tree is gone only once it is.
+  await groupEnded(pid, 1000);
+}
+
+/** Waits up to `ms` for every process of the group to exit; true when they did. */
+async function groupEnded(pgid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    await sleep(25);
+    if (!(await groupAlive(pgid))) return true;
+  }
+  return false;
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/**
+ * Whether any process of the group still runs. A process whose parent died is reparented
+ * to PID 1, and in many containers PID 1 never reaps it: it lingers as a zombie that still
+ * answers `kill(-pgid, 0)`. On Linux such zombies are told apart through /proc, so a stopped
+ * tree is not waited on (and SIGKILLed) for nothing.
+ */
+async function groupAlive(pgid: number): Promise<boolean> {
+  try {
+    process.kill(-pgid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  let pids: string[];
+  try {
+    pids = (await fsp.readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // The command name may hold spaces and parentheses; the fields after the last ")" are
+    // state, ppid, pgrp.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') return true;
+  }
+  return false;
+}
+
+/**
+ * Output kept up to OUTPUT_LIMIT characters (with a note saying how much was dropped), plus
+ * a rolling tail so the end of a huge stderr can still be quoted.
+ */
+class Captured {
+  private head = '';
+  private dropped = 0;
+  private tail = '';
+
+  add(text: string): void {
+    const room = OUTPUT_LIMIT - this.head.length;
+    if (room > 0) this.head += text.slice(0, room);
+    this.dropped += Math.max(0, text.length - Math.max(room, 0));
+    this.tail = (this.tail + text).slice(-TAIL_CHARS);
+  }
+
+  text(): string {
+    return this.dropped ? `${this.head}\n[output truncated: ${this.dropped} more characters were not kept]\n` : this.head;
+  }
+
+  lastLines(n: number): string[] {
+    return this.tail
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== '')
+      .slice(-n);
+  }
+}
+

@@ -1,0 +1,23 @@
+import { extractiveSummary } from '../conductor/summarize';
+import type { NodeImplementation } from './types';
+
+const DEFAULT_SENTENCES = 3;
+
+/**
+ * Summarizes `with.text` in at most `maxSentences` sentences: with the node's instrument
+ * when it has one (abstractive, costs tokens), else extractively (free, deterministic).
+ * Output: the summary text.
+ */
+export const summarizeNode: NodeImplementation<'summarize'> = {
+  kind: 'summarize',
+  async run(input, ctx) {
+    const sentences = input.maxSentences ?? DEFAULT_SENTENCES;
+    if (!ctx.instrument) return { output: extractiveSummary(input.text, sentences) };
+    const response = await ctx.models.complete(
+      ctx.instrument,
+      { system: 'You summarize text faithfully.', prompt: `Summarize in at most ${sentences} ${sentences === 1 ? 'sentence' : 'sentences'}:\n\n${input.text}` },
+      ctx.signal,
+    );
+    return { output: response.text.trim(), tokens: response.tokens, costUsd: response.costUsd };
+  },
+};

@@ -1,0 +1,155 @@
+import * as assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FILES_LIMIT, instrumentNode, parseModelJson } from '../../src/core/nodes/instrument';
+import { summarizeNode } from '../../src/core/nodes/summarize';
+import { NodeError } from '../../src/core/nodes/types';
+import { ProviderUnavailableError } from '../../src/core/providers/types';
+import { nodeRig, rejection, scratchDir, testInstrument } from './nodeContext';
+
+function write(root: string, path: string, text: string | Buffer): void {
+  mkdirSync(join(root, path, '..'), { recursive: true });
+  writeFileSync(join(root, path), text);
+}
+
+describe('instrument node', () => {
+  it('sends the role and system prompt, streams the answer into the log and outputs the text with its usage', async () => {
+    const rig = nodeRig({ instrument: testInstrument({ role: 'Handles schema and queries.' }) });
+    rig.models.reply({ chunks: ['The schema ', 'looks ', 'fine.'], tokens: { input: 120, output: 8 }, costUsd: 0.0042 });
+
+    const result = await instrumentNode.run({ prompt: 'Review db/schema.sql', system: 'Answer briefly.', maxTokens: 200, temperature: 0.2 }, rig.ctx);
+
+    assert.deepEqual(result, { output: 'The schema looks fine.', tokens: { input: 120, output: 8 }, costUsd: 0.0042 });
+    assert.deepEqual(
+      rig.logs.filter((l) => l.stream === 'stdout').map((l) => l.text),
+      ['The schema ', 'looks ', 'fine.'],
+    );
+    const [call] = rig.models.requests;
+    assert.equal(call!.instrument.ref, 'backend/database');
+    assert.deepEqual(call!.request, {
+      system: 'Handles schema and queries.\n\nAnswer briefly.',
+      prompt: 'Review db/schema.sql',
+      maxTokens: 200,
+      temperature: 0.2,
+      json: undefined,
+    });
+  });
+
+  it('parses JSON answers, fenced or not', async () => {
+    const rig = nodeRig({ instrument: testInstrument({ role: undefined }) });
+    rig.models.reply('Here you go:\n```json\n{ "verdict": "ok", "issues": [] }\n```\nAnything else?').reply('  {"verdict": "fix"}\n');
+    assert.deepEqual((await instrumentNode.run({ prompt: 'Verdict?', json: true }, rig.ctx)).output, { verdict: 'ok', issues: [] });
+    assert.deepEqual((await instrumentNode.run({ prompt: 'Verdict?', json: true }, rig.ctx)).output, { verdict: 'fix' });
+    assert.equal(rig.models.requests[0]!.request.json, true);
+    assert.equal(rig.models.requests[0]!.request.system, undefined);
+  });
+
+  it('fails retryably when the model does not return valid JSON', async () => {
+    const rig = nodeRig({ instrument: testInstrument() });
+    rig.models.reply('Sure! The verdict is ok.');
+    const e = await rejection(instrumentNode.run({ prompt: 'Verdict?', json: true }, rig.ctx));
+    assert.ok(e instanceof NodeError);
+    assert.equal(e.retryable, true);
+    assert.match(e.message, /^the model did not return valid JSON: .*; it answered: "Sure! The verdict is ok\."$/);
+    assert.throws(() => parseModelJson('```json\n{ "a": \n```'), /did not return valid JSON/);
+  });
+
+  it('packs matching workspace files under headers, skipping node_modules, .git and .symphony', async () => {
+    const rig = nodeRig({ instrument: testInstrument() });
+    write(rig.root, 'src/b.ts', 'export const b = 2;\n');
+    write(rig.root, 'src/a.ts', 'export const a = 1;');
+    write(rig.root, 'src/notes.md', 'not a ts file\n');
+    write(rig.root, 'src/node_modules/dep/index.ts', 'dependency\n');
+    write(rig.root, 'node_modules/dep/index.ts', 'dependency\n');
+    write(rig.root, '.symphony/runs/x.ts', 'record\n');
+    write(rig.root, 'docs/guide/intro.md', '# Intro\n');
+    write(rig.root, 'README.md', '# Readme\n');
+    rig.models.reply('ok');
+
+    await instrumentNode.run({ prompt: 'Review these.', files: ['src/**/*.ts', 'README.md', 'docs/', '**/*.ts'] }, rig.ctx);
+
+    assert.equal(
+      rig.models.requests[0]!.request.prompt,
+      [
+        'Review these.',
+        '',
+        '--- README.md ---\n# Readme\n',
+        '--- docs/guide/intro.md ---\n# Intro\n',
+        '--- src/a.ts ---\nexport const a = 1;\n',
+        '--- src/b.ts ---\nexport const b = 2;\n',
+      ].join('\n'),
+    );
+  });
+
+  it('says which files it left out: over the size limit, binary, or not readable', async () => {
+    const parent = scratchDir();
+    const root = join(parent, 'ws');
+    write(parent, 'outside/secret.txt', 'top secret\n');
+    write(root, 'big/1.txt', 'a'.repeat(FILES_LIMIT - 1000));
+    write(root, 'big/2.txt', 'b'.repeat(2000));
+    write(root, 'big/3.txt', 'small\n');
+    write(root, 'big/4.bin', Buffer.from([0x89, 0x50, 0x00, 0x01]));
+    symlinkSync(join(parent, 'outside', 'secret.txt'), join(root, 'big', '5.txt'));
+    const rig = nodeRig({ root, instrument: testInstrument() });
+    rig.models.reply('ok');
+
+    await instrumentNode.run({ prompt: 'Look.', files: ['big/*'] }, rig.ctx);
+
+    const prompt = rig.models.requests[0]!.request.prompt;
+    assert.ok(prompt.includes('--- big/1.txt ---'));
+    assert.ok(prompt.includes('--- big/3.txt ---\nsmall\n'));
+    assert.ok(!prompt.includes('--- big/2.txt ---') && !prompt.includes('top secret'));
+    assert.match(prompt, /--- left out ---\nFiles left out: big\/2\.txt \(over the 200 KB limit for files\); big\/4\.bin \(binary\); big\/5\.txt is outside the workspace/);
+    assert.match(rig.logged('info'), /Files left out: big\/2\.txt/);
+  });
+
+  it('refuses globs that reach outside the workspace, and says when nothing matched', async () => {
+    const rig = nodeRig({ instrument: testInstrument() });
+    const e = await rejection(instrumentNode.run({ prompt: 'x', files: ['../**/*.ts'] }, rig.ctx));
+    assert.ok(e instanceof NodeError);
+    assert.equal(e.retryable, false);
+    assert.match(e.message, /files: \.\.\/\*\*\/\*\.ts reaches outside the workspace/);
+    rig.models.reply('ok');
+    await instrumentNode.run({ prompt: 'x', files: ['nothing/**'] }, rig.ctx);
+    assert.equal(rig.models.requests[0]!.request.prompt, 'x\n\n(no workspace file matches nothing/**)');
+  });
+
+  it('needs an instrument', async () => {
+    const e = await rejection(instrumentNode.run({ prompt: 'x' }, nodeRig().ctx));
+    assert.ok(e instanceof NodeError);
+    assert.equal(e.retryable, false);
+  });
+
+  it('lets ProviderUnavailableError through unchanged, so the engine can fall back', async () => {
+    const rig = nodeRig({ instrument: testInstrument() });
+    const unavailable = new ProviderUnavailableError('no provider for backend/database');
+    rig.models.reply({ error: unavailable });
+    assert.equal(await rejection(instrumentNode.run({ prompt: 'x' }, rig.ctx)), unavailable);
+  });
+});
+
+describe('summarize node', () => {
+  const text =
+    'The billing service retries failed charges three times. Each retry waits longer than the last. ' +
+    'Customers get an email when the final retry fails. The weather was nice on the day it shipped. ' +
+    'Failed charges after the final retry are sent to the billing team.';
+
+  it('summarizes extractively without an instrument', async () => {
+    const rig = nodeRig();
+    const { output, tokens } = await summarizeNode.run({ text, maxSentences: 2 }, rig.ctx);
+    assert.equal(tokens, undefined);
+    assert.equal(
+      output,
+      'The billing service retries failed charges three times. Failed charges after the final retry are sent to the billing team.',
+    );
+    assert.equal(rig.models.requests.length, 0);
+  });
+
+  it('asks the instrument’s model when there is one', async () => {
+    const rig = nodeRig({ instrument: testInstrument() });
+    rig.models.reply({ text: '  Billing retries failed charges and escalates.\n', tokens: { input: 90, output: 9 }, costUsd: 0.0001 });
+    const result = await summarizeNode.run({ text, maxSentences: 1 }, rig.ctx);
+    assert.deepEqual(result, { output: 'Billing retries failed charges and escalates.', tokens: { input: 90, output: 9 }, costUsd: 0.0001 });
+    assert.deepEqual(rig.models.requests[0]!.request, { system: 'You summarize text faithfully.', prompt: `Summarize in at most 1 sentence:\n\n${text}` });
+  });
+});

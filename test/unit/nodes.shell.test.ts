@@ -1,0 +1,194 @@
+import * as assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PermissionError } from '../../src/core/engine/permissions';
+import { OUTPUT_LIMIT, shellNode } from '../../src/core/nodes/shell';
+import { NodeError } from '../../src/core/nodes/types';
+import type { WithOf } from '../../src/core/model/nodeKinds';
+import { nodeRig, rejection, type RigOptions } from './nodeContext';
+
+const NODE_ONLY: RigOptions = { permissions: { commands: ['node'] } };
+
+/** Runs `node -e script args…` as a shell node. */
+function runNode(rig: ReturnType<typeof nodeRig>, script: string, extra: Partial<WithOf<'shell'>> = {}) {
+  return shellNode.run({ command: 'node', ...extra, args: ['-e', script, ...(extra.args ?? [])] }, rig.ctx);
+}
+
+/** Polls until `check` holds (tests never sleep a fixed time and hope). */
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * Whether a process still runs. A zombie has already exited: it is only waiting for a
+ * parent to reap it, which PID 1 in some containers never does.
+ */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return process.platform === 'linux' ? false : true;
+  }
+}
+
+describe('shell node', () => {
+  it('streams output to the log while the program runs, and returns stdout, stderr and the exit code', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    let settled = false;
+    const running = runNode(rig, "process.stdout.write('first\\n'); setTimeout(() => { process.stdout.write('second\\n'); console.error('careful'); }, 300)").finally(
+      () => (settled = true),
+    );
+    await until(() => rig.logged('stdout').includes('first'), 'the first line in the log');
+    assert.equal(settled, false, 'the first chunk reached the log before the program ended');
+    const { output } = await running;
+    assert.deepEqual(output, { stdout: 'first\nsecond\n', stderr: 'careful\n', exitCode: 0 });
+    assert.equal(rig.logged('stdout'), 'first\nsecond\n');
+    assert.equal(rig.logged('stderr'), 'careful\n');
+  });
+
+  it('writes stdin and closes it', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    const { output } = await runNode(rig, 'process.stdin.pipe(process.stdout)', { stdin: 'hello\nworld' });
+    assert.equal((output as { stdout: string }).stdout, 'hello\nworld');
+  });
+
+  it('closes stdin even when there is none to write, so readers do not hang', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    const { output } = await runNode(rig, "let n = 0; process.stdin.on('data', (d) => (n += d.length)).on('end', () => console.log(n))");
+    assert.equal((output as { stdout: string }).stdout, '0\n');
+  });
+
+  it('fails with a retryable NodeError naming the exit code and quoting the end of stderr', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    const e = await rejection(runNode(rig, 'for (let i = 1; i <= 9; i++) console.error(`line ${i}`); process.exit(3)'));
+    assert.ok(e instanceof NodeError);
+    assert.equal(e.retryable, true);
+    assert.equal(e.message, 'node exited with code 3:\nline 5\nline 6\nline 7\nline 8\nline 9');
+  });
+
+  it('refuses a program the melody does not allow, naming the rule', async () => {
+    const refused = await rejection(shellNode.run({ command: 'node', args: ['-e', ''] }, nodeRig({ permissions: { commands: ['npm', 'git'] } }).ctx));
+    assert.ok(refused instanceof PermissionError);
+    assert.match(refused.message, /permissions\.commands does not allow "node" \(allowed: npm, git\)/);
+    const none = await rejection(shellNode.run({ command: 'node', args: [] }, nodeRig().ctx));
+    assert.match(none.message, /does not allow running programs: add "node" to permissions\.commands/);
+  });
+
+  it('passes arguments literally: no shell sees spaces, quotes, $(…), ; or globs', async () => {
+    const rig = nodeRig({ permissions: { commands: ['node', 'echo'] } });
+    const args = ['two words', '"double" \'single\'', '$(touch subst)', '`touch tick`', '; touch pwned', '&& touch amp', '*', '$HOME', '| cat'];
+    const { output } = await runNode(rig, 'console.log(JSON.stringify(process.argv.slice(1)))', { args });
+    assert.deepEqual(JSON.parse((output as { stdout: string }).stdout), args);
+
+    // The same through a real non-node program: a shell would have run `touch pwned`.
+    const echoed = await shellNode.run({ command: 'echo', args: ['hi', '; touch pwned', '$(touch subst)'] }, rig.ctx);
+    assert.equal((echoed.output as { stdout: string }).stdout, 'hi ; touch pwned $(touch subst)\n');
+    for (const name of ['pwned', 'subst', 'tick', 'amp']) assert.equal(existsSync(join(rig.root, name)), false, `${name} must not exist`);
+  });
+
+  it('runs in with.cwd inside the workspace with with.env added to the environment', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    mkdirSync(join(rig.root, 'pkg', 'sub'), { recursive: true });
+    const { output } = await runNode(rig, 'console.log(process.cwd()); console.log(process.env.GREETING, typeof process.env.PATH)', {
+      cwd: 'pkg/sub',
+      env: { GREETING: 'hello there' },
+    });
+    assert.equal((output as { stdout: string }).stdout, `${realpathSync(join(rig.root, 'pkg', 'sub'))}\nhello there string\n`);
+    const atRoot = await runNode(rig, 'console.log(process.cwd())', { cwd: '.' });
+    assert.equal(realpathSync((atRoot.output as { stdout: string }).stdout.trim()), realpathSync(rig.root));
+  });
+
+  it('refuses a cwd outside the workspace', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    const e = await rejection(runNode(rig, '', { cwd: '..' }));
+    assert.ok(e instanceof PermissionError);
+    assert.match(e.message, /outside the workspace/);
+  });
+
+  it('reports a missing program as not found on PATH, without retrying', async () => {
+    const rig = nodeRig({ permissions: { commands: ['symphony-no-such-program'] } });
+    const e = await rejection(shellNode.run({ command: 'symphony-no-such-program', args: [] }, rig.ctx));
+    assert.ok(e instanceof NodeError);
+    assert.equal(e.retryable, false);
+    assert.equal(e.message, 'program symphony-no-such-program was not found on PATH');
+  });
+
+  it('names the signal that killed a program, and refuses arguments no program can receive', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    const killed = await rejection(runNode(rig, "console.error('about to die'); process.kill(process.pid, 'SIGKILL')"));
+    assert.equal(killed.message, 'node was killed by SIGKILL:\nabout to die');
+    const nul = await rejection(runNode(rig, '', { args: ['a\u0000b'] }));
+    assert.ok(nul instanceof NodeError);
+    assert.equal(nul.retryable, false);
+    assert.match(nul.message, /^program node could not start: /);
+  });
+
+  it('keeps at most OUTPUT_LIMIT characters of output and says what it dropped', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    const { output } = await runNode(rig, `process.stdout.write('x'.repeat(${OUTPUT_LIMIT + 1000}))`);
+    const stdout = (output as { stdout: string }).stdout;
+    assert.equal(stdout.indexOf('\n'), OUTPUT_LIMIT);
+    assert.match(stdout.slice(OUTPUT_LIMIT), /^\n\[output truncated: 1000 more characters were not kept\]\n$/);
+  });
+
+  describe('on abort', function () {
+    this.timeout(15_000);
+
+    /** A program that starts a grandchild which would outlive it, then writes both pids. */
+    function writeTree(root: string, ignoreTerm: boolean): string {
+      const script = join(root, 'tree.js');
+      writeFileSync(
+        script,
+        `const { spawn } = require('node:child_process');
+         ${ignoreTerm ? "process.on('SIGTERM', () => {});" : ''}
+         const grandchild = spawn(process.execPath, ['-e', ${JSON.stringify(`${ignoreTerm ? "process.on('SIGTERM', () => {});" : ''} setInterval(() => {}, 1000)`)}], { stdio: 'ignore' });
+         require('node:fs').writeFileSync('pids.json', JSON.stringify([process.pid, grandchild.pid]));
+         setInterval(() => {}, 1000);`,
+      );
+      return script;
+    }
+
+    for (const ignoreTerm of [false, true]) {
+      it(ignoreTerm ? 'SIGKILLs a tree that ignores SIGTERM after the grace period' : 'stops the whole process tree, grandchildren included', async () => {
+        const rig = nodeRig(NODE_ONLY);
+        writeTree(rig.root, ignoreTerm);
+        const running = shellNode.run({ command: 'node', args: ['tree.js'] }, rig.ctx);
+        const pidsFile = join(rig.root, 'pids.json');
+        await until(() => existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').endsWith(']'), 'the pids file');
+        const pids = JSON.parse(readFileSync(pidsFile, 'utf8')) as number[];
+        assert.ok(pids.every(isRunning), 'both processes run before the abort');
+
+        const started = Date.now();
+        rig.controller.abort(new Error('timeout'));
+        const e = await rejection(running);
+        assert.ok(e instanceof NodeError);
+        assert.equal(e.message, 'node was stopped (timeout)');
+        assert.deepEqual(
+          pids.filter((pid) => isRunning(pid)),
+          [],
+          'no process of the tree survives',
+        );
+        if (ignoreTerm) assert.ok(Date.now() - started >= 1900, 'SIGKILL came only after the grace period');
+      });
+    }
+
+    it('does not start a program when the signal is already aborted', async () => {
+      const rig = nodeRig(NODE_ONLY);
+      rig.controller.abort();
+      const e = await rejection(runNode(rig, "require('node:fs').writeFileSync('ran', '')"));
+      assert.match(e.message, /was stopped/);
+      assert.equal(existsSync(join(rig.root, 'ran')), false);
+    });
+  });
+});
