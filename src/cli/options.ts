@@ -20,7 +20,7 @@ export interface CliEnvironment {
   readonly ask: (question: string) => Promise<string>;
   /** Environment variables: secrets and child processes' environment come from here. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Calls `handler` on Ctrl+C; returns a function that stops listening. */
+  /** Calls `handler` on Ctrl+C or SIGTERM; returns a function that stops listening. */
   readonly onInterrupt: (handler: () => void) => () => void;
 }
 
@@ -53,9 +53,15 @@ export function processEnvironment(): CliEnvironment {
       }
     },
     env: process.env,
+    // Ctrl+C and a polite kill both cancel the run: child processes live in their own
+    // process groups, so the engine must stop them itself.
     onInterrupt: (handler) => {
       process.on('SIGINT', handler);
-      return () => process.off('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
     },
   };
 }

@@ -168,6 +168,22 @@ describe('engine', () => {
       assert.equal(r.state, 'success');
     });
 
+    it('keeps what a failed node produced, so a tolerated failure still hands its output on', async () => {
+      const rig = new EngineRig();
+      rig.auto.set('lint', () => Promise.reject(new NodeError('eslint exited with code 1', { retryable: false, output: { stdout: '2 problems', exitCode: 1 } })));
+      let seen: unknown;
+      rig.auto.set('review', (_c, input) => ((seen = input), { output: 'ok' }));
+      const r = await rig.run(yaml`
+        name: lintreport
+        nodes:
+          lint: { uses: transform, continue-on-error: true, with: { value: 1 } }
+          review: { uses: transform, needs: [lint], with: { value: "Lint: \${{ nodes.lint.output.stdout }} (\${{ nodes.lint.status }})" } }
+      `);
+      assert.deepEqual(seen, { value: 'Lint: 2 problems (failure)' });
+      assert.deepEqual(r.nodes.lint!.output, { stdout: '2 problems', exitCode: 1 });
+      assert.equal(r.state, 'success');
+    });
+
     it('halts on failure: nothing new starts, the compensation runs, the user is notified', async () => {
       const rig = new EngineRig();
       const done = rig.run(yaml`

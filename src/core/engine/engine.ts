@@ -599,7 +599,7 @@ class RunExecution {
       if (result.ok) return { status: 'success', output: result.output, attempts: attempt, tokens, costUsd: cost || undefined, provenance: result.provenance };
       if (result.cancelled) return { status: 'cancelled', error: result.error, attempts: attempt, tokens, costUsd: cost || undefined };
       if (!result.retryable || tries >= policy.max) {
-        return { status: 'failure', error: result.error, attempts: attempt, tokens, costUsd: cost || undefined, provenance: result.provenance };
+        return { status: 'failure', output: result.output, error: result.error, attempts: attempt, tokens, costUsd: cost || undefined, provenance: result.provenance };
       }
       const delayMs = retryDelay(policy, tries + 1, this.opts.random);
       await this.emit({ type: 'node-retried', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, delayMs, error: result.error });
@@ -621,6 +621,7 @@ class RunExecution {
     const chain = spec.instrument ? [spec.instrument, ...(spec.fallback ?? [])] : [undefined];
     let attempt = attemptsSoFar;
     let lastError = '';
+    let lastOutput: unknown;
     let retryable = true;
     let tokens: TokenUsage | undefined;
     let costUsd = 0;
@@ -635,6 +636,7 @@ class RunExecution {
       if (r.ok) return { ok: true, output: r.output, error: '', retryable: true, attempt, tokens, costUsd, provenance };
       if (r.cancelled) return { ok: false, error: r.error, retryable: false, cancelled: true, attempt, tokens, costUsd };
       lastError = r.error;
+      lastOutput = r.output;
       retryable = r.retryable;
       const next = chain[i + 1];
       if (next && r.fallbackHelps) {
@@ -643,7 +645,7 @@ class RunExecution {
       }
       break;
     }
-    return { ok: false, error: lastError, retryable, attempt, tokens, costUsd, provenance };
+    return { ok: false, output: lastOutput, error: lastError, retryable, attempt, tokens, costUsd, provenance };
   }
 
   private async attempt(
@@ -710,7 +712,9 @@ class RunExecution {
     } catch (e) {
       if (timedOut) return fail(`timed out after ${spec.timeout}`, true, { provenance });
       if (this.signal.aborted || e instanceof Cancelled) return { ok: false, error: 'cancelled', retryable: false, cancelled: true };
-      if (e instanceof NodeError) return fail(this.redactor.redactText(e.message), e.retryable, { fallbackHelps: true, provenance });
+      if (e instanceof NodeError) {
+        return { ...fail(this.redactor.redactText(e.message), e.retryable, { fallbackHelps: true, provenance }), output: this.redactor.redact(e.output) };
+      }
       if (e instanceof PermissionError || e instanceof ExpressionError) return fail(e.message, false, { provenance });
       if (e instanceof ProviderUnavailableError) return fail(e.message, false, { fallbackHelps: true, provenance });
       return fail(`${kind} failed unexpectedly: ${this.redactor.redactText((e as Error)?.message ?? String(e))}`, true, { fallbackHelps: true, provenance });
@@ -977,21 +981,29 @@ function conditionText(source: string): string {
   return (m ? m[1]! : source).trim();
 }
 
-/** Settles with the promise, or rejects as soon as the signal aborts. */
+/**
+ * How long an aborted node may take to stop (a shell node killing its process tree) before
+ * the engine moves on without it — so a retry never overlaps the attempt it replaces, and
+ * a node that ignores the signal cannot hold the run forever.
+ */
+const ABORT_GRACE_MS = 5000;
+
+/** Settles with the promise; after the signal aborts, waits up to ABORT_GRACE_MS, then rejects. */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(new Cancelled());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Cancelled());
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(new Cancelled()), ABORT_GRACE_MS);
+    };
     signal.addEventListener('abort', onAbort, { once: true });
+    const settle = () => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    };
     promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
+      (v) => (settle(), resolve(v)),
+      (e: unknown) => (settle(), reject(e)),
     );
   });
 }

@@ -91,14 +91,29 @@ export class PermissionGuard {
       real = await fsp.realpath(abs);
     } catch (e) {
       if (purpose === 'read') throw new PermissionError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-      real = await realpathOfNew(abs);
+      real = await realpathOfNew(await danglingTarget(abs));
     }
     const rel = relative(root, real);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    // The root itself may be read (a working directory, "all files"), never written as a file.
+    if ((rel === '' && purpose === 'write') || rel.startsWith('..') || isAbsolute(rel)) {
       throw new PermissionError(`${path} is outside the workspace (${this.root}); melodies may only touch files inside it`);
     }
     return { real, rel: toPosix(rel) };
   }
+}
+
+/**
+ * Where writing `abs` would land when it is a symlink to a file that does not exist yet:
+ * the link's target (followed through further links), judged instead of the link itself.
+ */
+async function danglingTarget(abs: string): Promise<string> {
+  let at = abs;
+  for (let hops = 0; hops < 40; hops++) {
+    const stat = await fsp.lstat(at).catch(() => undefined);
+    if (!stat?.isSymbolicLink()) return at;
+    at = resolve(dirname(at), await fsp.readlink(at));
+  }
+  throw new PermissionError(`${abs} is a loop of symbolic links`);
 }
 
 /** The real path a not-yet-existing file would have: its deepest existing ancestor, resolved. */
