@@ -386,6 +386,7 @@ describe('engine', () => {
       const rig = new EngineRig({ secrets: async (name) => (name === 'TOKEN' ? secret : undefined) });
       rig.auto.set('leak', (ctx, input) => {
         ctx.log('stdout', `token=${secret} b64=${Buffer.from(secret).toString('base64')} url=${encodeURIComponent(secret)}\n`);
+        ctx.host.notify({ level: 'info', message: `deploying with ${secret}` });
         return { output: input };
       });
       const r = await rig.run('name: s\nnodes:\n  leak: { uses: transform, with: { value: "Bearer ${{ secrets.TOKEN }}" } }\n');
@@ -397,6 +398,7 @@ describe('engine', () => {
       ].join('\n');
       for (const form of [secret, Buffer.from(secret).toString('base64'), encodeURIComponent(secret)]) assert.ok(!everything.includes(form), `${form} leaked`);
       assert.match(everything, /token=\*\*\* b64=\*\*\* url=\*\*\*/);
+      assert.deepEqual(rig.notices, ['info: deploying with ***'], 'messages shown to a person are redacted too');
     });
 
     it('says which secret is missing', async () => {

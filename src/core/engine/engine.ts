@@ -761,17 +761,22 @@ class RunExecution {
     };
   }
 
-  /** The host, with approvals announced as events and their decisions audited. */
+  /**
+   * The host as nodes see it: approvals announced as events and their decisions audited,
+   * and every message shown to a person redacted — a node's inputs may hold secrets.
+   */
   private observedHost(nodeId: string): Host {
     const host = this.opts.host;
     return {
       ...host,
       approve: async (request, signal) => {
-        await this.emit({ type: 'approval-requested', runId: this.setup.runId, at: this.iso(), nodeId, message: request.message });
-        const approved = await host.approve(request, signal);
-        this.audit('approval', { message: request.message, approved }, nodeId);
+        const message = this.redactor.redactText(request.message);
+        await this.emit({ type: 'approval-requested', runId: this.setup.runId, at: this.iso(), nodeId, message });
+        const approved = await host.approve({ ...request, message }, signal);
+        this.audit('approval', { message, approved }, nodeId);
         return approved;
       },
+      notify: (notice) => host.notify({ ...notice, message: this.redactor.redactText(notice.message) }),
     };
   }
 
@@ -916,7 +921,7 @@ class RunExecution {
       }
     }
     if (onFailure.notify) {
-      this.opts.host.notify({ level: 'error', runId: this.setup.runId, message: `Melody ${this.melody.name} failed: ${this.halting}` });
+      this.opts.host.notify({ level: 'error', runId: this.setup.runId, message: this.redactor.redactText(`Melody ${this.melody.name} failed: ${this.halting}`) });
     }
   }
 
