@@ -81,11 +81,15 @@ export class RunRequestError extends Error {
 const MAX_MELODY_DEPTH = 8;
 const STATUS_FUNCTION = /\b(success|failure|always|cancelled)\s*\(\s*\)/;
 
-/** A sortable, readable run id: `20261122-140312-a1b2c3`. */
+/**
+ * A readable run id that sorts by start time: `20261122-140312-1f4a2c` — UTC date and
+ * time, then the milliseconds in three hex digits (so runs started in the same second
+ * still sort) and three random ones.
+ */
 export function newRunId(now = new Date()): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${stamp}-${now.getUTCMilliseconds().toString(16).padStart(3, '0')}${randomBytes(2).toString('hex').slice(0, 3)}`;
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal) => sleepFor(ms, undefined, { signal });
