@@ -16,6 +16,10 @@ export const markerLocationSchema = z.strictObject({
   file: z.string().meta({ description: 'Workspace-relative path.' }),
   line: z.number().int().min(1),
   column: z.number().int().min(1).optional(),
+  text: z
+    .string()
+    .optional()
+    .meta({ description: "The marker's message when it was linked: it keeps the link when edits move the marker to another line." }),
 });
 export type MarkerLocation = z.output<typeof markerLocationSchema>;
 

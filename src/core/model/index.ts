@@ -1,3 +1,4 @@
+export * from './chamber';
 export * from './deviation';
 export * from './diagnostic';
 export * from './duration';

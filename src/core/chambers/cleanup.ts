@@ -1,0 +1,122 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { MERGE_PLAN_FILE } from '../deviations/mergePlan';
+import { DEVIATIONS_FILE } from '../deviations/records';
+import { err, ok, type Result } from '../model/result';
+import { Git } from './git';
+import { MERGE_REPORT_FILE } from './merge';
+import { chamberBranch, chamberPath, CHAMBERS_DIR, CHAMBERS_FILE, loadChambers, openRepository, pathExists } from './registry';
+
+/**
+ * `cleanup-task`: ends a task. What the team learnt stays, the plans worth re-reading are
+ * archived, and the task's working state — chambers, their branches, the mission, the
+ * deviation records, the merge plan and report — is removed. All names are in `.symphony/`.
+ */
+
+/** Learnings kept from task to task: never touched. */
+export const PRESERVED = ['GOTCHAS.md', 'CLAUDE.md', 'MODULE_CACHE.json', 'FAILURE_ANALYSIS.json'] as const;
+/** Moved to `.symphony/archive/<timestamp>/` (deleted with `--no-archive`). */
+export const ARCHIVED = ['BUSINESS_LOGIC.json', 'INTEGRATION_PLAN.json'] as const;
+/** The task's working files, deleted. */
+export const PURGED = [
+  DEVIATIONS_FILE.slice('.symphony/'.length),
+  MERGE_PLAN_FILE.slice('.symphony/'.length),
+  MERGE_REPORT_FILE.slice('.symphony/'.length),
+  'MISSION_CONTEXT.json',
+  'plan.melody.yaml',
+] as const;
+
+export const ARCHIVE_DIR = '.symphony/archive';
+
+/** A chamber cleanup will remove, and what would be lost with it. */
+export interface ChamberToRemove {
+  readonly id: string;
+  readonly branch: string;
+  /** The branch's commit: `git branch <branch> <head>` brings it back. */
+  readonly head?: string;
+  /** Commits on the branch not in the current HEAD. */
+  readonly unmerged: number;
+  /** Uncommitted changes in its worktree (lost for good). */
+  readonly dirty: boolean;
+}
+
+/** What cleanup will do (existing files only), for a confirmation and for the report. */
+export interface CleanupPlan {
+  readonly preserved: readonly string[];
+  readonly archive: readonly string[];
+  readonly purge: readonly string[];
+  readonly chambers: readonly ChamberToRemove[];
+}
+
+/** What cleanup did. */
+export interface CleanupReport extends CleanupPlan {
+  /** The archive folder, relative to the root; undefined when nothing was archived. */
+  readonly archivedTo?: string;
+}
+
+async function present(root: string, names: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const n of names) if (await pathExists(join(root, '.symphony', n))) found.push(n);
+  return found;
+}
+
+/** Looks at what cleanup would remove, without removing anything. */
+export async function planCleanup(root: string): Promise<Result<CleanupPlan, string[]>> {
+  const chambers = await loadChambers(root);
+  if (!chambers.ok) return chambers;
+  const removed: ChamberToRemove[] = [];
+  if (chambers.value.length) {
+    const repo = await openRepository(root);
+    if (!repo.ok) return err([repo.error]);
+    for (const c of chambers.value) {
+      const head = await repo.value.git.commitOf(`refs/heads/${chamberBranch(c.id)}`);
+      const unmerged = head ? (await repo.value.git.lines('rev-list', `HEAD..${head}`)).length : 0;
+      const dir = chamberPath(root, c.id);
+      const dirty = (await pathExists(dir)) && ((await new Git(dir).attempt('status', '--porcelain')) ?? '').trim() !== '';
+      removed.push({ id: c.id, branch: chamberBranch(c.id), ...(head ? { head } : {}), unmerged, dirty });
+    }
+  }
+  return ok({
+    preserved: await present(root, PRESERVED),
+    archive: await present(root, ARCHIVED),
+    purge: await present(root, PURGED),
+    chambers: removed,
+  });
+}
+
+/** `2026-11-22T10-15-30Z`: a folder name that sorts by time and is valid everywhere. */
+function stamp(now: Date): string {
+  return now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}
+
+/** Cleans up the task: archives, purges, removes the chambers and their branches. */
+export async function cleanupTask(root: string, options: { readonly archive: boolean; readonly now?: Date }): Promise<Result<CleanupReport, string[]>> {
+  const plan = await planCleanup(root);
+  if (!plan.ok) return plan;
+  const { archive, purge, chambers } = plan.value;
+  let archivedTo: string | undefined;
+  if (options.archive && archive.length) {
+    const base = `${ARCHIVE_DIR}/${stamp(options.now ?? new Date())}`;
+    archivedTo = base;
+    for (let n = 2; await pathExists(join(root, archivedTo)); n++) archivedTo = `${base}-${n}`;
+    await fsp.mkdir(join(root, archivedTo), { recursive: true });
+    for (const f of archive) await fsp.rename(join(root, '.symphony', f), join(root, archivedTo, f));
+  } else {
+    for (const f of archive) await fsp.rm(join(root, '.symphony', f), { force: true });
+  }
+  for (const f of purge) await fsp.rm(join(root, '.symphony', f), { force: true });
+  if (chambers.length) {
+    const repo = await openRepository(root);
+    if (!repo.ok) return err([repo.error]);
+    const { git } = repo.value;
+    for (const c of chambers) {
+      const dir = chamberPath(root, c.id);
+      if (await pathExists(dir)) await git.run('worktree', 'remove', '--force', dir);
+      if (c.head) await git.run('branch', '-D', c.branch);
+    }
+    await git.run('worktree', 'prune');
+  }
+  await fsp.rm(join(root, CHAMBERS_FILE), { force: true });
+  await fsp.rmdir(join(root, CHAMBERS_DIR)).catch(() => undefined);
+  return ok({ ...plan.value, ...(options.archive ? { archivedTo } : { archive: [], purge: [...archive, ...purge] }) });
+}

@@ -1,0 +1,214 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Semaphore } from '../engine/semaphore';
+import { IgnoreTree } from './ignore';
+import { isBinary, MARKER_PATTERN, scanText, SEVERITY_OF_MARKER, type Marker } from './markers';
+
+/**
+ * The workspace scan for deviation markers. ripgrep walks the tree (honouring ignore
+ * files, skipping binary files) and names the files holding a candidate line; each such
+ * file is then read and parsed here, because only a full parse knows about block comments
+ * and strings spanning lines. Without ripgrep, a pure-Node walk does the same with
+ * `IgnoreTree`. Both report exactly the same markers.
+ */
+
+/** Files larger than this are skipped: generated bundles and data, not code people annotate. */
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+/** A marker with the file it is in, relative to the scanned root and `/`-separated. */
+export interface FoundMarker extends Marker {
+  readonly file: string;
+}
+
+/** What a scan found, and how. */
+export interface ScanResult {
+  /** The folder paths are relative to. */
+  readonly root: string;
+  /** Sorted by file, then position. */
+  readonly markers: readonly FoundMarker[];
+  readonly engine: 'ripgrep' | 'node';
+  /** Problems that did not stop the scan: unreadable files, ripgrep's complaints. */
+  readonly warnings: readonly string[];
+}
+
+/** How to scan. */
+export interface ScanOptions {
+  /**
+   * The ripgrep executable: a path, or a bare name looked up on PATH. When it is absent
+   * or cannot start, the pure-Node scan runs instead.
+   */
+  readonly rg?: string;
+  readonly signal?: AbortSignal;
+  /** Files read at once. */
+  readonly concurrency?: number;
+}
+
+/** The markers in one file on disk; none when it is binary, too large or unreadable. */
+export async function scanFile(path: string): Promise<Marker[]> {
+  const stat = await fsp.stat(path);
+  if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return [];
+  const bytes = await fsp.readFile(path);
+  if (isBinary(bytes) || !hasCandidate(bytes)) return [];
+  return scanText(new TextDecoder().decode(bytes));
+}
+
+/** A cheap test on raw bytes before decoding: does any marker word with its colon appear? */
+function hasCandidate(bytes: Buffer): boolean {
+  for (const word of SEVERITY_OF_MARKER.keys()) if (bytes.includes(`${word}:`)) return true;
+  return false;
+}
+
+/**
+ * Scans a folder (or one file) for markers. Paths in the result are relative to the
+ * folder; for a file, to the folder holding it.
+ */
+export async function scanMarkers(path: string, options: ScanOptions = {}): Promise<ScanResult> {
+  const stat = await fsp.stat(path);
+  if (!stat.isDirectory()) {
+    const markers = (await scanFile(path)).map((m) => ({ ...m, file: basename(path) }));
+    return { root: dirname(path), markers, engine: 'node', warnings: [] };
+  }
+  const found: FoundMarker[] = [];
+  const warnings: string[] = [];
+  const collect = async (rel: string) => {
+    try {
+      for (const m of await scanFile(join(path, rel))) found.push({ ...m, file: rel });
+    } catch (e) {
+      warnings.push(`${rel}: ${(e as Error).message}`);
+    }
+  };
+  let engine: ScanResult['engine'] = 'node';
+  if (options.rg && (await ripgrepFiles(options.rg, path, collect, warnings, options))) engine = 'ripgrep';
+  else await walkFiles(path, collect, options);
+  found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
+  return { root: path, markers: found, engine, warnings };
+}
+
+/** ripgrep's arguments: JSON events, hidden files too, ignore files as `IgnoreTree` reads them. */
+export function ripgrepArgs(): string[] {
+  return [
+    '--json',
+    '--no-config',
+    '--hidden',
+    '--no-require-git',
+    '--no-ignore-global',
+    '--max-filesize',
+    String(MAX_FILE_BYTES),
+    '--glob',
+    '!.git',
+    '--glob',
+    '!**/.symphony/chambers',
+    '--regexp',
+    MARKER_PATTERN,
+    '--',
+    '.',
+  ];
+}
+
+/** Runs `task` for each item, at most `limit` at once, for as long as items come. */
+class TaskPool {
+  private readonly slots: Semaphore;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(limit: number) {
+    this.slots = new Semaphore(limit);
+  }
+
+  /** Waits for a free slot, then starts `task` without waiting for it. */
+  async add(task: () => Promise<void>): Promise<void> {
+    const release = await this.slots.acquire();
+    const p = task().finally(() => {
+      release();
+      this.running.delete(p);
+    });
+    this.running.add(p);
+  }
+
+  async drain(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+}
+
+/**
+ * Streams ripgrep's JSON events and hands each file with a match to `onFile` as soon as
+ * its first match arrives; output is read line by line and never held whole. Resolves
+ * false when ripgrep cannot start (not installed), so the caller can fall back.
+ */
+async function ripgrepFiles(
+  rg: string,
+  root: string,
+  onFile: (rel: string) => Promise<void>,
+  warnings: string[],
+  options: ScanOptions,
+): Promise<boolean> {
+  const child = spawn(rg, ripgrepArgs(), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, windowsHide: true });
+  try {
+    await once(child, 'spawn');
+  } catch {
+    return false;
+  }
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    if (stderr.length < 16_384) stderr += chunk;
+  });
+
+  const pool = new TaskPool(options.concurrency ?? 8);
+  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  let last: string | undefined;
+  for await (const line of lines) {
+    const rel = matchedPath(line);
+    if (rel === undefined || rel === last) continue;
+    last = rel;
+    // While every slot is busy the loop waits; readline pauses the pipe once its queue
+    // fills, so ripgrep's output is never held whole.
+    await pool.add(() => onFile(rel));
+  }
+  const [code] = await exited;
+  await pool.drain();
+  if (options.signal?.aborted) throw options.signal.reason;
+  // 0: matches, 1: none, 2: an error somewhere (an unreadable folder) — the rest still counts.
+  if (code === 2 || stderr.trim()) warnings.push(...stderr.trim().split('\n').filter(Boolean).map((l) => `ripgrep: ${l}`));
+  else if (code !== 0 && code !== 1) warnings.push(`ripgrep exited with code ${code}`);
+  return true;
+}
+
+/** The file of a ripgrep `match` event, relative and `/`-separated; undefined for other events. */
+function matchedPath(line: string): string | undefined {
+  if (!line.startsWith('{"type":"match"')) return undefined;
+  const event = JSON.parse(line) as { data?: { path?: { text?: string } } };
+  const text = event.data?.path?.text;
+  // A path that is not UTF-8 comes as base64 `bytes`; such files are left out.
+  if (text === undefined) return undefined;
+  return (text.startsWith('./') ? text.slice(2) : text).split(sep).join('/');
+}
+
+/** The pure-Node walk: every file ripgrep would search, with the same ignore rules. */
+async function walkFiles(root: string, onFile: (rel: string) => Promise<void>, options: ScanOptions): Promise<void> {
+  const ignore = await IgnoreTree.create(root);
+  const pool = new TaskPool(options.concurrency ?? 32);
+  const walk = async (dir: string): Promise<void> => {
+    options.signal?.throwIfAborted();
+    let entries;
+    try {
+      entries = await fsp.readdir(join(root, dir), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const folders: string[] = [];
+    for (const e of entries) {
+      // Links are not followed, as ripgrep does not follow them.
+      if (!e.isFile() && !e.isDirectory()) continue;
+      if (await ignore.isIgnoredIn(dir, e.name, e.isDirectory())) continue;
+      const rel = dir === '' ? e.name : `${dir}/${e.name}`;
+      if (e.isDirectory()) folders.push(rel);
+      else await pool.add(() => onFile(rel));
+    }
+    for (const f of folders) await walk(f);
+  };
+  await walk('');
+  await pool.drain();
+}

@@ -1,0 +1,151 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { IgnoreTree } from '../../src/core/deviations/ignore';
+import { MAX_FILE_BYTES, scanMarkers, type ScanResult } from '../../src/core/deviations/scan';
+import { tempDir } from './helpers';
+
+/** Writes files given as `{ 'a/b.ts': text }` under `root`. */
+function tree(root: string, files: Record<string, string | Buffer>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), content);
+  }
+}
+
+const found = (r: ScanResult) => r.markers.map((m) => `${m.file}:${m.line}:${m.column} ${m.severity} ${m.text}`);
+
+/** The system ripgrep; the tests that need it say so when it is missing. */
+const RG = 'rg';
+const hasRg = (() => {
+  try {
+    execFileSync(RG, ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('deviation scan', () => {
+  before(function () {
+    if (!hasRg) throw new Error('these tests compare against ripgrep: install it (apt-get install ripgrep)');
+  });
+
+  const FILES: Record<string, string | Buffer> = {
+    '.gitignore': '# comment\n*.log\n!keep.log\n/build\ntmp/\n\\#hash.ts\nspaced.ts   \n',
+    'src/a.ts': 'const a = 1; // ARCHITECTURAL_MISMATCH: a wants a list\n',
+    'src/crlf.ts': 'x\r\n/* FUNDAMENTAL_BREAK: crlf */\r\n',
+    'src/last.py': 'x = 1\n# DEVIATION_MINOR: no newline at the end',
+    'src/strings.js': 'const s = "// DEVIATION_MINOR: in a string";\n',
+    'src/nested/.gitignore': 'generated.ts\n',
+    'src/nested/generated.ts': '// DEVIATION_MINOR: ignored by the nested .gitignore\n',
+    'src/nested/kept.ts': '// DEVIATION_MINOR: kept\n',
+    'src/.ignore': 'private.ts\n',
+    'src/private.ts': '// DEVIATION_MINOR: ignored by .ignore\n',
+    'debug.log': '# DEVIATION_MINOR: ignored log\n',
+    'keep.log': '# DEVIATION_MINOR: re-included log\n',
+    'build/out.js': '// DEVIATION_MINOR: anchored ignore\n',
+    'sub/build/out.js': '// DEVIATION_MINOR: not anchored there\n',
+    'tmp/t.ts': '// DEVIATION_MINOR: folder-only rule\n',
+    'tmp.ts': '// DEVIATION_MINOR: a file named like the folder rule\n',
+    '#hash.ts': '// DEVIATION_MINOR: escaped hash rule\n',
+    'spaced.ts': '// DEVIATION_MINOR: trailing spaces in the rule\n',
+    '.config/tool.sh': '# DEVIATION_MINOR: hidden files are scanned\n',
+    '.git/info/exclude': 'excluded.ts\n',
+    '.git/HEAD.ts': '// DEVIATION_MINOR: never inside .git\n',
+    'excluded.ts': '// DEVIATION_MINOR: in .git/info/exclude\n',
+    '.symphony/chambers/w/src/a.ts': '// DEVIATION_MINOR: a chamber copy\n',
+    '.symphony/notes.md': '<!-- DEVIATION_MINOR: in .symphony -->\n',
+    'image.bin': Buffer.concat([Buffer.from('// DEVIATION_MINOR: binary\n'), Buffer.from([0, 1, 2])]),
+    'huge.ts': '// FUNDAMENTAL_BREAK: too large\n' + 'x'.repeat(MAX_FILE_BYTES),
+  };
+
+  const EXPECTED = [
+    '.config/tool.sh:1:3 minor hidden files are scanned',
+    '.symphony/notes.md:1:6 minor in .symphony',
+    'keep.log:1:3 minor re-included log',
+    'src/a.ts:1:17 major a wants a list',
+    'src/crlf.ts:2:4 fundamental crlf',
+    'src/last.py:2:3 minor no newline at the end',
+    'src/nested/kept.ts:1:4 minor kept',
+    'sub/build/out.js:1:4 minor not anchored there',
+    'tmp.ts:1:4 minor a file named like the folder rule',
+  ];
+
+  for (const engine of ['ripgrep', 'node'] as const) {
+    it(`${engine}: honours ignore files, skips .git, chambers, binary and huge files, links`, async () => {
+      const root = tempDir();
+      tree(root, FILES);
+      symlinkSync(join(root, 'src', 'a.ts'), join(root, 'link.ts'));
+      const r = await scanMarkers(root, engine === 'ripgrep' ? { rg: RG } : {});
+      assert.equal(r.engine, engine);
+      assert.deepEqual(found(r), EXPECTED);
+      assert.deepEqual(r.warnings, []);
+    });
+
+    it(`${engine}: honours the .gitignore of the repository above a scanned subfolder`, async () => {
+      const root = tempDir();
+      tree(root, { '.git/HEAD': 'ref: refs/heads/main\n', '.gitignore': '*.gen.ts\n', 'pkg/a.gen.ts': '// DEVIATION_MINOR: generated\n', 'pkg/b.ts': '// DEVIATION_MINOR: b\n' });
+      const r = await scanMarkers(join(root, 'pkg'), engine === 'ripgrep' ? { rg: RG } : {});
+      assert.deepEqual(found(r), ['b.ts:1:4 minor b']);
+    });
+  }
+
+  it('falls back to the pure-Node scan when ripgrep is not installed', async () => {
+    const root = tempDir();
+    tree(root, { 'a.ts': '// DEVIATION_MINOR: a\n' });
+    const r = await scanMarkers(root, { rg: join(root, 'no-such-rg') });
+    assert.equal(r.engine, 'node');
+    assert.deepEqual(found(r), ['a.ts:1:4 minor a']);
+  });
+
+  it('scans one file, relative to its folder', async () => {
+    const root = tempDir();
+    tree(root, { 'a.ts': '// DEVIATION_MINOR: a\n', 'b.ts': '// DEVIATION_MINOR: b\n' });
+    const r = await scanMarkers(join(root, 'a.ts'), { rg: RG });
+    assert.equal(r.root, root);
+    assert.deepEqual(found(r), ['a.ts:1:4 minor a']);
+  });
+
+  it('reads every file of a large result through a small pool, in order, as the Node walk does', async () => {
+    const root = tempDir();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 400; i++) files[`d${i % 7}/f${String(i).padStart(3, '0')}.ts`] = `x\n// DEVIATION_MINOR: ${i}\n`.repeat(3);
+    tree(root, files);
+    const [rg, node] = await Promise.all([scanMarkers(root, { rg: RG, concurrency: 2 }), scanMarkers(root, { concurrency: 2 })]);
+    assert.equal(rg.markers.length, 1200);
+    assert.deepEqual(found(rg), found(node));
+    assert.deepEqual(
+      rg.markers.slice(0, 3).map((m) => `${m.file}:${m.line}`),
+      ['d0/f000.ts:2', 'd0/f000.ts:4', 'd0/f000.ts:6'],
+    );
+  });
+
+  it('stops when aborted', async () => {
+    const root = tempDir();
+    tree(root, { 'a.ts': '// DEVIATION_MINOR: a\n' });
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await assert.rejects(scanMarkers(root, { signal: controller.signal }), /stop/);
+  });
+
+  describe('IgnoreTree', () => {
+    it('answers for any path, through its folders', async () => {
+      const root = tempDir();
+      tree(root, { '.gitignore': 'node_modules/\n*.tmp\n', 'a/.gitignore': '!keep.tmp\n/local\n' });
+      const t = await IgnoreTree.create(root);
+      const ask = (rel: string, isDir = false) => t.isIgnored(rel, isDir);
+      assert.equal(await ask('node_modules/x/index.js'), true);
+      assert.equal(await ask('node_modules', true), true);
+      assert.equal(await ask('node_modules'), false, 'a folder-only rule does not match a file');
+      assert.equal(await ask('a/b.tmp'), true);
+      assert.equal(await ask('a/keep.tmp'), false);
+      assert.equal(await ask('a/local/x.ts'), true);
+      assert.equal(await ask('b/local/x.ts'), false);
+      assert.equal(await ask('.git/config'), true);
+      assert.equal(await ask('.symphony/chambers/w/a.ts'), true);
+      assert.equal(await ask('src/**/odd[1].ts'), false);
+    });
+  });
+});
