@@ -3,27 +3,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runCli } from '../../src/cli/main';
 import type { ValidateJson } from '../../src/cli/commands/validate';
-import { REPO, tempDir } from './helpers';
+import { cli, REPO, tempDir } from './helpers';
 
-/** Runs the CLI in-process with captured output. */
-async function cli(cwd: string, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    cwd,
-    color: false,
-    templatesRoot: join(REPO, 'templates'),
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    interactive: false,
-    ask: async () => '',
-    env: {},
-    onInterrupt: () => () => undefined,
-  });
-  return { code, stdout, stderr };
-}
+const run = (cwd: string, ...argv: string[]) => cli(cwd, argv);
 
 const BROKEN = [
   'name: broken',
@@ -43,13 +26,13 @@ describe('symphony CLI', () => {
   describe('init', () => {
     it('creates the workspace skeleton, and the result validates', async () => {
       const dir = tempDir();
-      const r = await cli(dir, 'init', 'ws');
+      const r = await run(dir, 'init', 'ws');
       assert.equal(r.code, 0);
       for (const f of ['sheetMusic.md', 'handoff.md', 'production.md', 'concerto.md', 'ensembles/core/reviewer.yaml', 'melodies/hello.melody.yaml', '.symphony/MISSION_CONTEXT.json', '.symphony/DEVIATIONS.json']) {
         assert.ok(existsSync(join(dir, 'ws', f)), `${f} was not created`);
         assert.match(r.stdout, new RegExp(`created ${f.replace(/\./g, '\\.')}`));
       }
-      const v = await cli(join(dir, 'ws'), 'validate', '.');
+      const v = await run(join(dir, 'ws'), 'validate', '.');
       assert.equal(v.code, 0, v.stdout + v.stderr);
       assert.match(v.stderr, /✓ \d+ files valid/);
     });
@@ -59,14 +42,14 @@ describe('symphony CLI', () => {
       writeFileSync(join(dir, 'sheetMusic.md'), 'my own prompt\n');
       mkdirSync(join(dir, 'melodies'));
       writeFileSync(join(dir, 'melodies', 'hello.melody.yaml'), 'name: mine\n');
-      const r = await cli(dir, 'init');
+      const r = await run(dir, 'init');
       assert.equal(r.code, 0);
       assert.equal(readFileSync(join(dir, 'sheetMusic.md'), 'utf8'), 'my own prompt\n');
       assert.equal(readFileSync(join(dir, 'melodies', 'hello.melody.yaml'), 'utf8'), 'name: mine\n');
       assert.match(r.stdout, /skipped sheetMusic\.md \(already exists\)/);
       assert.match(r.stdout, /skipped melodies\/hello\.melody\.yaml \(the workspace has its own\)/);
       assert.match(r.stdout, /created handoff\.md/);
-      const again = await cli(dir, 'init');
+      const again = await run(dir, 'init');
       assert.match(again.stdout, /^0 files created/m);
     });
   });
@@ -75,7 +58,7 @@ describe('symphony CLI', () => {
     it('prints file:line:col: message for each problem and exits 1', async () => {
       const dir = tempDir();
       writeFileSync(join(dir, 'broken.melody.yaml'), BROKEN);
-      const r = await cli(dir, 'validate', 'broken.melody.yaml');
+      const r = await run(dir, 'validate', 'broken.melody.yaml');
       assert.equal(r.code, 1);
       assert.deepEqual(r.stdout.trimEnd().split('\n'), [
         'broken.melody.yaml:4:11: unknown node kind `shel`; did you mean `shell`?',
@@ -88,7 +71,7 @@ describe('symphony CLI', () => {
       const dir = tempDir();
       writeFileSync(join(dir, 'broken.melody.yaml'), BROKEN);
       writeFileSync(join(dir, 'fine.melody.yaml'), 'name: fine\nnodes:\n  a: { uses: notify, with: { message: hi } }\n');
-      const r = await cli(dir, 'validate', '.', '--json');
+      const r = await run(dir, 'validate', '.', '--json');
       assert.equal(r.code, 1);
       const out = JSON.parse(r.stdout) as ValidateJson;
       assert.equal(out.ok, false);
@@ -98,40 +81,40 @@ describe('symphony CLI', () => {
     });
 
     it('exits 0 for valid files and folders', async () => {
-      const r = await cli(REPO, 'validate', 'examples/demo', '--json');
+      const r = await run(REPO, 'validate', 'examples/demo', '--json');
       assert.deepEqual(JSON.parse(r.stdout), { ok: true, errors: [], warnings: [] });
       assert.equal(r.code, 0);
     });
 
     it('checks instrument references against the workspace ensembles', async () => {
       const dir = tempDir();
-      await cli(dir, 'init');
+      await run(dir, 'init');
       writeFileSync(join(dir, 'melodies', 'ask.melody.yaml'), 'name: ask\nnodes:\n  q: { uses: instrument, instrument: core/reviwer, with: { prompt: hi } }\n');
-      const r = await cli(join(dir, 'melodies'), 'validate', 'ask.melody.yaml');
+      const r = await run(join(dir, 'melodies'), 'validate', 'ask.melody.yaml');
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^ask\.melody\.yaml:3:38: unknown instrument `core\/reviwer`: there is no core\/reviwer\.yaml in ensembles\/; did you mean `core\/reviewer`\?$/m);
     });
 
     it('validates instrument files', async () => {
       const dir = tempDir();
-      await cli(dir, 'init');
+      await run(dir, 'init');
       writeFileSync(join(dir, 'ensembles', 'core', 'broken.yaml'), 'nickname: Horn\nkind: model\n');
-      const r = await cli(dir, 'validate', 'ensembles/core/broken.yaml');
+      const r = await run(dir, 'validate', 'ensembles/core/broken.yaml');
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^ensembles\/core\/broken\.yaml:2:7: `kind`: a model instrument needs a `model:` section$/m);
     });
 
     it('reports a missing path as an error', async () => {
-      const r = await cli(tempDir(), 'validate', 'nope.melody.yaml');
+      const r = await run(tempDir(), 'validate', 'nope.melody.yaml');
       assert.equal(r.code, 1);
       assert.match(r.stdout, /nope\.melody\.yaml:1:1: no such file or folder/);
     });
 
     it('exits 2 on a usage error', async () => {
-      const r = await cli(tempDir(), 'validate');
+      const r = await run(tempDir(), 'validate');
       assert.equal(r.code, 2);
       assert.match(r.stderr, /missing required argument 'paths'/);
-      assert.equal((await cli(tempDir(), 'frobnicate')).code, 2);
+      assert.equal((await run(tempDir(), 'frobnicate')).code, 2);
     });
   });
 

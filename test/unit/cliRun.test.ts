@@ -3,28 +3,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runCli } from '../../src/cli/main';
-import type { CliEnvironment } from '../../src/cli/options';
-import { REPO, tempDir, yaml } from './helpers';
-
-/** Runs the CLI in-process in `cwd`, with captured output and a controllable environment. */
-async function cli(cwd: string, argv: string[], env: Partial<CliEnvironment> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    cwd,
-    color: false,
-    templatesRoot: join(REPO, 'templates'),
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    interactive: false,
-    ask: async () => '',
-    env: {},
-    onInterrupt: () => () => undefined,
-    ...env,
-  });
-  return { code, stdout, stderr };
-}
+import { cli, REPO, tempDir, yaml } from './helpers';
 
 function workspace(melodies: Record<string, string>): string {
   const root = tempDir('symphony-cli-run-');

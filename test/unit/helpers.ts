@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '../../src/cli/main';
+import type { CliEnvironment } from '../../src/cli/options';
 import type { Diagnostic } from '../../src/core/model/diagnostic';
 
 /** The repository root, for tests that read shipped files (templates, package.json, demo). */
@@ -24,4 +26,23 @@ export function yaml(strings: TemplateStringsArray, ...values: unknown[]): strin
   const lines = text.replace(/^\n/, '').split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
   return lines.map((l) => l.slice(indent)).join('\n');
+}
+
+/** Runs the CLI in-process in `cwd`, with captured output and a controllable environment. */
+export async function cli(cwd: string, argv: readonly string[], env: Partial<CliEnvironment> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    cwd,
+    color: false,
+    templatesRoot: join(REPO, 'templates'),
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    interactive: false,
+    ask: async () => '',
+    env: {},
+    onInterrupt: () => () => undefined,
+    ...env,
+  });
+  return { code, stdout, stderr };
 }
