@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256 } from '../engine/hash';
 import { isErrno, readLastLine, writeAll } from './files';
+import { GroupCommit } from './groupCommit';
 import { withFileLock, type LockOptions } from './lock';
 import type { AuditEntry, AuditLog } from './types';
 
@@ -52,8 +53,9 @@ function chainFields(value: unknown): Pick<AuditRecord, 'seq' | 'at' | 'prev' | 
  */
 export class FileAuditLog implements AuditLog {
   private readonly path: string;
-  private queue: { entry: AuditEntry; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private draining: Promise<void> | undefined;
+  private readonly entries = new GroupCommit<AuditEntry>((batch) =>
+    withFileLock(`${this.path}.lock`, () => this.appendLocked(batch), this.options.lock),
+  );
 
   constructor(
     workspaceRoot: string,
@@ -68,28 +70,7 @@ export class FileAuditLog implements AuditLog {
    * with many nodes does not pay a lock and a disk flush per node.
    */
   append(entry: AuditEntry): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ entry, resolve, reject });
-      this.draining ??= this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      await Promise.resolve();
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        try {
-          await withFileLock(`${this.path}.lock`, () => this.appendLocked(batch.map((b) => b.entry)), this.options.lock);
-          for (const b of batch) b.resolve();
-        } catch (e) {
-          for (const b of batch) b.reject(e);
-        }
-      }
-    } finally {
-      this.draining = undefined;
-    }
+    return this.entries.push(entry);
   }
 
   private async appendLocked(entries: readonly AuditEntry[]): Promise<void> {

@@ -3,6 +3,7 @@ import { promises as fsp, type Dirent } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Semaphore } from '../engine/semaphore';
+import { GroupCommit } from './groupCommit';
 import { replayEvents, type RunEvent, type RunEventType, type RunRecord } from '../model/run';
 import { completeLinesEnd, isErrno, readLastLine, syncDir, writeAll, writeFileAtomic } from './files';
 import type { RunJournal, RunStorage } from './types';
@@ -133,12 +134,6 @@ function parseJournal(data: Buffer, file: string, runId: string): { events: RunE
   return { events: lines.map((text, i) => parseEvent(text, file, i + 1, runId)), end };
 }
 
-interface PendingLine {
-  readonly bytes: Buffer;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-}
-
 /**
  * An open journal. Appends go through one queue, so lines land in call order even when the
  * caller does not await (log lines). Whatever is queued while a write is in flight goes out
@@ -146,8 +141,7 @@ interface PendingLine {
  * of per event. `append` resolves once its line is flushed.
  */
 class FileRunJournal implements RunJournal {
-  private queue: PendingLine[] = [];
-  private draining: Promise<void> | undefined;
+  private readonly lines = new GroupCommit<Buffer>((batch) => this.write(batch));
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
 
@@ -171,34 +165,19 @@ class FileRunJournal implements RunJournal {
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ bytes, resolve, reject });
-      this.draining ??= this.drain();
-    });
+    return this.lines.push(bytes);
   }
 
-  private async drain(): Promise<void> {
+  private async write(batch: readonly Buffer[]): Promise<void> {
     try {
-      // Let appends made in the same tick (a burst of log lines) join the first batch.
-      await Promise.resolve();
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        try {
-          if (this.failure) throw this.failure;
-          const data = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((p) => p.bytes));
-          await writeAll(this.fd, data);
-          await this.fd.datasync();
-          this.size += data.length;
-          for (const p of batch) p.resolve();
-        } catch (e) {
-          await this.fail(e as Error);
-          for (const p of batch) p.reject(this.failure);
-        }
-      }
-    } finally {
-      // Reached synchronously after the empty-queue check, so no append can slip between.
-      this.draining = undefined;
+      if (this.failure) throw this.failure;
+      const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+      await writeAll(this.fd, data);
+      await this.fd.datasync();
+      this.size += data.length;
+    } catch (e) {
+      await this.fail(e as Error);
+      throw this.failure;
     }
   }
 
@@ -216,7 +195,7 @@ class FileRunJournal implements RunJournal {
   close(): Promise<void> {
     this.closing ??= (async () => {
       // Lines queued before close are still written.
-      while (this.draining) await this.draining;
+      await this.lines.idle();
       await this.fd.close();
       await fsp.unlink(this.ownerPath).catch(() => undefined);
     })();
