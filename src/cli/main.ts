@@ -1,5 +1,12 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SEVERITIES } from '../core/model/deviation';
+import { cleanupTaskCommand } from './commands/cleanupTask';
+import { deviationsScanCommand } from './commands/deviationsScan';
+import { getDeviationsCommand } from './commands/getDeviations';
 import { initCommand } from './commands/init';
+import { mergeChambersCommand } from './commands/mergeChambers';
+import { recordDeviationCommand } from './commands/recordDeviation';
+import { setupChambersCommand } from './commands/setupChambers';
 import { handoffAppendCommand } from './commands/handoff';
 import { auditVerifyCommand, gcCommand, metricsCommand, runsCommand } from './commands/records';
 import { replayCommand, resumeCommand, runCommand } from './commands/run';
@@ -122,6 +129,61 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('--file <path>', 'a file touched (repeatable)', collect)
     .action(async (opts: { instrument: string; model?: string; summary: string; file?: string[] }) => {
       exit.code = await handoffAppendCommand(env, opts);
+    });
+
+  program
+    .command('deviations')
+    .description('deviation markers in the code')
+    .command('scan')
+    .description('list DEVIATION_MINOR / ARCHITECTURAL_MISMATCH / FUNDAMENTAL_BREAK markers as file:line:col')
+    .argument('[path]', 'folder or file to scan', '.')
+    .option('--json', 'print [{ file, line, column, severity, marker, text }]')
+    .action(async (path: string, opts: { json?: boolean }) => {
+      exit.code = await deviationsScanCommand(env, path, opts);
+    });
+
+  const recordFields = ['expected', 'discovered', 'action', 'reasoning', 'impact'] as const;
+  const record = program
+    .command('record-deviation')
+    .description('add a record to .symphony/DEVIATIONS.json')
+    .requiredOption('--agent <name>', 'who found it (an instrument nickname or a person)')
+    .requiredOption('--module <module>', 'the module it concerns')
+    .addOption(new Option('--severity <severity>', 'how far it departs from the architecture').choices(SEVERITIES).makeOptionMandatory());
+  for (const field of recordFields) record.requiredOption(`--${field} <text>`, `the record's ${field}`);
+  record.action(async (opts: Parameters<typeof recordDeviationCommand>[1]) => {
+    exit.code = await recordDeviationCommand(env, opts);
+  });
+
+  program
+    .command('get-deviations')
+    .description('list the recorded deviations, most severe first')
+    .option('--json', 'print the records as stored')
+    .action(async (opts: { json?: boolean }) => {
+      exit.code = await getDeviationsCommand(env, opts);
+    });
+
+  program
+    .command('setup-chambers')
+    .description('a git worktree per worker in .symphony/chambers/<id> on branch symphony/<id>, with .chamber/ context')
+    .requiredOption('--workers <json>', 'e.g. \'[{"id":"auth-impl","module":"auth","scope":"src/auth/**"}]\'')
+    .option('--clean-state', 'recreate existing chambers from the current (merged) commit, discarding their work')
+    .action(async (opts: { workers: string; cleanState?: boolean }) => {
+      exit.code = await setupChambersCommand(env, opts);
+    });
+
+  program
+    .command('merge-chambers')
+    .description('merge the chambers per .symphony/MERGE_PLAN.json: preserve, adapt or purge (exit 1 on a conflict)')
+    .action(async () => {
+      exit.code = await mergeChambersCommand(env);
+    });
+
+  program
+    .command('cleanup-task')
+    .description('end the task: keep learnings, archive plans, remove task files and chambers')
+    .option('--no-archive', 'delete BUSINESS_LOGIC.json and INTEGRATION_PLAN.json instead of archiving them')
+    .action(async (opts: { archive: boolean }) => {
+      exit.code = await cleanupTaskCommand(env, opts);
     });
 
   return program;

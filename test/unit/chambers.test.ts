@@ -1,53 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cleanupTask, planCleanup } from '../../src/core/chambers/cleanup';
 import { hasConflicts, mergeChambers, previewMerge, type MergeItem } from '../../src/core/chambers/merge';
 import { chamberPath, loadChambers } from '../../src/core/chambers/registry';
 import { parseWorkers, setupChambers } from '../../src/core/chambers/setup';
 import { loadDeviations, recordDeviation, type NewDeviation } from '../../src/core/deviations/records';
 import type { ChamberWorker } from '../../src/core/model/chamber';
+import { commitAll, git, workspaceRepo, write } from './gitFixtures';
 import { tempDir } from './helpers';
-
-/** Runs git in `cwd` and returns its output, trimmed. */
-export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
-}
-
-/** Writes files given as `{ 'a/b.ts': text }` under `root`. */
-function write(root: string, files: Record<string, string>): void {
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-}
-
-/** Commits everything in a worktree. */
-function commitAll(cwd: string, message: string): void {
-  git(cwd, 'add', '--all');
-  git(cwd, 'commit', '--quiet', '-m', message);
-}
-
-/** A real repository holding a small Symphony workspace, with one commit. */
-export function workspaceRepo(files: Record<string, string> = {}): string {
-  const root = tempDir('symphony-chambers-');
-  git(root, 'init', '--quiet', '--initial-branch=main');
-  git(root, 'config', 'user.name', 'Symphony Tests');
-  git(root, 'config', 'user.email', 'tests@symphony.invalid');
-  git(root, 'config', 'commit.gpgsign', 'false');
-  write(root, {
-    'sheetMusic.md': '# Sheet\n',
-    '.symphony/MISSION_CONTEXT.json': JSON.stringify({ original_request: 'Add sign-in', current_understanding: 'Email and password first', discovered_requirements: ['rate limiting'] }),
-    '.symphony/DEVIATIONS.json': JSON.stringify({ version: 1, deviations: [] }, null, 2) + '\n',
-    'src/auth/login.ts': 'export const login = 1;\n',
-    'src/ui/form.ts': 'export const form = 1;\n',
-    'src/db/schema.ts': 'export const schema = 1;\n',
-    ...files,
-  });
-  commitAll(root, 'Initial');
-  return root;
-}
 
 const WORKERS: ChamberWorker[] = [
   { id: 'auth-impl', module: 'auth', scope: 'src/auth/**', mission: 'Implement the login flow.' },

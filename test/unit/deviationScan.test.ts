@@ -1,18 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { IgnoreTree } from '../../src/core/deviations/ignore';
 import { MAX_FILE_BYTES, scanMarkers, type ScanResult } from '../../src/core/deviations/scan';
+import { write } from './gitFixtures';
 import { tempDir } from './helpers';
-
-/** Writes files given as `{ 'a/b.ts': text }` under `root`. */
-function tree(root: string, files: Record<string, string | Buffer>): void {
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), content);
-  }
-}
 
 const found = (r: ScanResult) => r.markers.map((m) => `${m.file}:${m.line}:${m.column} ${m.severity} ${m.text}`);
 
@@ -76,7 +69,7 @@ describe('deviation scan', () => {
   for (const engine of ['ripgrep', 'node'] as const) {
     it(`${engine}: honours ignore files, skips .git, chambers, binary and huge files, links`, async () => {
       const root = tempDir();
-      tree(root, FILES);
+      write(root, FILES);
       symlinkSync(join(root, 'src', 'a.ts'), join(root, 'link.ts'));
       const r = await scanMarkers(root, engine === 'ripgrep' ? { rg: RG } : {});
       assert.equal(r.engine, engine);
@@ -86,7 +79,7 @@ describe('deviation scan', () => {
 
     it(`${engine}: honours the .gitignore of the repository above a scanned subfolder`, async () => {
       const root = tempDir();
-      tree(root, { '.git/HEAD': 'ref: refs/heads/main\n', '.gitignore': '*.gen.ts\n', 'pkg/a.gen.ts': '// DEVIATION_MINOR: generated\n', 'pkg/b.ts': '// DEVIATION_MINOR: b\n' });
+      write(root, { '.git/HEAD': 'ref: refs/heads/main\n', '.gitignore': '*.gen.ts\n', 'pkg/a.gen.ts': '// DEVIATION_MINOR: generated\n', 'pkg/b.ts': '// DEVIATION_MINOR: b\n' });
       const r = await scanMarkers(join(root, 'pkg'), engine === 'ripgrep' ? { rg: RG } : {});
       assert.deepEqual(found(r), ['b.ts:1:4 minor b']);
     });
@@ -94,7 +87,7 @@ describe('deviation scan', () => {
 
   it('falls back to the pure-Node scan when ripgrep is not installed', async () => {
     const root = tempDir();
-    tree(root, { 'a.ts': '// DEVIATION_MINOR: a\n' });
+    write(root, { 'a.ts': '// DEVIATION_MINOR: a\n' });
     const r = await scanMarkers(root, { rg: join(root, 'no-such-rg') });
     assert.equal(r.engine, 'node');
     assert.deepEqual(found(r), ['a.ts:1:4 minor a']);
@@ -102,7 +95,7 @@ describe('deviation scan', () => {
 
   it('scans one file, relative to its folder', async () => {
     const root = tempDir();
-    tree(root, { 'a.ts': '// DEVIATION_MINOR: a\n', 'b.ts': '// DEVIATION_MINOR: b\n' });
+    write(root, { 'a.ts': '// DEVIATION_MINOR: a\n', 'b.ts': '// DEVIATION_MINOR: b\n' });
     const r = await scanMarkers(join(root, 'a.ts'), { rg: RG });
     assert.equal(r.root, root);
     assert.deepEqual(found(r), ['a.ts:1:4 minor a']);
@@ -112,7 +105,7 @@ describe('deviation scan', () => {
     const root = tempDir();
     const files: Record<string, string> = {};
     for (let i = 0; i < 400; i++) files[`d${i % 7}/f${String(i).padStart(3, '0')}.ts`] = `x\n// DEVIATION_MINOR: ${i}\n`.repeat(3);
-    tree(root, files);
+    write(root, files);
     const [rg, node] = await Promise.all([scanMarkers(root, { rg: RG, concurrency: 2 }), scanMarkers(root, { concurrency: 2 })]);
     assert.equal(rg.markers.length, 1200);
     assert.deepEqual(found(rg), found(node));
@@ -124,7 +117,7 @@ describe('deviation scan', () => {
 
   it('stops when aborted', async () => {
     const root = tempDir();
-    tree(root, { 'a.ts': '// DEVIATION_MINOR: a\n' });
+    write(root, { 'a.ts': '// DEVIATION_MINOR: a\n' });
     const controller = new AbortController();
     controller.abort(new Error('stop'));
     await assert.rejects(scanMarkers(root, { signal: controller.signal }), /stop/);
@@ -133,7 +126,7 @@ describe('deviation scan', () => {
   describe('IgnoreTree', () => {
     it('answers for any path, through its folders', async () => {
       const root = tempDir();
-      tree(root, { '.gitignore': 'node_modules/\n*.tmp\n', 'a/.gitignore': '!keep.tmp\n/local\n' });
+      write(root, { '.gitignore': 'node_modules/\n*.tmp\n', 'a/.gitignore': '!keep.tmp\n/local\n' });
       const t = await IgnoreTree.create(root);
       const ask = (rel: string, isDir = false) => t.isIgnored(rel, isDir);
       assert.equal(await ask('node_modules/x/index.js'), true);
