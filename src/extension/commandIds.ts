@@ -10,6 +10,15 @@ export const COMMANDS = {
   refreshEnsembles: 'symphony.refreshEnsembles',
   refreshMelodies: 'symphony.refreshMelodies',
   showLog: 'symphony.showLog',
+  runMelody: 'symphony.runMelody',
+  cancelRun: 'symphony.cancelRun',
+  resumeRun: 'symphony.resumeRun',
+  replayFromNode: 'symphony.replayFromNode',
+  openNodeResult: 'symphony.openNodeResult',
+  openRunLog: 'symphony.openRunLog',
+  refreshRuns: 'symphony.refreshRuns',
+  setSecret: 'symphony.setSecret',
+  deleteSecret: 'symphony.deleteSecret',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

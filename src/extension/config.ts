@@ -6,6 +6,10 @@ export interface ExtensionOptions {
   readonly ensemblesFolder: string;
   /** Milliseconds to wait after typing before re-validating. */
   readonly diagnosticsDelay: number;
+  /** Most nodes of one run executing at once (the engine's `maxParallel`). */
+  readonly maxParallel: number;
+  /** How many runs (not counting sub-melody runs) the Runs view lists. */
+  readonly historyLimit: number;
 }
 
 export function readOptions(): ExtensionOptions {
@@ -13,5 +17,8 @@ export function readOptions(): ExtensionOptions {
   return {
     ensemblesFolder: c.get('ensembles.folder', 'ensembles'),
     diagnosticsDelay: Math.max(0, c.get('diagnostics.delay', 250)),
+    // Clamped as package.json declares: a hand-edited settings.json is not checked.
+    maxParallel: Math.min(64, Math.max(1, Math.floor(c.get('runs.maxParallel', 8)))),
+    historyLimit: Math.min(1000, Math.max(1, Math.floor(c.get('runs.historyLimit', 50)))),
   };
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { readOptions, type ExtensionOptions } from './config';
+import { RunController } from './runs/controller';
 import { WorkspaceIndex } from './workspaceIndex';
 
 /**
@@ -14,13 +15,17 @@ export interface SymphonyContext {
   readonly templatesRoot: string;
   /** The current settings; replaced when they change. */
   readonly options: ExtensionOptions;
+  /** Runs melodies in this window and keeps the runs the Runs view shows. */
+  readonly runs: RunController;
 }
 
 export function createContext(extension: vscode.ExtensionContext, log: vscode.LogOutputChannel): SymphonyContext {
   let options = readOptions();
   const index = new WorkspaceIndex(options, log);
+  const runs = new RunController({ extension, log, index, options: () => options });
   extension.subscriptions.push(
     index,
+    runs,
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('symphony')) return;
       options = readOptions();
@@ -32,6 +37,7 @@ export function createContext(extension: vscode.ExtensionContext, log: vscode.Lo
     log,
     index,
     templatesRoot: extension.asAbsolutePath('templates'),
+    runs,
     get options() {
       return options;
     },

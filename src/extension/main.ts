@@ -16,12 +16,19 @@ export interface SymphonyApi {
   readonly activationMs: Promise<number>;
 }
 
+/** The context of the active extension, for `deactivate()`. */
+let current: SymphonyContext | undefined;
+
+/** How long shutting down waits for cancelled runs to write their last events. */
+const SHUTDOWN_WAIT_MS = 3000;
+
 export function activate(extension: vscode.ExtensionContext): SymphonyApi | undefined {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Symphony', { log: true });
   extension.subscriptions.push(log);
   try {
     const ctx = createContext(extension, log);
+    current = ctx;
     const views = registerViews(ctx);
     const diagnostics = new MelodyDiagnostics(ctx);
     extension.subscriptions.push(diagnostics);
@@ -42,6 +49,13 @@ export function activate(extension: vscode.ExtensionContext): SymphonyApi | unde
   }
 }
 
-export function deactivate(): void {
-  // Nothing runs yet that outlives the host; disposables in context.subscriptions clean up.
+/**
+ * Cancels the melodies running in this window and waits (bounded) for their journals to
+ * be closed, so each run ends `cancelled` on disk rather than looking interrupted. The
+ * disposables in context.subscriptions clean up the rest.
+ */
+export async function deactivate(): Promise<void> {
+  const ctx = current;
+  current = undefined;
+  await ctx?.runs.shutdown(SHUTDOWN_WAIT_MS);
 }

@@ -4,6 +4,7 @@ import type { SymphonyContext } from '../context';
 import { initializeWorkspace } from './initializeWorkspace';
 import { openWorkspaceFile } from './openWorkspaceFile';
 import { validateMelodies } from './validateMelodies';
+import { cancelRun, deleteSecret, openNodeResult, openRunLog, replayFromNode, resumeRun, runMelody, setSecret } from '../runs/commands';
 
 /**
  * Registers a command whose failure is reported to the user and logged — never thrown
@@ -34,4 +35,13 @@ export function registerCommands(ctx: SymphonyContext): void {
   register(ctx, COMMANDS.refreshEnsembles, () => ctx.index.refresh());
   register(ctx, COMMANDS.refreshMelodies, () => ctx.index.refresh());
   register(ctx, COMMANDS.showLog, () => ctx.log.show());
+  register(ctx, COMMANDS.runMelody, (target, options) => runMelody(ctx, target, options));
+  register(ctx, COMMANDS.cancelRun, (target) => cancelRun(ctx, target));
+  register(ctx, COMMANDS.resumeRun, (target) => resumeRun(ctx, target));
+  register(ctx, COMMANDS.replayFromNode, (target) => replayFromNode(ctx, target));
+  register(ctx, COMMANDS.openNodeResult, (target, options) => openNodeResult(ctx, target, options));
+  register(ctx, COMMANDS.openRunLog, (target) => openRunLog(ctx, target));
+  register(ctx, COMMANDS.refreshRuns, () => ctx.runs.model.refresh());
+  register(ctx, COMMANDS.setSecret, (name) => setSecret(ctx, name));
+  register(ctx, COMMANDS.deleteSecret, (name) => deleteSecret(ctx, name));
 }

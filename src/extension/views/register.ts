@@ -3,11 +3,13 @@ import { VIEWS } from '../commandIds';
 import type { SymphonyContext } from '../context';
 import { EnsemblesTree } from './ensemblesTree';
 import { MelodiesTree } from './melodiesTree';
+import { registerRunsView, type RunsTree } from '../runs/tree';
 
 /** The trees behind the Symphony views, exposed to integration tests through the API. */
 export interface Views {
   readonly ensembles: EnsemblesTree;
   readonly melodies: MelodiesTree;
+  readonly runs: RunsTree;
 }
 
 /**
@@ -23,15 +25,15 @@ class EmptyTree implements vscode.TreeDataProvider<never> {
   }
 }
 
-/** Registers the views. Runs and Deviations show their empty state until their issues land. */
+/** Registers the views. Deviations shows its empty state until its issue lands. */
 export function registerViews(ctx: SymphonyContext): Views {
   const ensembles = new EnsemblesTree(ctx.index);
   const melodies = new MelodiesTree(ctx.index);
+  const runs = registerRunsView(ctx);
   ctx.extension.subscriptions.push(
     vscode.window.createTreeView(VIEWS.ensembles, { treeDataProvider: ensembles, showCollapseAll: true }),
     vscode.window.createTreeView(VIEWS.melodies, { treeDataProvider: melodies, showCollapseAll: true }),
-    vscode.window.registerTreeDataProvider(VIEWS.runs, new EmptyTree()),
     vscode.window.registerTreeDataProvider(VIEWS.deviations, new EmptyTree()),
   );
-  return { ensembles, melodies };
+  return { ensembles, melodies, runs };
 }

@@ -1,0 +1,283 @@
+import * as vscode from 'vscode';
+import type { Engine, RunResult } from '../../core/engine/engine';
+import { createWorkspaceEngine, processEnv } from '../../core/engine/workspaceEngine';
+import { nodeFileSystem } from '../../core/load/fs';
+import { loadWorkspaceModel, type WorkspaceModel } from '../../core/load/workspace';
+import type { Melody } from '../../core/model/melody';
+import type { RunEvent } from '../../core/model/run';
+import { VIEWS } from '../commandIds';
+import type { ExtensionOptions } from '../config';
+import type { WorkspaceIndex } from '../workspaceIndex';
+import { showRunDocument } from './documents';
+import { vscodeHost } from './host';
+import { RunsModel } from './model';
+import { formatDuration } from './present';
+import { SecretVault } from './secrets';
+
+/** A melody file loaded and checked by the engine, ready to run. */
+export interface LoadedMelody {
+  readonly melody: Melody;
+  readonly text: string;
+  readonly file: string;
+}
+
+/** A run this window executes. */
+interface ActiveRun {
+  /** The melody's name (and how it was started, for resumes and replays). */
+  readonly title: string;
+  readonly abort: AbortController;
+  /** Known from the run's first event on. */
+  runId?: string;
+  /** Settles when the run has ended and its journal is closed. */
+  done?: Promise<unknown>;
+  /** Nodes running now, for the progress notification and the status bar. */
+  readonly running: Set<string>;
+}
+
+/** What the controller is built from. */
+export interface RunControllerDeps {
+  readonly extension: vscode.ExtensionContext;
+  readonly log: vscode.LogOutputChannel;
+  readonly index: WorkspaceIndex;
+  readonly options: () => ExtensionOptions;
+}
+
+/** The first line of a message, for a notification. */
+const firstLine = (text: string) => text.split('\n', 1)[0]!;
+
+/**
+ * The extension as the engine's host: it owns the engine of the Symphony root, runs
+ * melodies with a cancellable progress notification, keeps the status-bar item while runs
+ * are active, announces how each run ended, and cancels everything on shutdown.
+ */
+export class RunController implements vscode.Disposable {
+  readonly model: RunsModel;
+  readonly secrets: SecretVault;
+  private engine: { readonly root: string; readonly maxParallel: number; readonly engine: Engine } | undefined;
+  private readonly active = new Set<ActiveRun>();
+  private readonly status: vscode.StatusBarItem;
+  private readonly activeChanged = new vscode.EventEmitter<number>();
+  private readonly revealRequested = new vscode.EventEmitter<string>();
+
+  /** Fires with how many runs this window executes, whenever that changes. */
+  readonly onDidChangeActive = this.activeChanged.event;
+  /** Fires with a run id to show in the Runs view. */
+  readonly onDidRequestReveal = this.revealRequested.event;
+
+  constructor(private readonly deps: RunControllerDeps) {
+    this.model = new RunsModel(deps.index, deps.options, deps.log);
+    this.secrets = new SecretVault(deps.extension.secrets, deps.extension.globalState);
+    this.status = vscode.window.createStatusBarItem('symphony.runs', vscode.StatusBarAlignment.Left, 10);
+    this.status.name = 'Symphony Runs';
+    this.status.command = { command: `${VIEWS.runs}.focus`, title: 'Show Runs' };
+  }
+
+  /**
+   * The engine of the Symphony root. One per root, because it holds the instruments'
+   * concurrency limits across runs; a changed `maxParallel` makes a new one, whose limits
+   * apply to runs started from then on.
+   */
+  private async engineFor(): Promise<Engine> {
+    // A command can activate the extension and arrive before the first workspace load.
+    if (!this.model.root) await this.deps.index.refresh();
+    const root = this.model.root;
+    if (!root) throw new Error('open a folder first: melodies run in the workspace folder');
+    const maxParallel = this.deps.options().maxParallel;
+    if (this.engine?.root !== root || this.engine.maxParallel !== maxParallel) {
+      const engine = createWorkspaceEngine(root, {
+        host: vscodeHost(this.deps.log),
+        secrets: (name) => this.secrets.get(name),
+        env: processEnv(),
+        onEvent: (e) => this.model.apply(e),
+        maxParallel,
+        workspace: () => this.workspaceModel(root),
+      });
+      this.engine = { root, maxParallel, engine };
+    }
+    return this.engine.engine;
+  }
+
+  /** The index's snapshot (which honours the ensembles-folder setting) when it is of this root. */
+  private async workspaceModel(root: string): Promise<WorkspaceModel> {
+    const model = this.deps.index.model;
+    return model?.root === root ? model : loadWorkspaceModel(nodeFileSystem, root, this.deps.options().ensemblesFolder);
+  }
+
+  /** Loads and checks a melody file; a `RunRequestError` names what is wrong. */
+  async load(file: string): Promise<LoadedMelody> {
+    return (await this.engineFor()).loadMelodyFile(file);
+  }
+
+  /** Runs a loaded melody; resolves with its final record (failures are records, not errors). */
+  run(loaded: LoadedMelody, inputs: Readonly<Record<string, unknown>>): Promise<RunResult> {
+    const compensate = loaded.melody['on-failure']?.compensate;
+    const plan = Object.keys(loaded.melody.nodes).filter((id) => id !== compensate);
+    return this.execute(loaded.melody.name, plan, (engine, signal, onEvent) =>
+      engine.run({ ...loaded, inputs, signal, onEvent, trigger: { kind: 'manual', detail: 'VS Code' } }),
+    );
+  }
+
+  /** Continues a run whose process died, without re-running the nodes that finished. */
+  async resume(runId: string): Promise<RunResult> {
+    await this.model.reread(runId);
+    const title = `${this.model.snapshot.get(runId)?.melody ?? runId} (resumed)`;
+    return this.execute(title, undefined, (engine, signal, onEvent) => engine.resume(runId, { signal, onEvent }));
+  }
+
+  /** Runs a run again from a node, with upstream outputs from its stored artifacts. */
+  replay(runId: string, from: string): Promise<RunResult> {
+    const title = `${this.model.snapshot.get(runId)?.melody ?? runId} from ${from}`;
+    return this.execute(title, undefined, (engine, signal, onEvent) => engine.replay(runId, from, { signal, onEvent }));
+  }
+
+  private async execute(
+    title: string,
+    plan: readonly string[] | undefined,
+    start: (engine: Engine, signal: AbortSignal, onEvent: (e: RunEvent) => void) => Promise<RunResult>,
+  ): Promise<RunResult> {
+    const engine = await this.engineFor();
+    const entry: ActiveRun = { title, abort: new AbortController(), running: new Set() };
+    this.active.add(entry);
+    this.activeRunsChanged();
+    try {
+      const run = vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Symphony: ${title}`, cancellable: true },
+        (progress, token) => {
+          const cancelled = token.onCancellationRequested(() => entry.abort.abort());
+          const step = plan?.length ? 100 / plan.length : 0;
+          const onEvent = (e: RunEvent) => {
+            if (e.type === 'run-started' || e.type === 'run-resumed') {
+              entry.runId = e.runId;
+              if (plan) this.model.plan(e.runId, plan);
+              this.activeRunsChanged();
+            } else if (e.type === 'node-started' || e.type === 'node-finished') {
+              if (e.type === 'node-started') entry.running.add(e.nodeId);
+              else entry.running.delete(e.nodeId);
+              progress.report({ message: entry.running.size ? `running ${[...entry.running].join(', ')}` : undefined, increment: e.type === 'node-finished' ? step : 0 });
+              this.updateStatus();
+            }
+          };
+          return start(engine, entry.abort.signal, onEvent).finally(() => cancelled.dispose());
+        },
+      );
+      entry.done = Promise.resolve(run).catch(() => undefined);
+      const result = await run;
+      this.model.logsComplete(result.runId);
+      this.deps.log.info(`run ${result.runId} of ${result.melody}: ${result.state}${result.error ? ` (${firstLine(result.error)})` : ''}`);
+      this.announce(result);
+      return result;
+    } finally {
+      this.active.delete(entry);
+      this.activeRunsChanged();
+    }
+  }
+
+  /** Says how a run ended, with buttons to its row and its log. */
+  private announce(result: RunResult): void {
+    const showRun = 'Show Run';
+    const showLog = 'Show Log';
+    const took = result.durationMs !== undefined ? ` in ${formatDuration(result.durationMs)}` : '';
+    const failed = Object.entries(result.nodes).find(([, n]) => n.state === 'failure');
+    const act = (choice: string | undefined) => {
+      if (choice === showRun) this.reveal(result.runId);
+      if (choice === showLog) {
+        void showRunDocument(failed ? { kind: 'node-log', runId: result.runId, nodeId: failed[0] } : { kind: 'run-log', runId: result.runId });
+      }
+    };
+    switch (result.state) {
+      case 'success':
+        void vscode.window.showInformationMessage(`Symphony: ${result.melody} succeeded${took}.`, showRun, showLog).then(act);
+        return;
+      case 'failure': {
+        const why = failed ? `${failed[0]}: ${firstLine(failed[1].error ?? 'failed')}` : firstLine(result.error ?? 'failed');
+        void vscode.window.showErrorMessage(`Symphony: ${result.melody} failed${took} — ${why}`, showRun, showLog).then(act);
+        return;
+      }
+      case 'cancelled':
+        void vscode.window.showInformationMessage(`Symphony: ${result.melody} was cancelled.`, showRun, showLog).then(act);
+        return;
+    }
+  }
+
+  /** Focuses the Runs view on a run. */
+  reveal(runId: string): void {
+    this.revealRequested.fire(runId);
+  }
+
+  /** Runs this window executes now, as id and title (those past their first event). */
+  activeRuns(): { readonly runId: string; readonly title: string }[] {
+    return [...this.active].flatMap((a) => (a.runId ? [{ runId: a.runId, title: a.title }] : []));
+  }
+
+  /** The top-level run this window executes that `runId` is (or is a sub-melody run of). */
+  private activeEntry(runId: string): ActiveRun | undefined {
+    const snapshot = this.model.snapshot;
+    let id: string | undefined = runId;
+    for (let depth = 0; id && depth < 16; depth++) {
+      const found = [...this.active].find((a) => a.runId === id);
+      if (found) return found;
+      id = snapshot.get(id)?.parent?.runId;
+    }
+    return undefined;
+  }
+
+  /** Whether this window executes the run (so Cancel Run can stop it). */
+  isActive(runId: string): boolean {
+    return this.activeEntry(runId) !== undefined;
+  }
+
+  /**
+   * Cancels a run of this window (a sub-melody run cancels the run that started it: they
+   * share one signal). Resolves false when this window does not execute it.
+   */
+  cancel(runId: string): boolean {
+    const entry = this.activeEntry(runId);
+    if (!entry) return false;
+    this.deps.log.info(`cancelling run ${entry.runId ?? runId}`);
+    entry.abort.abort();
+    return true;
+  }
+
+  private activeRunsChanged(): void {
+    void vscode.commands.executeCommand('setContext', 'symphony.runsActive', this.active.size > 0);
+    this.activeChanged.fire(this.active.size);
+    this.updateStatus();
+  }
+
+  private updateStatus(): void {
+    const n = this.active.size;
+    if (n === 0) {
+      this.status.hide();
+      return;
+    }
+    this.status.text = `$(sync~spin) ${n} ${n === 1 ? 'melody' : 'melodies'} running`;
+    const md = new vscode.MarkdownString('**Symphony** — running now:\n\n');
+    for (const a of this.active) md.appendMarkdown(`- ${a.title}${a.running.size ? `: ${[...a.running].join(', ')}` : ''}\n`);
+    md.appendMarkdown('\nClick to show the Runs view.');
+    this.status.tooltip = md;
+    this.status.show();
+  }
+
+  /**
+   * Cancels every run of this window and waits, at most `ms`, for them to end: a
+   * cancelled run still writes its last events and closes its journal, so a later resume
+   * or replay finds a complete record.
+   */
+  async shutdown(ms: number): Promise<void> {
+    const pending = [...this.active];
+    if (!pending.length) return;
+    for (const a of pending) a.abort.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.all(pending.map((a) => a.done)), deadline]);
+    clearTimeout(timer);
+  }
+
+  dispose(): void {
+    for (const a of this.active) a.abort.abort();
+    this.status.dispose();
+    this.activeChanged.dispose();
+    this.revealRequested.dispose();
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,246 @@
+import * as assert from 'assert';
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import type { RunResult } from '../../src/core/engine/engine';
+import type { RunsNode } from '../../src/extension/runs/tree';
+import { api, EXTENSION_ID, readFile, waitFor, workspaceRoot, writeFile } from './util';
+
+const melodyUri = (name: string) => vscode.Uri.joinPath(workspaceRoot(), 'melodies', `${name}.melody.yaml`);
+
+type RunRow = Extract<RunsNode, { kind: 'run' }>;
+type NodeRow = Extract<RunsNode, { kind: 'node' }>;
+
+/** The Runs view's row of a run, when the view shows it. */
+async function runRow(runId: string): Promise<RunRow | undefined> {
+  const { views } = await api();
+  return views.runs.getChildren().find((n): n is RunRow => n.kind === 'run' && n.run.runId === runId);
+}
+
+/** The node rows under a run row, as `id — description` plus the rows themselves. */
+async function nodeRows(row: RunRow): Promise<{ lines: string[]; rows: NodeRow[] }> {
+  const { views } = await api();
+  const rows = views.runs.getChildren(row).filter((n): n is NodeRow => n.kind === 'node');
+  return { rows, lines: rows.map((n) => `${n.id} — ${String(views.runs.getTreeItem(n).description)}`) };
+}
+
+/** Runs what a row does when clicked. */
+async function click(row: RunsNode): Promise<void> {
+  const { views } = await api();
+  const command = views.runs.getTreeItem(row).command;
+  assert.ok(command, 'the row has a click command');
+  await vscode.commands.executeCommand(command.command, ...(command.arguments ?? []));
+}
+
+/** The active editor once it shows a `symphony-run:` document at `path`. */
+/** The `symphony` CLI of this checkout, run with the extension host's Node. */
+const cliPath = () => join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
+const cliOptions = () => ({ cwd: workspaceRoot().fsPath, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+
+/** Waits for a process to be gone (signal 0 only checks that it exists). */
+function gone(what: string, pid: number): Promise<true> {
+  return waitFor(`${what} (pid ${pid}) to be gone`, () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  });
+}
+
+function runDocument(path: string): Promise<vscode.TextEditor> {
+  return waitFor(`the document ${path}`, () => {
+    const editor = vscode.window.activeTextEditor;
+    return editor?.document.uri.scheme === 'symphony-run' && editor.document.uri.path === path && editor;
+  });
+}
+
+describe('Runs', () => {
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('runs build from the command; the Runs view reaches success on every node; a node opens its output', async () => {
+    const result = await vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('build'));
+    assert.ok(result, 'the command resolves with the run record');
+    assert.strictEqual(result.state, 'success', JSON.stringify(result.nodes, null, 2));
+
+    const row = await waitFor('the run in the Runs view', () => runRow(result.runId));
+    const { views } = await api();
+    assert.match(String(views.runs.getTreeItem(row).description), /^success · /);
+    const { lines, rows } = await nodeRows(row);
+    assert.deepStrictEqual(
+      lines.map((l) => l.replace(/ · .*/, '')),
+      ['syntax — success', 'test — success', 'summary — success'],
+    );
+
+    await click(rows.find((n) => n.id === 'test')!);
+    const test = await runDocument(`/${result.runId}/test.output.json`);
+    assert.strictEqual(test.document.languageId, 'json');
+    const output = JSON.parse(test.document.getText()) as { exitCode: number; stdout: string };
+    assert.strictEqual(output.exitCode, 0);
+    assert.match(output.stdout, /# pass \d+/);
+
+    // A text output opens as text, exactly as the node produced it.
+    await click(rows.find((n) => n.id === 'summary')!);
+    const summary = await runDocument(`/${result.runId}/summary.output.txt`);
+    assert.strictEqual(summary.document.getText(), result.nodes.summary!.output);
+
+    await vscode.commands.executeCommand('symphony.openRunLog', row);
+    const transcript = await runDocument(`/${result.runId}.log`);
+    assert.match(transcript.document.getText(), /■ run success in /);
+  });
+
+  it('a failing node ends the run as a failure, shows its error, and the extension carries on', async () => {
+    await writeFile(
+      melodyUri('fails'),
+      [
+        'name: fails',
+        'permissions: { commands: [node] }',
+        'nodes:',
+        '  boom:',
+        '    uses: shell',
+        `    with: { command: node, args: ["-e", "console.error('broken on purpose'); process.exit(1)"] }`,
+        '  after:',
+        '    uses: transform',
+        '    needs: [boom]',
+        '    with: { value: never }',
+        '',
+      ].join('\n'),
+    );
+    const result = await vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('fails'));
+    assert.ok(result);
+    assert.strictEqual(result.state, 'failure');
+    assert.match(result.nodes.boom!.error ?? '', /exited with code 1[\s\S]*broken on purpose/);
+    assert.strictEqual(result.nodes.after!.state, 'skipped');
+
+    const row = await waitFor('the failed run in the Runs view', () => runRow(result.runId));
+    const { views } = await api();
+    assert.match(String(views.runs.getTreeItem(row).description), /^failure/);
+    const { lines, rows } = await nodeRows(row);
+    assert.deepStrictEqual(
+      lines.map((l) => l.replace(/ · .*/, '')),
+      ['boom — failure', 'after — skipped'],
+    );
+    const boom = views.runs.getTreeItem(rows[0]!);
+    assert.match((boom.tooltip as vscode.MarkdownString).value, /broken on purpose/);
+    assert.match((views.runs.getTreeItem(rows[1]!).tooltip as vscode.MarkdownString).value, /Why: the run is stopping: boom failed/);
+
+    // Clicking the failed node shows its log, which starts with the error.
+    await click(rows[0]!);
+    const log = await runDocument(`/${result.runId}/boom.log`);
+    assert.match(log.document.getText(), /^boom — failure[\s\S]*error: node exited with code 1[\s\S]*broken on purpose/);
+
+    assert.ok(vscode.extensions.getExtension(EXTENSION_ID)?.isActive);
+    const again = await vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('hello'), { inputs: { greeting: 'Still here' } });
+    assert.strictEqual(again?.state, 'success', 'the next run works');
+    await vscode.workspace.fs.delete(melodyUri('fails'));
+  });
+
+  it('Cancel Run stops a running melody: it ends cancelled and its process is gone', async () => {
+    const pidFile = vscode.Uri.joinPath(workspaceRoot(), 'sleeper.pid');
+    await writeFile(
+      melodyUri('sleeper'),
+      [
+        'name: sleeper',
+        'permissions: { commands: [node] }',
+        'nodes:',
+        '  sleep:',
+        '    uses: shell',
+        `    with: { command: node, args: ["-e", "require('fs').writeFileSync(process.argv[1], String(process.pid)); setTimeout(() => {}, 60000)", "sleeper.pid"] }`,
+        '',
+      ].join('\n'),
+    );
+    const running = vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('sleeper'));
+    const pid = Number(await waitFor('the sleeper to start', async () => (await readFile(pidFile).catch(() => '')) || undefined));
+    process.kill(pid, 0); // signal 0 only checks that it exists: throws if it does not
+
+    const { views, context } = await api();
+    const row = await waitFor('the live run in the Runs view', () =>
+      views.runs.getChildren().find((n): n is RunRow => n.kind === 'run' && n.run.melody === 'sleeper' && n.phase === 'live'),
+    );
+    assert.strictEqual(views.runs.getTreeItem(row).contextValue, 'run.live');
+    const sleeping = await waitFor('the node to be running', async () => (await nodeRows(row)).rows.find((n) => n.node.state === 'running'));
+    assert.strictEqual((views.runs.getTreeItem(sleeping).iconPath as vscode.ThemeIcon).id, 'sync~spin');
+    assert.deepStrictEqual(
+      context.runs.activeRuns().map((r) => r.runId),
+      [row.run.runId],
+    );
+
+    assert.strictEqual(await vscode.commands.executeCommand('symphony.cancelRun', row), true);
+    const result = await running;
+    assert.strictEqual(result?.state, 'cancelled');
+    assert.strictEqual(result.nodes.sleep!.state, 'cancelled');
+    await gone('the sleeper', pid);
+    await waitFor('the view to show it cancelled', async () => (await runRow(result.runId))?.run.state === 'cancelled');
+    assert.deepStrictEqual(context.runs.activeRuns(), []);
+    await vscode.workspace.fs.delete(melodyUri('sleeper'));
+    await vscode.workspace.fs.delete(pidFile);
+  });
+
+  it('shows a run the CLI started, from the files it writes', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [cliPath(), 'run', 'melodies/hello.melody.yaml', '--json'], cliOptions());
+    const { runId } = JSON.parse(stdout) as { runId: string };
+    const row = await waitFor('the CLI run in the Runs view', async () => {
+      const r = await runRow(runId);
+      return r?.run.state === 'success' && r;
+    });
+    assert.strictEqual(row.phase, 'ended');
+    const { lines } = await nodeRows(row);
+    assert.deepStrictEqual(
+      lines.map((l) => l.replace(/ · .*/, '')),
+      ['status — success', 'message — success', 'record — success'],
+    );
+  });
+
+  it('a CLI run killed outright shows as interrupted, and Resume Run finishes it without re-running what finished', async () => {
+    const root = workspaceRoot();
+    const pidFile = vscode.Uri.joinPath(root, 'resumable.pid');
+    const go = vscode.Uri.joinPath(root, 'go');
+    await writeFile(
+      melodyUri('resumable'),
+      [
+        'name: resumable',
+        'permissions: { commands: [node] }',
+        'nodes:',
+        '  first:',
+        '    uses: transform',
+        '    with: { value: 1 }',
+        '  wait:',
+        '    uses: shell',
+        '    needs: [first]',
+        // Sleeps until a file named "go" exists, when it succeeds at once.
+        `    with: { command: node, args: ["-e", "const fs = require('fs'); if (fs.existsSync('go')) process.exit(0); fs.writeFileSync(process.argv[1], String(process.pid)); setTimeout(() => {}, 60000)", "resumable.pid"] }`,
+        '',
+      ].join('\n'),
+    );
+    const cli = spawn(process.execPath, [cliPath(), 'run', 'melodies/resumable.melody.yaml'], { ...cliOptions(), stdio: 'ignore' });
+    const sleeper = Number(await waitFor('the CLI run to reach the sleeping node', async () => (await readFile(pidFile).catch(() => '')) || undefined));
+    const { views } = await api();
+    const running = await waitFor('the run to show as running in another process', () =>
+      views.runs.getChildren().find((n): n is RunRow => n.kind === 'run' && n.run.melody === 'resumable' && n.phase === 'elsewhere'),
+    );
+    const { runId } = running.run;
+
+    cli.kill('SIGKILL');
+    process.kill(-sleeper, 'SIGKILL'); // the shell node's program leads its own process group
+    await gone('the CLI', cli.pid!);
+    const interrupted = await waitFor('the run to show as interrupted', async () => {
+      const r = await runRow(runId);
+      return r?.phase === 'interrupted' && r;
+    });
+    assert.strictEqual(views.runs.getTreeItem(interrupted).contextValue, 'run.interrupted');
+
+    await writeFile(go, '');
+    const result = await vscode.commands.executeCommand<RunResult | undefined>('symphony.resumeRun', interrupted);
+    assert.ok(result);
+    assert.strictEqual(result.runId, runId);
+    assert.strictEqual(result.state, 'success', JSON.stringify(result.nodes, null, 2));
+    assert.strictEqual(result.resumes, 1);
+    assert.strictEqual(result.nodes.first!.attempts, 1, 'the node that finished before the kill did not run again');
+    await waitFor('the view to show it succeeded', async () => (await runRow(runId))?.run.state === 'success');
+    for (const uri of [melodyUri('resumable'), pidFile, go]) await vscode.workspace.fs.delete(uri);
+  });
+});
