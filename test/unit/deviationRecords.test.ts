@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { jsonErrorOffset } from '../../src/core/load/jsonFile';
 import { scanText } from '../../src/core/deviations/markers';
+import { guessModule } from '../../src/core/deviations/module';
 import { unionRecords } from '../../src/core/deviations/mergePlan';
 import {
   deviationsPath,
@@ -63,7 +64,7 @@ describe('deviation records', () => {
     const r = await recordDeviation(root, INPUT);
     assert.ok(!r.ok);
     assert.ok(r.error.reason === 'corrupt');
-    assert.deepEqual(r.error.diagnostics.map((d) => `${d.file}:${d.range.start.line}:${d.range.start.column} ${d.code}`), [`${deviationsPath(root)}:3:18 json-syntax`]);
+    assert.deepEqual(r.error.diagnostics.map((d) => `${d.file}:${d.range.start.line}:${d.range.start.column} ${d.code} ${d.message}`), [`${deviationsPath(root)}:3:18 json-syntax JSON: Unexpected token ','`]);
     assert.match(r.error.diagnostics[0]!.message, /^JSON: /);
     assert.equal(readFileSync(deviationsPath(root), 'utf8'), text);
   });
@@ -161,5 +162,17 @@ describe('deviation records', () => {
     it('finds no error in valid JSON (property)', () => {
       fc.assert(fc.property(fc.json(), (text) => jsonErrorOffset(text) === text.length));
     });
+  });
+});
+
+describe('guessing the module of a marker', () => {
+  it('takes the chamber scope first, then the folder under src/, then the top folder', () => {
+    const chamber = { id: 'c', module: 'payments', scope: ['src/billing/**'], branch: 'symphony/c', path: '', base: '', createdAt: '' };
+    assert.equal(guessModule('src/billing/invoice.ts', [chamber]), 'payments');
+    assert.equal(guessModule('src/auth/login.ts', [chamber]), 'auth');
+    assert.equal(guessModule('packages/ui/src/x.ts'), 'ui');
+    assert.equal(guessModule('docs/intro.md'), 'docs');
+    assert.equal(guessModule('src/index.ts'), 'src');
+    assert.equal(guessModule('README.md'), undefined);
   });
 });

@@ -28,7 +28,7 @@ export const PURGED = [
 
 export const ARCHIVE_DIR = '.symphony/archive';
 
-/** A chamber cleanup will remove, and what would be lost with it. */
+/** A chamber, and what removing or recreating it would lose. */
 export interface ChamberToRemove {
   readonly id: string;
   readonly branch: string;
@@ -60,27 +60,36 @@ async function present(root: string, names: readonly string[]): Promise<string[]
   return found;
 }
 
-/** Looks at what cleanup would remove, without removing anything. */
-export async function planCleanup(root: string): Promise<Result<CleanupPlan, string[]>> {
+/**
+ * The chambers `setup-chambers` made, with what removing or recreating each would lose:
+ * commits not merged into HEAD and uncommitted changes.
+ */
+export async function inspectChambers(root: string): Promise<Result<ChamberToRemove[], string[]>> {
   const chambers = await loadChambers(root);
   if (!chambers.ok) return chambers;
-  const removed: ChamberToRemove[] = [];
-  if (chambers.value.length) {
-    const repo = await openRepository(root);
-    if (!repo.ok) return err([repo.error]);
-    for (const c of chambers.value) {
-      const head = await repo.value.git.commitOf(`refs/heads/${chamberBranch(c.id)}`);
-      const unmerged = head ? (await repo.value.git.lines('rev-list', `HEAD..${head}`)).length : 0;
-      const dir = chamberPath(root, c.id);
-      const dirty = (await pathExists(dir)) && ((await new Git(dir).attempt('status', '--porcelain')) ?? '').trim() !== '';
-      removed.push({ id: c.id, branch: chamberBranch(c.id), ...(head ? { head } : {}), unmerged, dirty });
-    }
+  if (chambers.value.length === 0) return ok([]);
+  const repo = await openRepository(root);
+  if (!repo.ok) return err([repo.error]);
+  const out: ChamberToRemove[] = [];
+  for (const c of chambers.value) {
+    const head = await repo.value.git.commitOf(`refs/heads/${chamberBranch(c.id)}`);
+    const unmerged = head ? (await repo.value.git.lines('rev-list', `HEAD..${head}`)).length : 0;
+    const dir = chamberPath(root, c.id);
+    const dirty = (await pathExists(dir)) && ((await new Git(dir).attempt('status', '--porcelain')) ?? '').trim() !== '';
+    out.push({ id: c.id, branch: chamberBranch(c.id), ...(head ? { head } : {}), unmerged, dirty });
   }
+  return ok(out);
+}
+
+/** Looks at what cleanup would remove, without removing anything. */
+export async function planCleanup(root: string): Promise<Result<CleanupPlan, string[]>> {
+  const chambers = await inspectChambers(root);
+  if (!chambers.ok) return chambers;
   return ok({
     preserved: await present(root, PRESERVED),
     archive: await present(root, ARCHIVED),
     purge: await present(root, PURGED),
-    chambers: removed,
+    chambers: chambers.value,
   });
 }
 

@@ -94,7 +94,7 @@ export function parseJsonWith<S extends z.ZodType>(schema: S, text: string, file
     const message = (e as Error).message;
     const at = /at position (\d+)/.exec(message);
     const position = positionAt(text, at ? Number(at[1]) : jsonErrorOffset(text));
-    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/s, '');
+    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, .*is not valid JSON$/s, '');
     return err([{ file, range: { start: position, end: position }, severity: 'error', code: 'json-syntax', message: `JSON: ${reason}` }]);
   }
   const result = schema.safeParse(data);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { mergePlanSchema } from './chamber';
+import { deviationsFileSchema } from './deviation';
 import { ensembleSchema, instrumentSchema } from './instrument';
 import { melodySchema } from './melody';
 
@@ -15,5 +17,7 @@ export function jsonSchemas(): Record<string, unknown> {
     'melody.schema.json': gen(melodySchema, 'melody.schema.json'),
     'instrument.schema.json': gen(instrumentSchema, 'instrument.schema.json'),
     'ensemble.schema.json': gen(ensembleSchema, 'ensemble.schema.json'),
+    'deviations.schema.json': gen(deviationsFileSchema, 'deviations.schema.json'),
+    'merge-plan.schema.json': gen(mergePlanSchema, 'merge-plan.schema.json'),
   };
 }

@@ -12,20 +12,7 @@ export interface Views {
   readonly runs: RunsTree;
 }
 
-/**
- * A view with nothing to show yet, so VS Code renders its `viewsWelcome` empty state
- * (an unregistered view would say "no data provider" instead).
- */
-class EmptyTree implements vscode.TreeDataProvider<never> {
-  getChildren(): never[] {
-    return [];
-  }
-  getTreeItem(node: never): vscode.TreeItem {
-    return node;
-  }
-}
-
-/** Registers the views. Deviations shows its empty state until its issue lands. */
+/** Registers the views. The Deviations view is registered with the rest of deviations (deviations/register.ts). */
 export function registerViews(ctx: SymphonyContext): Views {
   const ensembles = new EnsemblesTree(ctx.index);
   const melodies = new MelodiesTree(ctx.index);
@@ -33,7 +20,6 @@ export function registerViews(ctx: SymphonyContext): Views {
   ctx.extension.subscriptions.push(
     vscode.window.createTreeView(VIEWS.ensembles, { treeDataProvider: ensembles, showCollapseAll: true }),
     vscode.window.createTreeView(VIEWS.melodies, { treeDataProvider: melodies, showCollapseAll: true }),
-    vscode.window.registerTreeDataProvider(VIEWS.deviations, new EmptyTree()),
   );
   return { ensembles, melodies, runs };
 }
