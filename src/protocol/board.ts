@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import type { RunEvent, RunRecord } from '../core/model/run';
+import type { BoardCatalog, BoardDocument, FieldPath } from './boardModel';
+
+/**
+ * Every message between the extension and the Harmony Board, declared once. Both sides
+ * import this file: the extension posts `HostMessage`s and validates what arrives with
+ * `parseBoardMessage`; the webview posts `BoardMessage`s and checks what arrives with
+ * `isHostMessage`. Nothing else is ever posted.
+ *
+ * The conversation:
+ *
+ *   board → host   ready                       (after its listener is installed; again after a reload)
+ *   host → board   init { catalog }            (then `document`; messages queue until `ready`)
+ *   host → board   document { document }       (every change of the YAML, from any editor)
+ *   board → host   intent { id, intent }       (an edit or action the user asked for)
+ *   host → board   result { id, ok, message }  (applied or refused, with the reason)
+ *
+ * Run messages (`run-*`, `debug`, `pin-output`) are declared for the run overlay, preview
+ * mode and debug console, which build on the engine; see issue 5, "With the engine".
+ */
+
+const nodeId = z.string().min(1).max(200);
+const point = z.tuple([z.number().finite(), z.number().finite()]);
+const fieldPath = z.array(z.union([z.string().max(200), z.number().int().min(0)])).min(1).max(20);
+/** JSON values from a form (no functions, no cycles — structured clone guarantees the rest). */
+const jsonValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
+
+/** What the user asked the board to do. Each is answered by one `result`. */
+export const boardIntentSchema = z.discriminatedUnion('kind', [
+  /** Add the palette entry `paletteKey` at `position` (canvas coordinates), needing `after` if given. */
+  z.strictObject({ kind: z.literal('add-node'), paletteKey: z.string().min(1).max(500), position: point.optional(), after: nodeId.optional() }),
+  /** Draw an edge: `to` needs `from`. */
+  z.strictObject({ kind: z.literal('connect'), from: nodeId, to: nodeId }),
+  z.strictObject({ kind: z.literal('disconnect'), from: nodeId, to: nodeId }),
+  /** Delete nodes and edges (the Delete key on a selection). */
+  z.strictObject({ kind: z.literal('delete'), nodes: z.array(nodeId).max(10_000), edges: z.array(z.strictObject({ from: nodeId, to: nodeId })).max(10_000) }),
+  z.strictObject({ kind: z.literal('rename'), from: nodeId, to: z.string().max(200) }),
+  /** New positions after a drag or an automatic layout. */
+  z.strictObject({ kind: z.literal('move'), positions: z.record(nodeId, point) }),
+  /** Set a field (`value` given) or remove it (`value` absent). */
+  z.strictObject({ kind: z.literal('set-field'), path: fieldPath, value: jsonValue.optional() }),
+  /** Set a field from YAML text (an empty text removes it). */
+  z.strictObject({ kind: z.literal('set-field-yaml'), path: fieldPath, yaml: z.string().max(1_000_000) }),
+  /** Replace a node's YAML with what the user wrote in the inspector. */
+  z.strictObject({ kind: z.literal('replace-node-source'), node: nodeId, source: z.string().max(1_000_000) }),
+  /** Show a place in the text editor: a line (1-based) or a node. */
+  z.strictObject({ kind: z.literal('reveal'), line: z.number().int().min(1).optional(), column: z.number().int().min(1).optional(), node: nodeId.optional() }),
+  /** Undo or redo on the document (the same stack as the text editor's). */
+  z.strictObject({ kind: z.literal('history'), action: z.enum(['undo', 'redo']) }),
+  z.strictObject({ kind: z.literal('import') }),
+  z.strictObject({ kind: z.literal('export'), format: z.enum(['json', 'yaml']) }),
+  /** Run the melody from the board (engine-dependent). */
+  z.strictObject({ kind: z.literal('run'), inputs: z.record(z.string(), jsonValue).optional(), preview: z.boolean().optional() }),
+  z.strictObject({ kind: z.literal('cancel-run') }),
+  /** Nodes to pause before (engine-dependent). */
+  z.strictObject({ kind: z.literal('set-breakpoints'), nodes: z.array(nodeId).max(10_000) }),
+  /** Continue or step a paused run (engine-dependent). */
+  z.strictObject({ kind: z.literal('debug'), action: z.enum(['continue', 'step']) }),
+  /** Pin (or, without `output`, unpin) a node's output for preview runs (engine-dependent). */
+  z.strictObject({ kind: z.literal('pin-output'), node: nodeId, output: jsonValue.optional() }),
+]);
+
+/** An intent, as the board sends it. */
+export type BoardIntent = z.infer<typeof boardIntentSchema>;
+export type BoardIntentKind = BoardIntent['kind'];
+
+/** Messages from the board to the extension. */
+export const boardMessageSchema = z.discriminatedUnion('type', [
+  /** The board's listener is installed: the host may send (and flushes what it queued). */
+  z.strictObject({ type: z.literal('ready') }),
+  /** `id` is echoed in the `result`, so the board knows which request it answers. */
+  z.strictObject({ type: z.literal('intent'), id: z.number().int().min(0), intent: boardIntentSchema }),
+  /** Something went wrong inside the webview; it lands in the Symphony log. */
+  z.strictObject({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string().max(20_000) }),
+]);
+
+export type BoardMessage = z.infer<typeof boardMessageSchema>;
+
+/**
+ * Validates a message from the webview. Anything malformed is refused with the reason —
+ * a webview is another process, and a bad message must never reach the document.
+ */
+export function parseBoardMessage(raw: unknown): { ok: true; message: BoardMessage } | { ok: false; error: string } {
+  const r = boardMessageSchema.safeParse(raw);
+  if (r.success) return { ok: true, message: r.data };
+  const issue = r.error.issues[0];
+  return { ok: false, error: `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}` };
+}
+
+/** Messages from the extension to the board. */
+export type HostMessage =
+  /** What the workspace offers; first after `ready`, again when ensembles change. */
+  | { readonly type: 'init'; readonly catalog: BoardCatalog }
+  /** The document as it now is. */
+  | { readonly type: 'document'; readonly document: BoardDocument }
+  /** The outcome of intent `id`; `select` names nodes to select (a new or renamed node). */
+  | { readonly type: 'result'; readonly id: number; readonly ok: boolean; readonly message: string; readonly select?: readonly string[] }
+  /** Select and show a node (e.g. opened from a diagnostic or the Melodies view). */
+  | { readonly type: 'focus'; readonly node: string }
+  /** An event of the run started from this board (engine-dependent). */
+  | { readonly type: 'run-event'; readonly event: RunEvent }
+  /** The whole state of the latest run of this melody, or none (engine-dependent). */
+  | { readonly type: 'run-state'; readonly run: RunRecord | null };
+
+export type HostMessageType = HostMessage['type'];
+
+/** The fields each host message must carry, for the webview's guard. */
+const HOST_FIELDS: { readonly [T in HostMessageType]: readonly string[] } = {
+  init: ['catalog'],
+  document: ['document'],
+  result: ['id', 'ok', 'message'],
+  focus: ['node'],
+  'run-event': ['event'],
+  'run-state': ['run'],
+};
+
+/** Whether `raw` is a message the extension sends (the webview ignores anything else). */
+export function isHostMessage(raw: unknown): raw is HostMessage {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type !== 'string' || !Object.hasOwn(HOST_FIELDS, type)) return false;
+  return HOST_FIELDS[type as HostMessageType].every((f) => Object.hasOwn(raw, f));
+}
+
+/** Whether `raw` is a message the webview sends (without validating its content). */
+export function isBoardMessage(raw: unknown): raw is BoardMessage {
+  return parseBoardMessage(raw).ok;
+}
+
+export type { FieldPath };
