@@ -50,6 +50,22 @@ function gone(what: string, pid: number): Promise<true> {
   });
 }
 
+/**
+ * Writes a melody whose node `sleep` writes its pid to `<name>.pid` and sleeps for a minute
+ * — or, once a file named `go` exists, succeeds at once. Returns the pid file and a
+ * function that waits for the sleeping process's pid.
+ */
+async function writeSleeper(name: string, upstream = false): Promise<{ readonly pidFile: vscode.Uri; readonly pid: () => Promise<number> }> {
+  const script = `const fs = require('fs'); if (fs.existsSync('go')) process.exit(0); fs.writeFileSync(process.argv[1], String(process.pid)); setTimeout(() => {}, 60000)`;
+  const lines = [`name: ${name}`, 'permissions: { commands: [node] }', 'nodes:'];
+  if (upstream) lines.push('  first:', '    uses: transform', '    with: { value: 1 }');
+  lines.push('  sleep:', '    uses: shell', ...(upstream ? ['    needs: [first]'] : []), `    with: { command: node, args: ["-e", "${script}", "${name}.pid"] }`, '');
+  await writeFile(melodyUri(name), lines.join('\n'));
+  const pidFile = vscode.Uri.joinPath(workspaceRoot(), `${name}.pid`);
+  const pid = async () => Number(await waitFor(`${name} to reach its sleeping node`, async () => (await readFile(pidFile).catch(() => '')) || undefined));
+  return { pidFile, pid };
+}
+
 function runDocument(path: string): Promise<vscode.TextEditor> {
   return waitFor(`the document ${path}`, () => {
     const editor = vscode.window.activeTextEditor;
@@ -63,8 +79,10 @@ describe('Runs', () => {
   });
 
   it('runs build from the command; the Runs view reaches success on every node; a node opens its output', async () => {
+    const started = Date.now();
     const result = await vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('build'));
     assert.ok(result, 'the command resolves with the run record');
+    console.log(`      build: the command took ${Date.now() - started} ms (the run itself ${result.durationMs} ms)`);
     assert.strictEqual(result.state, 'success', JSON.stringify(result.nodes, null, 2));
 
     const row = await waitFor('the run in the Runs view', () => runRow(result.runId));
@@ -140,21 +158,9 @@ describe('Runs', () => {
   });
 
   it('Cancel Run stops a running melody: it ends cancelled and its process is gone', async () => {
-    const pidFile = vscode.Uri.joinPath(workspaceRoot(), 'sleeper.pid');
-    await writeFile(
-      melodyUri('sleeper'),
-      [
-        'name: sleeper',
-        'permissions: { commands: [node] }',
-        'nodes:',
-        '  sleep:',
-        '    uses: shell',
-        `    with: { command: node, args: ["-e", "require('fs').writeFileSync(process.argv[1], String(process.pid)); setTimeout(() => {}, 60000)", "sleeper.pid"] }`,
-        '',
-      ].join('\n'),
-    );
+    const sleeper = await writeSleeper('sleeper');
     const running = vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('sleeper'));
-    const pid = Number(await waitFor('the sleeper to start', async () => (await readFile(pidFile).catch(() => '')) || undefined));
+    const pid = await sleeper.pid();
     process.kill(pid, 0); // signal 0 only checks that it exists: throws if it does not
 
     const { views, context } = await api();
@@ -169,24 +175,74 @@ describe('Runs', () => {
       [row.run.runId],
     );
 
+    const cancelledAt = Date.now();
     assert.strictEqual(await vscode.commands.executeCommand('symphony.cancelRun', row), true);
     const result = await running;
+    const ended = Date.now() - cancelledAt;
     assert.strictEqual(result?.state, 'cancelled');
     assert.strictEqual(result.nodes.sleep!.state, 'cancelled');
     await gone('the sleeper', pid);
+    console.log(`      cancel → run ended in ${ended} ms, process gone in ${Date.now() - cancelledAt} ms`);
     await waitFor('the view to show it cancelled', async () => (await runRow(result.runId))?.run.state === 'cancelled');
     assert.deepStrictEqual(context.runs.activeRuns(), []);
-    await vscode.workspace.fs.delete(melodyUri('sleeper'));
-    await vscode.workspace.fs.delete(pidFile);
+    for (const uri of [melodyUri('sleeper'), sleeper.pidFile]) await vscode.workspace.fs.delete(uri);
+  });
+
+  it('shutting down (as deactivate() does) cancels running melodies and waits for their journals', async () => {
+    const napper = await writeSleeper('napper');
+    const running = vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('napper'));
+    const pid = await napper.pid();
+    const { context } = await api();
+    const started = Date.now();
+    await context.runs.shutdown(3000);
+    const took = Date.now() - started;
+    const result = await running;
+    assert.strictEqual(result?.state, 'cancelled');
+    // The journal on disk is complete when shutdown resolves: its last event is the run's end.
+    const journal = await readFile(vscode.Uri.joinPath(workspaceRoot(), '.symphony', 'runs', result.runId, 'journal.jsonl'));
+    const last = JSON.parse(journal.trim().split('\n').pop()!) as { type: string; status?: string };
+    assert.deepStrictEqual([last.type, last.status], ['run-finished', 'cancelled']);
+    assert.deepStrictEqual(context.runs.activeRuns(), []);
+    await gone('the napper', pid);
+    console.log(`      shutdown with one running melody took ${took} ms`);
+    for (const uri of [melodyUri('napper'), napper.pidFile]) await vscode.workspace.fs.delete(uri);
+  });
+
+  it('nests a sub-melody run under the node that started it', async () => {
+    await writeFile(
+      melodyUri('parent'),
+      ['name: parent', 'nodes:', '  child:', '    uses: melody', '    with: { melody: melodies/hello.melody.yaml, inputs: { greeting: Nested } }', ''].join('\n'),
+    );
+    const result = await vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('parent'));
+    assert.strictEqual(result?.state, 'success', JSON.stringify(result?.nodes, null, 2));
+    const { views } = await api();
+    const row = await waitFor('the parent run', () => runRow(result.runId));
+    const [child] = (await nodeRows(row)).rows;
+    assert.strictEqual(child?.id, 'child');
+    assert.strictEqual(views.runs.getTreeItem(child).collapsibleState, vscode.TreeItemCollapsibleState.Expanded);
+    const [sub] = views.runs.getChildren(child);
+    assert.ok(sub?.kind === 'run');
+    assert.strictEqual(sub.run.melody, 'hello');
+    assert.deepStrictEqual(sub.run.parent, { runId: result.runId, nodeId: 'child' });
+    assert.strictEqual(views.runs.getTreeItem(sub).contextValue, 'run.ended.child');
+    assert.ok(!views.runs.getChildren().some((n) => n.kind === 'run' && n.run.runId === sub.run.runId), 'not listed at the top level');
+    assert.strictEqual(views.runs.getParent(sub)?.kind, 'node', 'reveal finds its way up');
+    assert.deepStrictEqual(
+      (await nodeRows(sub)).lines.map((l) => l.replace(/ · .*/, '')),
+      ['status — success', 'message — success', 'record — success'],
+    );
+    await vscode.workspace.fs.delete(melodyUri('parent'));
   });
 
   it('shows a run the CLI started, from the files it writes', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [cliPath(), 'run', 'melodies/hello.melody.yaml', '--json'], cliOptions());
+    const exited = Date.now();
     const { runId } = JSON.parse(stdout) as { runId: string };
     const row = await waitFor('the CLI run in the Runs view', async () => {
       const r = await runRow(runId);
       return r?.run.state === 'success' && r;
     });
+    console.log(`      a finished CLI run showed in the view ${Date.now() - exited} ms after the CLI exited`);
     assert.strictEqual(row.phase, 'ended');
     const { lines } = await nodeRows(row);
     assert.deepStrictEqual(
@@ -196,28 +252,10 @@ describe('Runs', () => {
   });
 
   it('a CLI run killed outright shows as interrupted, and Resume Run finishes it without re-running what finished', async () => {
-    const root = workspaceRoot();
-    const pidFile = vscode.Uri.joinPath(root, 'resumable.pid');
-    const go = vscode.Uri.joinPath(root, 'go');
-    await writeFile(
-      melodyUri('resumable'),
-      [
-        'name: resumable',
-        'permissions: { commands: [node] }',
-        'nodes:',
-        '  first:',
-        '    uses: transform',
-        '    with: { value: 1 }',
-        '  wait:',
-        '    uses: shell',
-        '    needs: [first]',
-        // Sleeps until a file named "go" exists, when it succeeds at once.
-        `    with: { command: node, args: ["-e", "const fs = require('fs'); if (fs.existsSync('go')) process.exit(0); fs.writeFileSync(process.argv[1], String(process.pid)); setTimeout(() => {}, 60000)", "resumable.pid"] }`,
-        '',
-      ].join('\n'),
-    );
+    const go = vscode.Uri.joinPath(workspaceRoot(), 'go');
+    const resumable = await writeSleeper('resumable', true);
     const cli = spawn(process.execPath, [cliPath(), 'run', 'melodies/resumable.melody.yaml'], { ...cliOptions(), stdio: 'ignore' });
-    const sleeper = Number(await waitFor('the CLI run to reach the sleeping node', async () => (await readFile(pidFile).catch(() => '')) || undefined));
+    const sleeper = await resumable.pid();
     const { views } = await api();
     const running = await waitFor('the run to show as running in another process', () =>
       views.runs.getChildren().find((n): n is RunRow => n.kind === 'run' && n.run.melody === 'resumable' && n.phase === 'elsewhere'),
@@ -227,10 +265,12 @@ describe('Runs', () => {
     cli.kill('SIGKILL');
     process.kill(-sleeper, 'SIGKILL'); // the shell node's program leads its own process group
     await gone('the CLI', cli.pid!);
+    const killed = Date.now();
     const interrupted = await waitFor('the run to show as interrupted', async () => {
       const r = await runRow(runId);
       return r?.phase === 'interrupted' && r;
     });
+    console.log(`      a killed CLI run showed as interrupted ${Date.now() - killed} ms after its process was gone`);
     assert.strictEqual(views.runs.getTreeItem(interrupted).contextValue, 'run.interrupted');
 
     await writeFile(go, '');
@@ -241,6 +281,6 @@ describe('Runs', () => {
     assert.strictEqual(result.resumes, 1);
     assert.strictEqual(result.nodes.first!.attempts, 1, 'the node that finished before the kill did not run again');
     await waitFor('the view to show it succeeded', async () => (await runRow(runId))?.run.state === 'success');
-    for (const uri of [melodyUri('resumable'), pidFile, go]) await vscode.workspace.fs.delete(uri);
+    for (const uri of [melodyUri('resumable'), resumable.pidFile, go]) await vscode.workspace.fs.delete(uri);
   });
 });
