@@ -141,10 +141,13 @@ export function registerRunsView(ctx: SymphonyContext): RunsTree {
     ctx.runs.onDidChangeActive((n) => {
       view.badge = n ? { value: n, tooltip: `${n} ${n === 1 ? 'melody' : 'melodies'} running` } : undefined;
     }),
-    ctx.runs.onDidRequestReveal(async (runId) => {
-      await vscode.commands.executeCommand(`${VIEWS.runs}.focus`);
-      const row = tree.find(runId);
-      if (row) await view.reveal(row, { select: true, focus: true, expand: true });
+    ctx.runs.onDidRequestReveal((runId) => {
+      const reveal = async () => {
+        await vscode.commands.executeCommand(`${VIEWS.runs}.focus`);
+        const row = tree.find(runId);
+        if (row) await view.reveal(row, { select: true, focus: true, expand: true });
+      };
+      reveal().catch((e: unknown) => ctx.log.warn(`could not show run ${runId} in the Runs view`, e));
     }),
   );
   return tree;
