@@ -14,6 +14,7 @@ const BROKEN = [
   '    instrument: backend/reviwer',
   '    needs: [lint]',
   '    with: { prompt: "Lint said ${{ nodes.lint.output.stdout }}" }',
+  'permissions: { commands: [node] }',
   '',
 ].join('\n');
 
@@ -25,7 +26,7 @@ describe('melody diagnostics', () => {
   it('appear as the user types a broken melody and clear when it is fixed', async () => {
     await api();
     const uri = vscode.Uri.joinPath(workspaceRoot(), 'melodies', 'typing.melody.yaml');
-    await writeFile(uri, 'name: typing\nnodes:\n  lint: { uses: shell, with: { command: node } }\n');
+    await writeFile(uri, 'name: typing\npermissions: { commands: [node] }\nnodes:\n  lint: { uses: shell, with: { command: node } }\n');
     const editor = await vscode.window.showTextDocument(uri);
     await waitFor('a clean start', () => symphonyDiagnostics(uri).length === 0);
 
