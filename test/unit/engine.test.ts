@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Breakpoints } from '../../src/core/engine/debugger';
 import { sha256 } from '../../src/core/engine/hash';
 import { NodeError } from '../../src/core/nodes/types';
 import type { RunEvent } from '../../src/core/model/run';
@@ -467,6 +468,55 @@ describe('engine', () => {
       assert.deepEqual(seen, [{ value: 1 }, { value: 1 }]);
       assert.deepEqual(again.replayOf, { runId: first.runId, from: 'use' });
       assert.equal(again.nodes.fetch!.reason, `taken from run ${first.runId}`);
+    });
+  });
+
+  describe('preview and debugging', () => {
+    it('does not run pinned nodes: their given output flows downstream', async () => {
+      const rig = new EngineRig();
+      let seen: unknown;
+      rig.auto.set('use', (_c, input) => ((seen = input), { output: 'used' }));
+      const m = rig.melody(yaml`
+        name: preview
+        nodes:
+          deploy: { uses: transform, with: { value: 1 } }
+          use: { uses: transform, needs: [deploy], with: { value: "\${{ nodes.deploy.output.url }}" } }
+      `);
+      const r = await rig.engine.run({ ...m, pinned: { deploy: { url: 'https://staging.example' } } });
+      assert.deepEqual(rig.started, ['use#1'], 'the pinned node never ran');
+      assert.deepEqual(seen, { value: 'https://staging.example' });
+      assert.equal(r.nodes.deploy!.reason, 'pinned: the output was given, the node did not run');
+    });
+
+    it('pauses at breakpoints and steps node by node', async () => {
+      const rig = new EngineRig();
+      for (const id of ['a', 'b', 'c']) rig.auto.set(id, () => ({ output: id }));
+      const pauses: string[] = [];
+      const debug = new Breakpoints(['b'], { onPause: (p) => pauses.push(p.nodeId) });
+      const m = rig.melody('name: dbg\nnodes:\n  a: { uses: transform, with: { value: 1 } }\n  b: { uses: transform, needs: [a], with: { value: 1 } }\n  c: { uses: transform, needs: [b], with: { value: 1 } }\n');
+      const done = rig.engine.run({ ...m, debug });
+      await rig.until('the pause at b', () => debug.paused === 'b');
+      assert.deepEqual(rig.started, ['a#1'], 'b waits at its breakpoint');
+      debug.step();
+      await rig.until('the pause at c', () => debug.paused === 'c');
+      assert.deepEqual(rig.started, ['a#1', 'b#1'], 'stepping pauses before the next node');
+      debug.continue();
+      const r = await done;
+      assert.equal(r.state, 'success');
+      assert.deepEqual(pauses, ['b', 'c']);
+    });
+
+    it('cancels a run paused at a breakpoint', async () => {
+      const rig = new EngineRig();
+      const debug = new Breakpoints(['a']);
+      const controller = new AbortController();
+      const m = rig.melody('name: dbg\nnodes:\n  a: { uses: transform, with: { value: 1 } }\n');
+      const done = rig.engine.run({ ...m, debug, signal: controller.signal });
+      await rig.until('the pause', () => debug.paused === 'a');
+      controller.abort();
+      const r = await done;
+      assert.equal(r.state, 'cancelled');
+      assert.deepEqual(rig.started, []);
     });
   });
 

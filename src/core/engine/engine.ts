@@ -21,6 +21,7 @@ import { schemaErrors } from './outputs';
 import { PermissionError, PermissionGuard } from './permissions';
 import { Redactor } from './redact';
 import { retryDelay, retryPolicy } from './retry';
+import type { RunDebugger } from './debugger';
 import { Semaphore } from './semaphore';
 import { parseDuration } from '../model/duration';
 
@@ -65,6 +66,13 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
   /** Events of this run only (not its children). */
   readonly onEvent?: (event: RunEvent) => void;
+  /**
+   * Preview mode: these nodes do not run; each finishes with the given output (typed in, or
+   * taken from an earlier run's artifacts), so nothing they would do happens.
+   */
+  readonly pinned?: Readonly<Record<string, unknown>>;
+  /** Pauses before nodes start (breakpoints and stepping). */
+  readonly debug?: RunDebugger;
 }
 
 /** A finished run: its final record. */
@@ -129,6 +137,8 @@ export class Engine {
       signal: request.signal,
       onEvent: request.onEvent,
       depth: 0,
+      pinned: request.pinned,
+      debug: request.debug,
     });
     return execution.execute();
   }
@@ -258,6 +268,8 @@ export class Engine {
       parent?: { runId: string; nodeId: string };
       replay?: { source: RunRecord; from: string };
       ancestry?: readonly string[];
+      pinned?: Readonly<Record<string, unknown>>;
+      debug?: RunDebugger;
     },
   ): Promise<RunExecution> {
     const runId = this.opts.newRunId();
@@ -278,6 +290,8 @@ export class Engine {
       onEvent: run.onEvent,
       depth: run.depth,
       ancestry: run.ancestry,
+      pinned: run.pinned,
+      debug: run.debug,
       journal,
     });
   }
@@ -302,6 +316,8 @@ interface ExecutionSetup {
   readonly prior?: { readonly record: RunRecord; readonly events: readonly RunEvent[] };
   /** Files of the melodies above this one, to refuse a melody that calls itself. */
   readonly ancestry?: readonly string[];
+  readonly pinned?: Readonly<Record<string, unknown>>;
+  readonly debug?: RunDebugger;
 }
 
 /** A node's outcome inside a run. */
@@ -512,6 +528,16 @@ class RunExecution {
     }
     if (decision.kind === 'error') {
       return this.finishNode(id, spec, { status: 'failure', error: decision.error, attempts: 0, iterations: 0, started });
+    }
+    if (this.setup.pinned && Object.hasOwn(this.setup.pinned, id)) {
+      return this.finishNode(id, spec, { status: 'success', output: this.setup.pinned[id], reason: 'pinned: the output was given, the node did not run', attempts: 0, iterations: 0, started });
+    }
+    if (this.setup.debug) {
+      try {
+        await this.setup.debug.beforeNode(id, this.signal);
+      } catch {
+        return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled while paused', attempts: 0, iterations: 0, started });
+      }
     }
     let release: () => void;
     try {
