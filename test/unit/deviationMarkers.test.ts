@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isBinary, markerDiagnostic, scanText, type Marker } from '../../src/core/deviations/markers';
+import { couldHoldMarker, isBinary, markerDiagnostic, scanText, type Marker } from '../../src/core/deviations/markers';
 import type { Range } from '../../src/core/model/diagnostic';
 
 /** `line:col severity "text"` per marker — exact and readable in a deep-equal. */
@@ -13,6 +13,14 @@ function remove(text: string, r: Range): string {
   const offset = (line: number, column: number) => lines.slice(0, line - 1).reduce((n, l) => n + l.length, 0) + column - 1;
   return text.slice(0, offset(r.start.line, r.start.column)) + text.slice(offset(r.end.line, r.end.column));
 }
+
+/** Texts made of the fragments that matter to the scanner: quotes, openers, closers, markers. */
+const fragment = fc.constantFrom(
+  'code();', ' ', '"str"', "'s'", '`t`', '`', '/*', '*/', '<!--', '-->', '//', '#', '--', ';', 'http://x', "it's", 'src/**/*.ts',
+  '// DEVIATION_MINOR: a', '# ARCHITECTURAL_MISMATCH: b', '/* FUNDAMENTAL_BREAK: c */', ' * DEVIATION_MINOR: d', '; DEVIATION_MINOR: e',
+);
+const line = fc.array(fragment, { maxLength: 5 }).map((parts) => parts.join(' '));
+const text = fc.tuple(fc.array(line, { maxLength: 8 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => lines.join(eol));
 
 describe('deviation markers', () => {
   describe('comment syntaxes', () => {
@@ -135,6 +143,27 @@ describe('deviation markers', () => {
     });
   });
 
+  describe('reading only the files that can hold one', () => {
+    it('says a line could hold a marker whenever a file finds one on it (property)', () => {
+      fc.assert(
+        fc.property(text, (t) => {
+          const lines = t.split(/\r\n|\n/);
+          for (const m of scanText(t)) assert.ok(couldHoldMarker(lines[m.line - 1]!), `line ${m.line} of ${JSON.stringify(t)}`);
+        }),
+        { numRuns: 1000 },
+      );
+    });
+
+    it('rules out mentions that no context makes a marker', () => {
+      assert.equal(couldHoldMarker('const s = "DEVIATION_MINOR: in a string";'), false);
+      // Inside a block comment the quote opens nothing, and `//` may introduce a marker.
+      assert.equal(couldHoldMarker('const s = "// DEVIATION_MINOR: in a string";'), true);
+      assert.equal(couldHoldMarker('Write DEVIATION_MINOR: in a comment'), false);
+      assert.equal(couldHoldMarker('  * FUNDAMENTAL_BREAK: maybe in a block'), true);
+      assert.equal(couldHoldMarker('x // DEVIATION_MINOR: y'), true);
+    });
+  });
+
   describe('removal', () => {
     const removeFirst = (text: string) => remove(text, scanText(text)[0]!.removal);
 
@@ -159,12 +188,6 @@ describe('deviation markers', () => {
     });
 
     it('removes exactly one marker, whatever the text around it (property)', () => {
-      const fragment = fc.constantFrom(
-        'code();', ' ', '"str"', "'s'", '`t`', '`', '/*', '*/', '<!--', '-->', '//', '#', '--', ';', 'http://x', "it's", 'src/**/*.ts',
-        '// DEVIATION_MINOR: a', '# ARCHITECTURAL_MISMATCH: b', '/* FUNDAMENTAL_BREAK: c */', ' * DEVIATION_MINOR: d', '; DEVIATION_MINOR: e',
-      );
-      const line = fc.array(fragment, { maxLength: 5 }).map((parts) => parts.join(' '));
-      const text = fc.tuple(fc.array(line, { maxLength: 8 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => lines.join(eol));
       fc.assert(
         fc.property(text, (t) => {
           const markers = scanText(t);

@@ -83,6 +83,25 @@ export function scanText(text: string): Marker[] {
   return found;
 }
 
+/** Every state a line can start in. */
+const CARRIES: readonly Carry[] = [CODE, { kind: 'block', close: '*/' }, { kind: 'block', close: '-->' }, { kind: 'template' }];
+
+/**
+ * Whether this line could hold a marker, whatever comes before it in its file. A marker
+ * needs its word on its own line, so a file none of whose candidate lines passes this
+ * holds no marker, and need not be read: ripgrep's matched lines are enough to tell.
+ */
+export function couldHoldMarker(line: string): boolean {
+  // ripgrep splits lines at "\n" only; a lone "\r" still ends a line for the scanner.
+  return line.split(LINE_BREAK).some((part) =>
+    CARRIES.some((carry) => {
+      const out: Marker[] = [];
+      scanLine([part], 0, carry, out);
+      return out.length > 0;
+    }),
+  );
+}
+
 /** Reads one line, adding its markers to `out`; returns the state the next line starts in. */
 function scanLine(lines: readonly string[], index: number, carry: Carry, out: Marker[]): Carry {
   const line = lines[index]!;

@@ -5,7 +5,7 @@ import { basename, dirname, join, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Semaphore } from '../engine/semaphore';
 import { IgnoreTree } from './ignore';
-import { isBinary, MARKER_PATTERN, scanText, SEVERITY_OF_MARKER, type Marker } from './markers';
+import { couldHoldMarker, isBinary, MARKER_PATTERN, scanText, SEVERITY_OF_MARKER, type Marker } from './markers';
 
 /**
  * The workspace scan for deviation markers. ripgrep walks the tree (honouring ignore
@@ -46,11 +46,18 @@ export interface ScanOptions {
   readonly concurrency?: number;
 }
 
-/** The markers in one file on disk; none when it is binary, too large or unreadable. */
+/** The markers in one file on disk; none when it is binary or too large. */
 export async function scanFile(path: string): Promise<Marker[]> {
-  const stat = await fsp.stat(path);
-  if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return [];
-  const bytes = await fsp.readFile(path);
+  // One open for the size check and the read: this runs for every file of a Node walk.
+  const handle = await fsp.open(path, 'r');
+  let bytes: Buffer;
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return [];
+    bytes = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
   if (isBinary(bytes) || !hasCandidate(bytes)) return [];
   return scanText(new TextDecoder().decode(bytes));
 }
@@ -133,9 +140,10 @@ class TaskPool {
 }
 
 /**
- * Streams ripgrep's JSON events and hands each file with a match to `onFile` as soon as
- * its first match arrives; output is read line by line and never held whole. Resolves
- * false when ripgrep cannot start (not installed), so the caller can fall back.
+ * Streams ripgrep's JSON events and hands a file to `onFile` as soon as a matched line
+ * could hold a marker (files whose matches are all mentions in strings or prose are
+ * never read); output is read line by line and never held whole. Resolves false when
+ * ripgrep cannot start (not installed), so the caller can fall back.
  */
 async function ripgrepFiles(
   rg: string,
@@ -160,9 +168,9 @@ async function ripgrepFiles(
   const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
   let last: string | undefined;
   for await (const line of lines) {
-    const rel = matchedPath(line);
-    if (rel === undefined || rel === last) continue;
-    last = rel;
+    const match = parseMatch(line);
+    if (match === undefined || match.path === last || !(match.line === undefined || couldHoldMarker(match.line))) continue;
+    const rel = (last = match.path);
     // While every slot is busy the loop waits; readline pauses the pipe once its queue
     // fills, so ripgrep's output is never held whole.
     await pool.add(() => onFile(rel));
@@ -176,14 +184,24 @@ async function ripgrepFiles(
   return true;
 }
 
-/** The file of a ripgrep `match` event, relative and `/`-separated; undefined for other events. */
-function matchedPath(line: string): string | undefined {
-  if (!line.startsWith('{"type":"match"')) return undefined;
-  const event = JSON.parse(line) as { data?: { path?: { text?: string } } };
-  const text = event.data?.path?.text;
+/**
+ * A ripgrep `match` event: the file (relative, `/`-separated) and the matched line
+ * (undefined when it is not UTF-8, so the file has to be read to know). Undefined for
+ * other events.
+ */
+function parseMatch(json: string): { path: string; line: string | undefined } | undefined {
+  if (!json.startsWith('{"type":"match"')) return undefined;
+  let event: { data?: { path?: { text?: string }; lines?: { text?: string } } };
+  try {
+    event = JSON.parse(json) as typeof event;
+  } catch {
+    return undefined;
+  }
+  const path = event.data?.path?.text;
   // A path that is not UTF-8 comes as base64 `bytes`; such files are left out.
-  if (text === undefined) return undefined;
-  return (text.startsWith('./') ? text.slice(2) : text).split(sep).join('/');
+  if (path === undefined) return undefined;
+  const line = event.data?.lines?.text?.replace(/\r?\n$/, '');
+  return { path: (path.startsWith('./') ? path.slice(2) : path).split(sep).join('/'), line };
 }
 
 /** The pure-Node walk: every file ripgrep would search, with the same ignore rules. */
@@ -207,7 +225,8 @@ async function walkFiles(root: string, onFile: (rel: string) => Promise<void>, o
       if (e.isDirectory()) folders.push(rel);
       else await pool.add(() => onFile(rel));
     }
-    for (const f of folders) await walk(f);
+    // Folders are listed in parallel; the pool bounds how many files are open at once.
+    await Promise.all(folders.map(walk));
   };
   await walk('');
   await pool.drain();

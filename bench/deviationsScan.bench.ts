@@ -1,0 +1,125 @@
+// The deviation marker scan over a generated tree of 20,000 files, against plain ripgrep
+// over the same tree with the same rules: the ratio is what streaming rg's JSON and
+// parsing the matching files in Node costs on top of rg itself. Also the pure-Node walk
+// (the CLI without rg) and the per-keystroke re-scan of one open document.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scanText } from '../src/core/deviations/markers';
+import { ripgrepArgs, scanMarkers } from '../src/core/deviations/scan';
+import type { Bench, Figure } from './index';
+
+const FILES = 20_000;
+const PER_DIR = 100;
+/** One file in this many holds a marker. */
+const MARKER_EVERY = 100;
+const RUNS = 5;
+
+/** A TypeScript-looking file of about 2 KB; some hold a marker, some mention one in a string. */
+function source(i: number): string {
+  const lines = [`// file ${i}`, `import { helper } from './helper';`, ''];
+  for (let f = 0; f < 12; f++) lines.push(`export function f${i}_${f}(x: number): number {`, `  const url = "http://example.com/${f}";`, `  return helper(x) + ${f}; // plain comment`, '}', '');
+  if (i % MARKER_EVERY === 0) lines.splice(5, 0, `  // ARCHITECTURAL_MISMATCH: file ${i} needs a list, not a map`);
+  if (i % 37 === 0) lines.push(`const example = "// DEVIATION_MINOR: only in a string";`);
+  return lines.join('\n') + '\n';
+}
+
+/** The tree: src/dNNN/fNNNNN.ts, plus ignored folders that must not be read. */
+function generate(root: string): void {
+  for (let i = 0; i < FILES; i++) {
+    const dir = join(root, 'src', `d${String(Math.floor(i / PER_DIR)).padStart(3, '0')}`);
+    if (i % PER_DIR === 0) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `f${String(i).padStart(5, '0')}.ts`), source(i));
+  }
+  writeFileSync(join(root, '.gitignore'), 'node_modules/\ndist/\n');
+  for (const ignored of ['node_modules/dep', 'dist']) {
+    mkdirSync(join(root, ignored), { recursive: true });
+    for (let i = 0; i < 500; i++) writeFileSync(join(root, ignored, `x${i}.js`), '// FUNDAMENTAL_BREAK: ignored\n');
+  }
+}
+
+/** Plain ripgrep with the scan's own arguments; its JSON output is read and dropped. */
+async function plainRg(rg: string, root: string): Promise<number> {
+  const started = performance.now();
+  const child = spawn(rg, ripgrepArgs(), { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+  child.stdout.resume();
+  await once(child, 'close');
+  return performance.now() - started;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Runs `a` and `b` in turn `RUNS` times (after one round to warm the file cache), so both
+ * meet the same machine load; the medians of each and of their ratio per round.
+ */
+async function paired(a: () => Promise<number>, b: () => Promise<number>): Promise<{ a: number; b: number; ratio: number }> {
+  await a();
+  await b();
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  return { a: middle(as), b: middle(bs), ratio: middle(bs.map((x, i) => x / as[i]!)) };
+}
+
+/** VS Code's own rg, as the extension uses it, when code-server is installed here. */
+function vscodeRg(): string | undefined {
+  const dir = process.env.SYMPHONY_CODE_SERVER_DIR ?? join(homedir(), '.cache', 'symphony', 'code-server-4.100.3');
+  const rg = join(dir, 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules', '@vscode', 'ripgrep', 'bin', 'rg');
+  return existsSync(rg) ? rg : undefined;
+}
+
+export const bench: Bench = {
+  title: `Deviation marker scan, ${FILES.toLocaleString('en')} files`,
+  async run(): Promise<Figure[]> {
+    const root = mkdtempSync(join(tmpdir(), 'symphony-scan-bench-'));
+    try {
+      generate(root);
+      const figures: Figure[] = [];
+      for (const [label, rg] of [['system rg', 'rg'], ["VS Code's rg", vscodeRg()]] as const) {
+        if (!rg) continue;
+        let found = 0;
+        const scan = () =>
+          timed(async () => {
+            const r = await scanMarkers(root, { rg });
+            if (r.engine !== 'ripgrep') throw new Error(`${rg} did not run`);
+            found = r.markers.length;
+          });
+        const m = await paired(() => plainRg(rg, root), scan);
+        if (found !== FILES / MARKER_EVERY) throw new Error(`expected ${FILES / MARKER_EVERY} markers, found ${found}`);
+        figures.push(
+          { name: `plain rg --json over the tree (${label})`, value: m.a, unit: 'ms', note: `median of ${RUNS}` },
+          { name: `scanMarkers with ripgrep (${label})`, value: m.b, unit: 'ms', note: `${found} markers` },
+          { name: `ratio scan / plain rg (${label})`, value: m.ratio, unit: '×', note: 'median per round; ideal 1.0' },
+        );
+      }
+      const node = await paired(() => plainRg('rg', root), () => timed(() => scanMarkers(root)));
+      figures.push(
+        { name: 'scanMarkers, pure-Node walk (no rg)', value: node.b, unit: 'ms', note: `median of ${RUNS}` },
+        { name: 'ratio pure-Node / plain rg', value: node.ratio, unit: '×', note: 'the CLI without rg on PATH' },
+      );
+      const big = Array.from({ length: 100 }, (_, i) => source(i * MARKER_EVERY)).join('');
+      const perScan = async () => {
+        const started = performance.now();
+        for (let i = 0; i < 100; i++) scanText(big);
+        return (performance.now() - started) / 100;
+      };
+      const keystroke = (await paired(perScan, perScan)).a;
+      figures.push({ name: `re-scan of an open ${big.split('\n').length}-line document`, value: keystroke * 1000, unit: 'µs', note: 'per keystroke, after the typing delay' });
+      return figures;
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+};
