@@ -20,15 +20,16 @@ export function positionAt(text: string, offset: number): Position {
 
 /**
  * The offset of the first character that makes `text` invalid JSON (its length when the
- * text ends too early) — a small recursive-descent reader, used only after JSON.parse failed.
+ * text ends too early); undefined when it is valid, or nested too deep to read — a small
+ * recursive-descent reader, used only after JSON.parse failed.
  */
-export function jsonErrorOffset(text: string): number {
+export function jsonErrorOffset(text: string): number | undefined {
   let i = 0;
   const space = () => {
     while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
   };
   const fail = (): never => {
-    throw i;
+    throw new SyntaxAt(i);
   };
   const expect = (ch: string) => (text[i] === ch ? i++ : fail());
   const string = () => {
@@ -75,10 +76,16 @@ export function jsonErrorOffset(text: string): number {
   try {
     value();
     space();
-    return i < text.length ? i : text.length;
-  } catch (at) {
-    return Math.min(at as number, text.length);
+    return i < text.length ? i : undefined;
+  } catch (e) {
+    // Anything else is a stack exhausted by deep nesting: no position to give.
+    return e instanceof SyntaxAt ? Math.min(e.offset, text.length) : undefined;
   }
+}
+
+/** Thrown by `jsonErrorOffset`'s reader at the first error. */
+class SyntaxAt {
+  constructor(readonly offset: number) {}
 }
 
 /** Parses JSON text and validates it against `schema`; never throws. */
@@ -93,7 +100,7 @@ export function parseJsonWith<S extends z.ZodType>(schema: S, text: string, file
     // V8's messages carry the offset for some errors only ("Unexpected token" has none).
     const message = (e as Error).message;
     const at = /at position (\d+)/.exec(message);
-    const position = positionAt(text, at ? Number(at[1]) : jsonErrorOffset(text));
+    const position = positionAt(text, at ? Number(at[1]) : (jsonErrorOffset(text) ?? 0));
     const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, .*is not valid JSON$/s, '');
     return err([{ file, range: { start: position, end: position }, severity: 'error', code: 'json-syntax', message: `JSON: ${reason}` }]);
   }
