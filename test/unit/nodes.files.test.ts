@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { PermissionError } from '../../src/core/engine/permissions';
 import { writeFileWith } from '../../src/core/model/nodeKinds';
-import { jsonErrorOffset, readFileNode } from '../../src/core/nodes/readFile';
+import { jsonErrorOffset } from '../../src/core/load/jsonFile';
+import { readFileNode } from '../../src/core/nodes/readFile';
 import { templateNode } from '../../src/core/nodes/template';
 import { NodeError } from '../../src/core/nodes/types';
 import { validateNode } from '../../src/core/nodes/validate';

@@ -1,3 +1,4 @@
+import { jsonErrorOffset } from '../load/jsonFile';
 import { parseDocument } from 'yaml';
 import { permanentError, readWorkspaceFile } from './support';
 import type { NodeImplementation } from './types';
@@ -58,78 +59,4 @@ function lineColumn(text: string, offset: number): string {
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   return `${line}:${offset - before.lastIndexOf('\n')}`;
-}
-
-/** Thrown by the scanner below at the offset of the first error. */
-class JsonSyntaxAt {
-  constructor(readonly offset: number) {}
-}
-
-/**
- * The offset of the first syntax error in text JSON.parse rejected: a small recursive
- * descent over the JSON grammar that stops at the first character that cannot continue it.
- */
-export function jsonErrorOffset(text: string): number | undefined {
-  let i = 0;
-  const fail = (): never => {
-    throw new JsonSyntaxAt(i);
-  };
-  const space = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const expect = (char: string) => (text[i] === char ? i++ : fail());
-  const string = () => {
-    expect('"');
-    while (i < text.length) {
-      const c = text[i]!;
-      if (c === '"') return void i++;
-      if (c < ' ') fail();
-      if (c === '\\') {
-        i++;
-        if (text[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
-          i += 5;
-        } else if ('"\\/bfnrt'.includes(text[i] ?? 'x')) i++;
-        else fail();
-      } else i++;
-    }
-    fail();
-  };
-  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-  const value = (): void => {
-    space();
-    const c = text[i];
-    if (c === '{' || c === '[') {
-      const close = c === '{' ? '}' : ']';
-      i++;
-      space();
-      if (text[i] === close) return void i++;
-      for (;;) {
-        if (c === '{') {
-          space();
-          string();
-          space();
-          expect(':');
-        }
-        value();
-        space();
-        if (text[i] === close) return void i++;
-        expect(',');
-      }
-    }
-    if (c === '"') return string();
-    for (const word of ['true', 'false', 'null']) if (text.startsWith(word, i)) return void (i += word.length);
-    NUMBER.lastIndex = i;
-    if (!NUMBER.test(text)) fail();
-    i = NUMBER.lastIndex;
-  };
-  try {
-    value();
-    space();
-    if (i < text.length) fail();
-  } catch (e) {
-    if (e instanceof JsonSyntaxAt) return e.offset;
-    return undefined; // nesting deep enough to exhaust the stack
-  }
-  return undefined;
 }
