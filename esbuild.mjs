@@ -67,11 +67,19 @@ const targets = [
   },
   {
     ...shared,
-    entryPoints: { board: 'webview/src/main.ts' },
+    // React + React Flow; CSS imported from TS (React Flow's included) becomes board.css.
+    // The ELK layout engine is a bundle of its own, loaded only when a layout is needed.
+    entryPoints: { board: 'webview/src/main.tsx', elk: 'webview/src/elk.ts' },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'iife',
     target: 'chrome120',
+    jsx: 'automatic',
+    loader: { '.css': 'css' },
+    // Linked, not inline: an inline map would more than double what the webview loads on
+    // every open; the packaged board ships without maps.
+    sourcemap: production ? false : 'linked',
+    define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
     plugins: [reporter('webview')],
   },
 ];

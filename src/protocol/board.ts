@@ -96,8 +96,6 @@ export type HostMessage =
   | { readonly type: 'document'; readonly document: BoardDocument }
   /** The outcome of intent `id`; `select` names nodes to select (a new or renamed node). */
   | { readonly type: 'result'; readonly id: number; readonly ok: boolean; readonly message: string; readonly select?: readonly string[] }
-  /** Select and show a node (e.g. opened from a diagnostic or the Melodies view). */
-  | { readonly type: 'focus'; readonly node: string }
   /** An event of the run started from this board (engine-dependent). */
   | { readonly type: 'run-event'; readonly event: RunEvent }
   /** The whole state of the latest run of this melody, or none (engine-dependent). */
@@ -110,7 +108,6 @@ const HOST_FIELDS: { readonly [T in HostMessageType]: readonly string[] } = {
   init: ['catalog'],
   document: ['document'],
   result: ['id', 'ok', 'message'],
-  focus: ['node'],
   'run-event': ['event'],
   'run-state': ['run'],
 };

@@ -67,13 +67,15 @@ describe('board catalog', () => {
         ['jitter', 'boolean', true],
       ],
     );
-    assert.equal(find(catalog.nodeFields, 'instrument')?.type === 'text' && find(catalog.nodeFields, 'instrument')?.suggest, 'instrument');
+    const instrument = find(catalog.nodeFields, 'instrument');
+    assert.ok(instrument?.type === 'text' && instrument.suggest === 'instrument');
     const triggers = find(catalog.melodyFields, 'triggers');
     assert.ok(triggers?.type === 'variants');
     assert.deepEqual(triggers.variants.map((v) => v.value), ['save', 'commit', 'schedule', 'webhook', 'melody', 'manual']);
     assert.deepEqual(catalog.melodyFields.map((f) => f.key), ['name', 'description', 'triggers', 'concurrency', 'inputs', 'budget', 'permissions', 'on-failure']);
     assert.equal(find(catalog.melodyFields, 'inputs')?.type, 'entries');
-    assert.equal(find(catalog.kinds.instrument!.fields, 'prompt')?.type === 'text' && find(catalog.kinds.instrument!.fields, 'prompt')?.multiline, true);
+    const prompt = find(catalog.kinds.instrument!.fields, 'prompt');
+    assert.ok(prompt?.type === 'text' && prompt.multiline);
     assert.ok(catalog.kinds.summarize!.instrument && !catalog.kinds.shell!.instrument);
   });
 });

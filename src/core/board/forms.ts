@@ -65,7 +65,8 @@ export function fieldOf(key: string, s: Schema, required: boolean): FormField | 
   if (s.enum && s.enum.every((v) => typeof v === 'string')) return { ...base, type: 'choice', options: s.enum as string[] };
   if (t.length === 1 && t[0] === 'boolean') return { ...base, type: 'boolean' };
   if (t.length === 1 && (t[0] === 'integer' || t[0] === 'number')) {
-    const min = s.minimum ?? s.exclusiveMinimum;
+    // "More than 0" is "at least 1" for whole numbers; for fractions the form says no bound.
+    const min = s.minimum ?? (s.exclusiveMinimum !== undefined && t[0] === 'integer' ? s.exclusiveMinimum + 1 : undefined);
     // zod writes "any safe integer" as a maximum; that is no limit a person needs to see.
     const max = s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER ? s.maximum : undefined;
     return { ...base, type: 'number', integer: t[0] === 'integer', min, max };

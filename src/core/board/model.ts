@@ -26,14 +26,16 @@ export interface BoardDocumentOptions {
 /** Builds what the board shows for `text`. Never throws. */
 export function boardDocument(text: string, file: string, options: BoardDocumentOptions): BoardDocument {
   const base = { fileName: options.fileName, version: options.version };
+  const loaded = loadMelody(text, file, options.context);
   let source: YamlSource;
   try {
-    source = new YamlSource(file, text);
+    // A melody that loaded brings its parsed source; parse again only for one that did not.
+    source = loaded.ok ? loaded.value.source : new YamlSource(file, text);
   } catch (e) {
     return { ...base, diagnostics: [internal(e)] };
   }
   const starts = lineStartsOf(text);
-  const diagnostics = diagnosticsOf(loadMelody(text, file, options.context)).map((d) => toBoardDiagnostic(source, starts, d));
+  const diagnostics = diagnosticsOf(loaded).map((d) => toBoardDiagnostic(source, starts, d));
   if (source.doc.errors.length > 0 || !isMap(source.doc.contents)) return { ...base, diagnostics };
   try {
     return { ...base, melody: melodyOf(source, diagnostics), diagnostics };

@@ -1,0 +1,205 @@
+// The Harmony Board with a generated 500-node melody, in Debian's Chromium: how long until
+// the first nodes are drawn, and how many frames per second it keeps while the canvas is
+// panned with the mouse. The page is the board's real HTML (same CSP) and its real bundle,
+// built here for production as the .vsix ships it (`npm run bench` builds dist/ in
+// development mode, where React runs its checks and is several times slower).
+import * as esbuild from 'esbuild';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { boardCatalog } from '../src/core/board/catalog';
+import { boardDocument } from '../src/core/board/model';
+import { boardHtml } from '../src/extension/board/html';
+import type { BoardCatalog, BoardDocument } from '../src/protocol/boardModel';
+import { launchChromium } from '../test/harness/browser';
+import type { Bench, Figure } from './index';
+
+const NODES = 500;
+const LAYERS = 25;
+const ORIGIN = 'http://board.bench';
+
+/**
+ * A layered melody of `count` nodes: 20 per layer, each needing one to three nodes of the
+ * layer before (a fixed pseudo-random choice, so every run measures the same graph), some
+ * with conditions; `positions` writes a grid under `board:` as a laid-out melody has.
+ */
+export function generatedMelody(count: number, positions: boolean): string {
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const perLayer = Math.ceil(count / LAYERS);
+  const id = (i: number) => `n${i}`;
+  const lines = ['name: generated', 'permissions: { commands: [echo] }', 'nodes:'];
+  const kinds = ['shell', 'transform', 'notify', 'template'];
+  for (let i = 0; i < count; i++) {
+    const layer = Math.floor(i / perLayer);
+    const kind = kinds[i % kinds.length]!;
+    lines.push(`  ${id(i)}:`, `    uses: ${kind}`);
+    if (layer > 0) {
+      const needs = new Set<number>();
+      const n = 1 + Math.floor(random() * 3);
+      for (let k = 0; k < n; k++) needs.add((layer - 1) * perLayer + Math.floor(random() * perLayer));
+      lines.push(`    needs: [${[...needs].map(id).join(', ')}]`);
+      if (random() < 0.1) lines.push(`    if: \${{ nodes.${id([...needs][0]!)}.status == 'success' }}`);
+    }
+    const withs: Record<string, string> = {
+      shell: '{ command: echo, args: [step] }',
+      transform: '{ value: step }',
+      notify: '{ message: step }',
+      template: '{ template: step }',
+    };
+    lines.push(`    with: ${withs[kind]}`);
+  }
+  if (positions) {
+    lines.push('board:', '  positions:');
+    for (let i = 0; i < count; i++) lines.push(`    ${id(i)}: [${Math.floor(i / perLayer) * 300}, ${(i % perLayer) * 110}]`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The webview bundle, built for production into a temporary folder. */
+async function buildBundle(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'symphony-board-bench-'));
+  await esbuild.build({
+    entryPoints: { board: 'webview/src/main.tsx', elk: 'webview/src/elk.ts' },
+    outdir: dir,
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    jsx: 'automatic',
+    loader: { '.css': 'css' },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'warning',
+  });
+  return dir;
+}
+
+/** What the init script puts on the page's window. */
+interface PageHelpers {
+  firstRender?: number;
+  frames: number;
+  counting: boolean;
+  count(): void;
+  zoom(): number;
+}
+
+/**
+ * Serves the board page from `bundle` and plays the extension: answers `ready` with the
+ * catalog and the document, as the BoardSession does.
+ */
+async function openBoard(page: Page, bundle: string, catalog: BoardCatalog, document: BoardDocument): Promise<void> {
+  const html = boardHtml({ cspSource: ORIGIN, nonce: 'benchnonce0000000000000000000000', scriptUri: `${ORIGIN}/board.js`, styleUri: `${ORIGIN}/board.css`, title: 'bench' });
+  await page.route(`${ORIGIN}/**`, (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (path === '/') return route.fulfill({ contentType: 'text/html', body: html });
+    return route.fulfill({ path: join(bundle, path), contentType: path.endsWith('.css') ? 'text/css' : 'text/javascript' });
+  });
+  const init = JSON.stringify({ type: 'init', catalog });
+  const doc = JSON.stringify({ type: 'document', document });
+  // The page's helpers as a plain script: its CSP forbids eval, so measurements call these
+  // through small arrow functions rather than evaluated strings.
+  await page.addInitScript(`
+    window.acquireVsCodeApi = () => ({
+      postMessage: (m) => { if (m.type === 'ready') { window.postMessage(${init}, '*'); window.postMessage(${doc}, '*'); } },
+      getState: () => undefined,
+      setState: () => undefined,
+    });
+    window.__bench = { frames: 0, counting: false };
+    (function watch() {
+      const node = document.querySelector('.react-flow__node');
+      if (node && getComputedStyle(node).visibility !== 'hidden') window.__bench.firstRender = performance.now();
+      else requestAnimationFrame(watch);
+    })();
+    window.__bench.count = function () {
+      window.__bench.frames = 0;
+      window.__bench.counting = true;
+      (function tick() { if (!window.__bench.counting) return; window.__bench.frames++; requestAnimationFrame(tick); })();
+    };
+    window.__bench.zoom = function () {
+      return new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a;
+    };
+  `);
+  await page.goto(`${ORIGIN}/`);
+  await page.waitForFunction(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.firstRender !== undefined, undefined, { timeout: 120_000, polling: 100 });
+}
+
+/** Frames per second while the mouse drags the pane for `ms`. */
+async function panFps(page: Page, ms: number): Promise<number> {
+  const pane = await page.locator('.react-flow__pane').boundingBox();
+  if (!pane) throw new Error('no canvas');
+  const cx = pane.x + pane.width / 2;
+  const cy = pane.y + pane.height / 2;
+  await page.evaluate(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.count());
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();
+  const started = Date.now();
+  let t = 0;
+  while (Date.now() - started < ms) {
+    t++;
+    await page.mouse.move(cx + Math.sin(t / 10) * 200, cy + Math.cos(t / 13) * 120);
+  }
+  await page.mouse.up();
+  const elapsed = Date.now() - started;
+  const frames = await page.evaluate(() => {
+    (globalThis as unknown as { __bench: PageHelpers }).__bench.counting = false;
+    return (globalThis as unknown as { __bench: PageHelpers }).__bench.frames;
+  });
+  return (frames / elapsed) * 1000;
+}
+
+/** Zooms to 100% around the middle of the canvas (the zoom control, as a person would). */
+async function zoomIn(page: Page): Promise<void> {
+  const button = page.locator('.react-flow__controls-zoomin');
+  for (let i = 0; i < 30; i++) {
+    const zoom = await page.evaluate(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.zoom());
+    if (zoom >= 1) return;
+    await button.click();
+  }
+}
+
+function visibleNodes(page: Page): Promise<number> {
+  return page.locator('.react-flow__node').count();
+}
+
+export const bench: Bench = {
+  title: `Harmony Board: a generated ${NODES}-node melody in Chromium`,
+  async run(): Promise<Figure[]> {
+    const figures: Figure[] = [];
+    const catalog = boardCatalog([], []);
+    const bundle = await buildBundle();
+    const browser = await launchChromium({ headless: true });
+    try {
+      for (const positioned of [true, false]) {
+        const text = generatedMelody(NODES, positioned);
+        // The extension rebuilds this on every change of the document: time it warm.
+        const build = () => boardDocument(text, 'generated.melody.yaml', { fileName: 'generated.melody.yaml', version: 1 });
+        const document = build();
+        const times = [1, 2, 3, 4, 5].map(() => {
+          const started = performance.now();
+          build();
+          return performance.now() - started;
+        });
+        const modelMs = times.sort((a, b) => a - b)[2]!;
+        if (document.melody?.nodes.length !== NODES) throw new Error(`the generated melody has ${document.melody?.nodes.length} nodes`);
+        const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+        await openBoard(page, bundle, catalog, document);
+        const firstRender = await page.evaluate(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.firstRender ?? NaN);
+        const how = positioned ? 'positions saved in board:' : 'no positions: ELK lays it out';
+        if (positioned) figures.push({ name: 'extension: board document from the YAML (parse, check, map)', value: modelMs, unit: 'ms', note: 'median of 5, per change' });
+        figures.push({ name: `time to first render (${how})`, value: firstRender, unit: 'ms', note: 'from navigation, script load included' });
+        if (positioned) {
+          figures.push({ name: 'panning, the whole melody in view', value: await panFps(page, 3000), unit: 'fps', note: 'software rendering; 60 is the cap' });
+          await zoomIn(page);
+          figures.push({ name: `panning at 100% zoom (${await visibleNodes(page)} nodes drawn)`, value: await panFps(page, 3000), unit: 'fps', note: 'only nodes in view are drawn' });
+        }
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+      rmSync(bundle, { recursive: true, force: true });
+    }
+    return figures;
+  },
+};

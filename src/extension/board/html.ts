@@ -1,0 +1,58 @@
+/**
+ * The Harmony Board's HTML page. Kept free of `vscode` so the benchmark can serve the very
+ * same page (and the same Content Security Policy) to a plain Chromium.
+ */
+
+/** What the page needs from its host: where the bundle is, and the CSP source and nonce. */
+export interface BoardPage {
+  /** The webview's `cspSource` (e.g. `https://*.vscode-cdn.net`). */
+  readonly cspSource: string;
+  /** A fresh random nonce per page: only scripts carrying it run. */
+  readonly nonce: string;
+  readonly scriptUri: string;
+  readonly styleUri: string;
+  readonly title: string;
+}
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The page: one stylesheet and one script from the bundle, nothing inline. The policy
+ * allows only those (and images from the bundle or `data:`), so nothing in a melody —
+ * a node name, a prompt — can ever run as code in the board.
+ */
+export function boardHtml(page: BoardPage): string {
+  const csp = [
+    "default-src 'none'",
+    `img-src ${page.cspSource} data:`,
+    // The toolkit probes for :focus-visible with a <style> element carrying the page's
+    // nonce (read from the csp-nonce meta): allowed by nonce, not by 'unsafe-inline'.
+    `style-src ${page.cspSource} 'nonce-${page.nonce}'`,
+    `font-src ${page.cspSource}`,
+    `script-src 'nonce-${page.nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <meta http-equiv="Content-Security-Policy" content="${csp}">
+  <meta property="csp-nonce" content="${page.nonce}">
+  <meta name="viewport" content="width=device-width, initial-scale=1.0">
+  <link rel="stylesheet" href="${escapeHtml(page.styleUri)}">
+  <title>${escapeHtml(page.title)}</title>
+</head>
+<body>
+  <div id="root" class="board-root"><p class="board-loading" role="status">Loading the Harmony Board…</p></div>
+  <script nonce="${page.nonce}" src="${escapeHtml(page.scriptUri)}"></script>
+</body>
+</html>
+`;
+}
+
+/** A nonce: 32 characters of base64url from a CSPRNG. */
+export function makeNonce(random: (bytes: Uint8Array) => Uint8Array): string {
+  const bytes = random(new Uint8Array(24));
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}

@@ -1,0 +1,257 @@
+import * as vscode from 'vscode';
+import { randomFillSync } from 'node:crypto';
+import { basename } from 'node:path';
+import { paletteNode } from '../../core/board/catalog';
+import { boardDocument } from '../../core/board/model';
+import {
+  addNode,
+  connect,
+  deleteNodes,
+  disconnect,
+  moveNodes,
+  renameNode,
+  replaceNodeSource,
+  setField,
+  setFieldYaml,
+  type EditResult,
+} from '../../core/board/operations';
+import type { TextEdit } from '../../core/board/textEdit';
+import { parseBoardMessage, type BoardIntent, type HostMessage } from '../../protocol/board';
+import type { BoardCatalog, BoardDocument } from '../../protocol/boardModel';
+import type { SymphonyContext } from '../context';
+import { BoardChannel } from './channel';
+import { boardHtml, makeNonce } from './html';
+import { exportMelodyFile, importMelodyFile } from './transfer';
+
+/** What an intent came to: sent back to the board as its `result`. */
+export interface IntentOutcome {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly select?: readonly string[];
+}
+
+/** How long to wait after a keystroke in the text editor before redrawing the board. */
+const TYPING_DELAY_MS = 60;
+
+/**
+ * One open Harmony Board: a webview panel showing one melody document. The document is
+ * the model — the board sends intents, the session turns each into a `WorkspaceEdit` on
+ * the TextDocument, and every change of the document, wherever it came from, is sent back
+ * as a new `document` message.
+ */
+export class BoardSession implements vscode.Disposable {
+  readonly channel: BoardChannel;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private sentVersion = -1;
+  /** Intents run one at a time, each against the text the previous one left. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private last: BoardDocument | undefined;
+  private readonly disposed = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposed.event;
+
+  constructor(
+    private readonly ctx: SymphonyContext,
+    readonly document: vscode.TextDocument,
+    readonly panel: vscode.WebviewPanel,
+    private readonly catalog: () => BoardCatalog,
+  ) {
+    const webview = panel.webview;
+    const bundle = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview');
+    webview.options = { enableScripts: true, localResourceRoots: [bundle] };
+    webview.html = boardHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce((b) => randomFillSync(b)),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'board.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'board.css')).toString(),
+      title: `Harmony Board — ${basename(document.uri.fsPath)}`,
+    });
+    this.channel = new BoardChannel((m) => webview.postMessage(m));
+    webview.onDidReceiveMessage((raw: unknown) => this.receive(raw), undefined, this.disposables);
+    vscode.workspace.onDidChangeTextDocument(
+      (e) => {
+        if (e.document === document && e.contentChanges.length > 0) this.scheduleDocument();
+      },
+      undefined,
+      this.disposables,
+    );
+    // New instruments or melodies change the palette and what counts as a known reference.
+    ctx.index.onDidChange(
+      () => {
+        if (!panel.visible) return;
+        this.send({ type: 'init', catalog: this.catalog() });
+        this.sendDocument(true);
+      },
+      undefined,
+      this.disposables,
+    );
+    panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+    this.sendDocument(true);
+  }
+
+  private send(message: HostMessage): void {
+    this.channel.send(message);
+  }
+
+  /** The latest document sent to the board. */
+  get current(): BoardDocument | undefined {
+    return this.last;
+  }
+
+  private scheduleDocument(): void {
+    clearTimeout(this.timer);
+    // A hidden board is rebuilt when it is shown again (its webview reloads and says ready).
+    if (!this.panel.visible) return;
+    this.timer = setTimeout(() => this.sendDocument(), TYPING_DELAY_MS);
+  }
+
+  /** Rebuilds the board's view of the document and sends it (unless already sent). */
+  sendDocument(force = false): void {
+    clearTimeout(this.timer);
+    if (!force && this.document.version === this.sentVersion) return;
+    this.sentVersion = this.document.version;
+    this.last = boardDocument(this.document.getText(), this.document.uri.fsPath, {
+      fileName: basename(this.document.uri.fsPath),
+      version: this.document.version,
+      context: this.ctx.index.model?.context,
+    });
+    this.send({ type: 'document', document: this.last });
+  }
+
+  /** Handles a raw message from the webview (public so integration tests can play the board). */
+  receive(raw: unknown): Promise<void> {
+    const parsed = parseBoardMessage(raw);
+    if (!parsed.ok) {
+      this.ctx.log.warn(`Harmony Board: ignored a malformed message (${parsed.error})`);
+      return Promise.resolve();
+    }
+    const message = parsed.message;
+    switch (message.type) {
+      case 'ready':
+        this.channel.ready();
+        // A reloaded webview (hidden, then shown) starts empty: give it everything again.
+        this.send({ type: 'init', catalog: this.catalog() });
+        this.sendDocument(true);
+        return Promise.resolve();
+      case 'log':
+        this.ctx.log[message.level](`Harmony Board: ${message.message}`);
+        return Promise.resolve();
+      case 'intent': {
+        const run = this.queue.then(() => this.perform(message.intent));
+        this.queue = run.catch(() => undefined);
+        return run.then((outcome) => {
+          this.sendDocument();
+          this.send({ type: 'result', id: message.id, ...outcome });
+        });
+      }
+      default: {
+        const never: never = message;
+        return never;
+      }
+    }
+  }
+
+  /** Carries out one intent; expected failures come back as `ok: false` with the reason. */
+  async perform(intent: BoardIntent): Promise<IntentOutcome> {
+    try {
+      return await this.dispatch(intent);
+    } catch (e) {
+      this.ctx.log.error(`Harmony Board: ${intent.kind} failed`, e);
+      return { ok: false, message: `${intent.kind} failed: ${(e as Error).message}` };
+    }
+  }
+
+  private dispatch(intent: BoardIntent): Promise<IntentOutcome> {
+    const text = this.document.getText();
+    switch (intent.kind) {
+      case 'add-node': {
+        const node = paletteNode(intent.paletteKey, this.catalog().instruments);
+        if (!node) return done(false, `the palette has no entry ${intent.paletteKey} any more`);
+        return this.apply(addNode(text, { ...node, position: intent.position, needs: intent.after ? [intent.after] : undefined }));
+      }
+      case 'connect':
+        return this.apply(connect(text, intent.from, intent.to));
+      case 'disconnect':
+        return this.apply(disconnect(text, intent.from, intent.to));
+      case 'delete':
+        return this.apply(deleteNodes(text, intent.nodes, intent.edges));
+      case 'rename':
+        return this.apply(renameNode(text, intent.from, intent.to));
+      case 'move':
+        return this.apply(moveNodes(text, intent.positions));
+      case 'set-field':
+        return this.apply(setField(text, intent.path, intent.value));
+      case 'set-field-yaml':
+        return this.apply(setFieldYaml(text, intent.path, intent.yaml));
+      case 'replace-node-source':
+        return this.apply(replaceNodeSource(text, intent.node, intent.source));
+      case 'reveal':
+        return this.reveal(intent.line, intent.column, intent.node);
+      case 'history':
+        return this.history(intent.action);
+      case 'import':
+        return importMelodyFile(this.document);
+      case 'export':
+        return exportMelodyFile(this.document, intent.format);
+      case 'run':
+      case 'cancel-run':
+      case 'set-breakpoints':
+      case 'debug':
+      case 'pin-output':
+        // The run overlay, preview mode and debug console build on the engine (issue 5).
+        return done(false, 'running melodies from the board arrives with the engine; use the Melodies view or `symphony run` for now');
+      default: {
+        const never: never = intent;
+        return never;
+      }
+    }
+  }
+
+  private async apply(result: EditResult): Promise<IntentOutcome> {
+    if (!result.ok) return { ok: false, message: result.error };
+    return this.applyEdits(result.value.edits, result.value.message, result.value.select);
+  }
+
+  /** Applies text edits to the document as one WorkspaceEdit (one undo step). */
+  async applyEdits(edits: readonly TextEdit[], message: string, select?: readonly string[]): Promise<IntentOutcome> {
+    if (edits.length === 0) return { ok: true, message, select };
+    const edit = new vscode.WorkspaceEdit();
+    for (const e of edits) {
+      edit.replace(this.document.uri, new vscode.Range(this.document.positionAt(e.start), this.document.positionAt(e.end)), e.text);
+    }
+    const applied = await vscode.workspace.applyEdit(edit);
+    if (!applied) return { ok: false, message: 'VS Code did not apply the edit (is the file read-only?)' };
+    return { ok: true, message, select };
+  }
+
+  private async reveal(line: number | undefined, column: number | undefined, node: string | undefined): Promise<IntentOutcome> {
+    const at = node ? this.last?.melody?.nodes.find((n) => n.id === node)?.line : line;
+    const position = new vscode.Position(Math.max(0, (at ?? 1) - 1), Math.max(0, (column ?? 1) - 1));
+    await vscode.window.showTextDocument(this.document, {
+      viewColumn: vscode.ViewColumn.Beside,
+      selection: new vscode.Range(position, position),
+      preserveFocus: false,
+    });
+    return { ok: true, message: node ? `Showing ${node} in the text editor` : `Showing line ${position.line + 1}` };
+  }
+
+  private async history(action: 'undo' | 'redo'): Promise<IntentOutcome> {
+    const before = this.document.version;
+    // The board's panel is the active editor while its toolbar is used: the workbench's
+    // undo then acts on this document's stack — the same one the text editor uses.
+    if (!this.panel.active) this.panel.reveal(undefined, false);
+    await vscode.commands.executeCommand(action);
+    return { ok: true, message: this.document.version === before ? `Nothing to ${action}` : action === 'undo' ? 'Undone' : 'Redone' };
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.disposed.fire();
+    this.disposed.dispose();
+  }
+}
+
+function done(ok: boolean, message: string): Promise<IntentOutcome> {
+  return Promise.resolve({ ok, message });
+}

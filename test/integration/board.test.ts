@@ -1,0 +1,192 @@
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import type { HostMessage } from '../../src/protocol/board';
+import type { BoardDocument } from '../../src/protocol/boardModel';
+import type { BoardSession } from '../../src/extension/board/session';
+import { api, readFile, waitFor, workspaceRoot, writeFile } from './util';
+
+/**
+ * The Harmony Board in a real extension host: the custom editor opens on melody files,
+ * intents from the board become edits of the TextDocument (undoable, dirtying it), edits
+ * in the text editor reach the board, and the commands, keybinding target and CodeLens
+ * find their melody. The tests play the webview's side through `session.receive`, with
+ * the very messages the webview sends.
+ */
+
+const melody = (name: string) => vscode.Uri.joinPath(workspaceRoot(), 'melodies', `${name}.melody.yaml`);
+
+const TEXT = `# A melody for the board tests.
+name: board-test   # keep this comment
+permissions: { commands: [echo] }
+nodes:
+  first:
+    uses: shell
+    with: { command: echo, args: [one] }   # and this one
+  second:
+    uses: notify
+    needs: [first]
+    with: { message: done }
+`;
+
+/** Opens `uri` on the board and returns its session, with every message it sends recorded. */
+async function openBoard(uri: vscode.Uri): Promise<{ session: BoardSession; sent: HostMessage[] }> {
+  const { board } = await api();
+  await vscode.commands.executeCommand('vscode.openWith', uri, 'symphony.harmonyBoard');
+  const session = await waitFor('the board to open', () => board.sessionFor(uri));
+  const sent: HostMessage[] = [];
+  session.channel.watch((m) => sent.push(m));
+  return { session, sent };
+}
+
+/** The latest document message sent to the board. */
+function lastDocument(sent: readonly HostMessage[]): BoardDocument | undefined {
+  const docs = sent.filter((m): m is Extract<HostMessage, { type: 'document' }> => m.type === 'document');
+  return docs[docs.length - 1]?.document;
+}
+
+/** Plays the board: sends an intent as the webview would and waits for its result. */
+async function intent(session: BoardSession, sent: HostMessage[], id: number, body: unknown): Promise<Extract<HostMessage, { type: 'result' }>> {
+  await session.receive({ type: 'intent', id, intent: body });
+  const result = sent.find((m): m is Extract<HostMessage, { type: 'result' }> => m.type === 'result' && m.id === id);
+  assert.ok(result, `a result for intent ${id}`);
+  return result;
+}
+
+describe('Harmony Board', () => {
+  let uri: vscode.Uri;
+
+  beforeEach(async () => {
+    uri = melody(`board-${Date.now()}`);
+    await writeFile(uri, TEXT);
+  });
+
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
+  });
+
+  it('answers the ready handshake with the catalog and the document', async () => {
+    const { session, sent } = await openBoard(uri);
+    await session.receive({ type: 'ready' });
+    const init = sent.find((m) => m.type === 'init');
+    assert.ok(init && init.type === 'init');
+    assert.ok(init.catalog.palette.some((e) => e.key === 'instrument:backend/reviewer'), 'the demo’s instruments are in the palette');
+    const doc = lastDocument(sent);
+    assert.deepEqual(
+      doc?.melody?.nodes.map((n) => `${n.id}<${n.needs.join(',')}`),
+      ['first<', 'second<first'],
+    );
+  });
+
+  it('applies an intent as an undoable edit of the document, keeping comments', async () => {
+    const { session, sent } = await openBoard(uri);
+    const document = session.document;
+    const result = await intent(session, sent, 1, { kind: 'add-node', paletteKey: 'kind:notify', position: [240, 120], after: 'second' });
+    assert.deepEqual([result.ok, result.message, result.select], [true, 'Added notify', ['notify']]);
+    assert.ok(document.isDirty, 'the document is dirty');
+    const text = document.getText();
+    assert.ok(text.startsWith(TEXT.slice(0, TEXT.indexOf('  second:'))), text);
+    assert.match(text, /\n {2}notify:\n {4}uses: notify\n {4}needs: \[second\]\n {4}with: \{ message: Done \}\n/);
+    assert.match(text, /\nboard:\n {2}positions:\n {4}notify: \[240, 120\]\n$/);
+    assert.deepEqual(lastDocument(sent)?.melody?.nodes.map((n) => n.id), ['first', 'second', 'notify'], 'the board got the new document before the result');
+
+    const undo = await intent(session, sent, 2, { kind: 'history', action: 'undo' });
+    assert.equal(undo.message, 'Undone');
+    await waitFor('the undo', () => document.getText() === TEXT);
+    await waitFor('the board to redraw', () => lastDocument(sent)?.melody?.nodes.length === 2);
+    await intent(session, sent, 3, { kind: 'history', action: 'redo' });
+    await waitFor('the redo', () => document.getText().includes('  notify:'));
+  });
+
+  it('refuses a cycle with a message and leaves the document alone', async () => {
+    const { session, sent } = await openBoard(uri);
+    const result = await intent(session, sent, 1, { kind: 'connect', from: 'second', to: 'first' });
+    assert.equal(result.ok, false);
+    assert.match(result.message, /cycle \(first → second → first\)/);
+    assert.equal(session.document.getText(), TEXT);
+    assert.equal(session.document.isDirty, false);
+  });
+
+  it('ignores malformed messages', async () => {
+    const { session, sent } = await openBoard(uri);
+    const before = sent.length;
+    await session.receive({ type: 'intent', id: 1, intent: { kind: 'connect', from: 'first' } });
+    await session.receive({ type: 'intent', id: 2, intent: { kind: 'rm -rf' } });
+    await session.receive('ready');
+    assert.equal(sent.length, before);
+    assert.equal(session.document.getText(), TEXT);
+  });
+
+  it('follows edits made in the text editor, and shows diagnostics for YAML it cannot read', async () => {
+    const { session, sent } = await openBoard(uri);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(uri, session.document.positionAt(TEXT.length), '  third:\n    uses: notify\n    needs: [second]\n    with: { message: more }\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    await waitFor('the board to show the third node', () => lastDocument(sent)?.melody?.nodes.some((n) => n.id === 'third' && n.needs[0] === 'second'));
+
+    const broken = new vscode.WorkspaceEdit();
+    broken.insert(uri, new vscode.Position(3, 0), 'oops: [\n');
+    assert.ok(await vscode.workspace.applyEdit(broken));
+    const doc = await waitFor('the board to get the broken document', () => {
+      const d = lastDocument(sent);
+      return d && !d.melody ? d : undefined;
+    });
+    assert.ok(doc.diagnostics.some((d) => d.code === 'yaml-syntax' && d.line >= 4), JSON.stringify(doc.diagnostics));
+    const refused = await intent(session, sent, 1, { kind: 'add-node', paletteKey: 'kind:notify' });
+    assert.equal(refused.ok, false);
+    assert.match(refused.message, /fix them in the text editor first/);
+  });
+
+  it('saves like any text file', async () => {
+    const { session, sent } = await openBoard(uri);
+    await intent(session, sent, 1, { kind: 'rename', from: 'first', to: 'start' });
+    assert.ok(await session.document.save());
+    const saved = await readFile(uri);
+    assert.match(saved, /\n {2}start:\n {4}uses: shell\n {4}with: \{ command: echo, args: \[one\] \} {3}# and this one\n/);
+    assert.match(saved, /needs: \[start\]/);
+  });
+
+  it('opens the active melody on the board, and goes back to the text', async () => {
+    const { board } = await api();
+    await vscode.window.showTextDocument(uri);
+    const opened = await vscode.commands.executeCommand<vscode.Uri | undefined>('symphony.openBoard');
+    assert.equal(opened?.toString(), uri.toString());
+    await waitFor('the board to open', () => board.sessionFor(uri));
+    const back = await vscode.commands.executeCommand<vscode.Uri | undefined>('symphony.openMelodyText');
+    assert.equal(back?.toString(), uri.toString());
+    await waitFor('the text editor', () => vscode.window.activeTextEditor?.document.uri.toString() === uri.toString());
+  });
+
+  it('offers "Open on Harmony Board" as a CodeLens on melody files', async () => {
+    // The provider runs on the document the editor has loaded.
+    await vscode.window.showTextDocument(uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const lens = lenses.find((l) => l.command?.command === 'symphony.openBoard');
+    assert.ok(lens, JSON.stringify(lenses.map((l) => l.command?.title)));
+    assert.match(lens.command!.title, /Open on Harmony Board/);
+    assert.equal(String(lens.command!.arguments?.[0]), String(uri));
+  });
+
+  it('creates a melody from a template, never over an existing one', async () => {
+    const { context } = await api();
+    const name = `from-template-${Date.now()}`;
+    const created = await vscode.commands.executeCommand<vscode.Uri | undefined>('symphony.newMelodyFromTemplate', {
+      template: 'full-stack-review',
+      name,
+      instruments: { 'core/reviewer': 'backend/reviewer' },
+    });
+    assert.ok(created);
+    const text = await readFile(created);
+    assert.match(text, new RegExp(`^name: ${name}$`, 'm'));
+    assert.match(text, /instrument: backend\/reviewer/);
+    const summary = await waitFor('the index to list it', () => context.index.model?.melodies.find((m) => m.name === name));
+    assert.deepEqual(summary.diagnostics, [], 'valid in the demo workspace');
+
+    await writeFile(created, 'name: mine\n');
+    const again = await vscode.commands.executeCommand<vscode.Uri | undefined>('symphony.newMelodyFromTemplate', { template: 'blank', name, instruments: {} });
+    assert.equal(again, undefined);
+    assert.equal(await readFile(created), 'name: mine\n');
+    await vscode.workspace.fs.delete(created);
+  });
+});

@@ -1,0 +1,83 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { boardHtml, makeNonce } from '../../src/extension/board/html';
+import { isBoardMessage, isHostMessage, parseBoardMessage } from '../../src/protocol/board';
+import { REPO } from './helpers';
+
+describe('board protocol', () => {
+  it('accepts every intent the board sends', () => {
+    const intents: unknown[] = [
+      { kind: 'add-node', paletteKey: 'kind:shell', position: [0, 40], after: 'lint' },
+      { kind: 'connect', from: 'a', to: 'b' },
+      { kind: 'disconnect', from: 'a', to: 'b' },
+      { kind: 'delete', nodes: ['a'], edges: [{ from: 'b', to: 'c' }] },
+      { kind: 'rename', from: 'a', to: 'b' },
+      { kind: 'move', positions: { a: [1, 2] } },
+      { kind: 'set-field', path: ['nodes', 'a', 'retry', 'max'], value: 3 },
+      { kind: 'set-field', path: ['budget'] },
+      { kind: 'set-field-yaml', path: ['nodes', 'a', 'outputs'], yaml: 'type: object' },
+      { kind: 'replace-node-source', node: 'a', source: 'uses: shell' },
+      { kind: 'reveal', line: 3, column: 1 },
+      { kind: 'history', action: 'undo' },
+      { kind: 'import' },
+      { kind: 'export', format: 'json' },
+      { kind: 'run', inputs: { file: 'x' } },
+      { kind: 'set-breakpoints', nodes: ['a'] },
+    ];
+    for (const intent of intents) assert.ok(isBoardMessage({ type: 'intent', id: 1, intent }), JSON.stringify(intent));
+    assert.ok(isBoardMessage({ type: 'ready' }));
+    assert.ok(isBoardMessage({ type: 'log', level: 'error', message: 'x' }));
+  });
+
+  it('refuses malformed messages with the reason', () => {
+    for (const [raw, why] of [
+      [{ type: 'intent', id: 1, intent: { kind: 'connect', from: 'a' } }, /intent\.to/],
+      [{ type: 'intent', id: 1, intent: { kind: 'move', positions: { a: [1, Infinity] } } }, /positions/],
+      [{ type: 'intent', id: -1, intent: { kind: 'import' } }, /id/],
+      [{ type: 'intent', id: 1, intent: { kind: 'connect', from: 'a', to: 'b', extra: 1 } }, /extra|intent/],
+      [{ type: 'eval', code: '1' }, /type|message/],
+      ['ready', /message|expected/],
+      [null, /message|expected/],
+    ] as const) {
+      const r = parseBoardMessage(raw);
+      assert.ok(!r.ok && why.test(r.error), `${JSON.stringify(raw)}: ${r.ok ? 'accepted' : r.error}`);
+    }
+  });
+
+  it('tells host messages from anything else', () => {
+    assert.ok(isHostMessage({ type: 'result', id: 1, ok: true, message: 'done' }));
+    assert.ok(isHostMessage({ type: 'run-state', run: null }));
+    assert.ok(!isHostMessage({ type: 'result', id: 1 }));
+    assert.ok(!isHostMessage({ type: 'toString' }));
+    assert.ok(!isHostMessage('document'));
+  });
+
+  it('the webview never posts outside the protocol', () => {
+    const host = readFileSync(join(REPO, 'webview/src/host.ts'), 'utf8');
+    assert.match(host, /postMessage\(message: BoardMessage\)/);
+    const posts = ['webview/src/App.tsx', 'webview/src/main.tsx', 'webview/src/actions.ts'].map((f) => readFileSync(join(REPO, f), 'utf8'));
+    for (const text of posts) assert.doesNotMatch(text, /postMessage\(/);
+  });
+});
+
+describe('board page', () => {
+  const nonce = makeNonce((b) => b.fill(7));
+  const html = boardHtml({ cspSource: 'https://cdn.test', nonce, scriptUri: 'https://cdn.test/board.js', styleUri: 'https://cdn.test/board.css', title: 'a <b> & "c"' });
+
+  it('allows only the bundle, by source and nonce', () => {
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.equal(csp, `default-src 'none'; img-src https://cdn.test data:; style-src https://cdn.test 'nonce-${nonce}'; font-src https://cdn.test; script-src 'nonce-${nonce}'`);
+    assert.doesNotMatch(csp, /unsafe/);
+    assert.equal((html.match(/<script/g) ?? []).length, 1);
+    assert.match(html, new RegExp(`<script nonce="${nonce}" src="https://cdn.test/board.js"></script>`));
+  });
+
+  it('escapes what it writes into the page', () => {
+    assert.match(html, /<title>a &#60;b&#62; &#38; &#34;c&#34;<\/title>/);
+  });
+
+  it('makes url-safe nonces', () => {
+    assert.match(makeNonce((b) => b.fill(255)), /^[A-Za-z0-9_-]{32}$/);
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * The Harmony Board's layout: a toolbar, the palette and outline on the left, the canvas
+ * in the middle, the inspector and problems on the right, a status line at the bottom
+ * that screen readers hear. YAML that cannot be read replaces the canvas with its
+ * diagnostics, never with a half-drawn graph.
+ */
+import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import { VSCodePanels, VSCodePanelTab, VSCodePanelView } from '@vscode/webview-ui-toolkit/react';
+import { useEffect, useRef, useState } from 'react';
+import { perform } from './actions';
+import { Canvas } from './canvas/Canvas';
+import { layoutAll, type Point } from './canvas/layout';
+import { Inspector } from './panels/Inspector';
+import { Outline } from './panels/Outline';
+import { Palette } from './panels/Palette';
+import { ProblemList } from './panels/Problems';
+import { getState, selectedNode, setStatus, update, useBoard } from './store';
+import { loadViewState, saveViewState } from './host';
+import { IconButton, ToggleButton } from './ui/controls';
+
+/** The theme's brightness, for React Flow's own colours (the rest follows CSS variables). */
+function useColorMode(): 'light' | 'dark' {
+  const read = (): 'light' | 'dark' => (document.body.classList.contains('vscode-light') || document.body.classList.contains('vscode-high-contrast-light') ? 'light' : 'dark');
+  const [mode, setMode] = useState(read);
+  useEffect(() => {
+    const observer = new MutationObserver(() => setMode(read()));
+    observer.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    return () => observer.disconnect();
+  }, []);
+  return mode;
+}
+
+/** Side panels give way to the canvas in a narrow editor, unless the user says otherwise. */
+function usePanels(): { left: boolean; right: boolean; toggle: (side: 'left' | 'right') => void } {
+  const [width, setWidth] = useState(window.innerWidth);
+  const [chosen, setChosen] = useState<{ left?: boolean; right?: boolean }>(() => ({ left: loadViewState().showLeft, right: loadViewState().showRight }));
+  useEffect(() => {
+    const onResize = () => setWidth(window.innerWidth);
+    window.addEventListener('resize', onResize);
+    return () => window.removeEventListener('resize', onResize);
+  }, []);
+  const left = chosen.left ?? width >= 900;
+  const right = chosen.right ?? width >= 620;
+  const toggle = (side: 'left' | 'right') => {
+    const next = { ...chosen, [side]: !(side === 'left' ? left : right) };
+    setChosen(next);
+    saveViewState({ showLeft: next.left, showRight: next.right });
+  };
+  return { left, right, toggle };
+}
+
+const isTyping = (e: KeyboardEvent): boolean => {
+  const t = e.composedPath()[0];
+  return t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || t.tagName.startsWith('VSCODE-'));
+};
+
+interface ToolbarProps {
+  readonly name: string;
+  readonly file: string;
+  readonly canvas: boolean;
+  readonly panels: ReturnType<typeof usePanels>;
+}
+
+function Toolbar({ name, file, canvas, panels }: ToolbarProps) {
+  const flow = useReactFlow();
+  const tidy = async () => {
+    const melody = getState().document?.melody;
+    if (!melody || melody.nodes.length === 0) return;
+    setStatus(`Laying out ${melody.nodes.length} nodes…`);
+    const positions = await layoutAll(melody.nodes);
+    await perform({ kind: 'move', positions: Object.fromEntries(Object.entries(positions).map(([id, p]) => [id, [p[0], p[1]]])) });
+    void flow.fitView({ padding: 0.2, maxZoom: 1.2, duration: 200 });
+  };
+  return (
+    <header className="toolbar" role="toolbar" aria-label="Board actions">
+      <h1 className="toolbar-title">
+        {name} <span className="toolbar-file">{file}</span>
+      </h1>
+      {canvas && (
+        <>
+          <ToggleButton label="Palette and outline" pressed={panels.left} onClick={() => panels.toggle('left')}>
+            ◧
+          </ToggleButton>
+          <ToggleButton label="Inspector and problems" pressed={panels.right} onClick={() => panels.toggle('right')}>
+            ◨
+          </ToggleButton>
+          <IconButton glyph="⊞" label="Tidy up: lay out every node automatically" onClick={() => void tidy()} />
+          <IconButton glyph="⤢" label="Fit the melody in view" onClick={() => void flow.fitView({ padding: 0.2, maxZoom: 1.2, duration: 200 })} />
+        </>
+      )}
+      <IconButton glyph="↶" label="Undo (Ctrl/Cmd+Z)" onClick={() => void perform({ kind: 'history', action: 'undo' })} />
+      <IconButton glyph="↷" label="Redo (Ctrl/Cmd+Shift+Z)" onClick={() => void perform({ kind: 'history', action: 'redo' })} />
+      <IconButton glyph="{}" label="Show the YAML in a text editor (Ctrl/Cmd+M)" onClick={() => void perform({ kind: 'reveal' })} />
+      <IconButton glyph="⇩" label="Import a melody from JSON or YAML" onClick={() => void perform({ kind: 'import' })} />
+      <IconButton glyph="J" label="Export as JSON" onClick={() => void perform({ kind: 'export', format: 'json' })} />
+      <IconButton glyph="Y" label="Export as YAML" onClick={() => void perform({ kind: 'export', format: 'yaml' })} />
+    </header>
+  );
+}
+
+const KEYS =
+  'Keys: / search the palette · Enter add · Tab to a node, Enter select · arrows move · Delete remove · F2 rename · Escape deselect · Ctrl/Cmd+Z undo · Ctrl/Cmd+M text editor';
+
+export function App() {
+  const { catalog, document: doc, selection, status, focus } = useBoard();
+  const colorMode = useColorMode();
+  const placeRef = useRef<((after?: string) => Point) | undefined>(undefined);
+  const searchRef = useRef<HTMLInputElement | null>(null);
+  const renameRef = useRef<HTMLElement | null>(null);
+  const panels = usePanels();
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTyping(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === '/') {
+        e.preventDefault();
+        searchRef.current?.focus();
+      } else if (e.key === 'F2' && renameRef.current) {
+        e.preventDefault();
+        renameRef.current.focus();
+      } else if (e.key === 'Escape' && getState().selection.length) {
+        update({ selection: [] });
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  if (!doc || !catalog) {
+    return (
+      <p className="board-loading" role="status">
+        Loading the melody…
+      </p>
+    );
+  }
+  const melody = doc.melody;
+  const node = selectedNode({ catalog, document: doc, selection });
+  const errors = doc.diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = doc.diagnostics.filter((d) => d.severity === 'warning').length;
+  return (
+    <ReactFlowProvider>
+      <div className="board">
+        <Toolbar name={melody?.name ?? doc.fileName} file={doc.fileName} canvas={!!melody} panels={panels} />
+        {melody ? (
+          <div className="board-main">
+            <aside className="side left" aria-label="Add and find nodes" hidden={!panels.left}>
+              <VSCodePanels aria-label="Palette and outline">
+                <VSCodePanelTab id="tab-palette">PALETTE</VSCodePanelTab>
+                <VSCodePanelTab id="tab-outline">OUTLINE</VSCodePanelTab>
+                <VSCodePanelView id="view-palette">
+                  <Palette catalog={catalog} place={(after) => placeRef.current?.(after) ?? [0, 0]} selected={node?.id} searchRef={searchRef} />
+                </VSCodePanelView>
+                <VSCodePanelView id="view-outline">
+                  <Outline nodes={melody.nodes} selection={selection} />
+                </VSCodePanelView>
+              </VSCodePanels>
+            </aside>
+            <main className="center" aria-label="Canvas">
+              <Canvas melody={melody} catalog={catalog} selection={selection} focus={focus} placeRef={placeRef} colorMode={colorMode} />
+            </main>
+            <aside className="side right" aria-label="Inspector and problems" hidden={!panels.right}>
+              <VSCodePanels aria-label="Inspector and problems">
+                <VSCodePanelTab id="tab-inspector">INSPECTOR</VSCodePanelTab>
+                <VSCodePanelTab id="tab-problems">PROBLEMS {errors + warnings > 0 ? `(${errors + warnings})` : ''}</VSCodePanelTab>
+                <VSCodePanelView id="view-inspector">
+                  <Inspector doc={doc} catalog={catalog} node={node} selectionCount={selection.length} renameRef={renameRef} />
+                </VSCodePanelView>
+                <VSCodePanelView id="view-problems">
+                  <ProblemList diagnostics={doc.diagnostics} />
+                </VSCodePanelView>
+              </VSCodePanels>
+            </aside>
+          </div>
+        ) : (
+          <main className="broken" aria-label="Problems">
+            <h2>This melody cannot be drawn</h2>
+            <p>
+              The YAML of {doc.fileName} cannot be read. Fix these problems in the text editor (activate one to go there); the board follows as
+              you type.
+            </p>
+            <ProblemList diagnostics={doc.diagnostics} />
+          </main>
+        )}
+        <footer className="statusbar">
+          <span className={`status ${status?.tone ?? 'info'}`} role="status" aria-live="polite">
+            {/* The same message twice is still announced: the text differs by an invisible space. */}
+            {status ? status.text + (status.seq % 2 ? '\u200b' : '') : ''}
+          </span>
+          <span className="counts">
+            {melody ? `${melody.nodes.length} node${melody.nodes.length === 1 ? '' : 's'} · ` : ''}
+            {errors} error{errors === 1 ? '' : 's'} · {warnings} warning{warnings === 1 ? '' : 's'}
+          </span>
+          <span className="keys" title={KEYS}>
+            {KEYS}
+          </span>
+        </footer>
+      </div>
+    </ReactFlowProvider>
+  );
+}

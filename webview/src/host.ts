@@ -1,0 +1,78 @@
+/**
+ * The board's end of the message channel (see `src/protocol/board.ts`). Everything the
+ * webview says to the extension goes through `send`, typed as a `BoardMessage`; what
+ * arrives is checked with `isHostMessage` before anyone sees it.
+ */
+import { isHostMessage, type BoardIntent, type BoardMessage, type HostMessage } from '../../src/protocol/board';
+
+interface VsCodeApi {
+  postMessage(message: BoardMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+/** What the webview remembers across reloads (the panel hidden and shown again). */
+export interface ViewState {
+  readonly viewport?: { x: number; y: number; zoom: number };
+  /** Side panels the user showed or hid (undefined: by the editor's width). */
+  readonly showLeft?: boolean;
+  readonly showRight?: boolean;
+}
+
+/** The outcome of an intent, as the extension reported it. */
+export interface IntentResult {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly select?: readonly string[];
+}
+
+const api = acquireVsCodeApi();
+const listeners = new Set<(m: HostMessage) => void>();
+const pending = new Map<number, (r: IntentResult) => void>();
+let nextId = 1;
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const message = event.data;
+  if (!isHostMessage(message)) return;
+  if (message.type === 'result') {
+    pending.get(message.id)?.({ ok: message.ok, message: message.message, select: message.select });
+    pending.delete(message.id);
+  }
+  for (const l of listeners) l(message);
+});
+
+/** Listens to the extension's messages; returns the unsubscribe function. */
+export function onHostMessage(listener: (m: HostMessage) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Tells the extension the board is listening (it then sends `init` and `document`). */
+export function sendReady(): void {
+  api.postMessage({ type: 'ready' });
+}
+
+/** Asks the extension to do something; resolves with its answer. */
+export function request(intent: BoardIntent): Promise<IntentResult> {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    pending.set(id, resolve);
+    api.postMessage({ type: 'intent', id, intent });
+  });
+}
+
+/** Reports a problem inside the webview to the Symphony log. */
+export function log(level: 'info' | 'warn' | 'error', message: string): void {
+  api.postMessage({ type: 'log', level, message: message.slice(0, 20_000) });
+}
+
+export function loadViewState(): ViewState {
+  const s = api.getState();
+  return typeof s === 'object' && s !== null ? (s as ViewState) : {};
+}
+
+export function saveViewState(patch: Partial<ViewState>): void {
+  api.setState({ ...loadViewState(), ...patch });
+}

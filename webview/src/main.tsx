@@ -1,0 +1,78 @@
+/**
+ * Entry point of the Harmony Board webview. It runs in the browser sandbox of a webview:
+ * no Node, no `vscode` module — it talks to the extension only through the typed
+ * messages of `src/protocol/board.ts`.
+ */
+import './zodSetup';
+import '@xyflow/react/dist/style.css';
+import './board.css';
+import { Component, StrictMode, type ErrorInfo, type ReactNode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { log, onHostMessage, sendReady } from './host';
+import { getState, update } from './store';
+
+onHostMessage((message) => {
+  switch (message.type) {
+    case 'init':
+      update({ catalog: message.catalog });
+      return;
+    case 'document': {
+      // Keep the selection to nodes that still exist (a node renamed in the text editor is gone).
+      const ids = new Set(message.document.melody?.nodes.map((n) => n.id) ?? []);
+      update({ document: message.document, selection: getState().selection.filter((id) => ids.has(id)) });
+      return;
+    }
+    case 'result':
+      // Answered through the promise `request` returned (see actions.ts).
+      return;
+    case 'run-event':
+    case 'run-state':
+      // The run overlay builds on the engine (issue 5, "With the engine"): these will
+      // feed per-node status, duration, attempts, tokens and cost into the node cards.
+      return;
+    default: {
+      const never: never = message;
+      return never;
+    }
+  }
+});
+
+/** A render error shows a message and a way back, instead of a blank panel. */
+class Boundary extends Component<{ children: ReactNode }, { error?: Error }> {
+  override state: { error?: Error } = {};
+
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+
+  override componentDidCatch(error: Error, info: ErrorInfo): void {
+    log('error', `render failed: ${error.stack ?? error.message}\n${info.componentStack ?? ''}`);
+  }
+
+  override render() {
+    if (!this.state.error) return this.props.children;
+    return (
+      <div className="broken" role="alert">
+        <h2>The board hit a problem</h2>
+        <p>{this.state.error.message}</p>
+        <p>The melody file is untouched. The details are in the Symphony log (Symphony: Show Log).</p>
+        <button type="button" onClick={() => this.setState({ error: undefined })}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+}
+
+window.addEventListener('error', (e) => log('error', `${e.message} at ${e.filename}:${e.lineno}`));
+window.addEventListener('unhandledrejection', (e) => log('error', `unhandled: ${String((e as PromiseRejectionEvent).reason)}`));
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <Boundary>
+      <App />
+    </Boundary>
+  </StrictMode>,
+);
+sendReady();

@@ -1,0 +1,63 @@
+/**
+ * The board's state: what the extension last sent (catalog, document), what the user has
+ * selected, and the last status message. A tiny external store read with
+ * `useSyncExternalStore`, so every panel sees the same snapshot.
+ */
+import { useSyncExternalStore } from 'react';
+import type { BoardCatalog, BoardDocument, BoardNode } from '../../src/protocol/boardModel';
+
+/** A line for the status bar (and screen readers, through its live region). */
+export interface Status {
+  readonly text: string;
+  readonly tone: 'info' | 'error';
+  /** Increases with every message, so the same text twice is announced twice. */
+  readonly seq: number;
+}
+
+export interface BoardState {
+  readonly catalog?: BoardCatalog;
+  readonly document?: BoardDocument;
+  /** Selected node ids, in the canvas's order. */
+  readonly selection: readonly string[];
+  readonly status?: Status;
+  /** A request to select and center a node (from the extension, the outline, a diagnostic). */
+  readonly focus?: { readonly node: string; readonly seq: number };
+}
+
+let state: BoardState = { selection: [] };
+const subscribers = new Set<() => void>();
+let seq = 0;
+
+export function getState(): BoardState {
+  return state;
+}
+
+export function update(patch: Partial<BoardState>): void {
+  state = { ...state, ...patch };
+  for (const s of subscribers) s();
+}
+
+/** The current state, re-rendering the component when it changes. */
+export function useBoard(): BoardState {
+  return useSyncExternalStore(
+    (cb) => {
+      subscribers.add(cb);
+      return () => subscribers.delete(cb);
+    },
+    () => state,
+  );
+}
+
+export function setStatus(text: string, tone: Status['tone'] = 'info'): void {
+  update({ status: { text, tone, seq: ++seq } });
+}
+
+export function focusNode(node: string): void {
+  update({ focus: { node, seq: ++seq }, selection: [node] });
+}
+
+/** The selected node when exactly one is selected. */
+export function selectedNode(s: BoardState): BoardNode | undefined {
+  if (s.selection.length !== 1) return undefined;
+  return s.document?.melody?.nodes.find((n) => n.id === s.selection[0]);
+}
