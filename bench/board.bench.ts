@@ -163,6 +163,7 @@ function visibleNodes(page: Page): Promise<number> {
   return page.locator('.react-flow__node').count();
 }
 
+/** Registered with `npm run bench` (bench/index.ts); `npm run bench board` runs only this. */
 export const bench: Bench = {
   title: `Harmony Board: a generated ${NODES}-node melody in Chromium`,
   async run(): Promise<Figure[]> {

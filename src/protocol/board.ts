@@ -63,6 +63,7 @@ export const boardIntentSchema = z.discriminatedUnion('kind', [
 
 /** An intent, as the board sends it. */
 export type BoardIntent = z.infer<typeof boardIntentSchema>;
+/** The name of an intent (`connect`, `move`…). */
 export type BoardIntentKind = BoardIntent['kind'];
 
 /** Messages from the board to the extension. */
@@ -75,6 +76,7 @@ export const boardMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string().max(20_000) }),
 ]);
 
+/** A message from the board, as validated by {@link parseBoardMessage}. */
 export type BoardMessage = z.infer<typeof boardMessageSchema>;
 
 /**
@@ -101,6 +103,7 @@ export type HostMessage =
   /** The whole state of the latest run of this melody, or none (engine-dependent). */
   | { readonly type: 'run-state'; readonly run: RunRecord | null };
 
+/** The name of a host message (`init`, `document`…). */
 export type HostMessageType = HostMessage['type'];
 
 /** The fields each host message must carry, for the webview's guard. */
@@ -125,4 +128,5 @@ export function isBoardMessage(raw: unknown): raw is BoardMessage {
   return parseBoardMessage(raw).ok;
 }
 
+/** Re-exported so that message code needs one import. */
 export type { FieldPath };

@@ -197,6 +197,35 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
     await p.screenshot({ path: path.join(testResultsDir, 'e2e-board-code-review.png') });
   });
 
+  it('renames a node from the inspector and adds one by dragging it from the palette', async function () {
+    const p = page!;
+    const board = boardFrame(p);
+    const counts = board.locator('.statusbar .counts');
+    // The inspector's Id field (a toolkit text field): type, Enter commits the rename.
+    const id = board.locator('section[aria-label="Node review"] vscode-text-field').first().locator('input');
+    await id.fill('ai-review');
+    await id.press('Enter');
+    await nodeCard(board, 'ai-review').waitFor();
+    await board.locator('.react-flow__edge[data-id="ai-review->report"]').waitFor({ state: 'attached' });
+    assert.match((await nodeCard(board, 'report').getAttribute('aria-label')) ?? '', /needs ai-review/);
+
+    // Drag "Approval" from the palette onto an empty part of the canvas.
+    const pane = await board.locator('.react-flow__pane').boundingBox();
+    assert.ok(pane);
+    await board.locator('[role="option"][data-palette-key="kind:approval"]').dragTo(board.locator('.react-flow__pane'), {
+      targetPosition: { x: pane.width * 0.5, y: pane.height * 0.15 },
+    });
+    await nodeCard(board, 'approval').waitFor();
+    await until('six nodes', async () => /^6 nodes/.test(await counts.innerText()), () => counts.innerText());
+
+    // Both edits are one undo step each.
+    await board.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+    await p.keyboard.press(`${modifier}+Z`);
+    await until('five nodes again', async () => /^5 nodes/.test(await counts.innerText()), () => counts.innerText());
+    await p.keyboard.press(`${modifier}+Z`);
+    await nodeCard(board, 'review').waitFor();
+  });
+
   it('loads under its Content Security Policy without violations or script errors', function () {
     assert.deepEqual(consoleErrors, []);
   });

@@ -101,6 +101,7 @@ function Toolbar({ name, file, canvas, panels }: ToolbarProps) {
 const KEYS =
   'Keys: / search the palette · Enter add · Tab to a node, Enter select · arrows move · Delete remove · F2 rename · Escape deselect · Ctrl/Cmd+Z undo · Ctrl/Cmd+M text editor';
 
+/** The whole board: what it shows follows the store, which follows the extension. */
 export function App() {
   const { catalog, document: doc, selection, status, focus } = useBoard();
   const colorMode = useColorMode();

@@ -68,11 +68,13 @@ export function log(level: 'info' | 'warn' | 'error', message: string): void {
   api.postMessage({ type: 'log', level, message: message.slice(0, 20_000) });
 }
 
+/** What this panel remembered before it was hidden (nothing on a first open). */
 export function loadViewState(): ViewState {
   const s = api.getState();
   return typeof s === 'object' && s !== null ? (s as ViewState) : {};
 }
 
+/** Remembers part of the view across reloads of the panel. */
 export function saveViewState(patch: Partial<ViewState>): void {
   api.setState({ ...loadViewState(), ...patch });
 }

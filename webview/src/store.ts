@@ -14,6 +14,7 @@ export interface Status {
   readonly seq: number;
 }
 
+/** Everything the panels render from. */
 export interface BoardState {
   readonly catalog?: BoardCatalog;
   readonly document?: BoardDocument;
@@ -28,10 +29,12 @@ let state: BoardState = { selection: [] };
 const subscribers = new Set<() => void>();
 let seq = 0;
 
+/** The current state, outside React. */
 export function getState(): BoardState {
   return state;
 }
 
+/** Changes part of the state and re-renders whoever reads it. */
 export function update(patch: Partial<BoardState>): void {
   state = { ...state, ...patch };
   for (const s of subscribers) s();
@@ -48,10 +51,12 @@ export function useBoard(): BoardState {
   );
 }
 
+/** Says something in the status line (and to screen readers). */
 export function setStatus(text: string, tone: Status['tone'] = 'info'): void {
   update({ status: { text, tone, seq: ++seq } });
 }
 
+/** Selects a node and asks the canvas to bring it into view. */
 export function focusNode(node: string): void {
   update({ focus: { node, seq: ++seq }, selection: [node] });
 }

@@ -141,14 +141,11 @@ export function kindInfos(): Record<string, KindInfo> {
   );
 }
 
+/** The forms depend on the model only: generated once per process. */
+let forms: Pick<BoardCatalog, 'kinds' | 'nodeFields' | 'melodyFields'> | undefined;
+
 /** Everything the board offers in this workspace. */
 export function boardCatalog(instruments: readonly InstrumentInfo[], melodies: readonly string[]): BoardCatalog {
-  return {
-    palette: paletteEntries(instruments),
-    kinds: kindInfos(),
-    nodeFields: nodeFields(),
-    melodyFields: melodyFields(),
-    instruments,
-    melodies,
-  };
+  forms ??= { kinds: kindInfos(), nodeFields: nodeFields(), melodyFields: melodyFields() };
+  return { palette: paletteEntries(instruments), ...forms, instruments, melodies };
 }

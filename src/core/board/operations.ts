@@ -25,6 +25,7 @@ export interface BoardEdit {
   readonly select?: readonly string[];
 }
 
+/** A board edit, or the sentence that says why it was refused. */
 export type EditResult = Result<BoardEdit, string>;
 
 type Json = Record<string, unknown>;

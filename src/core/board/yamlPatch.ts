@@ -103,10 +103,12 @@ type Parent =
   | { readonly kind: 'pair'; readonly pair: Pair }
   | { readonly kind: 'item'; readonly node: Node };
 
+/** The 0-based column of `offset` on its line. */
 export function columnOf(text: string, offset: number): number {
   return offset - lineStart(text, offset);
 }
 
+/** The offset where the line holding `offset` starts. */
 export function lineStart(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
@@ -189,6 +191,7 @@ export function blockPaths(patterns: readonly YamlPath[]): (path: YamlPath) => b
   return (path) => patterns.some((p) => pathMatches(p, path));
 }
 
+/** Equality of plain data, where a key set to `undefined` counts as absent (as in YAML). */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));

@@ -118,13 +118,14 @@ export function blockScalar(value: string, column: number, style: WriteStyle): {
   return { header: `|${indicator}${trailing ? '' : '-'}`, lines };
 }
 
+const BLOCK_SAFE = /^[^\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u0085\u2028\u2029\ufeff]*$/;
+
 /**
  * Strings written as literal blocks: several lines with text on them, and nothing a block
  * cannot hold (carriage returns, control characters). Others are double-quoted — so are
  * strings ending in blank lines, which only `|+` keeps, and `|+` would also swallow the
  * blank lines that follow it in the file.
  */
-const BLOCK_SAFE = /^[^\r\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u0085\u2028\u2029\ufeff]*$/;
 export function suitsBlock(value: string): boolean {
   return value.includes('\n') && value.trim() !== '' && !value.endsWith('\n\n') && BLOCK_SAFE.test(value);
 }

@@ -94,6 +94,7 @@ function toFlowNode(n: BoardNode, position: Point, category: string | undefined,
   };
 }
 
+/** The graph of the melody on a React Flow canvas (needs a ReactFlowProvider above it). */
 export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode }: CanvasProps) {
   const flow = useReactFlow<MelodyFlowNode, Edge>();
   // Zoomed far out, text is too small to read: cards drop their details (and edges their

@@ -6,6 +6,7 @@ import { accentOf, glyphOf, shorten } from './kinds';
 
 /** What a canvas node carries: the melody node and its palette category. */
 export type MelodyNodeData = { node: BoardNode; category?: string };
+/** A canvas node of the board's one node type. */
 export type MelodyFlowNode = Node<MelodyNodeData, 'melody'>;
 
 /** The sentence a screen reader hears for a node. */

@@ -25,10 +25,12 @@ const ACCENT: Readonly<Record<string, string>> = {
   Addons: 'var(--vscode-charts-green)',
 };
 
+/** The glyph drawn for a node kind (`?` for a kind Symphony does not know). */
 export function glyphOf(kind: string): string {
   return GLYPH[kind] ?? '?';
 }
 
+/** The accent colour of a palette category, as a CSS value. */
 export function accentOf(category: string | undefined): string {
   return (category && ACCENT[category]) ?? 'var(--vscode-charts-foreground, var(--vscode-foreground))';
 }

@@ -10,12 +10,16 @@ import type { BoardNode } from '../../../src/protocol/boardModel';
 
 /** The size the layout reserves for a node card (CSS keeps cards within it). */
 export const NODE_WIDTH = 220;
+/** The height of a node card. */
 export const NODE_HEIGHT = 76;
 const GAP_X = 80;
 const GAP_Y = 32;
+/** Snapping grid of the canvas, in canvas pixels. */
 export const GRID = 20;
 
+/** A position on the canvas, `[x, y]`, as `board.positions` stores it. */
 export type Point = readonly [number, number];
+/** Positions by node id. */
 export type Positions = Readonly<Record<string, Point>>;
 
 /** The script tag of board.js, read while it runs: elk.js sits beside it and takes its nonce. */

@@ -42,6 +42,7 @@ interface InspectorProps {
   readonly renameRef: { current: HTMLElement | null };
 }
 
+/** The right-hand panel: the selected node, or the melody's settings. */
 export function Inspector({ doc, catalog, node, selectionCount, renameRef }: InspectorProps) {
   const ctx = useFormContext(doc, catalog);
   if (node) return <NodeInspector key={node.id} doc={doc} node={node} ctx={ctx} renameRef={renameRef} />;

@@ -8,6 +8,7 @@ import type { BoardNode } from '../../../src/protocol/boardModel';
 import { glyphOf } from '../canvas/kinds';
 import { focusNode } from '../store';
 
+/** Every node as a button; activating one selects it and shows it on the canvas. */
 export function Outline({ nodes, selection }: { nodes: readonly BoardNode[]; selection: readonly string[] }) {
   const [filter, setFilter] = useState('');
   const shown = useMemo(() => {

@@ -31,6 +31,7 @@ interface PaletteProps {
   readonly searchRef: { current: HTMLInputElement | null };
 }
 
+/** The palette panel; see the file comment for how it is operated. */
 export function Palette({ catalog, place, selected, searchRef }: PaletteProps) {
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);

@@ -8,6 +8,7 @@ import { focusNode } from '../store';
 
 const ICON = { error: '✖', warning: '⚠', info: 'ℹ' } as const;
 
+/** The problems of the melody (or of one node), each a button to its line. */
 export function ProblemList({ diagnostics }: { diagnostics: readonly BoardDiagnostic[] }) {
   if (diagnostics.length === 0) return <p className="hint">No problems.</p>;
   return (

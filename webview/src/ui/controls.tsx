@@ -92,6 +92,7 @@ interface CheckProps {
   readonly error?: readonly string[];
 }
 
+/** A checkbox that reports the new state only when it changed. */
 export function Checkbox({ label, checked, onChange, description, error }: CheckProps) {
   const id = useId();
   return (
@@ -127,6 +128,7 @@ interface SelectProps {
   readonly error?: readonly string[];
 }
 
+/** A dropdown with a visible label. */
 export function Select({ label, value, choices, onChange, description, error }: SelectProps) {
   const id = useId();
   // A value the list does not know (a typo in the YAML) is still shown, so it can be seen and replaced.
@@ -166,6 +168,7 @@ interface ButtonProps {
   readonly disabled?: boolean;
 }
 
+/** A toolkit button; `label` names it for screen readers when its text is not enough. */
 export function Button({ children, onClick, secondary, title, label, disabled }: ButtonProps) {
   return (
     <VSCodeButton appearance={secondary ? 'secondary' : 'primary'} onClick={onClick} title={title} aria-label={label} disabled={disabled}>
