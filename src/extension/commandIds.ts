@@ -10,6 +10,13 @@ export const COMMANDS = {
   refreshEnsembles: 'symphony.refreshEnsembles',
   refreshMelodies: 'symphony.refreshMelodies',
   showLog: 'symphony.showLog',
+  recordDeviation: 'symphony.recordDeviation',
+  openDeviationRecord: 'symphony.openDeviationRecord',
+  resolveDeviation: 'symphony.resolveDeviation',
+  scanDeviations: 'symphony.scanDeviations',
+  setupChambers: 'symphony.setupChambers',
+  mergeChambers: 'symphony.mergeChambers',
+  cleanupTask: 'symphony.cleanupTask',
   runMelody: 'symphony.runMelody',
   cancelRun: 'symphony.cancelRun',
   resumeRun: 'symphony.resumeRun',
@@ -19,6 +26,9 @@ export const COMMANDS = {
   refreshRuns: 'symphony.refreshRuns',
   setSecret: 'symphony.setSecret',
   deleteSecret: 'symphony.deleteSecret',
+  openBoard: 'symphony.openBoard',
+  openMelodyText: 'symphony.openMelodyText',
+  newMelodyFromTemplate: 'symphony.newMelodyFromTemplate',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -29,4 +39,9 @@ export const VIEWS = {
   melodies: 'symphony.melodies',
   runs: 'symphony.runs',
   deviations: 'symphony.deviations',
+} as const;
+
+/** Custom editor view types, as contributed under `contributes.customEditors`. */
+export const EDITORS = {
+  harmonyBoard: 'symphony.harmonyBoard',
 } as const;

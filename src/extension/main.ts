@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands/register';
 import { createContext, type SymphonyContext } from './context';
 import { MelodyDiagnostics } from './diagnostics';
+import { registerBoard, type HarmonyBoard } from './board/provider';
+import { registerDeviations, type DeviationsApi } from './deviations/register';
 import { registerViews, type Views } from './views/register';
 
 /**
@@ -12,6 +14,10 @@ export interface SymphonyApi {
   readonly context: SymphonyContext;
   readonly views: Views;
   readonly diagnostics: MelodyDiagnostics;
+  /** The Harmony Board custom editor and its open sessions. */
+  readonly board: HarmonyBoard;
+  /** Deviation markers and records, their view, and the chamber commands. */
+  readonly deviations: DeviationsApi;
   /** Milliseconds from the start of `activate()` to the first workspace load. */
   readonly activationMs: Promise<number>;
 }
@@ -33,12 +39,14 @@ export function activate(extension: vscode.ExtensionContext): SymphonyApi | unde
     const diagnostics = new MelodyDiagnostics(ctx);
     extension.subscriptions.push(diagnostics);
     registerCommands(ctx);
+    const board = registerBoard(ctx);
+    const deviations = registerDeviations(ctx);
     const activationMs = ctx.index.refresh().then(() => {
       const ms = performance.now() - started;
       log.info(`activated in ${ms.toFixed(0)} ms (workspace trusted: ${vscode.workspace.isTrusted})`);
       return ms;
     });
-    return { context: ctx, views, diagnostics, activationMs };
+    return { context: ctx, views, diagnostics, board, deviations, activationMs };
   } catch (e) {
     log.error('activation failed', e);
     const show = 'Show Log';

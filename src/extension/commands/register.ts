@@ -5,12 +5,14 @@ import { initializeWorkspace } from './initializeWorkspace';
 import { openWorkspaceFile } from './openWorkspaceFile';
 import { validateMelodies } from './validateMelodies';
 import { cancelRun, deleteSecret, openNodeResult, openRunLog, replayFromNode, resumeRun, runMelody, setSecret } from '../runs/commands';
+import { openBoard, openMelodyText } from '../board/openBoard';
+import { newMelodyFromTemplate, type TemplateChoice } from '../board/newMelodyFromTemplate';
 
 /**
  * Registers a command whose failure is reported to the user and logged — never thrown
  * into the extension host.
  */
-function register(ctx: SymphonyContext, id: CommandId, run: (...args: unknown[]) => unknown): void {
+export function register(ctx: SymphonyContext, id: CommandId, run: (...args: unknown[]) => unknown): void {
   ctx.extension.subscriptions.push(
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
@@ -44,4 +46,7 @@ export function registerCommands(ctx: SymphonyContext): void {
   register(ctx, COMMANDS.refreshRuns, () => ctx.runs.model.refresh());
   register(ctx, COMMANDS.setSecret, (name) => setSecret(ctx, name));
   register(ctx, COMMANDS.deleteSecret, (name) => deleteSecret(ctx, name));
+  register(ctx, COMMANDS.openBoard, (target) => openBoard(ctx, target));
+  register(ctx, COMMANDS.openMelodyText, (target) => openMelodyText(target));
+  register(ctx, COMMANDS.newMelodyFromTemplate, (answers) => newMelodyFromTemplate(ctx, (answers ?? {}) as TemplateChoice));
 }
