@@ -123,29 +123,30 @@ async function acquire(path: string, options: LockOptions): Promise<() => Promis
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const owner: Owner = { pid: process.pid, host: hostname(), nonce: randomBytes(8).toString('hex'), at: new Date().toISOString() };
   let delay = 1;
+  // The lock is created with its content already in it — written to a private file, then
+  // hard-linked into place, which fails if the lock exists. A lock created empty (open 'wx',
+  // then write) would, if its process died in between, say nothing about its owner and
+  // could only be judged by age.
+  const draft = `${path}.${owner.nonce}.draft`;
+  const content = JSON.stringify(owner);
   for (;;) {
-    let fd: FileHandle | undefined;
     try {
-      fd = await fsp.open(path, 'wx');
+      await fsp.writeFile(draft, content);
     } catch (e) {
-      if (isErrno(e, 'ENOENT')) {
-        await fsp.mkdir(dirname(path), { recursive: true });
-        continue;
-      }
+      if (!isErrno(e, 'ENOENT')) throw e;
+      await fsp.mkdir(dirname(path), { recursive: true });
+      continue;
+    }
+    let taken = false;
+    try {
+      await fsp.link(draft, path);
+      taken = true;
+    } catch (e) {
       if (!isErrno(e, 'EEXIST')) throw e;
+    } finally {
+      await fsp.rm(draft, { force: true });
     }
-    if (fd) {
-      try {
-        await fd.writeFile(JSON.stringify(owner));
-      } catch (e) {
-        // Never leave an empty lock behind: it would block everyone until it goes stale.
-        await fd.close().catch(() => undefined);
-        await fsp.rm(path, { force: true });
-        throw e;
-      }
-      await fd.close();
-      return () => release(path, owner.nonce);
-    }
+    if (taken) return () => release(path, owner.nonce);
     if (await breakIfStale(path, staleMs)) continue;
     if (Date.now() > deadline) throw new LockTimeoutError(path, (await readLock(path))?.text ?? '');
     // Jittered exponential backoff, capped low: holders keep the lock for milliseconds.
