@@ -471,6 +471,52 @@ describe('engine', () => {
     });
   });
 
+  describe('concurrency groups', () => {
+    const GROUPED = (cancel: boolean) => yaml`
+      name: grouped
+      inputs:
+        target: { type: string, default: main }
+      concurrency: { group: "deploy-\${{ inputs.target }}", cancel-in-progress: ${cancel} }
+      nodes:
+        work: { uses: transform, with: { value: "\${{ inputs.target }}" } }
+    `;
+
+    it('queues a run until the one in progress in its group has ended', async () => {
+      const rig = new EngineRig();
+      // Each attempt waits on a gate the test opens; gates name the run's target input.
+      const gates: { target: string; open: () => void }[] = [];
+      rig.auto.set('work', (_ctx, input) => new Promise((resolve) => gates.push({ target: (input as { value: string }).value, open: () => resolve({ output: 'done' }) })));
+      const m = rig.melody(GROUPED(false));
+      const first = rig.engine.run(m);
+      await rig.until('the first run', () => gates.length === 1);
+      const second = rig.engine.run(m);
+      const other = rig.engine.run({ ...m, inputs: { target: 'staging' } });
+      await rig.until('the other group to run', () => gates.length === 2);
+      assert.deepEqual(gates.map((g) => g.target), ['main', 'staging'], 'a different group is not held up; the same group waits');
+      gates[1]!.open();
+      assert.equal((await other).state, 'success');
+      gates[0]!.open();
+      assert.equal((await first).state, 'success');
+      await rig.until('the queued run to start', () => gates.length === 3);
+      assert.equal(gates[2]!.target, 'main');
+      gates[2]!.open();
+      assert.equal((await second).state, 'success');
+    });
+
+    it('cancels the run in progress with cancel-in-progress', async () => {
+      const rig = new EngineRig();
+      const m = rig.melody(GROUPED(true));
+      const first = rig.engine.run(m);
+      await rig.waitRunning('work');
+      const second = rig.engine.run(m);
+      const r1 = await first;
+      assert.equal(r1.state, 'cancelled');
+      await rig.waitRunning('work');
+      rig.finish('work');
+      assert.equal((await second).state, 'success');
+    });
+  });
+
   describe('preview and debugging', () => {
     it('does not run pinned nodes: their given output flows downstream', async () => {
       const rig = new EngineRig();

@@ -21,6 +21,7 @@ import { schemaErrors } from './outputs';
 import { PermissionError, PermissionGuard } from './permissions';
 import { Redactor } from './redact';
 import { retryDelay, retryPolicy } from './retry';
+import { ConcurrencyGroups } from './concurrency';
 import type { RunDebugger } from './debugger';
 import { Semaphore } from './semaphore';
 import { parseDuration } from '../model/duration';
@@ -109,6 +110,7 @@ const defaultSleep = (ms: number, signal: AbortSignal) => sleepFor(ms, undefined
  */
 export class Engine {
   private readonly instrumentLimits = new Map<string, Semaphore>();
+  private readonly groups = new ConcurrencyGroups();
   private readonly opts: Required<Pick<EngineOptions, 'maxParallel' | 'sleep' | 'random' | 'now' | 'inlineOutputLimit' | 'logLimit' | 'newRunId'>> & EngineOptions;
 
   constructor(options: EngineOptions) {
@@ -128,13 +130,35 @@ export class Engine {
     return this.opts.workspaceRoot;
   }
 
-  /** Runs a melody to the end and resolves with its record (never rejects for node failures). */
+  /**
+   * Runs a melody to the end and resolves with its record (never rejects for node failures).
+   * A melody with `concurrency:` first waits for (or cancels) the run in progress in its group.
+   */
   async run(request: RunRequest): Promise<RunResult> {
     const inputs = this.inputsOf(request.melody, request.inputs);
+    const concurrency = request.melody.concurrency;
+    if (!concurrency) return this.start(request, inputs, request.signal);
+    let group: string;
+    try {
+      group = String(renderString(concurrency.group, toCel({ inputs, trigger: request.trigger ?? { kind: 'manual' } }) as Record<string, unknown>));
+    } catch (e) {
+      throw new RunRequestError(`concurrency.group: ${(e as Error).message}`);
+    }
+    const groupAbort = new AbortController();
+    const signal = request.signal ? AbortSignal.any([request.signal, groupAbort.signal]) : groupAbort.signal;
+    const release = await this.groups.enter(group, concurrency['cancel-in-progress'] ?? false, () => groupAbort.abort(new Error(`cancelled by a newer run in concurrency group ${group}`)));
+    try {
+      return await this.start(request, inputs, signal);
+    } finally {
+      release();
+    }
+  }
+
+  private async start(request: RunRequest, inputs: Record<string, unknown>, signal: AbortSignal | undefined): Promise<RunResult> {
     const execution = await this.prepare(request.melody, request.file, request.text, {
       inputs,
       trigger: request.trigger ?? { kind: 'manual' },
-      signal: request.signal,
+      signal,
       onEvent: request.onEvent,
       depth: 0,
       pinned: request.pinned,

@@ -1,5 +1,6 @@
 import { dirname, join, resolve, sep } from 'node:path';
 import { compareDiagnostics, START_OF_FILE, type Diagnostic } from '../model/diagnostic';
+import type { Melody } from '../model/melody';
 import { ensembleFileKind, loadEnsembles, loadEnsembleText, loadInstrumentText, type EnsembleIndex } from './ensembles';
 import { findFiles, type FileSystem } from './fs';
 import { diagnosticsOf, loadMelody, type MelodyContext } from './melody';
@@ -44,6 +45,8 @@ export interface MelodySummary {
   readonly triggers: readonly TriggerSummary[];
   readonly nodeCount: number;
   readonly diagnostics: readonly Diagnostic[];
+  /** The loaded melody, when it has no errors (what triggers and runs use). */
+  readonly melody?: Melody;
 }
 
 /** A workspace as loaded from disk: its ensembles and its melodies, all checked. */
@@ -102,6 +105,7 @@ export async function loadWorkspaceModel(fs: FileSystem, root: string, ensembles
     }
     const p = parsed[i];
     const data = p?.ok ? p.value.data : {};
+    const loaded = loadMelody(t.text, t.file, context);
     const triggers = Array.isArray(data.triggers)
       ? data.triggers.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null).map(summarizeTrigger)
       : [];
@@ -111,7 +115,8 @@ export async function loadWorkspaceModel(fs: FileSystem, root: string, ensembles
       description: typeof data.description === 'string' ? data.description : undefined,
       triggers,
       nodeCount: typeof data.nodes === 'object' && data.nodes !== null ? Object.keys(data.nodes).length : 0,
-      diagnostics: diagnosticsOf(loadMelody(t.text, t.file, context)),
+      diagnostics: diagnosticsOf(loaded),
+      melody: loaded.ok ? loaded.value.melody : undefined,
     };
   });
   return { root, ensembles, melodies, context };

@@ -21,8 +21,17 @@ export const NO_TOKENS: TokenUsage = { input: 0, output: 0 };
 /** What started a run. */
 export interface TriggerInfo {
   readonly kind: 'manual' | 'save' | 'commit' | 'schedule' | 'webhook' | 'melody' | 'replay';
-  /** e.g. the saved file, the commit, the upstream run id. */
+  /** e.g. the saved file, the commit, the upstream run id — in words, for lists. */
   readonly detail?: string;
+  /** `save`: the saved file, workspace-relative. */
+  readonly file?: string;
+  /** `commit`: the commit id and branch. */
+  readonly commit?: string;
+  readonly branch?: string;
+  /** `webhook`: the request body (parsed JSON when it is JSON). */
+  readonly payload?: unknown;
+  /** `melody`: the run that ended and started this one. */
+  readonly upstream?: { readonly runId: string; readonly melody: string; readonly status: RunStatus };
 }
 
 interface EventBase {
