@@ -10,6 +10,7 @@ import { setupChambersCommand } from './commands/setupChambers';
 import { handoffAppendCommand } from './commands/handoff';
 import { auditVerifyCommand, gcCommand, metricsCommand, runsCommand } from './commands/records';
 import { replayCommand, resumeCommand, runCommand } from './commands/run';
+import { serveCommand } from './commands/serve';
 import { validateCommand } from './commands/validate';
 import { processEnvironment, type CliEnvironment } from './options';
 
@@ -88,6 +89,22 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('-v, --verbose', "print the nodes' output as it arrives")
     .action(async (runId: string, opts: { from: string; json?: boolean; yes?: boolean; verbose?: boolean }) => {
       exit.code = await replayCommand(env, runId, opts.from, opts);
+    });
+
+  program
+    .command('serve')
+    .description('run melodies when their schedule, webhook or chain (on: melody) triggers fire, until Ctrl+C')
+    .option('--port <port>', 'port of the webhook endpoint (0: any free port)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+      return n;
+    }, 8787)
+    .option('--host <host>', 'address the webhook endpoint binds to', '127.0.0.1')
+    .option('--no-webhooks', 'do not open the webhook endpoint')
+    .option('-y, --yes', 'approve every approval node without asking')
+    .option('-v, --verbose', "print the nodes' output as it arrives")
+    .action(async (opts: { port: number; host: string; webhooks: boolean; yes?: boolean; verbose?: boolean }) => {
+      exit.code = await serveCommand(env, opts);
     });
 
   program

@@ -1,0 +1,105 @@
+import { watch } from 'node:fs';
+import { nodeFileSystem } from '../../core/load/fs';
+import { findWorkspaceRoot, loadWorkspaceModel } from '../../core/load/workspace';
+import type { RunEvent } from '../../core/model/run';
+import { TriggerDispatcher } from '../../core/triggers/dispatcher';
+import type { TriggerTarget } from '../../core/triggers/match';
+import { cliEngine, type RunOptions } from '../host';
+import type { CliEnvironment } from '../options';
+import { paint } from '../print';
+import { RunPrinter } from '../runPrinter';
+
+/** Options of `symphony serve`. */
+export interface ServeOptions extends RunOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly webhooks?: boolean;
+  readonly verbose?: boolean;
+}
+
+/**
+ * `symphony serve` — runs the workspace's melodies when their schedule, webhook or chain
+ * triggers fire, headless, until Ctrl+C. (Save and commit triggers belong to the editor;
+ * from a terminal, call `symphony run` from a git hook.) Melody files are re-read when they
+ * change.
+ */
+export async function serveCommand(env: CliEnvironment, options: ServeOptions): Promise<number> {
+  const root = await findWorkspaceRoot(nodeFileSystem, env.cwd);
+  const printer = new RunPrinter({ ...env, interactive: false }, { verbose: options.verbose });
+  const engine = cliEngine(env, root, { ...options, onEvent: (e) => printer.onEvent(e) });
+  const running = new Set<AbortController>();
+  let targets: TriggerTarget[] = [];
+  const reload = async () => {
+    const model = await loadWorkspaceModel(nodeFileSystem, root);
+    targets = model.melodies.flatMap((m) => (m.melody ? [{ file: m.file, melody: m.melody }] : []));
+    const broken = model.melodies.filter((m) => !m.melody);
+    for (const m of broken) env.stderr(paint(env.color, 'yellow', `skipping ${m.file}: it has errors (run \`symphony validate\`)`) + '\n');
+  };
+  await reload();
+
+  const dispatcher: TriggerDispatcher = new TriggerDispatcher({
+    root,
+    targets: () => targets,
+    secrets: async (name) => env.env[name],
+    log: (level, message) => env.stderr(paint(env.color, level === 'warning' ? 'yellow' : 'cyan', `[trigger] ${message}`) + '\n'),
+    start: (target, trigger) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const controller = new AbortController();
+        running.add(controller);
+        let runId: string | undefined;
+        engine
+          .loadMelodyFile(target.file)
+          .then(({ melody, text, file }) =>
+            engine.run({
+              melody,
+              text,
+              file,
+              trigger,
+              signal: controller.signal,
+              onEvent: (e: RunEvent) => {
+                if (e.type === 'run-started' && !runId) resolve((runId = e.runId));
+              },
+            }),
+          )
+          .then((record) => dispatcher.runEnded({ runId: record.runId, melody: record.melody, status: record.state }))
+          .catch((e: unknown) => (runId ? env.stderr(`symphony: ${(e as Error).message}\n`) : reject(e)))
+          .finally(() => running.delete(controller));
+      }),
+  });
+  dispatcher.refresh();
+
+  const lines: string[] = [];
+  if (options.webhooks !== false) {
+    const url = await dispatcher.listen(options.port ?? 8787, options.host ?? '127.0.0.1');
+    lines.push(`webhooks: ${url}${dispatcher.webhookPaths().map((p) => `\n  POST ${url}${p}`).join('') || ' (no melody has an on: webhook trigger)'}`);
+  }
+  const schedules = dispatcher.schedules();
+  lines.push(`schedules: ${schedules.length ? schedules.map((s) => `\n  ${s.melody} "${s.cron}" next at ${s.next?.toISOString() ?? 'never'}`).join('') : 'none'}`);
+  const chains = targets.filter((t) => t.melody.triggers?.some((tr) => tr.on === 'melody')).map((t) => t.melody.name);
+  lines.push(`chained melodies: ${chains.join(', ') || 'none'}`);
+  env.stdout(`${paint(env.color, 'bold', `symphony serve — ${root}`)}\n${lines.join('\n')}\nPress Ctrl+C to stop.\n`);
+
+  // Melody and ensemble files may change while we serve: re-read them, debounced.
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(root, { recursive: true }, (_event, name) => {
+    if (!name || !(name.endsWith('.melody.yaml') || name.includes('ensembles'))) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void reload().then(() => dispatcher.refresh()), 200);
+  });
+
+  await new Promise<void>((resolve) => {
+    const stop = env.onInterrupt(() => {
+      stop();
+      resolve();
+    });
+  });
+  env.stderr('stopping: cancelling running melodies…\n');
+  watcher.close();
+  clearTimeout(timer);
+  for (const c of running) c.abort();
+  await dispatcher.dispose();
+  const deadline = Date.now() + 5000;
+  while (running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  printer.close();
+  return 0;
+}
