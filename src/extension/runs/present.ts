@@ -1,38 +1,21 @@
 import type { NodeRecord, RunEvent, RunRecord } from '../../core/model/run';
+import { eventClock, eventLines, formatDuration, nodeFacts, plural } from '../../protocol/runText';
 import type { RunPhase } from './history';
 
 // No `vscode` import: how runs read as text is plain and unit-tested without VS Code.
 
-/** `850ms`, `1.2s`, `2m 05s`, `1h 02m`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${pad(Math.floor(s % 60))}s`;
-  return `${Math.floor(m / 60)}h ${pad(m % 60)}m`;
-}
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** Re-exported: the extension's run surfaces format durations from here. */
+export { formatDuration };
 
 /** `14:03:05` of an ISO time, in UTC as the journal keeps it. */
 const clock = (iso: string) => iso.slice(11, 19);
 
 /**
  * A node's row text after its id: its state first (the icon repeats it for the eye; the
- * words are for screen readers and tests), then duration, attempts and iterations.
+ * words are for screen readers and tests), then what the board's cards show too.
  */
 export function nodeDescription(node: NodeRecord): string {
-  const parts: string[] = [node.state];
-  if (node.state === 'running') {
-    if (node.attempts > 1) parts.push(`attempt ${node.attempts}`);
-  } else if (node.durationMs !== undefined && node.state !== 'skipped') {
-    parts.push(formatDuration(node.durationMs));
-  }
-  if (node.state !== 'running' && node.attempts > 1) parts.push(plural(node.attempts, 'attempt'));
-  if (node.iterations > 1) parts.push(plural(node.iterations, 'iteration'));
-  return parts.join(' · ');
+  return [node.state, ...nodeFacts(node)].join(' · ');
 }
 
 /** A run's row text after its melody name. */
@@ -153,43 +136,6 @@ export function nodeLogText(events: readonly RunEvent[], nodeId: string, node: N
 
 /** The transcript of a run: one timed line per event, node logs indented under them. */
 export function runTranscript(events: readonly RunEvent[]): string {
-  const out: string[] = [];
-  for (const e of events) {
-    const at = e.at.slice(11, 23);
-    switch (e.type) {
-      case 'run-started':
-        out.push(`${at} ▶ ${e.melody} (${e.file}) run ${e.runId} — ${e.trigger.kind}${e.parent ? `, sub-melody of ${e.parent.runId}/${e.parent.nodeId}` : ''}`);
-        if (Object.keys(e.inputs).length) out.push(`${at}   inputs ${JSON.stringify(e.inputs)}`);
-        break;
-      case 'run-resumed':
-        out.push(`${at} ↺ resumed (pid ${e.pid})`);
-        break;
-      case 'node-started':
-        out.push(`${at} ▸ ${e.nodeId} attempt ${e.attempt}${e.iteration ? ` iteration ${e.iteration + 1}` : ''}${e.instrument ? ` · ${e.instrument}` : ''}`);
-        break;
-      case 'node-log':
-        for (const line of e.text.replace(/\n$/, '').split('\n')) out.push(`${at}   │ ${e.nodeId}${e.stream === 'stderr' ? ' (stderr)' : ''}: ${line}`);
-        break;
-      case 'node-retried':
-        out.push(`${at} ↻ ${e.nodeId} attempt ${e.attempt} failed, retrying in ${formatDuration(e.delayMs)}: ${e.error}`);
-        break;
-      case 'node-fallback':
-        out.push(`${at} ⇢ ${e.nodeId}: ${e.from} failed (${e.error}); trying ${e.to}`);
-        break;
-      case 'approval-requested':
-        out.push(`${at} ? ${e.nodeId} asks for approval: ${e.message}`);
-        break;
-      case 'node-finished':
-        out.push(`${at} ■ ${e.nodeId} ${e.status} in ${formatDuration(e.durationMs)}${e.error ? `: ${e.error}` : e.reason ? ` (${e.reason})` : ''}`);
-        break;
-      case 'run-finished':
-        out.push(`${at} ■ run ${e.status} in ${formatDuration(e.durationMs)}${e.error && e.status === 'failure' ? `: ${e.error}` : ''}`);
-        break;
-      default: {
-        const never: never = e;
-        return never;
-      }
-    }
-  }
+  const out = events.flatMap((e) => eventLines(e).map((line) => `${eventClock(e)} ${line}`));
   return `${out.join('\n')}\n`;
 }
