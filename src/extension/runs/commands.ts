@@ -13,8 +13,11 @@ import { ensureTrusted } from './trust';
 // Command Palette, nothing — and then asks. commands/register.ts wires them with its error
 // handling, so a failure here is reported, never thrown into the extension host.
 
-/** Whether something that executes may start; explains Restricted Mode when not. */
-function trusted(action: string): boolean {
+/**
+ * Whether something that executes may start; explains Restricted Mode when not (the
+ * Harmony Board's Run asks it too).
+ */
+export function trusted(action: string): boolean {
   return ensureTrusted(
     {
       isTrusted: vscode.workspace.isTrusted,

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { RunDebugger } from '../../core/engine/debugger';
 import type { Engine, RunResult } from '../../core/engine/engine';
 import { createWorkspaceEngine, processEnv } from '../../core/engine/workspaceEngine';
 import { nodeFileSystem } from '../../core/load/fs';
@@ -19,6 +20,18 @@ export interface LoadedMelody {
   readonly melody: Melody;
   readonly text: string;
   readonly file: string;
+}
+
+/** What a run started from the Harmony Board (or a script) adds to a plain run. */
+export interface RunOptions {
+  /** Preview mode: these nodes finish with the given output instead of running. */
+  readonly pinned?: Readonly<Record<string, unknown>>;
+  /** Pauses before nodes start: the board's breakpoints and stepping. */
+  readonly debug?: RunDebugger;
+  /** Events of this run only (not its sub-melody runs), from its first on — so the caller learns its id. */
+  readonly onEvent?: (event: RunEvent) => void;
+  /** Where it was started, for the run's trigger (default "VS Code"). */
+  readonly startedFrom?: string;
 }
 
 /** A run this window executes. */
@@ -58,11 +71,17 @@ export class RunController implements vscode.Disposable {
   private readonly status: vscode.StatusBarItem;
   private readonly activeChanged = new vscode.EventEmitter<number>();
   private readonly revealRequested = new vscode.EventEmitter<string>();
+  private readonly runEvent = new vscode.EventEmitter<RunEvent>();
 
   /** Fires with how many runs this window executes, whenever that changes. */
   readonly onDidChangeActive = this.activeChanged.event;
   /** Fires with a run id to show in the Runs view. */
   readonly onDidRequestReveal = this.revealRequested.event;
+  /**
+   * Fires with every event of every run this window executes, sub-melody runs included —
+   * after the Runs view has it. The Harmony Board follows the runs of its melody with it.
+   */
+  readonly onDidRunEvent = this.runEvent.event;
 
   constructor(private readonly deps: RunControllerDeps) {
     this.model = new RunsModel(deps.index, deps.options, deps.log);
@@ -88,7 +107,10 @@ export class RunController implements vscode.Disposable {
         host: vscodeHost(this.deps.log),
         secrets: (name) => this.secrets.get(name),
         env: processEnv(),
-        onEvent: (e) => this.model.apply(e),
+        onEvent: (e) => {
+          this.model.apply(e);
+          this.runEvent.fire(e);
+        },
         maxParallel,
         workspace: () => this.workspaceModel(root),
       });
@@ -109,11 +131,24 @@ export class RunController implements vscode.Disposable {
   }
 
   /** Runs a loaded melody; resolves with its final record (failures are records, not errors). */
-  run(loaded: LoadedMelody, inputs: Readonly<Record<string, unknown>>): Promise<RunResult> {
+  run(loaded: LoadedMelody, inputs: Readonly<Record<string, unknown>>, options: RunOptions = {}): Promise<RunResult> {
     const compensate = loaded.melody['on-failure']?.compensate;
     const plan = Object.keys(loaded.melody.nodes).filter((id) => id !== compensate);
-    return this.execute(loaded.melody.name, plan, (engine, signal, onEvent) =>
-      engine.run({ ...loaded, inputs, signal, onEvent, trigger: { kind: 'manual', detail: 'VS Code' } }),
+    const { pinned, debug, onEvent: listener } = options;
+    const title = pinned ? `${loaded.melody.name} (preview)` : loaded.melody.name;
+    return this.execute(title, plan, (engine, signal, onEvent) =>
+      engine.run({
+        ...loaded,
+        inputs,
+        signal,
+        onEvent: (e) => {
+          onEvent(e);
+          listener?.(e);
+        },
+        trigger: { kind: 'manual', detail: options.startedFrom ?? 'VS Code' },
+        pinned,
+        debug,
+      }),
     );
   }
 
@@ -278,6 +313,7 @@ export class RunController implements vscode.Disposable {
     this.status.dispose();
     this.activeChanged.dispose();
     this.revealRequested.dispose();
+    this.runEvent.dispose();
     this.model.dispose();
   }
 }

@@ -10,10 +10,13 @@ export function runDocumentUri(doc: RunDocument): vscode.Uri {
   return vscode.Uri.from({ scheme: RUN_SCHEME, path: runDocumentPath(doc) });
 }
 
-/** Opens a run document in a preview editor (it is read-only: a virtual document). */
-export async function showRunDocument(doc: RunDocument): Promise<vscode.TextEditor> {
+/**
+ * Opens a run document in a preview editor (it is read-only: a virtual document) — in the
+ * active editor group, or in `viewColumn` (the Harmony Board opens them beside itself).
+ */
+export async function showRunDocument(doc: RunDocument, viewColumn?: vscode.ViewColumn): Promise<vscode.TextEditor> {
   const document = await vscode.workspace.openTextDocument(runDocumentUri(doc));
-  return vscode.window.showTextDocument(document, { preview: true });
+  return vscode.window.showTextDocument(document, { preview: true, viewColumn });
 }
 
 /**
@@ -22,11 +25,16 @@ export async function showRunDocument(doc: RunDocument): Promise<vscode.TextEdit
  * failed, skipped, cancelled or running one shows its log, which starts with the error or
  * the reason.
  */
-export async function showNodeResult(model: RunsModel, runId: string, nodeId: string, options: { readonly preferLog: boolean }): Promise<vscode.TextEditor> {
+export async function showNodeResult(
+  model: RunsModel,
+  runId: string,
+  nodeId: string,
+  options: { readonly preferLog: boolean; readonly viewColumn?: vscode.ViewColumn },
+): Promise<vscode.TextEditor> {
   const state = (await model.record(runId))?.nodes[nodeId]?.state;
   const output = state === 'success' || !options.preferLog ? await model.output(runId, nodeId) : undefined;
-  if (!output) return showRunDocument({ kind: 'node-log', runId, nodeId });
-  return showRunDocument({ kind: 'output', runId, nodeId, format: typeof output.value === 'string' ? 'txt' : 'json' });
+  if (!output) return showRunDocument({ kind: 'node-log', runId, nodeId }, options.viewColumn);
+  return showRunDocument({ kind: 'output', runId, nodeId, format: typeof output.value === 'string' ? 'txt' : 'json' }, options.viewColumn);
 }
 
 /**
