@@ -10,6 +10,7 @@ export const COMMANDS = {
   refreshEnsembles: 'symphony.refreshEnsembles',
   refreshMelodies: 'symphony.refreshMelodies',
   showLog: 'symphony.showLog',
+  showTriggers: 'symphony.showTriggers',
   recordDeviation: 'symphony.recordDeviation',
   openDeviationRecord: 'symphony.openDeviationRecord',
   resolveDeviation: 'symphony.resolveDeviation',

@@ -4,6 +4,8 @@ import { createContext, type SymphonyContext } from './context';
 import { MelodyDiagnostics } from './diagnostics';
 import { registerBoard, type HarmonyBoard } from './board/provider';
 import { registerDeviations, type DeviationsApi } from './deviations/register';
+import { registerTriggerCommands } from './commands/triggers';
+import type { TriggersApi } from './triggers/register';
 import { registerViews, type Views } from './views/register';
 
 /**
@@ -18,6 +20,8 @@ export interface SymphonyApi {
   readonly board: HarmonyBoard;
   /** Deviation markers and records, their view, and the chamber commands. */
   readonly deviations: DeviationsApi;
+  /** The trigger dispatcher (save, commit, schedule, webhook, chains) while triggers are on. */
+  readonly triggers: TriggersApi;
   /** Milliseconds from the start of `activate()` to the first workspace load. */
   readonly activationMs: Promise<number>;
 }
@@ -41,12 +45,13 @@ export function activate(extension: vscode.ExtensionContext): SymphonyApi | unde
     registerCommands(ctx);
     const board = registerBoard(ctx);
     const deviations = registerDeviations(ctx);
+    const triggers = registerTriggerCommands(ctx);
     const activationMs = ctx.index.refresh().then(() => {
       const ms = performance.now() - started;
       log.info(`activated in ${ms.toFixed(0)} ms (workspace trusted: ${vscode.workspace.isTrusted})`);
       return ms;
     });
-    return { context: ctx, views, diagnostics, board, deviations, activationMs };
+    return { context: ctx, views, diagnostics, board, deviations, triggers, activationMs };
   } catch (e) {
     log.error('activation failed', e);
     const show = 'Show Log';

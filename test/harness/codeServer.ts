@@ -340,6 +340,8 @@ export interface CodeServerOptions {
   extensionsDir: string;
   /** Pass --disable-workspace-trust (everything except Restricted Mode tests wants this). */
   disableWorkspaceTrust?: boolean;
+  /** User settings added to the quiet defaults (only when the user data folder is new). */
+  settings?: Record<string, unknown>;
   /** Address to bind; 127.0.0.1 unless given. */
   host?: string;
   /** Port to bind; a free one unless given. */
@@ -383,11 +385,11 @@ const DEFAULT_SETTINGS = {
   'git.openRepositoryInParentFolders': 'never',
 };
 
-async function writeDefaultSettings(userDataDir: string): Promise<void> {
+async function writeDefaultSettings(userDataDir: string, extra: Record<string, unknown> = {}): Promise<void> {
   const settings = path.join(userDataDir, 'User', 'settings.json');
   if (existsSync(settings)) return;
   await fsp.mkdir(path.dirname(settings), { recursive: true });
-  await fsp.writeFile(settings, JSON.stringify(DEFAULT_SETTINGS, null, 2) + '\n');
+  await fsp.writeFile(settings, JSON.stringify({ ...DEFAULT_SETTINGS, ...extra }, null, 2) + '\n');
 }
 
 /**
@@ -426,7 +428,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
   const port = options.port ?? (await freePort(host));
   await fsp.mkdir(options.userDataDir, { recursive: true });
   await fsp.mkdir(options.extensionsDir, { recursive: true });
-  await writeDefaultSettings(options.userDataDir);
+  await writeDefaultSettings(options.userDataDir, options.settings);
   const logFile = options.logFile ?? path.join(options.userDataDir, 'code-server.log');
   await fsp.mkdir(path.dirname(logFile), { recursive: true });
 

@@ -60,6 +60,9 @@ async function main(): Promise<number> {
       userDataDir: dirs.userDataDir,
       extensionsDir: dirs.extensionsDir,
       disableWorkspaceTrust: true,
+      // Melodies starting by themselves (the demo's save and schedule triggers) would run
+      // in the background of unrelated tests; the triggers suite turns them on itself.
+      settings: { 'symphony.triggers.enabled': false },
       logFile: path.join(logDir, 'code-server.log'),
       // The extension host inherits the server's environment.
       env: {

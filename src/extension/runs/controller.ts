@@ -5,7 +5,7 @@ import { createWorkspaceEngine, processEnv } from '../../core/engine/workspaceEn
 import { nodeFileSystem } from '../../core/load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../../core/load/workspace';
 import type { Melody } from '../../core/model/melody';
-import type { RunEvent } from '../../core/model/run';
+import type { RunEvent, TriggerInfo } from '../../core/model/run';
 import { VIEWS } from '../commandIds';
 import type { ExtensionOptions } from '../config';
 import type { WorkspaceIndex } from '../workspaceIndex';
@@ -32,6 +32,13 @@ export interface RunOptions {
   readonly onEvent?: (event: RunEvent) => void;
   /** Where it was started, for the run's trigger (default "VS Code"). */
   readonly startedFrom?: string;
+  /** What started it, when not a person (a save, a commit, a schedule…). */
+  readonly trigger?: TriggerInfo;
+  /**
+   * Runs started by triggers go quietly: progress in the status bar instead of a
+   * notification, and a notification only when they fail.
+   */
+  readonly background?: boolean;
 }
 
 /** A run this window executes. */
@@ -136,7 +143,7 @@ export class RunController implements vscode.Disposable {
     const plan = Object.keys(loaded.melody.nodes).filter((id) => id !== compensate);
     const { pinned, debug, onEvent: listener } = options;
     const title = pinned ? `${loaded.melody.name} (preview)` : loaded.melody.name;
-    return this.execute(title, plan, (engine, signal, onEvent) =>
+    return this.execute(title, plan, options.background ?? false, (engine, signal, onEvent) =>
       engine.run({
         ...loaded,
         inputs,
@@ -145,7 +152,7 @@ export class RunController implements vscode.Disposable {
           onEvent(e);
           listener?.(e);
         },
-        trigger: { kind: 'manual', detail: options.startedFrom ?? 'VS Code' },
+        trigger: options.trigger ?? { kind: 'manual', detail: options.startedFrom ?? 'VS Code' },
         pinned,
         debug,
       }),
@@ -156,18 +163,19 @@ export class RunController implements vscode.Disposable {
   async resume(runId: string): Promise<RunResult> {
     await this.model.reread(runId);
     const title = `${this.model.snapshot.get(runId)?.melody ?? runId} (resumed)`;
-    return this.execute(title, undefined, (engine, signal, onEvent) => engine.resume(runId, { signal, onEvent }));
+    return this.execute(title, undefined, false, (engine, signal, onEvent) => engine.resume(runId, { signal, onEvent }));
   }
 
   /** Runs a run again from a node, with upstream outputs from its stored artifacts. */
   replay(runId: string, from: string): Promise<RunResult> {
     const title = `${this.model.snapshot.get(runId)?.melody ?? runId} from ${from}`;
-    return this.execute(title, undefined, (engine, signal, onEvent) => engine.replay(runId, from, { signal, onEvent }));
+    return this.execute(title, undefined, false, (engine, signal, onEvent) => engine.replay(runId, from, { signal, onEvent }));
   }
 
   private async execute(
     title: string,
     plan: readonly string[] | undefined,
+    background: boolean,
     start: (engine: Engine, signal: AbortSignal, onEvent: (e: RunEvent) => void) => Promise<RunResult>,
   ): Promise<RunResult> {
     const engine = await this.engineFor();
@@ -176,7 +184,7 @@ export class RunController implements vscode.Disposable {
     this.activeRunsChanged();
     try {
       const run = vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Symphony: ${title}`, cancellable: true },
+        { location: background ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Symphony: ${title}`, cancellable: true },
         (progress, token) => {
           const cancelled = token.onCancellationRequested(() => entry.abort.abort());
           const step = plan?.length ? 100 / plan.length : 0;
@@ -199,7 +207,7 @@ export class RunController implements vscode.Disposable {
       const result = await run;
       this.model.logsComplete(result.runId);
       this.deps.log.info(`run ${result.runId} of ${result.melody}: ${result.state}${result.error ? ` (${firstLine(result.error)})` : ''}`);
-      this.announce(result);
+      if (!background || result.state === 'failure') this.announce(result);
       return result;
     } finally {
       this.active.delete(entry);
