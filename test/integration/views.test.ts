@@ -57,9 +57,12 @@ describe('Ensembles view', () => {
 });
 
 describe('Melodies view', () => {
+  // Earlier suites run melodies; the last run's mark (e.g. "· ✓ 2m ago") is checked on its own.
+  const withoutLastRun = (r: string) => r.replace(/ · [✓✗⊘…] .*$/, '');
+
   it('lists the melody files with their triggers', async () => {
     const { views } = await api();
-    assert.deepStrictEqual(await rows(views.melodies), [
+    assert.deepStrictEqual((await rows(views.melodies)).map(withoutLastRun), [
       'build — commit · manual',
       '  on commit — main',
       '  on manual — ',
@@ -71,5 +74,13 @@ describe('Melodies view', () => {
       'release-notes — melody',
       '  on melody — after build (success)',
     ]);
+  });
+
+  it('shows each melody’s last run', async () => {
+    const { views } = await api();
+    const hello = vscode.Uri.joinPath(workspaceRoot(), 'melodies', 'hello.melody.yaml');
+    const result = await vscode.commands.executeCommand<{ state: string }>('symphony.runMelody', hello, { inputs: {} });
+    assert.strictEqual(result.state, 'success');
+    await waitFor('hello’s last run in the view', async () => (await rows(views.melodies)).includes('hello — manual · ✓ just now'));
   });
 });

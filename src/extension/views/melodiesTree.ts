@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
-import { basename, relative } from 'node:path';
+import { basename, relative, sep } from 'node:path';
 import type { MelodySummary, TriggerSummary } from '../../core/load/workspace';
+import type { RunRecord } from '../../core/model/run';
 import type { WorkspaceIndex } from '../workspaceIndex';
 
 /** A row of the Melodies view: a melody file, or one of its triggers. */
@@ -22,12 +23,40 @@ export function triggerLine(m: MelodySummary): string {
   return m.triggers.length ? m.triggers.map((t) => t.on).join(' · ') : 'manual';
 }
 
-/** Melody files with their triggers, rendered from the workspace index's snapshot. */
+const STATE_MARK: Readonly<Record<RunRecord['state'], string>> = { success: '✓', failure: '✗', cancelled: '⊘', running: '…' };
+
+/** "just now", "5m ago", "3h ago", "2d ago". */
+export function ago(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86_400)}d ago`;
+}
+
+/** Melody files with their triggers and last run, rendered from the index's and the runs' snapshots. */
 export class MelodiesTree implements vscode.TreeDataProvider<MelodyNode> {
   readonly onDidChangeTreeData: vscode.Event<void>;
 
-  constructor(private readonly index: WorkspaceIndex) {
-    this.onDidChangeTreeData = (listener, thisArg, disposables) => index.onDidChange(() => listener.call(thisArg, undefined), undefined, disposables);
+  constructor(
+    private readonly index: WorkspaceIndex,
+    /** Recent runs, newest first, to show each melody's last one. */
+    private readonly runs: () => readonly RunRecord[] = () => [],
+    runsChanged: vscode.Event<unknown> = () => ({ dispose: () => undefined }),
+  ) {
+    this.onDidChangeTreeData = (listener, thisArg, disposables) => {
+      const a = index.onDidChange(() => listener.call(thisArg, undefined));
+      const b = runsChanged(() => listener.call(thisArg, undefined));
+      const both = vscode.Disposable.from(a, b);
+      disposables?.push(both);
+      return both;
+    };
+  }
+
+  /** The newest run of a melody file (by its workspace-relative path). */
+  private lastRun(m: MelodySummary): RunRecord | undefined {
+    const rel = relative(this.index.model?.root ?? '', m.file).split(sep).join('/');
+    return this.runs().find((r) => r.file === rel);
   }
 
   getChildren(node?: MelodyNode): MelodyNode[] {
@@ -60,11 +89,14 @@ export class MelodiesTree implements vscode.TreeDataProvider<MelodyNode> {
     );
     item.id = `melody:${m.file}`;
     item.resourceUri = uri;
-    item.description = errors ? `${errors} problem${errors === 1 ? '' : 's'}` : triggerLine(m);
+    const last = this.lastRun(m);
+    const lastText = last ? `${STATE_MARK[last.state]} ${ago(last.startedAt)}` : undefined;
+    item.description = errors ? `${errors} problem${errors === 1 ? '' : 's'}` : [triggerLine(m), lastText].filter(Boolean).join(' · ');
     const root = this.index.model?.root ?? '';
     const md = new vscode.MarkdownString(`**${m.name ?? basename(m.file)}** — \`${relative(root, m.file)}\`\n\n`);
     if (m.description) md.appendMarkdown(`${m.description}\n\n`);
     md.appendMarkdown(`${m.nodeCount} node${m.nodeCount === 1 ? '' : 's'} · triggers: ${triggerLine(m)}`);
+    if (last) md.appendMarkdown(`\n\nLast run: ${last.state}, ${ago(last.startedAt)} (\`${last.runId}\`)`);
     item.tooltip = md;
     item.iconPath = errors
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))

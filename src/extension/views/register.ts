@@ -15,7 +15,7 @@ export interface Views {
 /** Registers the views. The Deviations view is registered with the rest of deviations (deviations/register.ts). */
 export function registerViews(ctx: SymphonyContext): Views {
   const ensembles = new EnsemblesTree(ctx.index);
-  const melodies = new MelodiesTree(ctx.index);
+  const melodies = new MelodiesTree(ctx.index, () => ctx.runs.model.snapshot.runs, ctx.runs.model.onDidChange);
   const runs = registerRunsView(ctx);
   ctx.extension.subscriptions.push(
     vscode.window.createTreeView(VIEWS.ensembles, { treeDataProvider: ensembles, showCollapseAll: true }),
