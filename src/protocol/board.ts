@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RunEvent, RunRecord } from '../core/model/run';
 import type { BoardCatalog, BoardDocument, FieldPath } from './boardModel';
+import type { Pins, RunControls } from './boardRun';
 
 /**
  * Every message between the extension and the Harmony Board, declared once. Both sides
@@ -16,11 +17,18 @@ import type { BoardCatalog, BoardDocument, FieldPath } from './boardModel';
  *   board → host   intent { id, intent }       (an edit or action the user asked for)
  *   host → board   result { id, ok, message }  (applied or refused, with the reason)
  *
- * Run messages (`run-*`, `debug`, `pin-output`) are declared for the run overlay, preview
- * mode and debug console, which build on the engine; see issue 5, "With the engine".
+ * Runs of the board's melody (the run overlay, preview mode and the debug console):
+ *
+ *   host → board   run-state { run, events }    (the latest run of the melody: after `ready`, and when a stored run is newer)
+ *   host → board   run-events { events }        (what the followed run did since; a new top-level run-started starts over)
+ *   host → board   run-controls { controls }    (breakpoints, the run executing now, the node it is paused before)
+ *   host → board   pins { pins }                (outputs pinned for preview runs)
+ *   board → host   intent run / cancel-run / set-breakpoints / debug / pin-output / open-run-document
  */
 
 const nodeId = z.string().min(1).max(200);
+/** Run ids name folders under `.symphony/runs/`: no dots or slashes, so none can leave it. */
+const runId = z.string().regex(/^[A-Za-z0-9][\w-]{0,99}$/, 'not a run id');
 const point = z.tuple([z.number().finite(), z.number().finite()]);
 const fieldPath = z.array(z.union([z.string().max(200), z.number().int().min(0)])).min(1).max(20);
 /** JSON values from a form (no functions, no cycles — structured clone guarantees the rest). */
@@ -50,15 +58,33 @@ export const boardIntentSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('history'), action: z.enum(['undo', 'redo']) }),
   z.strictObject({ kind: z.literal('import') }),
   z.strictObject({ kind: z.literal('export'), format: z.enum(['json', 'yaml']) }),
-  /** Run the melody from the board (engine-dependent). */
-  z.strictObject({ kind: z.literal('run'), inputs: z.record(z.string(), jsonValue).optional(), preview: z.boolean().optional() }),
+  /**
+   * Run the melody (saved first, as Run Melody does). `inputs` as typed — text is coerced
+   * to each input's declared type by the engine; `preview` runs with the pinned outputs.
+   */
+  z.strictObject({ kind: z.literal('run'), inputs: z.record(z.string().max(200), jsonValue).optional(), preview: z.boolean().optional() }),
+  /** Cancel the run of this melody that this window executes. */
   z.strictObject({ kind: z.literal('cancel-run') }),
-  /** Nodes to pause before (engine-dependent). */
+  /** Nodes to pause before (they apply to a run in progress too). */
   z.strictObject({ kind: z.literal('set-breakpoints'), nodes: z.array(nodeId).max(10_000) }),
-  /** Continue or step a paused run (engine-dependent). */
+  /** Continue or step a paused run started from the board. */
   z.strictObject({ kind: z.literal('debug'), action: z.enum(['continue', 'step']) }),
-  /** Pin (or, without `output`, unpin) a node's output for preview runs (engine-dependent). */
-  z.strictObject({ kind: z.literal('pin-output'), node: nodeId, output: jsonValue.optional() }),
+  /**
+   * Pin a node's output for preview runs — typed in, or taken from a run's record and
+   * artifacts — or, without `pin`, unpin it.
+   */
+  z.strictObject({
+    kind: z.literal('pin-output'),
+    node: nodeId,
+    pin: z
+      .discriminatedUnion('source', [
+        z.strictObject({ source: z.literal('typed'), output: jsonValue }),
+        z.strictObject({ source: z.literal('run'), runId }),
+      ])
+      .optional(),
+  }),
+  /** Open a node's output or log of a run in a `symphony-run:` document beside the board. */
+  z.strictObject({ kind: z.literal('open-run-document'), runId, node: nodeId, document: z.enum(['output', 'log']) }),
 ]);
 
 /** An intent, as the board sends it. */
@@ -98,10 +124,17 @@ export type HostMessage =
   | { readonly type: 'document'; readonly document: BoardDocument }
   /** The outcome of intent `id`; `select` names nodes to select (a new or renamed node). */
   | { readonly type: 'result'; readonly id: number; readonly ok: boolean; readonly message: string; readonly select?: readonly string[] }
-  /** An event of the run started from this board (engine-dependent). */
-  | { readonly type: 'run-event'; readonly event: RunEvent }
-  /** The whole state of the latest run of this melody, or none (engine-dependent). */
-  | { readonly type: 'run-state'; readonly run: RunRecord | null };
+  /**
+   * The latest run of this melody (or none) and its events — the last `CONSOLE_LIMIT`,
+   * `dropped` counting those left out. Replaces whatever run the board showed.
+   */
+  | { readonly type: 'run-state'; readonly run: RunRecord | null; readonly events: readonly RunEvent[]; readonly dropped: number }
+  /** Events of the followed run, in order, gathered for a moment so a chatty run does not flood the board. */
+  | { readonly type: 'run-events'; readonly events: readonly RunEvent[] }
+  /** Breakpoints, the run executing now and where it is paused. */
+  | { readonly type: 'run-controls'; readonly controls: RunControls }
+  /** The outputs pinned for preview runs of this melody. */
+  | { readonly type: 'pins'; readonly pins: Pins };
 
 /** The name of a host message (`init`, `document`…). */
 export type HostMessageType = HostMessage['type'];
@@ -111,8 +144,10 @@ const HOST_FIELDS: { readonly [T in HostMessageType]: readonly string[] } = {
   init: ['catalog'],
   document: ['document'],
   result: ['id', 'ok', 'message'],
-  'run-event': ['event'],
-  'run-state': ['run'],
+  'run-state': ['run', 'events', 'dropped'],
+  'run-events': ['events'],
+  'run-controls': ['controls'],
+  pins: ['pins'],
 };
 
 /** Whether `raw` is a message the extension sends (the webview ignores anything else). */

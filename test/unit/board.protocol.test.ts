@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { boardHtml, makeNonce } from '../../src/extension/board/html';
 import { isBoardMessage, isHostMessage, parseBoardMessage } from '../../src/protocol/board';
@@ -47,7 +47,8 @@ describe('board protocol', () => {
 
   it('tells host messages from anything else', () => {
     assert.ok(isHostMessage({ type: 'result', id: 1, ok: true, message: 'done' }));
-    assert.ok(isHostMessage({ type: 'run-state', run: null }));
+    assert.ok(isHostMessage({ type: 'run-state', run: null, events: [], dropped: 0 }));
+    assert.ok(!isHostMessage({ type: 'run-state', run: null }), 'a run state carries its events');
     assert.ok(!isHostMessage({ type: 'result', id: 1 }));
     assert.ok(!isHostMessage({ type: 'toString' }));
     assert.ok(!isHostMessage('document'));
@@ -56,8 +57,11 @@ describe('board protocol', () => {
   it('the webview never posts outside the protocol', () => {
     const host = readFileSync(join(REPO, 'webview/src/host.ts'), 'utf8');
     assert.match(host, /postMessage\(message: BoardMessage\)/);
-    const posts = ['webview/src/App.tsx', 'webview/src/main.tsx', 'webview/src/actions.ts'].map((f) => readFileSync(join(REPO, f), 'utf8'));
-    for (const text of posts) assert.doesNotMatch(text, /postMessage\(/);
+    const sources = (dir: string): string[] =>
+      readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(`${dir}/${e.name}`) : /\.tsx?$/.test(e.name) ? [`${dir}/${e.name}`] : []));
+    const others = sources('webview/src').filter((f) => f !== 'webview/src/host.ts');
+    assert.ok(others.includes('webview/src/run/runActions.ts'), others.join(', '));
+    for (const f of others) assert.doesNotMatch(readFileSync(join(REPO, f), 'utf8'), /postMessage\(/, f);
   });
 });
 

@@ -1,19 +1,24 @@
 /**
- * The Harmony Board's layout: a toolbar, the palette and outline on the left, the canvas
- * in the middle, the inspector and problems on the right, a status line at the bottom
- * that screen readers hear. YAML that cannot be read replaces the canvas with its
- * diagnostics, never with a half-drawn graph.
+ * The Harmony Board's layout: a toolbar (with the run controls), the palette and outline
+ * on the left, the canvas in the middle with the debug console under it, the inspector
+ * and problems on the right, a status line at the bottom that screen readers hear. YAML
+ * that cannot be read replaces the canvas with its diagnostics, never with a half-drawn
+ * graph.
  */
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { VSCodePanels, VSCodePanelTab, VSCodePanelView } from '@vscode/webview-ui-toolkit/react';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { BoardMelody } from '../../src/protocol/boardModel';
 import { perform } from './actions';
-import { Canvas } from './canvas/Canvas';
+import { Canvas, type CanvasOverlay } from './canvas/Canvas';
 import { layoutAll, type Point } from './canvas/layout';
 import { Inspector } from './panels/Inspector';
 import { Outline } from './panels/Outline';
 import { Palette } from './panels/Palette';
 import { ProblemList } from './panels/Problems';
+import { DebugConsole } from './run/DebugConsole';
+import { RunToolbar } from './run/RunToolbar';
+import { toggleBreakpoints } from './run/runActions';
 import { getState, selectedNode, setStatus, update, useBoard } from './store';
 import { loadViewState, saveViewState } from './host';
 import { IconButton, ToggleButton } from './ui/controls';
@@ -57,11 +62,13 @@ const isTyping = (e: KeyboardEvent): boolean => {
 interface ToolbarProps {
   readonly name: string;
   readonly file: string;
-  readonly canvas: boolean;
+  /** Undefined when the YAML cannot be read: no canvas, nothing to run. */
+  readonly melody: BoardMelody | undefined;
   readonly panels: ReturnType<typeof usePanels>;
 }
 
-function Toolbar({ name, file, canvas, panels }: ToolbarProps) {
+function Toolbar({ name, file, melody, panels }: ToolbarProps) {
+  const canvas = !!melody;
   const flow = useReactFlow();
   const tidy = async () => {
     const melody = getState().document?.melody;
@@ -76,6 +83,7 @@ function Toolbar({ name, file, canvas, panels }: ToolbarProps) {
       <h1 className="toolbar-title">
         {name} <span className="toolbar-file">{file}</span>
       </h1>
+      {melody && <RunToolbar melody={melody} />}
       {canvas && (
         <>
           <ToggleButton label="Palette and outline" pressed={panels.left} onClick={() => panels.toggle('left')}>
@@ -99,11 +107,11 @@ function Toolbar({ name, file, canvas, panels }: ToolbarProps) {
 }
 
 const KEYS =
-  'Keys: / search the palette · Enter add · Tab to a node, Enter select · arrows move · Delete remove · F2 rename · Escape deselect · Ctrl/Cmd+Z undo · Ctrl/Cmd+M text editor';
+  'Keys: / search the palette · Enter add · Tab to a node, Enter select · arrows move · Delete remove · F2 rename · F9 breakpoint · Escape deselect · Ctrl/Cmd+Z undo · Ctrl/Cmd+M text editor';
 
 /** The whole board: what it shows follows the store, which follows the extension. */
 export function App() {
-  const { catalog, document: doc, selection, status, focus } = useBoard();
+  const { catalog, document: doc, selection, status, focus, run, controls, pins, preview, console: consoleOpen } = useBoard();
   const colorMode = useColorMode();
   const placeRef = useRef<((after?: string) => Point) | undefined>(undefined);
   const searchRef = useRef<HTMLInputElement | null>(null);
@@ -119,6 +127,10 @@ export function App() {
       } else if (e.key === 'F2' && renameRef.current) {
         e.preventDefault();
         renameRef.current.focus();
+      } else if (e.key === 'F9') {
+        // F9 as in VS Code's editors: a breakpoint on (or off) the selected nodes.
+        e.preventDefault();
+        toggleBreakpoints(getState().selection);
       } else if (e.key === 'Escape' && getState().selection.length) {
         update({ selection: [] });
       }
@@ -126,6 +138,11 @@ export function App() {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
+
+  const overlay = useMemo<CanvasOverlay>(
+    () => ({ run: run.run, breakpoints: controls.breakpoints, paused: controls.paused, pins, preview }),
+    [run.run, controls.breakpoints, controls.paused, pins, preview],
+  );
 
   if (!doc || !catalog) {
     return (
@@ -135,13 +152,13 @@ export function App() {
     );
   }
   const melody = doc.melody;
-  const node = selectedNode({ catalog, document: doc, selection });
+  const node = selectedNode({ document: doc, selection });
   const errors = doc.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = doc.diagnostics.filter((d) => d.severity === 'warning').length;
   return (
     <ReactFlowProvider>
       <div className="board">
-        <Toolbar name={melody?.name ?? doc.fileName} file={doc.fileName} canvas={!!melody} panels={panels} />
+        <Toolbar name={melody?.name ?? doc.fileName} file={doc.fileName} melody={melody} panels={panels} />
         {melody ? (
           <div className="board-main">
             <aside className="side left" aria-label="Add and find nodes" hidden={!panels.left}>
@@ -157,7 +174,10 @@ export function App() {
               </VSCodePanels>
             </aside>
             <main className="center" aria-label="Canvas">
-              <Canvas melody={melody} catalog={catalog} selection={selection} focus={focus} placeRef={placeRef} colorMode={colorMode} />
+              <div className="canvas-area">
+                <Canvas melody={melody} catalog={catalog} selection={selection} focus={focus} placeRef={placeRef} colorMode={colorMode} overlay={overlay} />
+              </div>
+              {consoleOpen && <DebugConsole />}
             </main>
             <aside className="side right" aria-label="Inspector and problems" hidden={!panels.right}>
               <VSCodePanels aria-label="Inspector and problems">

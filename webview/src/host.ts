@@ -19,6 +19,10 @@ export interface ViewState {
   /** Side panels the user showed or hid (undefined: by the editor's width). */
   readonly showLeft?: boolean;
   readonly showRight?: boolean;
+  /** Run with the pinned outputs (preview) or without. */
+  readonly preview?: boolean;
+  /** The debug console under the canvas is open. */
+  readonly console?: boolean;
 }
 
 /** The outcome of an intent, as the extension reported it. */

@@ -8,9 +8,11 @@ import '@xyflow/react/dist/style.css';
 import './board.css';
 import { Component, StrictMode, type ErrorInfo, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { foldRunEvents, runView } from '../../src/protocol/boardRun';
 import { App } from './App';
 import { log, onHostMessage, sendReady } from './host';
-import { getState, update } from './store';
+import { announce, showConsole } from './run/runActions';
+import { getState, setStatus, update } from './store';
 
 onHostMessage((message) => {
   switch (message.type) {
@@ -26,10 +28,26 @@ onHostMessage((message) => {
     case 'result':
       // Answered through the promise `request` returned (see actions.ts).
       return;
-    case 'run-event':
     case 'run-state':
-      // The run overlay builds on the engine (issue 5, "With the engine"): these will
-      // feed per-node status, duration, attempts, tokens and cost into the node cards.
+      update({ run: runView(message.run ?? undefined, message.events, message.dropped) });
+      return;
+    case 'run-events':
+      update({ run: foldRunEvents(getState().run, message.events) });
+      announce(message.events);
+      return;
+    case 'run-controls': {
+      const before = getState().controls.paused;
+      update({ controls: message.controls });
+      const paused = message.controls.paused;
+      if (paused && paused !== before) {
+        // A pause wants attention: the console shows where, and the status line says it.
+        showConsole(true);
+        setStatus(`Paused before ${paused}: Continue, Step or Cancel in the debug console`);
+      }
+      return;
+    }
+    case 'pins':
+      update({ pins: message.pins });
       return;
     default: {
       const never: never = message;

@@ -1,10 +1,13 @@
 /**
- * The board's state: what the extension last sent (catalog, document), what the user has
- * selected, and the last status message. A tiny external store read with
- * `useSyncExternalStore`, so every panel sees the same snapshot.
+ * The board's state: what the extension last sent (catalog, document, the run of the
+ * melody, pins and debug controls), what the user has selected, and the last status
+ * message. A tiny external store read with `useSyncExternalStore`, so every panel sees
+ * the same snapshot.
  */
 import { useSyncExternalStore } from 'react';
 import type { BoardCatalog, BoardDocument, BoardNode } from '../../src/protocol/boardModel';
+import { NO_CONTROLS, NO_RUN, type Pins, type RunControls, type RunView } from '../../src/protocol/boardRun';
+import { loadViewState } from './host';
 
 /** A line for the status bar (and screen readers, through its live region). */
 export interface Status {
@@ -23,9 +26,22 @@ export interface BoardState {
   readonly status?: Status;
   /** A request to select and center a node (from the extension, the outline, a diagnostic). */
   readonly focus?: { readonly node: string; readonly seq: number };
+  /** The latest run of the melody and its events (the overlay and the debug console). */
+  readonly run: RunView;
+  /** Breakpoints, the run executing now, and where it is paused. */
+  readonly controls: RunControls;
+  /** Outputs pinned for preview runs. */
+  readonly pins: Pins;
+  /** Whether Run uses the pins (a preview); remembered across reloads. */
+  readonly preview: boolean;
+  /** Whether the debug console is open; remembered across reloads. */
+  readonly console: boolean;
+  /** A run intent is on its way (Run stays disabled until it is answered). */
+  readonly starting: boolean;
 }
 
-let state: BoardState = { selection: [] };
+const view = loadViewState();
+let state: BoardState = { selection: [], run: NO_RUN, controls: NO_CONTROLS, pins: {}, preview: view.preview ?? true, console: view.console ?? false, starting: false };
 const subscribers = new Set<() => void>();
 let seq = 0;
 
@@ -62,7 +78,7 @@ export function focusNode(node: string): void {
 }
 
 /** The selected node when exactly one is selected. */
-export function selectedNode(s: BoardState): BoardNode | undefined {
+export function selectedNode(s: Pick<BoardState, 'document' | 'selection'>): BoardNode | undefined {
   if (s.selection.length !== 1) return undefined;
   return s.document?.melody?.nodes.find((n) => n.id === s.selection[0]);
 }

@@ -1,9 +1,13 @@
 import type { HostMessage } from '../../protocol/board';
 
+/** Messages that replace the last of their type: only the newest waits in the queue. */
+const REPLACING: ReadonlySet<HostMessage['type']> = new Set(['document', 'init', 'run-state', 'run-controls', 'pins']);
+
 /**
  * The host's end of the board's message channel. Messages wait until the webview says it
  * is ready (its listener is installed), so nothing is lost while the page loads; of the
- * queued documents only the newest is kept, since each one replaces the last.
+ * queued documents (and the other messages that replace their predecessor) only the newest
+ * is kept. A run's state holds its events, so run events queued before it go too.
  */
 export class BoardChannel {
   private isReady = false;
@@ -19,7 +23,9 @@ export class BoardChannel {
       void this.post(message);
       return;
     }
-    if (message.type === 'document' || message.type === 'init') this.queue = this.queue.filter((m) => m.type !== message.type);
+    if (REPLACING.has(message.type)) {
+      this.queue = this.queue.filter((m) => m.type !== message.type && !(message.type === 'run-state' && m.type === 'run-events'));
+    }
     this.queue.push(message);
   }
 

@@ -4,6 +4,7 @@ import type { WorkspaceModel } from '../../core/load/workspace';
 import type { BoardCatalog, InstrumentInfo } from '../../protocol/boardModel';
 import { COMMANDS, EDITORS } from '../commandIds';
 import type { SymphonyContext } from '../context';
+import { BoardRuns } from './runs';
 import { BoardSession } from './session';
 
 /**
@@ -18,11 +19,15 @@ export class HarmonyBoard implements vscode.CustomTextEditorProvider {
   private readonly opened = new vscode.EventEmitter<BoardSession>();
   /** Fires when a board opens (integration tests wait on it). */
   readonly onDidOpen = this.opened.event;
+  /** The runs of the melodies on the open boards. */
+  readonly runs: BoardRuns;
 
-  constructor(private readonly ctx: SymphonyContext) {}
+  constructor(private readonly ctx: SymphonyContext) {
+    this.runs = new BoardRuns(ctx);
+  }
 
   resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
-    const session = new BoardSession(this.ctx, document, panel, () => this.catalog());
+    const session = new BoardSession(this.ctx, document, panel, () => this.catalog(), this.runs);
     this.open.add(session);
     session.onDidDispose(() => this.open.delete(session));
     this.opened.fire(session);
@@ -53,6 +58,7 @@ export class HarmonyBoard implements vscode.CustomTextEditorProvider {
 
   dispose(): void {
     for (const s of this.open) s.dispose();
+    this.runs.dispose();
     this.opened.dispose();
   }
 }

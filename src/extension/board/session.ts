@@ -15,12 +15,17 @@ import {
   setFieldYaml,
   type EditResult,
 } from '../../core/board/operations';
+import { DeskRefusal, type DeskChange } from '../../core/board/runDesk';
 import type { TextEdit } from '../../core/board/textEdit';
+import { RunRequestError } from '../../core/engine/engine';
+import type { RunEvent } from '../../core/model/run';
 import { parseBoardMessage, type BoardIntent, type HostMessage } from '../../protocol/board';
 import type { BoardCatalog, BoardDocument } from '../../protocol/boardModel';
 import type { SymphonyContext } from '../context';
+import { Coalescer } from '../runs/coalescer';
 import { BoardChannel } from './channel';
 import { boardHtml, makeNonce } from './html';
+import type { BoardRuns, MelodyRuns } from './runs';
 import { exportMelodyFile, importMelodyFile } from './transfer';
 
 /** What an intent came to: sent back to the board as its `result`. */
@@ -32,6 +37,8 @@ export interface IntentOutcome {
 
 /** How long to wait after a keystroke in the text editor before redrawing the board. */
 const TYPING_DELAY_MS = 60;
+/** How long a run's events are gathered before they go to the board in one message. */
+const RUN_EVENTS_MS = 50;
 
 /**
  * One open Harmony Board: a webview panel showing one melody document. The document is
@@ -49,12 +56,17 @@ export class BoardSession implements vscode.Disposable {
   private last: BoardDocument | undefined;
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
+  /** The runs of this melody: the overlay, pins, breakpoints and debugger, shared by its boards. */
+  readonly runs: MelodyRuns;
+  private pendingEvents: RunEvent[] = [];
+  private readonly eventFlush = new Coalescer(RUN_EVENTS_MS, () => this.flushEvents());
 
   constructor(
     private readonly ctx: SymphonyContext,
     readonly document: vscode.TextDocument,
     readonly panel: vscode.WebviewPanel,
     private readonly catalog: () => BoardCatalog,
+    boardRuns: BoardRuns,
   ) {
     const webview = panel.webview;
     const bundle = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview');
@@ -86,11 +98,61 @@ export class BoardSession implements vscode.Disposable {
       this.disposables,
     );
     panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+    const held = boardRuns.acquire(document.uri.fsPath);
+    this.runs = held.runs;
+    this.disposables.push(held, this.runs.onDidChange((change) => this.runChanged(change)));
     this.sendDocument(true);
+    this.sendRuns();
   }
 
   private send(message: HostMessage): void {
     this.channel.send(message);
+  }
+
+  /** Everything about runs, for a board that starts (or starts over). */
+  private sendRuns(): void {
+    this.sendRunState();
+    this.send({ type: 'pins', pins: this.runs.desk.saved.pins });
+    this.send({ type: 'run-controls', controls: this.runs.controls() });
+  }
+
+  /** The run shown, whole: it holds the events still waiting to be sent, so they go. */
+  private sendRunState(): void {
+    this.pendingEvents = [];
+    const view = this.runs.desk.view;
+    this.send({ type: 'run-state', run: view.run ?? null, events: view.events, dropped: view.dropped });
+  }
+
+  private runChanged(change: DeskChange): void {
+    switch (change.kind) {
+      case 'events':
+        this.pendingEvents.push(...change.events);
+        this.eventFlush.schedule();
+        return;
+      case 'view':
+        this.sendRunState();
+        return;
+      case 'settings':
+        this.send({ type: 'pins', pins: this.runs.desk.saved.pins });
+        return;
+      case 'controls':
+        // After the events that led to it: a pause is shown with the run as it stands.
+        this.flushEvents();
+        this.send({ type: 'run-controls', controls: this.runs.controls() });
+        return;
+      default: {
+        const never: never = change;
+        return never;
+      }
+    }
+  }
+
+  private flushEvents(): void {
+    this.eventFlush.dispose();
+    if (!this.pendingEvents.length) return;
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    this.send({ type: 'run-events', events });
   }
 
   /** The latest document sent to the board. */
@@ -132,6 +194,7 @@ export class BoardSession implements vscode.Disposable {
         // A reloaded webview (hidden, then shown) starts empty: give it everything again.
         this.send({ type: 'init', catalog: this.catalog() });
         this.sendDocument(true);
+        this.sendRuns();
         return Promise.resolve();
       case 'log':
         this.ctx.log[message.level](`Harmony Board: ${message.message}`);
@@ -156,6 +219,8 @@ export class BoardSession implements vscode.Disposable {
     try {
       return await this.dispatch(intent);
     } catch (e) {
+      // Expected refusals (a run already going, a melody the engine cannot run) are answers, not bugs.
+      if (e instanceof DeskRefusal || e instanceof RunRequestError) return { ok: false, message: e.message };
       this.ctx.log.error(`Harmony Board: ${intent.kind} failed`, e);
       return { ok: false, message: `${intent.kind} failed: ${(e as Error).message}` };
     }
@@ -174,9 +239,15 @@ export class BoardSession implements vscode.Disposable {
       case 'disconnect':
         return this.apply(disconnect(text, intent.from, intent.to));
       case 'delete':
-        return this.apply(deleteNodes(text, intent.nodes, intent.edges));
+        return this.apply(deleteNodes(text, intent.nodes, intent.edges)).then((outcome) => {
+          if (outcome.ok) this.runs.desk.forget(intent.nodes);
+          return outcome;
+        });
       case 'rename':
-        return this.apply(renameNode(text, intent.from, intent.to));
+        return this.apply(renameNode(text, intent.from, intent.to)).then((outcome) => {
+          if (outcome.ok) this.runs.desk.rename(intent.from, intent.to);
+          return outcome;
+        });
       case 'move':
         return this.apply(moveNodes(text, intent.positions));
       case 'set-field':
@@ -194,12 +265,18 @@ export class BoardSession implements vscode.Disposable {
       case 'export':
         return exportMelodyFile(this.document, intent.format);
       case 'run':
+        return this.runs.run(this.document, intent.inputs ?? {}, intent.preview ?? false);
       case 'cancel-run':
+        return Promise.resolve(this.runs.cancel());
       case 'set-breakpoints':
+        this.runs.desk.setBreakpoints(intent.nodes);
+        return done(true, intent.nodes.length ? `Breakpoints: ${intent.nodes.join(', ')}` : 'No breakpoints');
       case 'debug':
+        return done(true, this.runs.desk.debug(intent.action));
       case 'pin-output':
-        // The run overlay, preview mode and debug console build on the engine (issue 5).
-        return done(false, 'running melodies from the board arrives with the engine; use the Melodies view or `symphony run` for now');
+        return this.runs.pin(intent.node, intent.pin);
+      case 'open-run-document':
+        return this.runs.openDocument(intent.runId, intent.node, intent.document);
       default: {
         const never: never = intent;
         return never;
@@ -246,6 +323,7 @@ export class BoardSession implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.eventFlush.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.disposed.fire();
     this.disposed.dispose();

@@ -2,7 +2,8 @@
  * The canvas: React Flow showing the melody's nodes and needs. It renders the document
  * and turns gestures into intents — a drag into `move`, a new edge into `connect`, the
  * Delete key into `delete`, a drop from the palette into `add-node`. It never changes the
- * graph by itself: the document that comes back is what it draws.
+ * graph by itself: the document that comes back is what it draws. Over it lies the run
+ * overlay: each card's status from the latest run, lit edges, breakpoints and pins.
  */
 import {
   Background,
@@ -22,12 +23,14 @@ import {
   type Viewport,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import type { RunRecord } from '../../../src/core/model/run';
 import type { BoardCatalog, BoardMelody, BoardNode } from '../../../src/protocol/boardModel';
+import { edgeRunState, nodeState, type Pins } from '../../../src/protocol/boardRun';
 import { perform } from '../actions';
 import { loadViewState, saveViewState } from '../host';
 import { setStatus, update } from '../store';
 import { GRID, NODE_HEIGHT, NODE_WIDTH, edgesOf, freeSpot, layoutAll, placeMissing, type Point, type Positions } from './layout';
-import { MelodyNode, describeNode, type MelodyFlowNode } from './MelodyNode';
+import { MelodyNode, describeNode, type MelodyFlowNode, type NodeOverlay } from './MelodyNode';
 import { shorten } from './kinds';
 
 /** The MIME type a palette entry is dragged with. */
@@ -46,6 +49,31 @@ interface CanvasProps {
   /** Lets the palette ask where a new node should go. */
   readonly placeRef: { current: ((after?: string) => Point) | undefined };
   readonly colorMode: 'light' | 'dark';
+  /** What the run overlay draws. */
+  readonly overlay: CanvasOverlay;
+}
+
+/** The run, breakpoints and pins the canvas draws over the melody. */
+export interface CanvasOverlay {
+  readonly run: RunRecord | undefined;
+  readonly breakpoints: readonly string[];
+  readonly paused: string | undefined;
+  readonly pins: Pins;
+  /** Whether Run uses the pins. */
+  readonly preview: boolean;
+}
+
+/** A node's overlay, reusing `old` when nothing in it changed (so its card is not redrawn). */
+function overlayOf(n: BoardNode, o: CanvasOverlay, breakpoints: ReadonlySet<string>, old: NodeOverlay | undefined): NodeOverlay {
+  const next: NodeOverlay = {
+    state: nodeState(o.run, n.id, !n.compensation),
+    record: o.run?.nodes[n.id],
+    breakpoint: breakpoints.has(n.id),
+    paused: o.paused === n.id,
+    pin: Object.hasOwn(o.pins, n.id) ? (o.preview ? 'used' : 'unused') : undefined,
+  };
+  const same = old && old.state === next.state && old.record === next.record && old.breakpoint === next.breakpoint && old.paused === next.paused && old.pin === next.pin;
+  return same ? old : next;
 }
 
 /** Positions the document gives, with a layout for nodes it does not place. */
@@ -80,22 +108,22 @@ function useLayout(melody: BoardMelody): Positions | undefined {
   }, [needsElk, elk, graphKey, given, melody.nodes]);
 }
 
-function toFlowNode(n: BoardNode, position: Point, category: string | undefined, selected: boolean): MelodyFlowNode {
+function toFlowNode(n: BoardNode, position: Point, category: string | undefined, selected: boolean, overlay: NodeOverlay): MelodyFlowNode {
   return {
     id: n.id,
     type: 'melody',
     position: { x: position[0], y: position[1] },
-    data: { node: n, category },
+    data: { node: n, category, overlay },
     // Known sizes let React Flow draw nodes and edges at once, without measuring 500 cards first.
     width: NODE_WIDTH,
     height: NODE_HEIGHT,
     selected,
-    ariaLabel: describeNode(n),
+    ariaLabel: describeNode(n, overlay),
   };
 }
 
 /** The graph of the melody on a React Flow canvas (needs a ReactFlowProvider above it). */
-export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode }: CanvasProps) {
+export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode, overlay }: CanvasProps) {
   const flow = useReactFlow<MelodyFlowNode, Edge>();
   // Zoomed far out, text is too small to read: cards drop their details (and edges their
   // arrowheads and labels), which keeps panning a large melody smooth.
@@ -106,9 +134,10 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode 
   const keyMoves = useRef<{ timer?: number; ids: Set<string> }>({ ids: new Set() });
   const wrapper = useRef<HTMLDivElement>(null);
 
-  // Rebuild the canvas nodes from the document, reusing unchanged ones (fast on big melodies).
+  // Rebuild the canvas nodes from the document and the run, reusing unchanged ones (fast on big melodies).
   useEffect(() => {
     if (!layout) return;
+    const breakpoints = new Set(overlay.breakpoints);
     setNodes((previous) => {
       const before = new Map(previous.map((n) => [n.id, n]));
       return melody.nodes.map((n) => {
@@ -116,32 +145,46 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode 
         const selected = selection.includes(n.id);
         const local = old && dragging.current.has(n.id) ? ([old.position.x, old.position.y] as const) : undefined;
         const position = local ?? layout[n.id] ?? [0, 0];
-        if (old && old.data.node.rev === n.rev && old.position.x === position[0] && old.position.y === position[1] && !!old.selected === selected) return old;
-        return toFlowNode(n, position, catalog?.kinds[n.uses]?.category, selected);
+        const run = overlayOf(n, overlay, breakpoints, old?.data.overlay);
+        if (old && old.data.node.rev === n.rev && old.position.x === position[0] && old.position.y === position[1] && !!old.selected === selected && old.data.overlay === run) return old;
+        return toFlowNode(n, position, catalog?.kinds[n.uses]?.category, selected, run);
       });
     });
-  }, [melody, layout, selection, catalog]);
+  }, [melody, layout, selection, catalog, overlay]);
 
+  const run = overlay.run;
+  // Edges that look as before are reused, so a run's events redraw only the edges they light.
+  const previousEdges = useRef(new Map<string, Edge>());
   const edges = useMemo<Edge[]>(() => {
     const byId = new Map(melody.nodes.map((n) => [n.id, n]));
     const labelled = new Set<string>();
-    return edgesOf(melody.nodes).map(({ from, to }) => {
+    const next = edgesOf(melody.nodes).map(({ from, to }): Edge => {
       const condition = byId.get(to)?.condition;
       // Every edge into a conditional node is dashed; one of them carries the condition,
       // so edges converging on the node do not stack the same label.
       const label = condition !== undefined && !labelled.has(to) ? `if ${shorten(condition, 30)}` : undefined;
       if (label) labelled.add(to);
+      // Edges out of finished nodes light up, so the path the run took can be seen.
+      const ran = edgeRunState(run, from, to);
+      const id = `${from}->${to}`;
+      const className = [condition !== undefined ? 'conditional' : '', ran ? `run-${ran}` : ''].join(' ').trim() || undefined;
+      const ariaLabel = `${from} to ${to}${condition !== undefined ? `, runs if ${condition}` : ''}`;
+      const old = previousEdges.current.get(id);
+      if (old && old.label === label && old.className === className && old.ariaLabel === ariaLabel) return old;
       return {
-        id: `${from}->${to}`,
+        id,
         source: from,
         target: to,
         label,
-        className: condition !== undefined ? 'conditional' : undefined,
+        className,
+        animated: ran === 'flowing',
         markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
-        ariaLabel: `${from} to ${to}${condition !== undefined ? `, runs if ${condition}` : ''}`,
+        ariaLabel,
       };
     });
-  }, [melody]);
+    previousEdges.current = new Map(next.map((e) => [e.id, e]));
+    return next;
+  }, [melody, run]);
 
   // First view: the saved viewport of this panel, the melody's, or everything in view
   // (React Flow fits once it has measured the nodes).

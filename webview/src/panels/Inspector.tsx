@@ -1,12 +1,14 @@
 /**
  * The inspector: the selected node's form (its kind's `with:`, its needs, the fields every
- * node has), its problems and its raw YAML — or, with nothing selected, the melody's own
- * settings: name, triggers, inputs, budget, permissions, concurrency, on-failure.
+ * node has), its problems, its last run, breakpoint and pinned output, and its raw YAML —
+ * or, with nothing selected, the melody's own settings: name, triggers, inputs, budget,
+ * permissions, concurrency, on-failure.
  */
 import { useMemo, useState } from 'react';
 import type { BoardCatalog, BoardDocument, BoardNode, FieldPath } from '../../../src/protocol/boardModel';
 import { perform } from '../actions';
 import { glyphOf } from '../canvas/kinds';
+import { NodeRunPanel } from '../run/NodeRunPanel';
 import { Button, Checkbox, TextField } from '../ui/controls';
 import { Fields, pathKey, type FormContext } from './Form';
 import { ProblemList } from './Problems';
@@ -98,6 +100,7 @@ function NodeInspector({ doc, node, ctx, renameRef }: { doc: BoardDocument; node
           <ProblemList diagnostics={problems} />
         </>
       )}
+      <NodeRunPanel node={node} />
       <h3>{kind ? `${node.uses}: with` : 'with'}</h3>
       {kind ? (
         <Fields fields={kind.fields} value={node.data.with} path={[...base, 'with']} ctx={ctx} />
