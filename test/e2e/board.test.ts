@@ -2,8 +2,11 @@
  * The Harmony Board in the real workbench: symphony.vsix installed into code-server, a
  * melody opened with Ctrl+M, a node added from the palette with the keyboard, connected
  * by dragging between handles, the YAML seen changing in the text editor, and both edits
- * undone with Ctrl+Z. Screenshots land in test-results/ (e2e-board.png, e2e-board-*.png);
- * the server log in test-results/e2e-board/.
+ * undone with Ctrl+Z; then the build melody run from the board's Run button, its node
+ * badges reaching success, a second run paused at a breakpoint and continued from the
+ * debug console, and the hello melody run with an input typed into the board, then as a
+ * preview with its handoff node pinned (handoff.md untouched). Screenshots land in test-results/ (e2e-board.png, e2e-board-*.png); the
+ * server log in test-results/e2e-board/.
  */
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -50,6 +53,45 @@ async function until(what: string, probe: () => Promise<boolean>, describe: () =
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last seen:\n${await describe().catch((e: Error) => e.message)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * In the open quick input: types `text` (again, should the input clear itself as it
+ * opens) until an entry showing `entry` is offered, and clicks it.
+ */
+async function choose(page: Page, text: string, entry: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: entry }).first();
+  await until(
+    `the quick input to offer ${entry}`,
+    async () => {
+      if ((await input.inputValue()) !== text) await input.fill(text);
+      return row.isVisible();
+    },
+    async () => `typed "${await input.inputValue()}"`,
+  );
+  await row.click();
+}
+
+/**
+ * Quick Open from the title bar's command center, `text` typed (`>` for a command), and
+ * the entry showing `entry` taken. Clicks, not keys: they work wherever the focus is, even
+ * in a webview that keeps the keys it handles.
+ */
+async function quickOpen(page: Page, text: string, entry: string): Promise<void> {
+  await page.locator('.command-center-center').click();
+  await choose(page, text, entry);
+}
+
+/** Closes every editor, then opens `melody` on the board with Open on Harmony Board's picker. */
+async function openOnBoard(page: Page, melody: string): Promise<FrameLocator> {
+  await quickOpen(page, '>View: Close All Editors', 'View: Close All Editors');
+  await page.locator('.part.editor .tab').first().waitFor({ state: 'detached' });
+  await quickOpen(page, '>Symphony: Open on Harmony Board', 'Open on Harmony Board');
+  await choose(page, melody, `melodies/${melody}.melody.yaml`);
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  return boardFrame(page);
 }
 
 /** Drags with the mouse from the middle of one element to the middle of another. */
@@ -172,7 +214,7 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
     await p.screenshot({ path: path.join(testResultsDir, 'e2e-board-undone.png') });
   });
 
-  it('opens a melody from the Melodies view and inspects a node (the README’s screenshot)', async function () {
+  it('opens a melody from the Melodies view and inspects a node', async function () {
     const p = page!;
     // Room for the board: only it in the editor area.
     await p.locator('.part.editor').first().click({ position: { x: 5, y: 5 } }).catch(() => undefined);
@@ -224,6 +266,80 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
     await until('five nodes again', async () => /^5 nodes/.test(await counts.innerText()), () => counts.innerText());
     await p.keyboard.press(`${modifier}+Z`);
     await nodeCard(board, 'review').waitFor();
+  });
+
+  it('runs the build melody from the board: badges reach success; a breakpoint pauses it until Continue (the README’s screenshot)', async function () {
+    const p = page!;
+    const board = await openOnBoard(p, 'build');
+    const ids = ['syntax', 'test', 'summary'];
+    for (const id of ids) await nodeCard(board, id).waitFor({ timeout: 60_000 });
+    const card = (id: string, state: string) => board.locator(`.mnode[data-node-id="${id}"][data-run-state="${state}"]`);
+    const summary = board.locator('.run-summary');
+
+    await board.getByRole('button', { name: /^Run the melody/ }).click();
+    for (const id of ids) await card(id, 'success').waitFor({ timeout: 60_000 });
+    await until('the toolbar to sum the run up', async () => /^✓ success in /.test(await summary.innerText()), () => summary.innerText());
+    await board.locator('.react-flow__edge.run-done[data-id="syntax->test"]').waitFor({ state: 'attached' });
+    assert.match((await nodeCard(board, 'test').getAttribute('aria-label')) ?? '', /last run: success, \d/);
+    // A finished node shows its output in the inspector.
+    await nodeCard(board, 'summary').click();
+    await board.locator('pre.node-output[aria-label="Output of summary"]').waitFor();
+    await p.screenshot({ path: path.join(testResultsDir, 'e2e-board-run.png') });
+
+    // A breakpoint on test (F9 on the selected card), a second run: it pauses before test.
+    await nodeCard(board, 'test').click();
+    await p.keyboard.press('F9');
+    await board.locator('.react-flow__node[data-id="test"] .mnode-breakpoint.on').waitFor();
+    await board.getByRole('button', { name: /^Run the melody/ }).click();
+    await board.locator('.mnode.paused[data-node-id="test"]').waitFor({ timeout: 60_000 });
+    const where = board.locator('.debug-where');
+    await until('the console to say where the run is paused', async () => (await where.innerText()) === 'Paused before test', () => where.innerText());
+    await card('syntax', 'success').waitFor();
+    assert.equal(await board.locator('.mnode[data-node-id="test"]').getAttribute('data-run-state'), 'pending', 'test waits at its breakpoint');
+    await p.screenshot({ path: path.join(testResultsDir, 'e2e-board-debug.png') });
+    await board.getByRole('button', { name: /^Continue: test starts/ }).click();
+    for (const id of ids) await card(id, 'success').waitFor({ timeout: 60_000 });
+    await until('the second run to succeed', async () => /^✓ success in /.test(await summary.innerText()), () => summary.innerText());
+    const lines = board.locator('.console-lines');
+    await until('the console to show the run’s end', async () => /■ run success in/.test(await lines.innerText()), () => lines.innerText());
+    await board.locator('section[aria-label="Node test"] pre.node-output').waitFor();
+    // The run notifications cover the inspector; the README's screenshot is of the board.
+    await quickOpen(p, '>Notifications: Clear All Notifications', 'Notifications: Clear All Notifications');
+    await p.locator('.notification-toast').first().waitFor({ state: 'detached' });
+    await p.screenshot({ path: path.join(testResultsDir, 'e2e-board-debugged.png') });
+  });
+
+  it('runs a melody with inputs typed into the board’s dialog', async function () {
+    const p = page!;
+    const board = await openOnBoard(p, 'hello');
+    await nodeCard(board, 'message').waitFor({ timeout: 60_000 });
+    await board.getByRole('button', { name: 'Run with inputs…' }).click();
+    const dialog = board.locator('[role="dialog"]');
+    const greeting = dialog.locator('vscode-text-field').first().locator('input');
+    assert.equal(await greeting.inputValue(), 'Hello from Symphony', 'prefilled with the default');
+    await greeting.fill('Hi from the board');
+    await greeting.press('Enter');
+    await p.screenshot({ path: path.join(testResultsDir, 'e2e-board-inputs.png') });
+    await dialog.getByRole('button', { name: /Run/ }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await board.locator('.mnode[data-node-id="message"][data-run-state="success"]').waitFor({ timeout: 60_000 });
+    await nodeCard(board, 'message').click();
+    const output = board.locator('pre.node-output[aria-label="Output of message"]');
+    await until('the output to carry the typed input', async () => /^Hi from the board: git status ended with success\./.test(await output.innerText()), () => output.innerText());
+
+    // Preview: record appends to handoff.md; pinned, it does not run, and the file stays as it was.
+    const handoff = path.join(dirs!.workspace, 'handoff.md');
+    const before = await fsp.readFile(handoff, 'utf8');
+    assert.match(before, /Hi from the board/, 'the full run recorded its summary');
+    await nodeCard(board, 'record').click();
+    await board.getByRole('button', { name: 'Pin an output typed by hand to record' }).click();
+    await board.locator('.react-flow__node[data-id="record"] .mnode-pin.used').waitFor();
+    await board.getByRole('button', { name: /^Run a preview: 1 pinned node/ }).click();
+    await board.locator('.react-flow__node[data-id="record"] .mnode-run', { hasText: 'pinned output' }).waitFor({ timeout: 60_000 });
+    const summary = board.locator('.run-summary');
+    await until('the preview to succeed', async () => /^✓ success in /.test(await summary.innerText()), () => summary.innerText());
+    assert.equal(await fsp.readFile(handoff, 'utf8'), before, 'the pinned handoff node wrote nothing');
+    await p.screenshot({ path: path.join(testResultsDir, 'e2e-board-preview.png') });
   });
 
   it('loads under its Content Security Policy without violations or script errors', function () {
