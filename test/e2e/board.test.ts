@@ -9,20 +9,15 @@
  * server log in test-results/e2e-board/.
  */
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
-import { launchChromium } from '../harness/browser';
-import { ensureCodeServer, startCodeServer, type RunningCodeServer } from '../harness/codeServer';
+import type { RunningCodeServer } from '../harness/codeServer';
 import { repoRoot, testResultsDir } from '../harness/paths';
-import { createTestDirs, type TestDirs } from '../harness/workspace';
+import type { TestDirs } from '../harness/workspace';
+import { startPackagedWorkbench } from '../harness/packaged';
 import { folderUrl, openSymphonyContainer, viewTreeSelector } from '../harness/workbench';
 
-const execFileAsync = promisify(execFile);
-const vsix = path.join(repoRoot, 'symphony.vsix');
 const logDir = path.join(testResultsDir, 'e2e-board');
 const MELODY = 'hello.melody.yaml';
 const modifier = process.platform === 'darwin' ? 'Meta' : 'Control';
@@ -114,21 +109,7 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
   const consoleErrors: string[] = [];
 
   before(async function () {
-    assert.ok(existsSync(vsix), `${vsix} is missing: run \`npm run package\` first (npm run test:e2e does).`);
-    await fsp.rm(logDir, { recursive: true, force: true });
-    await fsp.mkdir(logDir, { recursive: true });
-    const entry = await ensureCodeServer();
-    dirs = await createTestDirs('symphony-e2e-board');
-    await execFileAsync(process.execPath, [entry, '--install-extension', vsix, '--force', '--extensions-dir', dirs.extensionsDir, '--user-data-dir', dirs.userDataDir]);
-    server = await startCodeServer({
-      workspace: dirs.workspace,
-      userDataDir: dirs.userDataDir,
-      extensionsDir: dirs.extensionsDir,
-      disableWorkspaceTrust: true,
-      logFile: path.join(logDir, 'code-server.log'),
-    });
-    browser = await launchChromium({ headless: true });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    ({ dirs, server, browser, page } = await startPackagedWorkbench({ prefix: 'symphony-e2e-board', logDir, viewport: { width: 1600, height: 1000 } }));
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy|board\.js/.test(m.text())) consoleErrors.push(m.text());
     });

@@ -5,24 +5,16 @@
  * test fails); the server log in test-results/e2e/.
  */
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium } from '../harness/browser';
-import { ensureCodeServer, startCodeServer } from '../harness/codeServer';
 import type { RunningCodeServer } from '../harness/codeServer';
 import { repoRoot, testResultsDir } from '../harness/paths';
-import { createTestDirs } from '../harness/workspace';
 import type { TestDirs } from '../harness/workspace';
+import { startPackagedWorkbench } from '../harness/packaged';
 import { folderUrl, openSymphonyContainer, viewTreeSelector } from '../harness/workbench';
 
-const execFileAsync = promisify(execFile);
-
 const EXTENSION_ID = 'symphony-dev.symphony';
-const vsix = path.join(repoRoot, 'symphony.vsix');
 const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 const logDir = path.join(testResultsDir, 'e2e');
 
@@ -80,29 +72,7 @@ describe('Symphony in the VS Code workbench (packaged vsix)', function () {
   }
 
   before(async function () {
-    assert.ok(existsSync(vsix), `${vsix} is missing: run \`npm run package\` first (npm run test:e2e does).`);
-    await fsp.rm(logDir, { recursive: true, force: true });
-    await fsp.mkdir(logDir, { recursive: true });
-    const entry = await ensureCodeServer();
-    dirs = await createTestDirs('symphony-e2e');
-    // The way a user installs it; proves the vsix is a valid, installable package.
-    const installed = await execFileAsync(process.execPath, [
-      entry,
-      '--install-extension', vsix,
-      '--force',
-      '--extensions-dir', dirs.extensionsDir,
-      '--user-data-dir', dirs.userDataDir,
-    ]);
-    installOutput = installed.stdout + installed.stderr;
-    server = await startCodeServer({
-      workspace: dirs.workspace,
-      userDataDir: dirs.userDataDir,
-      extensionsDir: dirs.extensionsDir,
-      disableWorkspaceTrust: true,
-      logFile: path.join(logDir, 'code-server.log'),
-    });
-    browser = await launchChromium({ headless: true });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ dirs, server, browser, page, installOutput } = await startPackagedWorkbench({ prefix: 'symphony-e2e', logDir, viewport: { width: 1400, height: 900 } }));
     try {
       await page.goto(folderUrl(server, dirs.workspace));
       await openSymphonyContainer(page);

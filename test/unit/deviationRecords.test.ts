@@ -155,6 +155,10 @@ describe('deviation records', () => {
         ['{"a": 1', 7],
         ['[1] x', 4],
         ['{"a": "\\q"}', 8],
+        ['{"a": }', 6],
+        ['[1, 2,]', 6],
+        ['[01]', 2],
+        ['', 0],
       ];
       for (const [text, offset] of cases) assert.equal(jsonErrorOffset(text), offset, text);
     });

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { PermissionError } from '../../src/core/engine/permissions';
 import { writeFileWith } from '../../src/core/model/nodeKinds';
-import { jsonErrorOffset } from '../../src/core/load/jsonFile';
 import { readFileNode } from '../../src/core/nodes/readFile';
 import { templateNode } from '../../src/core/nodes/template';
 import { NodeError } from '../../src/core/nodes/types';
@@ -51,22 +50,6 @@ describe('read-file node', () => {
     const yaml = await rejection(readFileNode.run({ path: 'conf/bad.yaml', parse: 'yaml' }, rig.ctx));
     assert.match(yaml.message, /^conf\/bad\.yaml:\d+:\d+: invalid YAML: [^\n]+$/);
     assert.doesNotMatch(yaml.message, /at line/);
-  });
-
-  it('finds the offset of the first JSON syntax error', () => {
-    const cases: [string, number][] = [
-      ['{"a": }', 6],
-      ['[1, 2,]', 6],
-      ['{"a": 1,}', 8],
-      ['{"a" 1}', 5],
-      ['[01]', 2],
-      ['"tab\there"', 4],
-      ['{"a": "\\x"}', 8],
-      ['[1] 2', 4],
-      ['', 0],
-    ];
-    for (const [text, offset] of cases) assert.equal(jsonErrorOffset(text), offset, text);
-    assert.equal(jsonErrorOffset('{"ok": [true, false, null, -1.5e3, "\\u00e9"]}'), undefined);
   });
 
   it('refuses .. escapes, symlink escapes and paths outside fs.read', async () => {

@@ -116,3 +116,13 @@ export async function readLastLine(fd: FileHandle): Promise<FileTail> {
 export function completeLinesEnd(data: Uint8Array): number {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).lastIndexOf(NEWLINE) + 1;
 }
+
+/** Whether a process of this host is alive (EPERM: it exists, we just may not signal it). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return isErrno(e, 'EPERM');
+  }
+}

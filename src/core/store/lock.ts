@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isErrno } from './files';
+import { isErrno, processAlive } from './files';
 
 /**
  * A lock file for short critical sections shared by several processes (two `symphony`
@@ -53,16 +53,6 @@ function parseOwner(text: string): Owner | undefined {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return isErrno(e, 'EPERM');
-  }
-}
-
 /**
  * Abandoned when its owner is a dead process on this host (a crash), or when it is older
  * than `staleMs` — the fallback for owners we cannot check. A lock whose content is not
@@ -70,7 +60,7 @@ function pidAlive(pid: number): boolean {
  */
 function isStale(text: string, mtimeMs: number, staleMs: number): boolean {
   const owner = parseOwner(text);
-  if (owner && owner.host === hostname() && !pidAlive(owner.pid)) return true;
+  if (owner && owner.host === hostname() && !processAlive(owner.pid)) return true;
   return Date.now() - mtimeMs > staleMs;
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Semaphore } from '../engine/semaphore';
 import { GroupCommit } from './groupCommit';
 import { replayEvents, type RunEvent, type RunEventType, type RunRecord } from '../model/run';
-import { completeLinesEnd, isErrno, readLastLine, syncDir, writeAll, writeFileAtomic } from './files';
+import { completeLinesEnd, isErrno, processAlive, readLastLine, syncDir, writeAll, writeFileAtomic } from './files';
 import type { RunJournal, RunStorage } from './types';
 
 /** `.symphony/runs`: one folder per run. */
@@ -27,16 +27,6 @@ export function runPaths(workspaceRoot: string, runId: string): { readonly dir: 
 interface Owner {
   readonly pid: number;
   readonly host: string;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, we just may not signal it.
-    return isErrno(e, 'EPERM');
-  }
 }
 
 /**
