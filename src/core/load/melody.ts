@@ -265,29 +265,26 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
         });
         continue;
       }
-      for (const ref of referencedNodes(part.expression)) {
-        if (ids.has(ref.name)) continue;
-        const hint = closest(ref.name, [...ids]);
-        out.push({
-          file: source.file,
-          range: here(ref.offset, `nodes.${ref.name}`.length),
-          severity: 'error',
-          code: 'unknown-node-ref',
-          message: `expression refers to node \`${ref.name}\`, which is not in this melody` + (hint ? `; did you mean \`${hint}\`?` : ''),
-        });
-      }
-      for (const ref of referencedInputs(part.expression)) {
-        if (inputs.has(ref.name)) continue;
-        const hint = closest(ref.name, [...inputs]);
-        out.push({
-          file: source.file,
-          range: here(ref.offset, `inputs.${ref.name}`.length),
-          severity: 'error',
-          code: 'unknown-input',
-          message:
-            `expression uses input \`${ref.name}\`, which is not declared` +
-            (hint ? `; did you mean \`${hint}\`?` : `; declare it under \`inputs:\` (e.g. \`${ref.name}: { type: string }\`)`),
-        });
+      // References must name a node of this melody, or a declared input.
+      const kinds = [
+        { prefix: 'nodes', refs: referencedNodes(part.expression), known: ids, code: 'unknown-node-ref' as const,
+          what: (n: string) => `expression refers to node \`${n}\`, which is not in this melody`, otherwise: () => '' },
+        { prefix: 'inputs', refs: referencedInputs(part.expression), known: inputs, code: 'unknown-input' as const,
+          what: (n: string) => `expression uses input \`${n}\`, which is not declared`,
+          otherwise: (n: string) => `; declare it under \`inputs:\` (e.g. \`${n}: { type: string }\`)` },
+      ];
+      for (const k of kinds) {
+        for (const ref of k.refs) {
+          if (k.known.has(ref.name)) continue;
+          const hint = closest(ref.name, [...k.known]);
+          out.push({
+            file: source.file,
+            range: here(ref.offset, `${k.prefix}.${ref.name}`.length),
+            severity: 'error',
+            code: k.code,
+            message: k.what(ref.name) + (hint ? `; did you mean \`${hint}\`?` : k.otherwise(ref.name)),
+          });
+        }
       }
     }
   });
