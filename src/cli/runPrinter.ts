@@ -1,6 +1,7 @@
 import type { RunEvent, RunRecord } from '../core/model/run';
 import type { CliEnvironment } from './options';
 import { paint } from './print';
+import { toolArgsText } from '../protocol/runText';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -89,6 +90,11 @@ export class RunPrinter {
         return;
       case 'approval-requested':
         this.write(`${indent}  ${this.c('yellow', '?')} ${e.nodeId} waits for approval: ${e.message}`);
+        return;
+      case 'node-usage':
+        return;
+      case 'node-tool':
+        this.write(`${indent}    ${this.c(e.ok ? 'dim' : 'yellow', `⚒ ${e.nodeId}: ${e.tool}(${toolArgsText(e.args)})${e.ok ? '' : ` refused: ${e.error ?? ''}`}`)}`);
         return;
       case 'node-finished': {
         live(e.nodeId, false);

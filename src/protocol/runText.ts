@@ -47,8 +47,25 @@ export function nodeFacts(node: NodeRecord): string[] {
   }
   if (node.state !== 'running' && node.attempts > 1) parts.push(plural(node.attempts, 'attempt'));
   if (node.iterations > 1) parts.push(plural(node.iterations, 'iteration'));
+  if (node.toolCalls) parts.push(plural(node.toolCalls, 'tool call'));
   for (const fact of [formatTokens(node.tokens), formatCost(node.costUsd)]) if (fact) parts.push(fact);
   return parts;
+}
+
+/**
+ * A tool call's arguments in one short line: `path=src/a.ts`, long values cut, so a
+ * transcript shows what was touched without the file contents an agent wrote.
+ */
+export function toolArgsText(args: unknown): string {
+  if (!args || typeof args !== 'object' || Array.isArray(args)) return shorten(JSON.stringify(args) ?? '', 60);
+  return Object.entries(args as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${shorten(typeof v === 'string' ? v : JSON.stringify(v) ?? '', 40)}`)
+    .join(' ');
+}
+
+function shorten(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /**
@@ -78,6 +95,10 @@ export function eventLines(e: RunEvent): string[] {
       return [`⇢ ${e.nodeId}: ${e.from} failed (${e.error}); trying ${e.to}`];
     case 'approval-requested':
       return [`? ${e.nodeId} asks for approval: ${e.message}`];
+    case 'node-usage':
+      return [`  ¤ ${e.nodeId}: ${formatTokens(e.tokens)}${e.costUsd ? ` · ${formatCost(e.costUsd)}` : ''}${e.model ? ` · ${e.model}` : ''}${e.childRunId ? ` (sub-melody ${e.childRunId})` : ''}`];
+    case 'node-tool':
+      return [`  ⚒ ${e.nodeId} step ${e.step}: ${e.tool}(${toolArgsText(e.args)}) ${e.ok ? '✓' : `✗ ${e.error ?? ''}`}`.trimEnd()];
     case 'node-finished':
       return [`■ ${e.nodeId} ${e.status} in ${formatDuration(e.durationMs)}${e.error ? `: ${e.error}` : e.reason ? ` (${e.reason})` : ''}`];
     case 'run-finished':

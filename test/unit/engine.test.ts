@@ -268,7 +268,9 @@ describe('engine', () => {
       const used: string[] = [];
       rig.auto.set('ask', (ctx) => {
         used.push(ctx.instrument!.nickname);
-        return ctx.instrument!.id === 'big' ? Promise.reject(new NodeError('rate limited')) : { output: 'answer', tokens: { input: 10, output: 5 }, costUsd: 0.01 };
+        if (ctx.instrument!.id === 'big') return Promise.reject(new NodeError('rate limited'));
+        ctx.usage({ tokens: { input: 10, output: 5 }, costUsd: 0.01, model: 'small', instrument: 'ai/small', priced: true });
+        return { output: 'answer' };
       });
       const r = await rig.run(yaml`
         name: fb
@@ -298,7 +300,10 @@ describe('engine', () => {
 
     it('enforces the token budget', async () => {
       const rig = new EngineRig();
-      rig.auto.set('a', () => ({ output: 'x', tokens: { input: 900, output: 200 } }));
+      rig.auto.set('a', (ctx) => {
+        ctx.usage({ tokens: { input: 900, output: 200 }, costUsd: 0, model: 'm', instrument: 'ai/m', priced: true });
+        return { output: 'x' };
+      });
       const r = await rig.run('name: b\nbudget: { tokens: 1000 }\nnodes:\n  a: { uses: transform, with: { value: 1 } }\n');
       assert.equal(r.nodes.a!.state, 'failure');
       assert.equal(r.nodes.a!.error, 'budget exceeded: 1100 tokens used of 1000');

@@ -7,7 +7,10 @@ import type { Instrument } from '../../src/core/model/instrument';
 import type { Permissions } from '../../src/core/model/melody';
 import type { TokenUsage } from '../../src/core/model/run';
 import type { ChildRun, Host, NodeContext } from '../../src/core/nodes/types';
-import type { ModelProvider, ModelRequest, ModelResponse } from '../../src/core/providers/types';
+import type { ChatModel, ChatRequest, ModelCheck, ModelProvider, ToolCall } from '../../src/core/providers/types';
+import { priceOf } from '../../src/core/providers/prices';
+import { sha256, canonicalJson } from '../../src/core/engine/hash';
+import type { BudgetLeft, ModelUsage, ToolCallReport } from '../../src/core/nodes/types';
 
 /**
  * A real NodeContext for node-kind tests: a temporary workspace behind a real
@@ -27,18 +30,23 @@ export function scratchDir(prefix = 'symphony-nodes-'): string {
   return dir;
 }
 
-/** One scripted model answer: its text (streamed in `chunks` when given) or an error to throw. */
+/** One scripted model answer: its text (streamed in `chunks` when given), tool calls, or an error to throw. */
 export interface ScriptedReply {
   readonly text?: string;
   readonly chunks?: readonly string[];
+  readonly toolCalls?: readonly ToolCall[];
   readonly error?: Error;
-  readonly tokens?: TokenUsage;
-  readonly costUsd?: number;
+  /** Usage the fake provider reports; `null` reports none (Symphony then counts). */
+  readonly tokens?: TokenUsage | null;
+  readonly model?: string;
 }
 
-/** A ModelProvider that answers from a script and records every request. */
+/**
+ * A ModelProvider whose models answer from a script and record every request. Tokens are
+ * counted by whitespace-separated words, so tests can predict budget checks.
+ */
 export class FakeModels implements ModelProvider {
-  readonly requests: { instrument: Instrument; request: ModelRequest }[] = [];
+  readonly requests: { instrument: Instrument; request: ChatRequest }[] = [];
   private readonly script: ScriptedReply[] = [];
 
   /** Queues the next answer. */
@@ -47,20 +55,39 @@ export class FakeModels implements ModelProvider {
     return this;
   }
 
-  complete(instrument: Instrument, request: ModelRequest, signal: AbortSignal, onText?: (chunk: string) => void): Promise<ModelResponse> {
-    this.requests.push({ instrument, request });
-    const next = this.script.shift();
-    if (!next) return Promise.reject(new Error('the test scripted no model reply for this call'));
-    if (next.error) return Promise.reject(next.error);
-    signal.throwIfAborted();
-    const chunks = next.chunks ?? [next.text ?? ''];
-    for (const chunk of chunks) onText?.(chunk);
+  /** The user text of the n-th request's first message. */
+  prompt(n = 0): string {
+    const first = this.requests[n]?.request.messages[0];
+    return first && first.role === 'user' ? first.text : '';
+  }
+
+  open(instrument: Instrument): Promise<ChatModel> {
+    const id = instrument.model?.id ?? 'fake';
     return Promise.resolve({
-      text: next.text ?? chunks.join(''),
-      tokens: next.tokens ?? { input: 10, output: 5 },
-      costUsd: next.costUsd ?? 0.001,
-      model: instrument.model?.id ?? 'fake',
+      provider: 'fake',
+      id,
+      countTokens: (text) => Promise.resolve(text.split(/\s+/).filter(Boolean).length),
+      chat: (request, options) => {
+        this.requests.push({ instrument, request });
+        const next = this.script.shift();
+        if (!next) return Promise.reject(new Error('the test scripted no model reply for this call'));
+        if (next.error) return Promise.reject(next.error);
+        options.signal.throwIfAborted();
+        const chunks = next.chunks ?? (next.text !== undefined ? [next.text] : []);
+        for (const chunk of chunks) options.onText?.(chunk);
+        return Promise.resolve({
+          text: next.text ?? chunks.join(''),
+          toolCalls: next.toolCalls ?? [],
+          usage: next.tokens === null ? undefined : (next.tokens ?? { input: 10, output: 5 }),
+          model: next.model ?? id,
+          finishReason: next.toolCalls?.length ? 'tool-calls' : 'stop',
+        });
+      },
     });
+  }
+
+  check(): Promise<ModelCheck> {
+    return Promise.resolve({ reachable: true, detail: 'the fake model of a test' });
   }
 }
 
@@ -91,6 +118,8 @@ export interface RigOptions {
   /** The expression context `render` sees, as plain data (`inputs`, `nodes`…). */
   readonly expressions?: Record<string, unknown>;
   readonly runMelody?: (file: string, inputs: Readonly<Record<string, unknown>>) => Promise<ChildRun>;
+  /** What budgetLeft() answers before any usage (default: unlimited). */
+  readonly budget?: BudgetLeft;
 }
 
 /** A NodeContext and everything a test needs to drive and observe it. */
@@ -102,6 +131,14 @@ export interface NodeRig {
   readonly logs: { stream: 'stdout' | 'stderr' | 'info'; text: string }[];
   readonly notices: Parameters<Host['notify']>[0][];
   readonly approvals: Parameters<Host['approve']>[0][];
+  /** Model calls charged with ctx.usage, in order. */
+  readonly usages: ModelUsage[];
+  /** Tool calls reported with ctx.toolCall. */
+  readonly tools: ToolCallReport[];
+  /** Secrets registered with ctx.addSecret. */
+  readonly secrets: string[];
+  /** Values stored with ctx.storeArtifact, by sha256. */
+  readonly artifacts: Map<string, unknown>;
   /** Everything logged to one stream, concatenated. */
   logged(stream: 'stdout' | 'stderr' | 'info'): string;
 }
@@ -114,6 +151,10 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
   const logs: NodeRig['logs'] = [];
   const notices: NodeRig['notices'] = [];
   const approvals: NodeRig['approvals'] = [];
+  const usages: ModelUsage[] = [];
+  const tools: ToolCallReport[] = [];
+  const secrets: string[] = [];
+  const artifacts = new Map<string, unknown>();
   const host: Host = {
     name: 'test',
     approve: (request) => {
@@ -140,6 +181,21 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     env,
     host,
     models,
+    usage: (call) => void usages.push(call),
+    budgetLeft: () => {
+      const spent = usages.reduce((n, u) => n + u.tokens.input + u.tokens.output, 0);
+      const usd = usages.reduce((n, u) => n + u.costUsd, 0);
+      const b = options.budget ?? {};
+      return { tokens: b.tokens === undefined ? undefined : b.tokens - spent, usd: b.usd === undefined ? undefined : b.usd - usd };
+    },
+    priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy) : undefined),
+    addSecret: (value) => void secrets.push(value),
+    toolCall: (call) => void tools.push(call),
+    storeArtifact: (value) => {
+      const hash = sha256(canonicalJson(value));
+      artifacts.set(hash, value);
+      return Promise.resolve(hash);
+    },
     log: (stream, text) => void logs.push({ stream, text }),
     runMelody: options.runMelody ?? (() => Promise.reject(new Error('the test gave no runMelody'))),
     render: (text) => renderString(text, celContext),
@@ -152,6 +208,10 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     logs,
     notices,
     approvals,
+    usages,
+    tools,
+    secrets,
+    artifacts,
     logged: (stream) => logs.filter((l) => l.stream === stream).map((l) => l.text).join(''),
   };
 }

@@ -13,13 +13,15 @@ function write(root: string, path: string, text: string | Buffer): void {
 }
 
 describe('instrument node', () => {
-  it('sends the role and system prompt, streams the answer into the log and outputs the text with its usage', async () => {
-    const rig = nodeRig({ instrument: testInstrument({ role: 'Handles schema and queries.' }) });
-    rig.models.reply({ chunks: ['The schema ', 'looks ', 'fine.'], tokens: { input: 120, output: 8 }, costUsd: 0.0042 });
+  it('sends the role and system prompt, streams the answer into the log, charges its usage and outputs the text', async () => {
+    const rig = nodeRig({ instrument: testInstrument({ role: 'Handles schema and queries.', model: { provider: 'openai-compatible', id: 'gpt-4o-mini' } }) });
+    rig.models.reply({ chunks: ['The schema ', 'looks ', 'fine.'], tokens: { input: 120_000, output: 8000 } });
 
     const result = await instrumentNode.run({ prompt: 'Review db/schema.sql', system: 'Answer briefly.', maxTokens: 200, temperature: 0.2 }, rig.ctx);
 
-    assert.deepEqual(result, { output: 'The schema looks fine.', tokens: { input: 120, output: 8 }, costUsd: 0.0042 });
+    assert.deepEqual(result, { output: 'The schema looks fine.' });
+    // gpt-4o-mini: $0.15 per million in, $0.60 out.
+    assert.deepEqual(rig.usages, [{ tokens: { input: 120_000, output: 8000 }, costUsd: 0.0228, model: 'gpt-4o-mini', instrument: 'backend/database', priced: true }]);
     assert.deepEqual(
       rig.logs.filter((l) => l.stream === 'stdout').map((l) => l.text),
       ['The schema ', 'looks ', 'fine.'],
@@ -28,7 +30,7 @@ describe('instrument node', () => {
     assert.equal(call!.instrument.ref, 'backend/database');
     assert.deepEqual(call!.request, {
       system: 'Handles schema and queries.\n\nAnswer briefly.',
-      prompt: 'Review db/schema.sql',
+      messages: [{ role: 'user', text: 'Review db/schema.sql' }],
       maxTokens: 200,
       temperature: 0.2,
       json: undefined,
@@ -40,7 +42,7 @@ describe('instrument node', () => {
     rig.models.reply('Here you go:\n```json\n{ "verdict": "ok", "issues": [] }\n```\nAnything else?').reply('  {"verdict": "fix"}\n');
     assert.deepEqual((await instrumentNode.run({ prompt: 'Verdict?', json: true }, rig.ctx)).output, { verdict: 'ok', issues: [] });
     assert.deepEqual((await instrumentNode.run({ prompt: 'Verdict?', json: true }, rig.ctx)).output, { verdict: 'fix' });
-    assert.equal(rig.models.requests[0]!.request.json, true);
+    assert.deepEqual(rig.models.requests[0]!.request.json, {});
     assert.equal(rig.models.requests[0]!.request.system, undefined);
   });
 
@@ -69,7 +71,7 @@ describe('instrument node', () => {
     await instrumentNode.run({ prompt: 'Review these.', files: ['src/**/*.ts', 'README.md', 'docs/', '**/*.ts'] }, rig.ctx);
 
     assert.equal(
-      rig.models.requests[0]!.request.prompt,
+      rig.models.prompt(0),
       [
         'Review these.',
         '',
@@ -95,7 +97,7 @@ describe('instrument node', () => {
 
     await instrumentNode.run({ prompt: 'Look.', files: ['big/*'] }, rig.ctx);
 
-    const prompt = rig.models.requests[0]!.request.prompt;
+    const prompt = rig.models.prompt(0);
     assert.ok(prompt.includes('--- big/1.txt ---'));
     assert.ok(prompt.includes('--- big/3.txt ---\nsmall\n'));
     assert.ok(!prompt.includes('--- big/2.txt ---') && !prompt.includes('top secret'));
@@ -111,7 +113,7 @@ describe('instrument node', () => {
     assert.match(e.message, /files: \.\.\/\*\*\/\*\.ts reaches outside the workspace/);
     rig.models.reply('ok');
     await instrumentNode.run({ prompt: 'x', files: ['nothing/**'] }, rig.ctx);
-    assert.equal(rig.models.requests[0]!.request.prompt, 'x\n\n(no workspace file matches nothing/**)');
+    assert.equal(rig.models.prompt(0), 'x\n\n(no workspace file matches nothing/**)');
   });
 
   it('needs an instrument', async () => {
@@ -136,8 +138,8 @@ describe('summarize node', () => {
 
   it('summarizes extractively without an instrument', async () => {
     const rig = nodeRig();
-    const { output, tokens } = await summarizeNode.run({ text, maxSentences: 2 }, rig.ctx);
-    assert.equal(tokens, undefined);
+    const { output } = await summarizeNode.run({ text, maxSentences: 2 }, rig.ctx);
+    assert.deepEqual(rig.usages, []);
     assert.equal(
       output,
       'The billing service retries failed charges three times. Failed charges after the final retry are sent to the billing team.',
@@ -147,9 +149,10 @@ describe('summarize node', () => {
 
   it('asks the instrument’s model when there is one', async () => {
     const rig = nodeRig({ instrument: testInstrument() });
-    rig.models.reply({ text: '  Billing retries failed charges and escalates.\n', tokens: { input: 90, output: 9 }, costUsd: 0.0001 });
+    rig.models.reply({ text: '  Billing retries failed charges and escalates.\n', tokens: { input: 90, output: 9 } });
     const result = await summarizeNode.run({ text, maxSentences: 1 }, rig.ctx);
-    assert.deepEqual(result, { output: 'Billing retries failed charges and escalates.', tokens: { input: 90, output: 9 }, costUsd: 0.0001 });
-    assert.deepEqual(rig.models.requests[0]!.request, { system: 'You summarize text faithfully.', prompt: `Summarize in at most 1 sentence:\n\n${text}` });
+    assert.deepEqual(result, { output: 'Billing retries failed charges and escalates.' });
+    assert.deepEqual(rig.usages.map((u) => u.tokens), [{ input: 90, output: 9 }]);
+    assert.deepEqual(rig.models.requests[0]!.request, { system: 'You summarize text faithfully.', messages: [{ role: 'user', text: `Summarize in at most 1 sentence:\n\n${text}` }] });
   });
 });

@@ -12,8 +12,10 @@ import { loadMelody } from '../load/melody';
 import { nodeFileSystem } from '../load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
 import { evaluateCondition, ExpressionError, renderString, renderValue, toCel } from '../expr/evaluate';
-import { NodeError, type ChildRun, type Host, type NodeContext, type NodeRegistry, type NodeResult } from '../nodes/types';
-import { noModelProvider, ProviderUnavailableError, type ModelProvider } from '../providers/types';
+import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult } from '../nodes/types';
+import { ProviderUnavailableError, type ModelProvider } from '../providers/types';
+import { unavailableModels } from '../providers/unavailable';
+import { loadWorkspacePrices, priceOf, type Price } from '../providers/prices';
 import type { ArtifactStore, AuditLog, RunJournal, RunStorage } from '../store/types';
 import { canonicalJson, sha256 } from './hash';
 import { resolveInputs } from './inputs';
@@ -294,6 +296,7 @@ export class Engine {
       ancestry?: readonly string[];
       pinned?: Readonly<Record<string, unknown>>;
       debug?: RunDebugger;
+      caller?: CallerLink;
     },
   ): Promise<RunExecution> {
     const runId = this.opts.newRunId();
@@ -316,6 +319,7 @@ export class Engine {
       ancestry: run.ancestry,
       pinned: run.pinned,
       debug: run.debug,
+      caller: run.caller,
       journal,
     });
   }
@@ -342,6 +346,20 @@ interface ExecutionSetup {
   readonly ancestry?: readonly string[];
   readonly pinned?: Readonly<Record<string, unknown>>;
   readonly debug?: RunDebugger;
+  /** A sub-melody's link to the run that started it: budgets are a ceiling, usage rolls up, secrets stay redacted. */
+  readonly caller?: CallerLink;
+}
+
+/** How a sub-melody run reaches the run (and node) that started it. */
+interface CallerLink {
+  /** What the caller (and every run above it) may still spend. */
+  readonly budgetLeft: () => BudgetLeft;
+  /** Why the caller's budget (or one above it) is broken, if it is. */
+  readonly budgetExceeded: () => string | undefined;
+  /** Charges a call the sub-melody made to the caller's node. */
+  readonly charge: (call: ModelUsage, childRunId: string) => void;
+  /** The caller's redactor: a secret of the caller stays hidden in the child's records, and the child's in the caller's. */
+  readonly redactor: Redactor;
 }
 
 /** A node's outcome inside a run. */
@@ -358,7 +376,7 @@ class Cancelled extends Error {}
 /** One run in progress. */
 class RunExecution {
   private readonly signal: AbortSignal;
-  private readonly redactor = new Redactor();
+  private readonly redactor: Redactor;
   private readonly outcomes = new Map<string, Outcome>();
   private readonly celNodes: Record<string, unknown> = {};
   private celBase: Record<string, unknown> = {};
@@ -386,6 +404,7 @@ class RunExecution {
   ) {
     // Without a caller's signal the run cannot be cancelled; a signal that never aborts keeps one code path.
     this.signal = setup.signal ?? new AbortController().signal;
+    this.redactor = setup.caller?.redactor ?? new Redactor();
     this.parallel = new Semaphore(opts.maxParallel);
     this.permissions = new PermissionGuard(opts.workspaceRoot, setup.melody.permissions);
     // Every running attempt listens to the run's signal; many at once is expected, not a leak.
@@ -502,6 +521,9 @@ class RunExecution {
       }
     }
     this.celBase = toCel({ inputs: this.setup.inputs, trigger: this.setup.trigger, secrets }) as Record<string, unknown>;
+    const prices = await loadWorkspacePrices(this.opts.workspaceRoot);
+    this.workspacePrices = prices.prices;
+    if (prices.problem && this.setup.depth === 0) this.opts.host.notify({ level: 'warning', runId: this.setup.runId, message: `${prices.problem} (the file is ignored)` });
     this.celBase.nodes = this.celNodes;
   }
 
@@ -637,30 +659,27 @@ class RunExecution {
     id: string,
     spec: NodeSpec,
     iteration: number,
-  ): Promise<{ status: NodeStatus; output?: unknown; error?: string; attempts: number; tokens?: TokenUsage; costUsd?: number; provenance?: string }> {
+  ): Promise<{ status: NodeStatus; output?: unknown; error?: string; attempts: number; provenance?: string }> {
     const policy = retryPolicy(spec);
     let attempt = this.attemptsDone.get(id) ?? 0;
     let tries = 0;
-    let tokens: TokenUsage | undefined;
-    let cost = 0;
     for (;;) {
       tries++;
       const result = await this.attemptChain(id, spec, iteration, attempt);
       attempt = result.attempt;
       this.attemptsDone.set(id, attempt);
-      if (result.tokens) tokens = { input: (tokens?.input ?? 0) + result.tokens.input, output: (tokens?.output ?? 0) + result.tokens.output };
-      cost += result.costUsd ?? 0;
-      if (result.ok) return { status: 'success', output: result.output, attempts: attempt, tokens, costUsd: cost || undefined, provenance: result.provenance };
-      if (result.cancelled) return { status: 'cancelled', error: result.error, attempts: attempt, tokens, costUsd: cost || undefined };
+      if (result.ok) return { status: 'success', output: result.output, attempts: attempt, provenance: result.provenance };
+      if (result.cancelled) return { status: 'cancelled', error: result.error, attempts: attempt };
       if (!result.retryable || tries >= policy.max) {
-        return { status: 'failure', output: result.output, error: result.error, attempts: attempt, tokens, costUsd: cost || undefined, provenance: result.provenance };
+        return { status: 'failure', output: result.output, error: result.error, attempts: attempt, provenance: result.provenance };
       }
-      const delayMs = retryDelay(policy, tries + 1, this.opts.random);
+      // A server that said how long to wait (a 429's Retry-After) is not asked again sooner.
+      const delayMs = Math.max(retryDelay(policy, tries + 1, this.opts.random), result.retryAfterMs ?? 0);
       await this.emit({ type: 'node-retried', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, delayMs, error: result.error });
       try {
         await this.opts.sleep(delayMs, this.signal);
       } catch {
-        return { status: 'cancelled', error: 'cancelled while waiting to retry', attempts: attempt, tokens, costUsd: cost || undefined };
+        return { status: 'cancelled', error: 'cancelled while waiting to retry', attempts: attempt };
       }
     }
   }
@@ -671,27 +690,25 @@ class RunExecution {
     spec: NodeSpec,
     iteration: number,
     attemptsSoFar: number,
-  ): Promise<{ ok: boolean; output?: unknown; error: string; retryable: boolean; cancelled?: boolean; attempt: number; tokens?: TokenUsage; costUsd?: number; provenance?: string }> {
+  ): Promise<{ ok: boolean; output?: unknown; error: string; retryable: boolean; retryAfterMs?: number; cancelled?: boolean; attempt: number; provenance?: string }> {
     const chain = spec.instrument ? [spec.instrument, ...(spec.fallback ?? [])] : [undefined];
     let attempt = attemptsSoFar;
     let lastError = '';
     let lastOutput: unknown;
     let retryable = true;
-    let tokens: TokenUsage | undefined;
-    let costUsd = 0;
+    let retryAfterMs: number | undefined;
     let provenance: string | undefined;
     for (let i = 0; i < chain.length; i++) {
       attempt++;
       const ref = chain[i];
       const r = await this.attempt(id, spec, iteration, attempt, ref);
       provenance = r.provenance ?? provenance;
-      if (r.tokens) tokens = { input: (tokens?.input ?? 0) + r.tokens.input, output: (tokens?.output ?? 0) + r.tokens.output };
-      costUsd += r.costUsd ?? 0;
-      if (r.ok) return { ok: true, output: r.output, error: '', retryable: true, attempt, tokens, costUsd, provenance };
-      if (r.cancelled) return { ok: false, error: r.error, retryable: false, cancelled: true, attempt, tokens, costUsd };
+      if (r.ok) return { ok: true, output: r.output, error: '', retryable: true, attempt, provenance };
+      if (r.cancelled) return { ok: false, error: r.error, retryable: false, cancelled: true, attempt };
       lastError = r.error;
       lastOutput = r.output;
       retryable = r.retryable;
+      retryAfterMs = r.retryAfterMs;
       const next = chain[i + 1];
       if (next && r.fallbackHelps) {
         await this.emit({ type: 'node-fallback', runId: this.setup.runId, at: this.iso(), nodeId: id, from: ref ?? '', to: next, error: r.error });
@@ -699,7 +716,7 @@ class RunExecution {
       }
       break;
     }
-    return { ok: false, output: lastOutput, error: lastError, retryable, attempt, tokens, costUsd, provenance };
+    return { ok: false, output: lastOutput, error: lastError, retryable, retryAfterMs, attempt, provenance };
   }
 
   private async attempt(
@@ -708,7 +725,7 @@ class RunExecution {
     iteration: number,
     attempt: number,
     instrumentRef: string | undefined,
-  ): Promise<{ ok: boolean; output?: unknown; error: string; retryable: boolean; fallbackHelps?: boolean; cancelled?: boolean; tokens?: TokenUsage; costUsd?: number; provenance?: string }> {
+  ): Promise<{ ok: boolean; output?: unknown; error: string; retryable: boolean; retryAfterMs?: number; fallbackHelps?: boolean; cancelled?: boolean; provenance?: string }> {
     const kind = spec.uses as NodeKind;
     const fail = (error: string, retryable: boolean, extra: { fallbackHelps?: boolean; provenance?: string } = {}) => ({ ok: false, error, retryable, ...extra });
 
@@ -759,15 +776,14 @@ class RunExecution {
         const problems = schemaErrors(spec.outputs, output);
         if (problems.length) return fail(`the output does not match \`outputs:\`: ${problems.join('; ')}`, true, { provenance });
       }
-      this.addUsage(result.tokens, result.costUsd);
       const over = this.budgetExceeded();
-      if (over) return { ...fail(over, false, { provenance }), tokens: result.tokens, costUsd: result.costUsd };
-      return { ok: true, output, error: '', retryable: true, tokens: result.tokens, costUsd: result.costUsd, provenance };
+      if (over) return fail(over, false, { provenance });
+      return { ok: true, output, error: '', retryable: true, provenance };
     } catch (e) {
       if (timedOut) return fail(`timed out after ${spec.timeout}`, true, { provenance });
       if (this.signal.aborted || e instanceof Cancelled) return { ok: false, error: 'cancelled', retryable: false, cancelled: true };
       if (e instanceof NodeError) {
-        return { ...fail(this.redactor.redactText(e.message), e.retryable, { fallbackHelps: true, provenance }), output: this.redactor.redact(e.output) };
+        return { ...fail(this.redactor.redactText(e.message), e.retryable, { fallbackHelps: true, provenance }), output: this.redactor.redact(e.output), retryAfterMs: e.retryAfterMs };
       }
       if (e instanceof PermissionError || e instanceof ExpressionError) return fail(e.message, false, { provenance });
       if (e instanceof ProviderUnavailableError) return fail(e.message, false, { fallbackHelps: true, provenance });
@@ -778,18 +794,45 @@ class RunExecution {
     }
   }
 
-  private addUsage(tokens: TokenUsage | undefined, cost: number | undefined): void {
-    if (tokens) this.tokens = { input: this.tokens.input + tokens.input, output: this.tokens.output + tokens.output };
-    this.costUsd += cost ?? 0;
+  // ── Model usage and budgets ───────────────────────────────────────────────
+
+  /** Models whose price is unknown, said once per run. */
+  private readonly unpricedSaid = new Set<string>();
+  /** The workspace's `.symphony/prices.yaml`, read once per run. */
+  private workspacePrices: Readonly<Record<string, Price>> = {};
+
+  /**
+   * Charges a model call to this run — journaled at once, so the spending is durable and
+   * the next budget check sees it — and through the caller link to the node that started
+   * this run, up to the top-level run.
+   */
+  private recordUsage(nodeId: string, call: ModelUsage, childRunId?: string): void {
+    this.tokens = { input: this.tokens.input + call.tokens.input, output: this.tokens.output + call.tokens.output };
+    this.costUsd += call.costUsd;
+    void this.emit({ type: 'node-usage', runId: this.setup.runId, at: this.iso(), nodeId, instrument: call.instrument, model: call.model, tokens: call.tokens, costUsd: call.costUsd, childRunId });
+    if (!call.priced && !childRunId && !this.unpricedSaid.has(call.model)) {
+      this.unpricedSaid.add(call.model);
+      this.log(nodeId, 'info', `no price is known for ${call.model}: its calls count as $0 (set model.price on the instrument, or the model in .symphony/prices.yaml)\n`);
+    }
+    this.setup.caller?.charge(call, this.setup.runId);
+  }
+
+  /** What this run may still spend: its own budget, narrowed by every run above it. */
+  private budgetLeft(): BudgetLeft {
+    const b = this.melody.budget;
+    const up = this.setup.caller?.budgetLeft() ?? {};
+    const tokens = b?.tokens !== undefined ? b.tokens - this.tokens.input - this.tokens.output : undefined;
+    const usd = b?.usd !== undefined ? b.usd - this.costUsd : undefined;
+    return { tokens: minDefined(tokens, up.tokens), usd: minDefined(usd, up.usd) };
   }
 
   private budgetExceeded(): string | undefined {
     const b = this.melody.budget;
-    if (!b) return undefined;
     const used = this.tokens.input + this.tokens.output;
-    if (b.tokens !== undefined && used > b.tokens) return `budget exceeded: ${used} tokens used of ${b.tokens}`;
-    if (b.usd !== undefined && this.costUsd > b.usd) return `budget exceeded: $${this.costUsd.toFixed(4)} spent of $${b.usd}`;
-    return undefined;
+    if (b?.tokens !== undefined && used > b.tokens) return `budget exceeded: ${used} tokens used of ${b.tokens}`;
+    if (b?.usd !== undefined && this.costUsd > b.usd) return `budget exceeded: $${this.costUsd.toFixed(4)} spent of $${b.usd}`;
+    const up = this.setup.caller?.budgetExceeded();
+    return up ? `${up} (the budget of the melody that started this one)` : undefined;
   }
 
   private nodeContext(id: string, spec: NodeSpec, attempt: number, iteration: number, signal: AbortSignal, instrument: Instrument | undefined): NodeContext {
@@ -808,7 +851,13 @@ class RunExecution {
       instrument,
       env,
       host: this.observedHost(id),
-      models: this.opts.models ?? noModelProvider,
+      models: this.opts.models ?? unavailableModels,
+      usage: (call) => this.recordUsage(id, call),
+      budgetLeft: () => this.budgetLeft(),
+      priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy, this.workspacePrices) : undefined),
+      addSecret: (value) => this.redactor.add(value),
+      toolCall: (call) => void this.emit({ type: 'node-tool', runId: this.setup.runId, at: this.iso(), nodeId: id, ...call }),
+      storeArtifact: (value) => this.opts.artifacts.put(value, { durable: true }),
       log: (stream, text) => this.log(id, stream, text),
       runMelody: (file, inputs) => this.runChild(id, file, inputs, signal),
       render: (text) => renderString(text, this.context(iteration)),
@@ -863,6 +912,12 @@ class RunExecution {
       depth: this.setup.depth + 1,
       parent: { runId: this.setup.runId, nodeId },
       ancestry,
+      caller: {
+        budgetLeft: () => this.budgetLeft(),
+        budgetExceeded: () => this.budgetExceeded(),
+        charge: (call, childRunId) => this.recordUsage(nodeId, call, childRunId),
+        redactor: this.redactor,
+      },
     });
     const result = await child.execute();
     const outputs: Record<string, unknown> = {};
@@ -874,7 +929,7 @@ class RunExecution {
   private async finishNode(
     id: string,
     spec: NodeSpec,
-    r: { status: NodeStatus; output?: unknown; error?: string; reason?: string; attempts: number; iterations: number; tokens?: TokenUsage; costUsd?: number; provenance?: string; started: number },
+    r: { status: NodeStatus; output?: unknown; error?: string; reason?: string; attempts: number; iterations: number; provenance?: string; started: number },
   ): Promise<void> {
     const tolerated = r.status === 'failure' && spec['continue-on-error'] === true;
     this.outcomes.set(id, { status: r.status, output: r.output, tolerated });
@@ -908,8 +963,9 @@ class RunExecution {
       outputRef,
       error: r.error,
       reason: r.reason,
-      tokens: r.tokens,
-      costUsd: r.costUsd,
+      // What the node's calls spent, as its usage events added it up (all attempts).
+      tokens: this.record?.nodes[id]?.tokens,
+      costUsd: this.record?.nodes[id]?.costUsd,
       durationMs: Math.max(0, this.opts.now() - r.started),
       provenance: r.provenance,
     });
@@ -1009,6 +1065,11 @@ class RunExecution {
     await this.setup.journal.close().catch(() => undefined);
     return this.record as RunResult;
   }
+}
+
+/** The smaller of two limits, either of which may be absent (unlimited). */
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** `from` and every node that (transitively) needs it. */

@@ -2,21 +2,28 @@ import { z } from 'zod';
 
 /** Ensembles and instruments, DESIGN.md §3. */
 
-export const PROVIDERS = ['vscode-lm', 'openai-compatible', 'anthropic'] as const;
+export const PROVIDERS = ['vscode-lm', 'openai-compatible', 'anthropic', 'local'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export const modelSpecSchema = z
   .strictObject({
-    provider: z.enum(PROVIDERS).meta({ description: 'vscode-lm (VS Code language models), openai-compatible (OpenAI, Ollama, LM Studio, vLLM, llama.cpp) or anthropic.' }),
-    id: z.string().min(1).meta({ description: 'The model id, e.g. "llama3.1", "gpt-4o-mini", "claude-sonnet-4-5".' }),
-    baseUrl: z.url().meta({ description: 'API base URL (openai-compatible), e.g. "http://127.0.0.1:11434/v1".' }).optional(),
+    provider: z.enum(PROVIDERS).meta({
+      description:
+        'vscode-lm (VS Code language models, e.g. Copilot), openai-compatible (OpenAI, Ollama, LM Studio, vLLM, llama.cpp server, OpenRouter), anthropic, or local (a GGUF file run in-process by llama.cpp).',
+    }),
+    id: z.string().min(1).meta({ description: 'The model id, e.g. "llama3.1", "gpt-4o-mini", "claude-sonnet-4-5". Required for openai-compatible and anthropic; for vscode-lm it selects a model by id.' }).optional(),
+    vendor: z.string().min(1).meta({ description: 'vscode-lm: the vendor of the model, e.g. "copilot".' }).optional(),
+    family: z.string().min(1).meta({ description: 'vscode-lm: the model family, e.g. "gpt-4o".' }).optional(),
+    path: z.string().min(1).meta({ description: 'local: the GGUF model file, workspace-relative or absolute (`~` is your home folder).' }).optional(),
+    baseUrl: z.url().meta({ description: 'API base URL (openai-compatible, anthropic), e.g. "http://127.0.0.1:11434/v1" for Ollama.' }).optional(),
     apiKeyEnv: z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as OPENAI_API_KEY')
-      .meta({ description: 'Environment variable holding the API key in the CLI (the extension uses SecretStorage). Never put the key itself in a file.' })
+      .meta({ description: 'Environment variable holding the API key in the CLI (the extension uses SecretStorage: "Symphony: Set API Key…"). Never put the key itself in a file.' })
       .optional(),
     maxTokens: z.number().int().positive().optional(),
     temperature: z.number().min(0).max(2).optional(),
+    contextWindow: z.number().int().positive().meta({ description: 'Tokens the model reads at most; context packing stays under it. Known models have a default.' }).optional(),
     price: z
       .strictObject({
         inputPerMillion: z.number().min(0),
@@ -24,6 +31,14 @@ export const modelSpecSchema = z
       })
       .meta({ description: 'USD per million tokens, overriding the built-in price table.' })
       .optional(),
+  })
+  .superRefine((m, ctx) => {
+    if ((m.provider === 'openai-compatible' || m.provider === 'anthropic') && m.id === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['id'], message: `a ${m.provider} model needs an \`id\`, e.g. ${m.provider === 'anthropic' ? '"claude-sonnet-4-5"' : '"gpt-4o-mini" or "llama3.1"'}` });
+    }
+    if (m.provider === 'local' && m.path === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'a local model needs a `path` to its GGUF file, e.g. "models/qwen2.5-0.5b-instruct-q4_k_m.gguf"' });
+    }
   })
   .meta({ description: 'The model this instrument calls.' });
 export type ModelSpec = z.output<typeof modelSpecSchema>;
@@ -89,4 +104,15 @@ export interface Ensemble {
   readonly instruments: readonly Instrument[];
   /** Instrument files that failed to load, so views can show them instead of hiding them. */
   readonly broken: readonly { readonly id: string; readonly file: string }[];
+}
+
+/**
+ * How a model is named in views, handoff entries and prices: its id, else (vscode-lm) its
+ * family or vendor, else (local) the GGUF file's name.
+ */
+export function modelLabel(spec: ModelSpec): string {
+  if (spec.id) return spec.id;
+  if (spec.family ?? spec.vendor) return [spec.vendor, spec.family].filter(Boolean).join('/');
+  if (spec.path) return spec.path.split(/[\\/]/).pop()!.replace(/\.gguf$/i, '');
+  return spec.provider === 'vscode-lm' ? 'any VS Code model' : spec.provider;
 }

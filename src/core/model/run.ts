@@ -125,6 +125,43 @@ export interface NodeFinished extends EventBase {
   readonly provenance?: string;
 }
 
+/**
+ * A model call's usage, journaled when the call ends — before the next call's budget check,
+ * so spending is durable and counted even if the node later fails. A sub-melody's calls
+ * reach its parent run as usage of the node that started it (`childRunId` says so).
+ */
+export interface NodeUsage extends EventBase {
+  readonly type: 'node-usage';
+  readonly nodeId: string;
+  /** `ensemble/instrument` that made the call. */
+  readonly instrument?: string;
+  /** The model that answered. */
+  readonly model?: string;
+  readonly tokens: TokenUsage;
+  readonly costUsd: number;
+  /** Set when the call was made by a sub-melody run of this node. */
+  readonly childRunId?: string;
+}
+
+/** An agent's tool call (read_file, write_file, run…), checked by the melody's permissions. */
+export interface NodeTool extends EventBase {
+  readonly type: 'node-tool';
+  readonly nodeId: string;
+  /** 1-based model step the call belongs to. */
+  readonly step: number;
+  readonly tool: string;
+  /** The arguments, redacted and shortened for the journal. */
+  readonly args: unknown;
+  readonly ok: boolean;
+  /** Characters of the result given back to the model. */
+  readonly resultChars: number;
+  readonly durationMs: number;
+  /** Why the call failed or was refused (the model saw this too). */
+  readonly error?: string;
+  /** Files the call wrote: workspace path → sha256 of the content in the artifact store. */
+  readonly wrote?: Readonly<Record<string, string>>;
+}
+
 export interface RunFinished extends EventBase {
   readonly type: 'run-finished';
   readonly status: RunStatus;
@@ -142,6 +179,8 @@ export type RunEvent =
   | NodeRetried
   | NodeFallback
   | ApprovalRequested
+  | NodeUsage
+  | NodeTool
   | NodeFinished
   | RunFinished;
 
@@ -173,6 +212,8 @@ export interface NodeRecord {
   readonly costUsd?: number;
   readonly provenance?: string;
   readonly instrument?: string;
+  /** Tool calls an agent node made (all attempts). */
+  readonly toolCalls?: number;
   readonly timeline: readonly AttemptRecord[];
 }
 
@@ -193,9 +234,20 @@ export interface RunRecord {
   readonly nodes: Readonly<Record<string, NodeRecord>>;
   readonly tokens: TokenUsage;
   readonly costUsd: number;
+  /** Tokens and cost by instrument and model (this run's calls and its sub-melodies'). */
+  readonly usage?: readonly ModelUsageRecord[];
   readonly error?: string;
   /** How many times the run was resumed after its process died. */
   readonly resumes: number;
+}
+
+/** What one instrument's model spent in a run. */
+export interface ModelUsageRecord {
+  readonly instrument: string;
+  readonly model: string;
+  readonly calls: number;
+  readonly tokens: TokenUsage;
+  readonly costUsd: number;
 }
 
 const EMPTY_NODE: NodeRecord = { state: 'pending', attempts: 0, iterations: 0, timeline: [] };
@@ -273,8 +325,28 @@ export class RunRecordBuilder {
         r.nodes[e.nodeId] = { ...n, timeline: closeLast(n, e.at, e.error) };
         return;
       }
+      case 'node-usage': {
+        const n = node(e.nodeId);
+        r.nodes[e.nodeId] = { ...n, tokens: addTokens(n.tokens ?? NO_TOKENS, e.tokens), costUsd: (n.costUsd ?? 0) + e.costUsd };
+        r.tokens = addTokens(r.tokens, e.tokens);
+        r.costUsd += e.costUsd;
+        const instrument = e.instrument ?? '';
+        const model = e.model ?? '';
+        const usage = [...(r.usage ?? [])];
+        const i = usage.findIndex((u) => u.instrument === instrument && u.model === model);
+        const was = i >= 0 ? usage[i]! : { instrument, model, calls: 0, tokens: NO_TOKENS, costUsd: 0 };
+        const now = { instrument, model, calls: was.calls + 1, tokens: addTokens(was.tokens, e.tokens), costUsd: was.costUsd + e.costUsd };
+        if (i >= 0) usage[i] = now;
+        else usage.push(now);
+        r.usage = usage;
+        return;
+      }
       case 'node-finished': {
         const n = node(e.nodeId);
+        // Usage events already counted what the node spent; a node-finished that carries more
+        // (journals written before usage events existed) adds only the difference.
+        const extra = { input: Math.max(0, (e.tokens?.input ?? 0) - (n.tokens?.input ?? 0)), output: Math.max(0, (e.tokens?.output ?? 0) - (n.tokens?.output ?? 0)) };
+        const extraCost = Math.max(0, (e.costUsd ?? 0) - (n.costUsd ?? 0));
         r.nodes[e.nodeId] = {
           ...n,
           state: e.status,
@@ -287,18 +359,23 @@ export class RunRecordBuilder {
           outputRef: e.outputRef,
           error: e.error,
           reason: e.reason,
-          tokens: e.tokens,
-          costUsd: e.costUsd,
+          tokens: e.tokens ?? n.tokens,
+          costUsd: e.costUsd ?? n.costUsd,
           provenance: e.provenance ?? n.provenance,
           timeline: closeLast(n, e.at, e.error),
         };
-        r.tokens = addTokens(r.tokens, e.tokens);
-        r.costUsd += e.costUsd ?? 0;
+        r.tokens = addTokens(r.tokens, extra);
+        r.costUsd += extraCost;
         return;
       }
       case 'run-finished':
         Object.assign(r, { state: e.status, endedAt: e.at, durationMs: e.durationMs, tokens: e.tokens, costUsd: e.costUsd, error: e.error });
         return;
+      case 'node-tool': {
+        const n = node(e.nodeId);
+        r.nodes[e.nodeId] = { ...n, toolCalls: (n.toolCalls ?? 0) + 1 };
+        return;
+      }
       case 'node-log':
       case 'approval-requested':
         return;

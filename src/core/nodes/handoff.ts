@@ -1,3 +1,4 @@
+import { modelLabel } from '../model/instrument';
 import { appendHandoff } from '../conductor/handoff';
 import { creditedNickname } from './support';
 import type { NodeImplementation } from './types';
@@ -17,7 +18,7 @@ export const handoffNode: NodeImplementation<'handoff'> = {
     await appendHandoff(ctx.workspaceRoot, {
       nickname: creditedNickname(input.nickname, ctx),
       instrument: ctx.instrument?.ref,
-      model: input.model ?? ctx.instrument?.model?.id,
+      model: input.model ?? (ctx.instrument?.model ? modelLabel(ctx.instrument.model) : undefined),
       summary: input.summary,
       files: input.files,
     });

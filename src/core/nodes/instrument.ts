@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
-import type { ModelRequest } from '../providers/types';
+import { callModel, openModel } from '../providers/call';
 import { errorMessage, permanentError, readWorkspaceFile, realWorkspaceRoot } from './support';
 import { NodeError, type NodeContext, type NodeImplementation } from './types';
 
@@ -26,16 +26,16 @@ export const instrumentNode: NodeImplementation<'instrument'> = {
     const instrument = ctx.instrument;
     if (!instrument) throw permanentError('an instrument node needs `instrument:` (ensemble/instrument)');
     const system = [instrument.role, input.system].filter((s) => s?.trim()).join('\n\n');
-    const request: ModelRequest = {
+    const prompt = input.files?.length ? `${input.prompt}\n\n${await packFiles(ctx, input.files)}` : input.prompt;
+    const model = await openModel(ctx, instrument);
+    const answer = await callModel(ctx, instrument, model, {
       system: system || undefined,
-      prompt: input.files?.length ? `${input.prompt}\n\n${await packFiles(ctx, input.files)}` : input.prompt,
-      maxTokens: input.maxTokens,
-      temperature: input.temperature,
-      json: input.json,
-    };
-    const response = await ctx.models.complete(instrument, request, ctx.signal, (chunk) => ctx.log('stdout', chunk));
-    const output = input.json ? parseModelJson(response.text) : response.text;
-    return { output, tokens: response.tokens, costUsd: response.costUsd };
+      messages: [{ role: 'user', text: prompt }],
+      maxTokens: input.maxTokens ?? instrument.model?.maxTokens,
+      temperature: input.temperature ?? instrument.model?.temperature,
+      json: input.json ? {} : undefined,
+    });
+    return { output: input.json ? parseModelJson(answer.text) : answer.text };
   },
 };
 

@@ -1,4 +1,5 @@
 import { extractiveSummary } from '../conductor/summarize';
+import { callModel, openModel } from '../providers/call';
 import type { NodeImplementation } from './types';
 
 const DEFAULT_SENTENCES = 3;
@@ -13,11 +14,11 @@ export const summarizeNode: NodeImplementation<'summarize'> = {
   async run(input, ctx) {
     const sentences = input.maxSentences ?? DEFAULT_SENTENCES;
     if (!ctx.instrument) return { output: extractiveSummary(input.text, sentences) };
-    const response = await ctx.models.complete(
-      ctx.instrument,
-      { system: 'You summarize text faithfully.', prompt: `Summarize in at most ${sentences} ${sentences === 1 ? 'sentence' : 'sentences'}:\n\n${input.text}` },
-      ctx.signal,
-    );
-    return { output: response.text.trim(), tokens: response.tokens, costUsd: response.costUsd };
+    const model = await openModel(ctx, ctx.instrument);
+    const answer = await callModel(ctx, ctx.instrument, model, {
+      system: 'You summarize text faithfully.',
+      messages: [{ role: 'user', text: `Summarize in at most ${sentences} ${sentences === 1 ? 'sentence' : 'sentences'}:\n\n${input.text}` }],
+    });
+    return { output: answer.text.trim() };
   },
 };

@@ -1,7 +1,8 @@
 import type { Instrument } from '../model/instrument';
 import type { NodeKind, WithOf } from '../model/nodeKinds';
-import type { RunStatus, TokenUsage } from '../model/run';
+import type { NodeTool, RunStatus, TokenUsage } from '../model/run';
 import type { PermissionGuard } from '../engine/permissions';
+import type { Price } from '../providers/prices';
 import type { ModelProvider } from '../providers/types';
 
 /**
@@ -25,6 +26,27 @@ export interface ChildRun {
   /** Each child node's output, by node id. */
   readonly outputs: Readonly<Record<string, unknown>>;
 }
+
+/** A model call's usage, as a node reports it. */
+export interface ModelUsage {
+  readonly tokens: TokenUsage;
+  readonly costUsd: number;
+  /** The model that answered. */
+  readonly model: string;
+  /** `ensemble/instrument`. */
+  readonly instrument: string;
+  /** False when no price was known for the model (it then counts as $0). */
+  readonly priced: boolean;
+}
+
+/** What a run may still spend: the tightest limits of it and every run above it; absent = unlimited. */
+export interface BudgetLeft {
+  readonly tokens?: number;
+  readonly usd?: number;
+}
+
+/** A tool call as a node reports it (the engine adds run, node and time). */
+export type ToolCallReport = Omit<NodeTool, 'type' | 'runId' | 'at' | 'nodeId'>;
 
 /** Everything a node implementation may use while it runs. */
 export interface NodeContext {
@@ -51,6 +73,21 @@ export interface NodeContext {
   readonly host: Host;
   /** The model providers (instrument and summarize nodes). */
   readonly models: ModelProvider;
+  /**
+   * Charges a model call to the run — and to every run above it, for a sub-melody — and
+   * journals it at once, so the next call's budget check sees it even if the node fails later.
+   */
+  usage(call: ModelUsage): void;
+  /** What the run may still spend before its `budget:` (or a parent run's) is broken. */
+  budgetLeft(): BudgetLeft;
+  /** The price of a model: `model.price`, the workspace's `.symphony/prices.yaml`, the built-in table; undefined when unknown. */
+  priceOf(instrument: Instrument, answeredBy: string): Price | undefined;
+  /** Redacts a value (an API key) from everything the run writes or shows from now on. */
+  addSecret(value: string): void;
+  /** Journals an agent's tool call (shown in the Runs view, on the board and by the CLI). */
+  toolCall(call: ToolCallReport): void;
+  /** Puts a value (text, JSON) in the run's content-addressed artifact store; resolves to its sha256. */
+  storeArtifact(value: unknown): Promise<string>;
   /** Writes to the node's log; the engine redacts secrets before anything is stored or shown. */
   log(stream: 'stdout' | 'stderr' | 'info', text: string): void;
   /** Runs another melody as a child run of this one. */
@@ -59,11 +96,9 @@ export interface NodeContext {
   render(text: string): unknown;
 }
 
-/** What a node produces. */
+/** What a node produces. Model usage is not part of it: nodes report it as it happens (`ctx.usage`). */
 export interface NodeResult {
   readonly output: unknown;
-  readonly tokens?: TokenUsage;
-  readonly costUsd?: number;
 }
 
 /**
@@ -85,11 +120,14 @@ export class NodeError extends Error {
    * node's output so later nodes — e.g. after `continue-on-error` — can still read it.
    */
   readonly output?: unknown;
-  constructor(message: string, options: { retryable?: boolean; cause?: unknown; output?: unknown } = {}) {
+  /** The least wait before a retry, when the failure said (a model server's 429 `Retry-After`). */
+  readonly retryAfterMs?: number;
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown; output?: unknown; retryAfterMs?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'NodeError';
     this.retryable = options.retryable ?? true;
     this.output = options.output;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -88,6 +88,8 @@ const EVENT_TYPES = new Set(
     'node-retried': true,
     'node-fallback': true,
     'approval-requested': true,
+    'node-usage': true,
+    'node-tool': true,
     'node-finished': true,
     'run-finished': true,
   } satisfies Record<RunEventType, true>),

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { WorkspaceIndex } from '../workspaceIndex';
-import type { Ensemble, Instrument } from '../../core/model/instrument';
+import { modelLabel, type Ensemble, type Instrument } from '../../core/model/instrument';
 
 /** A row of the Ensembles view. */
 export type EnsembleNode =
@@ -12,7 +12,7 @@ const KIND_ICON: Readonly<Record<Instrument['kind'], string>> = { model: 'sparkl
 
 /** What an instrument plays, in a few words: `model · openai-compatible/llama3.1`. */
 export function instrumentSummary(i: Instrument): string {
-  if (i.model) return `${i.kind} · ${i.model.provider}/${i.model.id}`;
+  if (i.model) return `${i.kind} · ${i.model.provider}/${modelLabel(i.model)}`;
   if (i.script) return `${i.kind} · ${[i.script.command, ...(i.script.args ?? [])].join(' ')}`;
   if (i.service) return `${i.kind} · ${i.service.method} ${i.service.url}`;
   return i.kind;
@@ -59,7 +59,7 @@ export class EnsemblesTree implements vscode.TreeDataProvider<EnsembleNode> {
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**${i.nickname}** — \`${i.ref}\` (${i.kind})\n\n`);
         if (i.role) md.appendMarkdown(`${i.role}\n\n`);
-        if (i.model) md.appendMarkdown(`Model: \`${i.model.id}\` via ${i.model.provider}\n\n`);
+        if (i.model) md.appendMarkdown(`Model: \`${modelLabel(i.model)}\` via ${i.model.provider}\n\n`);
         if (i.handles?.length) md.appendMarkdown(`Handles: ${i.handles.map((h) => `\`${h}\``).join(', ')}\n\n`);
         md.appendMarkdown(`Concurrency: ${i.concurrency}`);
         item.tooltip = md;

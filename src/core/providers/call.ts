@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { Instrument } from '../model/instrument';
+import type { TokenUsage } from '../model/run';
+import { NodeError, type NodeContext } from '../nodes/types';
+import { costOf } from './prices';
+import { ModelCallError, type ChatModel, type ChatRequest, type ChatTurn } from './types';
+
+/**
+ * The one way a node talks to a model: open the instrument's model, check the call against
+ * the budget before it is sent, stream its text into the node's log, and charge what it
+ * cost to the run as soon as it answers. The agent's tool loop (`agent.ts`) makes its calls
+ * through here too.
+ */
+
+/** The parts of a NodeContext a model call needs. */
+export type CallContext = Pick<NodeContext, 'signal' | 'workspaceRoot' | 'models' | 'log' | 'usage' | 'budgetLeft' | 'priceOf' | 'addSecret'>;
+
+/** Opens an instrument's model through the run's providers. */
+export async function openModel(ctx: CallContext, instrument: Instrument): Promise<ChatModel> {
+  try {
+    return await ctx.models.open(instrument, {
+      signal: ctx.signal,
+      workspaceRoot: ctx.workspaceRoot,
+      addSecret: (value) => ctx.addSecret(value),
+      note: (text) => ctx.log('info', text.endsWith('\n') ? text : `${text}\n`),
+    });
+  } catch (e) {
+    throw asNodeError(e);
+  }
+}
+
+/** A finished call with what it cost. */
+export interface CallResult extends ChatTurn {
+  readonly usage: TokenUsage;
+  readonly costUsd: number;
+}
+
+/** What to stream where during a call. */
+export interface CallOptions {
+  /** Where answer text goes as it arrives (default: the node's stdout log). */
+  readonly onText?: (chunk: string) => void;
+}
+
+/** Tokens of everything a request sends: system prompt, messages, tool calls and results, tool schemas. */
+export async function countRequestTokens(model: ChatModel, request: ChatRequest, signal: AbortSignal): Promise<number> {
+  const parts: string[] = [request.system ?? ''];
+  for (const m of request.messages) {
+    if (m.role === 'tool') for (const r of m.results) parts.push(r.output);
+    else parts.push(m.text, ...(m.role === 'assistant' ? (m.toolCalls ?? []).map((c) => `${c.name} ${JSON.stringify(c.input)}`) : []));
+  }
+  for (const t of request.tools ?? []) parts.push(`${t.name} ${t.description} ${JSON.stringify(z.toJSONSchema(t.inputSchema))}`);
+  return model.countTokens(parts.filter(Boolean).join('\n'), signal);
+}
+
+/**
+ * Makes one call, refusing it before it is sent when its prompt alone would break the
+ * run's `budget.tokens` or `budget.usd`, and charging its usage when it answers (the
+ * provider's figures, or counted when it gives none).
+ */
+export async function callModel(ctx: CallContext, instrument: Instrument, model: ChatModel, request: ChatRequest, options: CallOptions = {}): Promise<CallResult> {
+  const estimate = await countRequestTokens(model, request, ctx.signal);
+  const left = ctx.budgetLeft();
+  if (left.tokens !== undefined && estimate > left.tokens) {
+    throw new NodeError(`budget: this call to ${instrument.ref} would send about ${estimate} tokens and only ${Math.max(0, left.tokens)} are left of budget.tokens; it was not sent`, { retryable: false });
+  }
+  const price = instrument.model ? ctx.priceOf(instrument, model.id) : undefined;
+  if (price && left.usd !== undefined) {
+    const usd = costOf({ input: estimate, output: 0 }, price);
+    if (usd > left.usd) {
+      throw new NodeError(`budget: this call to ${instrument.ref} would cost about $${usd.toFixed(4)} for its prompt alone and $${Math.max(0, left.usd).toFixed(4)} is left of budget.usd; it was not sent`, { retryable: false });
+    }
+  }
+  let turn: ChatTurn;
+  try {
+    turn = await model.chat(request, {
+      signal: ctx.signal,
+      onText: options.onText ?? ((chunk) => ctx.log('stdout', chunk)),
+      onNote: (note) => ctx.log('info', note.endsWith('\n') ? note : `${note}\n`),
+    });
+  } catch (e) {
+    throw asNodeError(e);
+  }
+  const usage = turn.usage ?? {
+    input: estimate,
+    output: await model.countTokens([turn.text, ...turn.toolCalls.map((c) => `${c.name} ${JSON.stringify(c.input)}`)].join('\n'), ctx.signal),
+  };
+  const answeredPrice = instrument.model ? ctx.priceOf(instrument, turn.model) ?? price : undefined;
+  const costUsd = answeredPrice ? costOf(usage, answeredPrice) : 0;
+  ctx.usage({ tokens: usage, costUsd, model: turn.model, instrument: instrument.ref, priced: answeredPrice !== undefined || !instrument.model });
+  return { ...turn, usage, costUsd };
+}
+
+/**
+ * A provider's failure as the engine understands it: a ModelCallError becomes a NodeError
+ * that keeps its retryability and its server-requested wait; anything else passes unchanged
+ * (ProviderUnavailableError makes the engine fall back; an abort cancels).
+ */
+export function asNodeError(e: unknown): unknown {
+  return e instanceof ModelCallError ? new NodeError(e.message, { retryable: e.retryable, retryAfterMs: e.retryAfterMs, cause: e }) : e;
+}
