@@ -79,6 +79,30 @@ export class PermissionGuard {
   }
 
   /**
+   * Checks that a node may reach `url` (a service instrument, a webhook call): its host —
+   * or `host:port` — must be listed in `permissions.network`. With no list, no host may be
+   * reached. Model providers are not checked here: their endpoints are part of the
+   * instrument, not of what the melody does.
+   */
+  checkNetwork(url: string): void {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new PermissionError(`${url} is not a URL`);
+    }
+    const host = parsed.hostname.replace(/^\[|\]$/g, '');
+    const allowed = this.permissions.network;
+    if (!allowed) throw new PermissionError(`this melody does not allow network access: add "${host}" to permissions.network`);
+    const port = parsed.port || (parsed.protocol === 'https:' ? '443' : '80');
+    const ok = allowed.some((entry) => {
+      const e = entry.toLowerCase().replace(/^\[|\]$/g, '');
+      return e === '*' || e === host.toLowerCase() || e === `${host.toLowerCase()}:${port}`;
+    });
+    if (!ok) throw new PermissionError(`permissions.network does not allow ${host}${parsed.port ? `:${parsed.port}` : ''} (allowed: ${allowed.join(', ') || 'none'})`);
+  }
+
+  /**
    * The real path of `path` and its workspace-relative form. For a path that does not exist
    * yet, the nearest existing ancestor is resolved, so a symlinked folder cannot smuggle a
    * write outside the workspace.

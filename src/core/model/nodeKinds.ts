@@ -24,6 +24,12 @@ export const shellWith = z
   })
   .meta({ description: 'Runs a program with an argument array. Output: { stdout, stderr, exitCode }.' });
 
+/** Tools an instrument node may give its model (`with.tools`); see core/tools. */
+export const TOOL_NAMES = ['read', 'list', 'search', 'write', 'edit', 'run'] as const;
+
+/** Model calls an agent may make in one attempt unless `with.maxSteps` says otherwise. */
+export const DEFAULT_MAX_STEPS = 8;
+
 export const instrumentWith = z
   .strictObject({
     prompt: text('The instruction for the model.'),
@@ -32,8 +38,16 @@ export const instrumentWith = z
     maxTokens: z.number().int().positive().meta({ description: 'Upper bound on output tokens.' }).optional(),
     temperature: z.number().min(0).max(2).meta({ description: 'Sampling temperature.' }).optional(),
     json: z.boolean().meta({ description: 'Ask for a JSON object and parse it as the output.' }).optional(),
+    tools: z
+      .array(z.enum(TOOL_NAMES))
+      .meta({
+        description:
+          'Tools the model may use to work in the workspace, within the melody’s permissions: read (read_file), list (list_files), search, write (write_file), edit (edit_file), run (a program allowed by permissions.commands).',
+      })
+      .optional(),
+    maxSteps: z.number().int().min(1).max(100).meta({ description: `Model calls the agent may make (default ${DEFAULT_MAX_STEPS}); the last one is asked to answer without tools.` }).optional(),
   })
-  .meta({ description: 'Calls the model of the node’s `instrument:`. Output: the text, or the parsed JSON.' });
+  .meta({ description: 'Calls the model of the node’s `instrument:`. Output: the text (or the parsed JSON); with `tools`, { text, files, steps, toolCalls }.' });
 
 export const transformWith = z
   .strictObject({

@@ -1,6 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
+import { DEFAULT_MAX_STEPS } from '../model/nodeKinds';
+import { runAgent } from '../providers/agent';
 import { callModel, openModel } from '../providers/call';
 import { errorMessage, permanentError, readWorkspaceFile, realWorkspaceRoot } from './support';
 import { NodeError, type NodeContext, type NodeImplementation } from './types';
@@ -17,6 +19,11 @@ const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.symphony']);
  * answer is parsed (a fenced ```json block is accepted) and an unparsable answer is
  * retryable — models often get it right on a second try. Output: the text or the JSON.
  *
+ * With `with.tools` the model works as an agent (`providers/agent.ts`): it may read, list,
+ * search, write and edit workspace files and run allowed programs, within the melody's
+ * permissions, for up to `with.maxSteps` calls. Output: `{ text, files, artifacts, steps,
+ * toolCalls }` (or the parsed JSON of its final answer with `json: true`).
+ *
  * A ProviderUnavailableError passes through untouched: the engine moves on to the node's
  * `fallback:` instruments when it sees one.
  */
@@ -25,16 +32,20 @@ export const instrumentNode: NodeImplementation<'instrument'> = {
   async run(input, ctx) {
     const instrument = ctx.instrument;
     if (!instrument) throw permanentError('an instrument node needs `instrument:` (ensemble/instrument)');
-    const system = [instrument.role, input.system].filter((s) => s?.trim()).join('\n\n');
+    const system = [instrument.role, input.system].filter((s) => s?.trim()).join('\n\n') || undefined;
     const prompt = input.files?.length ? `${input.prompt}\n\n${await packFiles(ctx, input.files)}` : input.prompt;
     const model = await openModel(ctx, instrument);
-    const answer = await callModel(ctx, instrument, model, {
-      system: system || undefined,
-      messages: [{ role: 'user', text: prompt }],
+    const settings = {
       maxTokens: input.maxTokens ?? instrument.model?.maxTokens,
       temperature: input.temperature ?? instrument.model?.temperature,
       json: input.json ? {} : undefined,
-    });
+    };
+    if (input.tools?.length) {
+      const agent = await runAgent(ctx, instrument, model, { system, prompt, tools: input.tools, maxSteps: input.maxSteps ?? DEFAULT_MAX_STEPS, ...settings });
+      if (input.json) return { output: parseModelJson(agent.text) };
+      return { output: { text: agent.text, files: agent.files, artifacts: agent.artifacts, steps: agent.steps, toolCalls: agent.toolCalls } };
+    }
+    const answer = await callModel(ctx, instrument, model, { system, messages: [{ role: 'user', text: prompt }], ...settings });
     return { output: input.json ? parseModelJson(answer.text) : answer.text };
   },
 };
@@ -101,7 +112,7 @@ export async function packFiles(ctx: NodeContext, globs: readonly string[]): Pro
  * globs can reach are walked (`src/**` walks `src`), and a glob that reaches outside the
  * workspace is refused rather than walked. A glob naming a folder means everything in it.
  */
-async function matchingFiles(ctx: NodeContext, globs: readonly string[]): Promise<string[]> {
+export async function matchingFiles(ctx: Pick<NodeContext, 'workspaceRoot' | 'signal'>, globs: readonly string[]): Promise<string[]> {
   const root = await realWorkspaceRoot(ctx.workspaceRoot);
   const patterns: string[] = [];
   const bases = new Set<string>();

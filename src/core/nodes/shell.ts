@@ -105,28 +105,53 @@ export function runProgram(request: ProgramRequest): Promise<ProgramResult> {
   });
 }
 
+/** A program a node (or an agent's `run` tool, or a script instrument) asks to run. */
+export interface NodeProgram {
+  readonly command: string;
+  readonly args?: readonly string[];
+  /** Relative to the workspace root; the root by default. */
+  readonly cwd?: string;
+  /** Variables on top of the node's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly stdin?: string;
+  readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
+/**
+ * Runs a program on behalf of a node: only when `permissions.commands` lists it, in a
+ * working directory inside the workspace, with the node's environment, stopped with the
+ * node's signal. Every way a melody starts a program goes through here.
+ */
+export async function runNodeProgram(ctx: Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'env' | 'signal'>, program: NodeProgram): Promise<ProgramResult> {
+  ctx.permissions.checkCommand(program.command);
+  return runProgram({
+    command: program.command,
+    args: program.args ?? [],
+    cwd: await workingDirectory(ctx, program.cwd),
+    env: { ...ctx.env, ...program.env },
+    stdin: program.stdin,
+    signal: ctx.signal,
+    onOutput: program.onOutput,
+  });
+}
+
+/** How a program ended, in words, with the last lines of its stderr: `npm exited with code 1:\n…`. */
+export function programFailure(command: string, result: ProgramResult): string {
+  const how = result.exitCode === null ? `was killed by ${result.exitSignal ?? 'a signal'}` : `exited with code ${result.exitCode}`;
+  const tail = result.stderrTail.length ? `:\n${result.stderrTail.join('\n')}` : '';
+  return `${command} ${how}${tail}`;
+}
+
 /** Runs `with.command` with `with.args`. Output: `{ stdout, stderr, exitCode }`. */
 export const shellNode: NodeImplementation<'shell'> = {
   kind: 'shell',
   async run(input, ctx) {
-    ctx.permissions.checkCommand(input.command);
-    const result = await runProgram({
-      command: input.command,
-      args: input.args ?? [],
-      cwd: await workingDirectory(ctx, input.cwd),
-      env: { ...ctx.env, ...input.env },
-      stdin: input.stdin,
-      signal: ctx.signal,
-      onOutput: (stream, text) => ctx.log(stream, text),
-    });
-    if (result.exitCode !== 0) {
-      const how = result.exitCode === null ? `was killed by ${result.exitSignal ?? 'a signal'}` : `exited with code ${result.exitCode}`;
-      const tail = result.stderrTail.length ? `:\n${result.stderrTail.join('\n')}` : '';
-      // Retryable: tests flake and networks drop; the melody's `retry:` decides whether to try again.
-      // The output stays readable: a `continue-on-error` lint step still hands its report on.
-      throw new NodeError(`${input.command} ${how}${tail}`, { retryable: true, output: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } });
-    }
-    return { output: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } };
+    const result = await runNodeProgram(ctx, { ...input, onOutput: (stream, text) => ctx.log(stream, text) });
+    const output = { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+    // Retryable: tests flake and networks drop; the melody's `retry:` decides whether to try again.
+    // The output stays readable: a `continue-on-error` lint step still hands its report on.
+    if (result.exitCode !== 0) throw new NodeError(programFailure(input.command, result), { retryable: true, output });
+    return { output };
   },
 };
 
@@ -134,7 +159,7 @@ export const shellNode: NodeImplementation<'shell'> = {
  * The working directory: the workspace root, or `cwd` resolved inside it. The guard
  * refuses the root itself as a path, so `.` is recognised before asking it.
  */
-async function workingDirectory(ctx: NodeContext, cwd: string | undefined): Promise<string> {
+async function workingDirectory(ctx: Pick<NodeContext, 'permissions' | 'workspaceRoot'>, cwd: string | undefined): Promise<string> {
   if (cwd === undefined || isWorkspaceRoot(ctx.workspaceRoot, cwd)) return ctx.workspaceRoot;
   const dir = await ctx.permissions.resolveRead(cwd);
   if (!(await fsp.stat(dir)).isDirectory()) throw permanentError(`cwd ${cwd} is not a folder`);

@@ -3,6 +3,8 @@ import type { Instrument } from '../model/instrument';
 import type { TokenUsage } from '../model/run';
 import { NodeError, type NodeContext } from '../nodes/types';
 import { costOf } from './prices';
+import { scriptModel } from './script';
+import { serviceModel } from './service';
 import { ModelCallError, type ChatModel, type ChatRequest, type ChatTurn } from './types';
 
 /**
@@ -13,10 +15,15 @@ import { ModelCallError, type ChatModel, type ChatRequest, type ChatTurn } from 
  */
 
 /** The parts of a NodeContext a model call needs. */
-export type CallContext = Pick<NodeContext, 'signal' | 'workspaceRoot' | 'models' | 'log' | 'usage' | 'budgetLeft' | 'priceOf' | 'addSecret'>;
+export type CallContext = Pick<NodeContext, 'signal' | 'workspaceRoot' | 'models' | 'log' | 'usage' | 'budgetLeft' | 'priceOf' | 'addSecret' | 'permissions' | 'env'>;
 
-/** Opens an instrument's model through the run's providers. */
+/**
+ * Opens an instrument as a model: a model instrument through the run's providers; a script
+ * or a service instrument directly (they run within the melody's permissions).
+ */
 export async function openModel(ctx: CallContext, instrument: Instrument): Promise<ChatModel> {
+  if (instrument.kind === 'script' && instrument.script) return scriptModel(ctx, { ...instrument, script: instrument.script });
+  if (instrument.kind === 'service' && instrument.service) return serviceModel(ctx, { ...instrument, service: instrument.service });
   try {
     return await ctx.models.open(instrument, {
       signal: ctx.signal,
