@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Breakpoints } from '../../src/core/engine/debugger';
 import { sha256 } from '../../src/core/engine/hash';
-import { NodeError } from '../../src/core/nodes/types';
+import { NodeError, type NodeContext } from '../../src/core/nodes/types';
 import type { RunEvent } from '../../src/core/model/run';
 import { FileRunStorage } from '../../src/core/store/runs';
 import { EngineRig } from './engineRig';
@@ -345,6 +345,61 @@ describe('engine', () => {
       assert.deepEqual(child.outputs, { double: 42 });
       const started = rig.eventsOf('run-started', child.runId)[0] as Extract<RunEvent, { type: 'run-started' }>;
       assert.deepEqual(started.parent, { runId: r.runId, nodeId: 'call' });
+    });
+  });
+
+  describe('model usage and budgets across runs', () => {
+    const spend = (tokens: number, costUsd = 0) => (ctx: NodeContext) => {
+      ctx.usage({ tokens: { input: tokens, output: 0 }, costUsd, model: 'm1', instrument: 'ai/m', priced: true });
+      return { output: ctx.budgetLeft() };
+    };
+
+    it('rolls a sub-melody’s tokens and cost up into the node that called it, and records usage by instrument and model', async () => {
+      const rig = new EngineRig();
+      rig.auto.set('call', async (ctx, input) => ({ output: await ctx.runMelody((input as { melody: string }).melody, {}) }));
+      rig.auto.set('think', spend(300, 0.03));
+      rig.auto.set('own', spend(50, 0.005));
+      rig.melody('name: child\nnodes:\n  think: { uses: transform, with: { value: 1 } }\n', 'child.melody.yaml');
+      const r = await rig.run('name: parent\nnodes:\n  call: { uses: melody, with: { melody: child.melody.yaml } }\n  own: { uses: transform, with: { value: 1 } }\n');
+      assert.equal(r.state, 'success');
+      assert.deepEqual(r.nodes.call!.tokens, { input: 300, output: 0 });
+      assert.equal(r.nodes.call!.costUsd, 0.03);
+      assert.deepEqual(r.tokens, { input: 350, output: 0 });
+      assert.equal(Math.round(r.costUsd * 1000), 35);
+      assert.deepEqual(r.usage?.map((u) => ({ ...u, costUsd: Math.round(u.costUsd * 1000) })), [{ instrument: 'ai/m', model: 'm1', calls: 2, tokens: { input: 350, output: 0 }, costUsd: 35 }]);
+      const childRunId = (r.nodes.call!.output as { runId: string }).runId;
+      const parentUsage = rig.eventsOf('node-usage', r.runId).find((e) => (e as { nodeId: string }).nodeId === 'call') as { childRunId?: string };
+      assert.equal(parentUsage.childRunId, childRunId, 'the parent journal says which child spent it');
+    });
+
+    it('makes the caller’s budget a ceiling for a sub-melody: a child with its own larger budget cannot spend past it', async () => {
+      const rig = new EngineRig();
+      const seen: unknown[] = [];
+      rig.auto.set('call', async (ctx, input) => ({ output: await ctx.runMelody((input as { melody: string }).melody, {}) }));
+      rig.auto.set('first', spend(80));
+      rig.auto.set('second', (ctx) => {
+        seen.push(ctx.budgetLeft());
+        return spend(60)(ctx);
+      });
+      rig.melody('name: child\nbudget: { tokens: 10000 }\nnodes:\n  first: { uses: transform, with: { value: 1 } }\n  second: { uses: transform, needs: [first], with: { value: 1 } }\n', 'child.melody.yaml');
+      const r = await rig.run('name: parent\nbudget: { tokens: 100 }\nnodes:\n  call: { uses: melody, with: { melody: child.melody.yaml } }\n');
+      assert.deepEqual(seen, [{ tokens: 20, usd: undefined }], 'the child sees what its caller has left, not its own 10,000');
+      const child = rig.eventsOf('run-finished').find((e) => e.runId !== r.runId) as { status: string; error: string };
+      assert.equal(child.status, 'failure');
+      assert.match(child.error, /second failed/);
+      const second = rig.eventsOf('node-finished').find((e) => (e as { nodeId: string }).nodeId === 'second') as { error: string };
+      assert.equal(second.error, 'budget exceeded: 140 tokens used of 100 (the budget of the melody that started this one)');
+      assert.deepEqual(r.tokens, { input: 140, output: 0 }, 'the parent shows what its child spent');
+    });
+
+    it('waits at least as long as a failure asked (a 429’s Retry-After) before retrying', async () => {
+      const delays: number[] = [];
+      const rig = new EngineRig({ sleep: async (ms) => void delays.push(ms) });
+      let n = 0;
+      rig.auto.set('ask', () => (++n === 1 ? Promise.reject(new NodeError('429 rate limited', { retryable: true, retryAfterMs: 7000 })) : { output: 'ok' }));
+      const r = await rig.run('name: ra\nnodes:\n  ask: { uses: transform, retry: { max: 2, delay: 10ms }, with: { value: 1 } }\n');
+      assert.equal(r.state, 'success');
+      assert.deepEqual(delays, [7000]);
     });
   });
 

@@ -45,13 +45,26 @@ describe('metricsText', () => {
     ]);
     assert.deepEqual(samples(text, 'symphony_node_retries_total'), ['symphony_node_retries_total{melody="build"} 2', 'symphony_node_retries_total{melody="review"} 0']);
     assert.deepEqual(samples(text, 'symphony_tokens_total'), [
-      'symphony_tokens_total{melody="build",direction="input"} 110',
-      'symphony_tokens_total{melody="build",direction="output"} 55',
-      'symphony_tokens_total{melody="review",direction="input"} 10',
-      'symphony_tokens_total{melody="review",direction="output"} 5',
+      'symphony_tokens_total{melody="build",instrument="",model="",direction="input"} 110',
+      'symphony_tokens_total{melody="build",instrument="",model="",direction="output"} 55',
+      'symphony_tokens_total{melody="review",instrument="",model="",direction="input"} 10',
+      'symphony_tokens_total{melody="review",instrument="",model="",direction="output"} 5',
     ]);
-    assert.deepEqual(samples(text, 'symphony_cost_usd_total'), ['symphony_cost_usd_total{melody="build"} 0.51', 'symphony_cost_usd_total{melody="review"} 0.01']);
+    assert.deepEqual(samples(text, 'symphony_cost_usd_total'), ['symphony_cost_usd_total{melody="build",instrument="",model=""} 0.51', 'symphony_cost_usd_total{melody="review",instrument="",model=""} 0.01']);
     assert.match(text, /# TYPE symphony_node_duration_seconds histogram/);
+  });
+
+  it('counts tokens and cost by instrument and the model that answered', async () => {
+    const run = sampleRun('r5', 'agent');
+    const usage = (nodeId: string, instrument: string, model: string, input: number, costUsd: number): RunEvent => ({ type: 'node-usage', runId: 'r5', at: AT, nodeId, instrument, model, tokens: { input, output: 1 }, costUsd });
+    const text = await metricsText([record([run[0]!, usage('a', 'core/coder', 'gpt-4o-mini', 100, 0.25), usage('a', 'core/coder', 'gpt-4o-mini', 50, 0.25), usage('b', 'core/local', 'tiny', 7, 0), run[run.length - 1]!])]);
+    assert.deepEqual(samples(text, 'symphony_tokens_total'), [
+      'symphony_tokens_total{melody="agent",instrument="core/coder",model="gpt-4o-mini",direction="input"} 150',
+      'symphony_tokens_total{melody="agent",instrument="core/coder",model="gpt-4o-mini",direction="output"} 2',
+      'symphony_tokens_total{melody="agent",instrument="core/local",model="tiny",direction="input"} 7',
+      'symphony_tokens_total{melody="agent",instrument="core/local",model="tiny",direction="output"} 1',
+    ]);
+    assert.deepEqual(samples(text, 'symphony_cost_usd_total'), ['symphony_cost_usd_total{melody="agent",instrument="core/coder",model="gpt-4o-mini"} 0.5', 'symphony_cost_usd_total{melody="agent",instrument="core/local",model="tiny"} 0']);
   });
 
   it('observes the duration of nodes that ran, by melody, node and status', async () => {

@@ -42,8 +42,8 @@ export async function metricsText(records: readonly RunRecord[]): Promise<string
   const running = new Gauge({ name: 'symphony_runs_in_progress', help: 'Runs not finished (or whose process died; see `symphony resume`).', labelNames: ['melody'] as const, registers });
   const results = new Counter({ name: 'symphony_node_results_total', help: 'Node results by status.', labelNames: ['melody', 'status'] as const, registers });
   const retries = new Counter({ name: 'symphony_node_retries_total', help: 'Attempts beyond the first, summed over nodes.', labelNames: ['melody'] as const, registers });
-  const tokens = new Counter({ name: 'symphony_tokens_total', help: 'Model tokens used.', labelNames: ['melody', 'direction'] as const, registers });
-  const cost = new Counter({ name: 'symphony_cost_usd_total', help: 'Model cost in US dollars.', labelNames: ['melody'] as const, registers });
+  const tokens = new Counter({ name: 'symphony_tokens_total', help: 'Model tokens used, by instrument and the model that answered.', labelNames: ['melody', 'instrument', 'model', 'direction'] as const, registers });
+  const cost = new Counter({ name: 'symphony_cost_usd_total', help: 'Model cost in US dollars, by instrument and model.', labelNames: ['melody', 'instrument', 'model'] as const, registers });
 
   for (const r of records) {
     const melody = r.melody;
@@ -56,9 +56,14 @@ export async function metricsText(records: readonly RunRecord[]): Promise<string
       // inc(0) still creates the series, so a melody with no retries reports 0 rather than nothing.
       retries.inc({ melody }, amount(n.attempts - 1));
     }
-    tokens.inc({ melody, direction: 'input' }, amount(r.tokens.input));
-    tokens.inc({ melody, direction: 'output' }, amount(r.tokens.output));
-    cost.inc({ melody }, amount(r.costUsd));
+    // Runs recorded before usage events existed only know their totals: their instrument and model are unknown ("").
+    const usage = r.usage?.length ? r.usage : [{ instrument: '', model: '', tokens: r.tokens, costUsd: r.costUsd }];
+    for (const u of usage) {
+      const labels = { melody, instrument: u.instrument, model: u.model };
+      tokens.inc({ ...labels, direction: 'input' }, amount(u.tokens.input));
+      tokens.inc({ ...labels, direction: 'output' }, amount(u.tokens.output));
+      cost.inc(labels, amount(u.costUsd));
+    }
   }
   return registry.metrics();
 }
