@@ -3,6 +3,8 @@ import { createWorkspaceEngine } from '../core/engine/workspaceEngine';
 import type { Engine } from '../core/engine/engine';
 import type { RunEvent } from '../core/model/run';
 import type { Host } from '../core/nodes/types';
+import { createModelProvider } from '../core/providers/registry';
+import type { ModelProvider } from '../core/providers/types';
 import type { CliEnvironment } from './options';
 import { paint } from './print';
 
@@ -35,6 +37,17 @@ export function cliHost(env: CliEnvironment, options: RunOptions): Host {
   };
 }
 
+/**
+ * The CLI's model providers: API keys from the environment variable each instrument names
+ * (`apiKeyEnv`, or the provider's usual one) — never from a file.
+ */
+export function cliModels(env: CliEnvironment): ModelProvider {
+  return createModelProvider({
+    apiKey: async (name) => env.env[name] || undefined,
+    howToSetKey: (name) => `set the environment variable ${name} in the shell that runs symphony (never put a key in a file)`,
+  });
+}
+
 /** The engine over `root` as the CLI runs it: secrets and child environment from env vars. */
 export function cliEngine(env: CliEnvironment, root: string, options: RunOptions & { onEvent?: (e: RunEvent) => void }): Engine {
   const childEnv: Record<string, string> = {};
@@ -43,6 +56,7 @@ export function cliEngine(env: CliEnvironment, root: string, options: RunOptions
     host: cliHost(env, options),
     secrets: async (name) => env.env[name],
     env: childEnv,
+    models: cliModels(env),
     onEvent: options.onEvent,
   });
 }

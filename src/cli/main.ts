@@ -4,6 +4,7 @@ import { cleanupTaskCommand } from './commands/cleanupTask';
 import { deviationsScanCommand } from './commands/deviationsScan';
 import { getDeviationsCommand } from './commands/getDeviations';
 import { initCommand } from './commands/init';
+import { modelsCommand } from './commands/models';
 import { mergeChambersCommand } from './commands/mergeChambers';
 import { recordDeviationCommand } from './commands/recordDeviation';
 import { setupChambersCommand } from './commands/setupChambers';
@@ -58,6 +59,14 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('-v, --verbose', "print the nodes' output as it arrives")
     .action(async (melody: string, opts: { input?: string[]; json?: boolean; dryRun?: boolean; yes?: boolean; verbose?: boolean }) => {
       exit.code = await runCommand(env, melody, opts);
+    });
+
+  program
+    .command('models')
+    .description('check every instrument: its provider and model, and whether it can be reached now (exit 1 when one cannot)')
+    .option('--json', 'print { ok, instruments: [{ instrument, nickname, kind, provider, model, reachable, detail }] }')
+    .action(async (opts: { json?: boolean }) => {
+      exit.code = await modelsCommand(env, opts);
     });
 
   program

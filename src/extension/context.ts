@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { readOptions, type ExtensionOptions } from './config';
+import { extensionModels, type ExtensionModels } from './models/providers';
 import { RunController } from './runs/controller';
 import { WorkspaceIndex } from './workspaceIndex';
 
@@ -17,12 +18,15 @@ export interface SymphonyContext {
   readonly options: ExtensionOptions;
   /** Runs melodies in this window and keeps the runs the Runs view shows. */
   readonly runs: RunController;
+  /** The model providers runs use, and the API keys they read. */
+  readonly models: ExtensionModels;
 }
 
 export function createContext(extension: vscode.ExtensionContext, log: vscode.LogOutputChannel): SymphonyContext {
   let options = readOptions();
   const index = new WorkspaceIndex(options, log);
-  const runs = new RunController({ extension, log, index, options: () => options });
+  const models = extensionModels(extension);
+  const runs = new RunController({ extension, log, index, options: () => options, models: models.models });
   extension.subscriptions.push(
     index,
     runs,
@@ -38,6 +42,7 @@ export function createContext(extension: vscode.ExtensionContext, log: vscode.Lo
     index,
     templatesRoot: extension.asAbsolutePath('templates'),
     runs,
+    models,
     get options() {
       return options;
     },

@@ -1,4 +1,7 @@
 import type { Instrument, ModelSpec, ProviderName } from '../model/instrument';
+import { anthropicProvider } from './anthropic';
+import { localProvider } from './local';
+import { openAiCompatibleProvider } from './openaiCompatible';
 import { ProviderUnavailableError, type ChatModel, type ModelCheck, type ModelProvider, type ProviderContext } from './types';
 
 /** An instrument whose `model:` is set (kind: model). */
@@ -10,14 +13,18 @@ export interface ProviderModule {
   check(instrument: ModelInstrument, ctx: ProviderContext, apiKey: string | undefined): Promise<ModelCheck>;
 }
 
-/** Provider modules, loaded on first use (a CLI command that calls no model never loads the AI SDK). */
+/**
+ * Provider modules by name, each got on first use. The modules themselves are small; each
+ * loads its client library (the AI SDK, llama.cpp) only when it opens a model, so a
+ * command that calls no model never loads one.
+ */
 export type ProviderModules = Partial<Record<ProviderName, () => Promise<ProviderModule>>>;
 
 /** The providers every surface has: the AI SDK ones and the local llama.cpp runtime. */
 export const builtinProviderModules: ProviderModules = {
-  'openai-compatible': () => import('./openaiCompatible').then((m) => m.openAiCompatibleProvider),
-  anthropic: () => import('./anthropic').then((m) => m.anthropicProvider),
-  local: () => import('./local').then((m) => m.localProvider),
+  'openai-compatible': () => Promise.resolve(openAiCompatibleProvider),
+  anthropic: () => Promise.resolve(anthropicProvider),
+  local: () => Promise.resolve(localProvider),
 };
 
 const OPENAI_HOST = 'api.openai.com';

@@ -7,6 +7,7 @@ import { validateMelodies } from './validateMelodies';
 import { cancelRun, deleteSecret, openNodeResult, openRunLog, replayFromNode, resumeRun, runMelody, setSecret } from '../runs/commands';
 import { openBoard, openMelodyText } from '../board/openBoard';
 import { newMelodyFromTemplate, type TemplateChoice } from '../board/newMelodyFromTemplate';
+import { checkModels, deleteApiKey, setApiKey } from '../models/commands';
 
 /**
  * Registers a command whose failure is reported to the user and logged — never thrown
@@ -46,6 +47,9 @@ export function registerCommands(ctx: SymphonyContext): void {
   register(ctx, COMMANDS.refreshRuns, () => ctx.runs.model.refresh());
   register(ctx, COMMANDS.setSecret, (name) => setSecret(ctx, name));
   register(ctx, COMMANDS.deleteSecret, (name) => deleteSecret(ctx, name));
+  register(ctx, COMMANDS.setApiKey, (name) => setApiKey(ctx, name));
+  register(ctx, COMMANDS.deleteApiKey, (name) => deleteApiKey(ctx, name));
+  register(ctx, COMMANDS.checkModels, (options) => checkModels(ctx, (options ?? {}) as { quiet?: boolean }));
   register(ctx, COMMANDS.openBoard, (target) => openBoard(ctx, target));
   register(ctx, COMMANDS.openMelodyText, (target) => openMelodyText(target));
   register(ctx, COMMANDS.newMelodyFromTemplate, (answers) => newMelodyFromTemplate(ctx, (answers ?? {}) as TemplateChoice));

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { RunDebugger } from '../../core/engine/debugger';
 import type { Engine, RunResult } from '../../core/engine/engine';
 import { createWorkspaceEngine, processEnv } from '../../core/engine/workspaceEngine';
+import type { ModelProvider } from '../../core/providers/types';
 import { nodeFileSystem } from '../../core/load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../../core/load/workspace';
 import type { Melody } from '../../core/model/melody';
@@ -60,6 +61,8 @@ export interface RunControllerDeps {
   readonly log: vscode.LogOutputChannel;
   readonly index: WorkspaceIndex;
   readonly options: () => ExtensionOptions;
+  /** The model providers instrument nodes call. */
+  readonly models: ModelProvider;
 }
 
 /** The first line of a message, for a notification. */
@@ -114,6 +117,7 @@ export class RunController implements vscode.Disposable {
         host: vscodeHost(this.deps.log),
         secrets: (name) => this.secrets.get(name),
         env: processEnv(),
+        models: this.deps.models,
         onEvent: (e) => {
           this.model.apply(e);
           this.runEvent.fire(e);

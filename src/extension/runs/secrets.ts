@@ -24,8 +24,18 @@ export function secretNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-const KEY_PREFIX = 'symphony.secret.';
-const NAMES_KEY = 'symphony.secretNames';
+/** Where a vault keeps its values and its list of names. */
+export interface VaultKeys {
+  /** Prefix of the SecretStorage keys. */
+  readonly prefix: string;
+  /** The Memento key of the list of names. */
+  readonly names: string;
+}
+
+/** The melodies' `secrets.NAME`. */
+export const SECRET_KEYS: VaultKeys = { prefix: 'symphony.secret.', names: 'symphony.secretNames' };
+/** Model providers' API keys, by the environment-variable name the CLI would read (`OPENAI_API_KEY`). */
+export const API_KEY_KEYS: VaultKeys = { prefix: 'symphony.apiKey.', names: 'symphony.apiKeyNames' };
 
 /**
  * The melodies' secrets in VS Code's SecretStorage, under `symphony.secret.<NAME>` — the
@@ -37,32 +47,33 @@ export class SecretVault {
   constructor(
     private readonly secrets: SecretBackend,
     private readonly names: NameStore,
+    private readonly keys: VaultKeys = SECRET_KEYS,
   ) {}
 
   /** The value of a secret, for the engine (which redacts it from everything it writes). */
   async get(name: string): Promise<string | undefined> {
     if (secretNameProblem(name)) return undefined;
-    return this.secrets.get(KEY_PREFIX + name);
+    return this.secrets.get(this.keys.prefix + name);
   }
 
   async set(name: string, value: string): Promise<void> {
     const problem = secretNameProblem(name);
     if (problem) throw new Error(`cannot store secret "${name}": ${problem}`);
-    await this.secrets.store(KEY_PREFIX + name, value);
+    await this.secrets.store(this.keys.prefix + name, value);
     const known = this.list();
-    if (!known.includes(name)) await this.names.update(NAMES_KEY, [...known, name].sort());
+    if (!known.includes(name)) await this.names.update(this.keys.names, [...known, name].sort());
   }
 
   async delete(name: string): Promise<void> {
-    await this.secrets.delete(KEY_PREFIX + name);
+    await this.secrets.delete(this.keys.prefix + name);
     await this.names.update(
-      NAMES_KEY,
+      this.keys.names,
       this.list().filter((n) => n !== name),
     );
   }
 
   /** The names of the secrets set through Symphony, sorted. */
   list(): string[] {
-    return [...this.names.get<string[]>(NAMES_KEY, [])];
+    return [...this.names.get<string[]>(this.keys.names, [])];
   }
 }

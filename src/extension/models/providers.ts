@@ -1,0 +1,28 @@
+import * as vscode from 'vscode';
+import { builtinProviderModules, createModelProvider } from '../../core/providers/registry';
+import type { ModelProvider } from '../../core/providers/types';
+import { API_KEY_KEYS, SecretVault } from '../runs/secrets';
+import { vscodeLmProvider } from './vscodeLm';
+
+/** The extension's model providers and the API keys they read. */
+export interface ExtensionModels {
+  readonly models: ModelProvider;
+  /** API keys by name (`OPENAI_API_KEY`), in VS Code's secret storage. */
+  readonly apiKeys: SecretVault;
+}
+
+/**
+ * The providers as the extension runs them: every built-in one plus `vscode-lm`, with API
+ * keys from VS Code's secret storage ("Symphony: Set API Key…") and, failing that, the
+ * environment the editor was started with — never from a file.
+ */
+export function extensionModels(extension: vscode.ExtensionContext): ExtensionModels {
+  const apiKeys = new SecretVault(extension.secrets, extension.globalState, API_KEY_KEYS);
+  const lm = vscodeLmProvider(vscode);
+  const models = createModelProvider({
+    apiKey: async (name) => (await apiKeys.get(name)) ?? (process.env[name] || undefined),
+    howToSetKey: (name) => `run "Symphony: Set API Key…" and choose ${name}`,
+    modules: { ...builtinProviderModules, 'vscode-lm': () => Promise.resolve(lm) },
+  });
+  return { models, apiKeys };
+}
