@@ -22,6 +22,12 @@ describe('Model providers in the extension host', () => {
     await waitFor('the echo instrument in the index', () => context.index.model?.ensembles.refs.has('qa/echo'));
   });
 
+  after(async () => {
+    for (const file of [uri('ensembles', 'qa', 'echo.yaml'), uri('echo.js'), uri('melodies', 'ask-copilot.melody.yaml')]) await vscode.workspace.fs.delete(file);
+    const { context } = await api();
+    await waitFor('the echo instrument to leave the index', () => !context.index.model?.ensembles.refs.has('qa/echo'));
+  });
+
   it('ends a vscode-lm call with what to install when VS Code has no model, and the fallback answers', async () => {
     const result = await vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', uri('melodies', 'ask-copilot.melody.yaml'));
     assert.ok(result);

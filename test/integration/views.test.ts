@@ -26,8 +26,9 @@ describe('Ensembles view', () => {
       '  Cello — model · vscode-lm/gpt-4o',
       'Quality — qa · 1 instrument',
       '  Timpani — script · node --test test/',
-      'Research — research · 1 instrument',
+      'Research — research · 2 instruments',
       '  Oboe — model · anthropic/claude-sonnet-4-5',
+      '  Celesta — model · local/model',
     ]);
   });
 

@@ -8,6 +8,7 @@ import { nodeFileSystem } from '../../src/core/load/fs';
 import { findWorkspaceRoot, loadWorkspaceModel } from '../../src/core/load/workspace';
 import { jsonSchemas } from '../../src/core/model/jsonSchema';
 import { initWorkspace } from '../../src/core/workspace/init';
+import { modelLabel } from '../../src/core/model/instrument';
 import { brief, REPO, tempDir } from './helpers';
 
 const DEMO = join(REPO, 'examples', 'demo');
@@ -17,14 +18,14 @@ describe('workspace loading', () => {
     const index = await loadEnsembles(nodeFileSystem, join(DEMO, 'ensembles'));
     assert.deepEqual(brief(index.diagnostics), []);
     assert.deepEqual(
-      index.ensembles.map((e) => [e.id, e.meta?.name, e.instruments.map((i) => `${i.nickname}:${i.kind}:${i.model?.id ?? i.script?.command}`)]),
+      index.ensembles.map((e) => [e.id, e.meta?.name, e.instruments.map((i) => `${i.nickname}:${i.kind}:${i.model ? `${i.model.provider}/${modelLabel(i.model)}` : i.script?.command}`)]),
       [
-        ['backend', 'Backend', ['Tuba:model:llama3.1', 'Cello:model:gpt-4o']],
+        ['backend', 'Backend', ['Tuba:model:openai-compatible/llama3.1', 'Cello:model:vscode-lm/gpt-4o']],
         ['qa', 'Quality', ['Timpani:script:node']],
-        ['research', 'Research', ['Oboe:model:claude-sonnet-4-5']],
+        ['research', 'Research', ['Oboe:model:anthropic/claude-sonnet-4-5', 'Celesta:model:local/model']],
       ],
     );
-    assert.deepEqual([...index.refs].sort(), ['backend/database', 'backend/reviewer', 'qa/tester', 'research/analyst']);
+    assert.deepEqual([...index.refs].sort(), ['backend/database', 'backend/reviewer', 'qa/tester', 'research/analyst', 'research/scribe']);
   });
 
   it('keeps broken instruments visible and warns about duplicate nicknames', async () => {
@@ -35,12 +36,12 @@ describe('workspace loading', () => {
     const index = await loadEnsembles(nodeFileSystem, join(root, 'ensembles'));
     const core = index.ensembles[0]!;
     assert.deepEqual(core.broken.map((b) => b.id), ['broken']);
-    assert.deepEqual(core.instruments.map((i) => i.id), ['reviewer', 'tester', 'twin']);
+    assert.deepEqual(core.instruments.map((i) => i.id), ['claude', 'copilot', 'local', 'reviewer', 'tester', 'twin']);
     const warnings = index.diagnostics.filter((d) => d.code === 'duplicate-nickname');
     assert.deepEqual(
       warnings.map((d) => [d.file.slice(root.length), d.range.start.line, d.range.start.column, d.message]),
       [
-        ['/ensembles/core/reviewer.yaml', 5, 11, 'nickname "Cello" is also used by core/twin; handoff entries and commits would not tell them apart'],
+        ['/ensembles/core/reviewer.yaml', 6, 11, 'nickname "Cello" is also used by core/twin; handoff entries and commits would not tell them apart'],
         ['/ensembles/core/twin.yaml', 1, 11, 'nickname "Cello" is also used by core/reviewer; handoff entries and commits would not tell them apart'],
       ],
     );
