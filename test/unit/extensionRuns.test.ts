@@ -15,7 +15,8 @@ import {
   runTranscript,
   type RunDocument,
 } from '../../src/extension/runs/present';
-import { SecretVault, secretNameProblem } from '../../src/extension/runs/secrets';
+import { API_KEY_KEYS, SecretVault, secretNameProblem, type VaultKeys } from '../../src/extension/runs/secrets';
+import { nodeFacts } from '../../src/protocol/runText';
 import { ensureTrusted, MANAGE_TRUST } from '../../src/extension/runs/trust';
 import { tempDir } from './helpers';
 
@@ -268,6 +269,20 @@ describe('extension runs: presentation', () => {
     assert.ok(transcript.includes('10:00:00.000   │ a: hello'));
     assert.ok(transcript.includes('10:00:01.500 ■ run failure in 1.5s: b failed'));
   });
+
+  it('shows an agent’s tool calls in its node log where they happened, and counts them on its row', () => {
+    const at = '2026-01-01T10:00:00.500Z';
+    const events: RunEvent[] = [
+      ...runEvents('r', { end: 'failure' }).slice(0, 2),
+      { type: 'node-log', runId: 'r', at, nodeId: 'a', stream: 'stdout', text: 'Let me look' },
+      { type: 'node-tool', runId: 'r', at, nodeId: 'a', step: 1, tool: 'read_file', args: { path: 'src/a.ts' }, ok: true, resultChars: 40, durationMs: 2 },
+      { type: 'node-tool', runId: 'r', at, nodeId: 'a', step: 2, tool: 'write_file', args: { path: '../x', content: 'x' }, ok: false, resultChars: 60, durationMs: 1, error: 'refused: outside' },
+      { type: 'node-log', runId: 'r', at, nodeId: 'a', stream: 'stdout', text: 'Done.\n' },
+    ];
+    const text = nodeLogText(events, 'a', fold(events).nodes.a);
+    assert.equal(text.split('\n\n')[1], 'Let me look\n⚒ a step 1: read_file(path=src/a.ts) ✓\n⚒ a step 2: write_file(path=../x content=x) ✗ refused: outside\nDone.\n');
+    assert.ok(nodeFacts(fold(events).nodes.a!).includes('2 tool calls'));
+  });
 });
 
 describe('extension runs: input prompts', () => {
@@ -351,9 +366,7 @@ describe('extension runs: workspace trust guard', () => {
 });
 
 describe('extension runs: secret vault', () => {
-  function vault() {
-    const stored = new Map<string, string>();
-    const state = new Map<string, unknown>();
+  function vault(keys?: VaultKeys, stored = new Map<string, string>(), state = new Map<string, unknown>()) {
     const v = new SecretVault(
       {
         get: async (k) => stored.get(k),
@@ -364,9 +377,23 @@ describe('extension runs: secret vault', () => {
         get: <T>(k: string, d: T) => (state.has(k) ? (state.get(k) as T) : d),
         update: async (k, value) => void state.set(k, value),
       },
+      keys,
     );
-    return { v, stored };
+    return { v, stored, state };
   }
+
+  it('keeps API keys apart from melody secrets: another prefix, another list of names', async () => {
+    const { v: secrets, stored, state } = vault();
+    const { v: apiKeys } = vault(API_KEY_KEYS, stored, state);
+    await secrets.set('OPENAI_API_KEY', 'melody-secret');
+    await apiKeys.set('OPENAI_API_KEY', 'sk-provider');
+    assert.equal(await secrets.get('OPENAI_API_KEY'), 'melody-secret');
+    assert.equal(await apiKeys.get('OPENAI_API_KEY'), 'sk-provider');
+    assert.deepEqual([...stored.keys()].sort(), ['symphony.apiKey.OPENAI_API_KEY', 'symphony.secret.OPENAI_API_KEY']);
+    await apiKeys.delete('OPENAI_API_KEY');
+    assert.deepEqual(secrets.list(), ['OPENAI_API_KEY']);
+    assert.deepEqual(apiKeys.list(), []);
+  });
 
   it('stores under symphony.secret.<NAME>, lists names only, deletes', async () => {
     const { v, stored } = vault();

@@ -134,7 +134,7 @@ export class RunsModel implements vscode.Disposable {
 
   /** Folds an engine event of this window's runs into the view. */
   apply(event: RunEvent): void {
-    if (event.type === 'node-log') {
+    if (event.type === 'node-log' || event.type === 'node-tool') {
       this.loggedRuns.add(event.runId);
       this.logReload.schedule();
     }

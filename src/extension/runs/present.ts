@@ -116,12 +116,17 @@ export function parseRunDocumentPath(path: string): RunDocument | undefined {
   return node[2] === 'log' ? { kind: 'node-log', runId, nodeId } : { kind: 'output', runId, nodeId, format: node[2] === 'output.json' ? 'json' : 'txt' };
 }
 
-/** The log lines of one node's events, as written. */
+/**
+ * The log of one node as written, with an agent's tool calls on lines of their own where
+ * they happened (a call's line starts after any partial line of output).
+ */
 function logOf(events: readonly RunEvent[], nodeId: string): string {
-  return events
-    .filter((e) => e.type === 'node-log' && e.nodeId === nodeId)
-    .map((e) => (e.type === 'node-log' ? e.text : ''))
-    .join('');
+  let out = '';
+  for (const e of events) {
+    if (e.type === 'node-log' && e.nodeId === nodeId) out += e.text;
+    else if (e.type === 'node-tool' && e.nodeId === nodeId) out += `${out && !out.endsWith('\n') ? '\n' : ''}${eventLines(e).map((l) => l.trimStart()).join('\n')}\n`;
+  }
+  return out;
 }
 
 /** A node's log document: how it ended (error, reason), then what it wrote. */
