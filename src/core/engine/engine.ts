@@ -360,6 +360,10 @@ interface CallerLink {
   readonly charge: (call: ModelUsage, childRunId: string) => void;
   /** The caller's redactor: a secret of the caller stays hidden in the child's records, and the child's in the caller's. */
   readonly redactor: Redactor;
+  /** The caller's guard: the child's permissions are the intersection of its own and the caller's. */
+  readonly guard: PermissionGuard;
+  /** The secrets the caller has: a child can use no other. */
+  readonly secrets: ReadonlySet<string>;
 }
 
 /** A node's outcome inside a run. */
@@ -406,7 +410,7 @@ class RunExecution {
     this.signal = setup.signal ?? new AbortController().signal;
     this.redactor = setup.caller?.redactor ?? new Redactor();
     this.parallel = new Semaphore(opts.maxParallel);
-    this.permissions = new PermissionGuard(opts.workspaceRoot, setup.melody.permissions);
+    this.permissions = new PermissionGuard(opts.workspaceRoot, setup.melody.permissions, setup.caller?.guard);
     // Every running attempt listens to the run's signal; many at once is expected, not a leak.
     setMaxListeners(0, this.signal);
     this.startedAt = opts.now();
@@ -512,8 +516,10 @@ class RunExecution {
     const workspace = await this.engine.workspace();
     this.instruments = new Map(workspace.ensembles.ensembles.flatMap((e) => e.instruments.map((i) => [i.ref, i] as const)));
     // Secrets the melody mentions are looked up once; their values are redacted everywhere.
-    const secrets: Record<string, string> = {};
+    const secrets: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const name of secretNames(this.setup.text)) {
+      // A sub-melody gets only the secrets its caller has, as it gets only its permissions.
+      if (this.setup.caller && !this.setup.caller.secrets.has(name)) continue;
       const value = await this.opts.secrets?.(name);
       if (value !== undefined) {
         secrets[name] = value;
@@ -735,9 +741,11 @@ class RunExecution {
       input = renderValue(spec.with ?? {}, this.context(iteration));
     } catch (e) {
       const missing = secretNames(JSON.stringify(spec.with ?? {})).filter((n) => !Object.hasOwn(this.celBase.secrets as object, n));
-      const message = missing.length
-        ? `secret ${missing.join(', ')} is not set (the CLI reads it from the environment variable of that name; in VS Code run "Symphony: Set Secret")`
-        : (e as Error).message;
+      const message = !missing.length
+        ? (e as Error).message
+        : this.setup.caller
+          ? `secret ${missing.join(', ')} is not available to this sub-melody: the melody that started it does not use it (a sub-melody gets only its caller's secrets; pass the value as an input)`
+          : `secret ${missing.join(', ')} is not set (the CLI reads it from the environment variable of that name; in VS Code run "Symphony: Set Secret")`;
       void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
       return fail(message, false);
     }
@@ -894,6 +902,9 @@ class RunExecution {
 
   private async runChild(nodeId: string, file: string, inputs: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<ChildRun> {
     const ancestry = [...(this.setup.ancestry ?? []), this.setup.file];
+    // A sub-melody is a file this melody reads: inside the workspace and within fs.read —
+    // refused before it is opened, so nothing of a file outside is ever quoted.
+    await this.permissions.resolveRead(file);
     const { melody, text, file: abs } = await this.engine.loadMelodyFile(file).catch((e: Error) => {
       throw new NodeError(e.message, { retryable: false });
     });
@@ -917,6 +928,8 @@ class RunExecution {
         budgetExceeded: () => this.budgetExceeded(),
         charge: (call, childRunId) => this.recordUsage(nodeId, call, childRunId),
         redactor: this.redactor,
+        guard: this.permissions,
+        secrets: new Set(Object.keys(this.celBase.secrets as Record<string, string>)),
       },
     });
     const result = await child.execute();

@@ -12,12 +12,37 @@ export class PermissionError extends Error {
 }
 
 /**
- * Paths no melody may write, whatever its permissions say: git internals (a hook written
- * there would run code) and Symphony's own records (a run must not rewrite its audit trail).
+ * Paths no node may write, whatever its permissions say, each with the reason given when
+ * one is refused. Each is a way to run code or to gain permissions later:
+ * - git internals anywhere (a hook, a nested repository's config, a worktree's `.git` file
+ *   whose `core.fsmonitor` a later `git` runs);
+ * - Symphony's own records: runs, artifacts, the audit log and every lock (a run must not
+ *   rewrite its trail or jam other runs), chambers' data;
+ * - what Symphony or the editor would execute with other permissions than the writer's:
+ *   melodies (their triggers start them on their own), instrument definitions (a script
+ *   instrument's program), the Conductor's configuration and the price table (budgets);
+ *   VS Code's tasks, launch configurations and settings, and `*.code-workspace` files.
  */
-const NEVER_WRITABLE = ['.git/**', '.git', '.symphony/runs/**', '.symphony/artifacts/**', '.symphony/audit.jsonl'];
+const NEVER_WRITABLE: readonly { readonly globs: readonly string[]; readonly why: string }[] = [
+  { globs: ['**/.git', '**/.git/**'], why: 'it belongs to git (a hook or a config written there would run code)' },
+  {
+    globs: ['.symphony/runs/**', '.symphony/artifacts/**', '.symphony/audit.jsonl*', '.symphony/**/*.lock', '.symphony/**/*.lock.*', '.symphony/chambers/**', '.symphony/cache/**'],
+    why: "it is one of Symphony's own records",
+  },
+  { globs: ['**/*.melody.yaml', '**/*.melody.yml', 'ensembles/**', '.symphony/conductor.yaml', '.symphony/prices.yaml'], why: 'Symphony would later run it with permissions the writer does not have (melodies, instruments, the Conductor and the prices are written by people, not by nodes)' },
+  { globs: ['.vscode/**', '**/*.code-workspace'], why: 'VS Code would run what it says (tasks, launch configurations, settings)' },
+];
 
 const toPosix = (p: string) => p.split(sep).join('/');
+
+/** Appended to a refusal that came from a calling melody's permissions. */
+const CALLER_NOTE = ' — in the melody that started this sub-melody: a sub-melody never gets more than its caller';
+
+/** Rethrows a refusal of a caller's guard, saying whose rule it was (once, however deep). */
+function asCallers(e: unknown): never {
+  if (e instanceof PermissionError && !e.message.endsWith(CALLER_NOTE)) throw new PermissionError(`${e.message}${CALLER_NOTE}`);
+  throw e;
+}
 
 /**
  * Enforces a melody's `permissions:` — by the engine, on real paths, not by convention.
@@ -31,12 +56,18 @@ const toPosix = (p: string) => p.split(sep).join('/');
 export class PermissionGuard {
   private readonly read?: picomatch.Matcher;
   private readonly write?: picomatch.Matcher;
-  private readonly never = picomatch(NEVER_WRITABLE, { dot: true });
+  private readonly never = NEVER_WRITABLE.map((rule) => ({ match: picomatch([...rule.globs], { dot: true, nocase: true }), why: rule.why }));
   private realRoot?: Promise<string>;
 
+  /**
+   * @param caller The guard of the run that started this one (a sub-melody): every access
+   *   must pass it too, so a sub-melody never gets more than the melody that started it —
+   *   its permissions are the intersection of its own and its callers'.
+   */
   constructor(
     readonly root: string,
     readonly permissions: Permissions = {},
+    private readonly caller?: PermissionGuard,
   ) {
     const globs = permissions.fs;
     if (globs?.read) this.read = picomatch(globs.read, { dot: true });
@@ -54,16 +85,19 @@ export class PermissionGuard {
     if (this.read && !this.read(rel)) {
       throw new PermissionError(`permissions.fs.read does not allow reading ${rel} (allowed: ${this.permissions.fs!.read!.join(', ')})`);
     }
+    await this.caller?.resolveRead(path).catch(asCallers);
     return real;
   }
 
   /** Resolves a path for writing (it may not exist yet). Returns its real absolute path. */
   async resolveWrite(path: string): Promise<string> {
     const { real, rel } = await this.locate(path, 'write');
-    if (this.never(rel)) throw new PermissionError(`writing ${rel} is never allowed: it belongs to git or to Symphony's own records`);
+    const never = this.never.find((rule) => rule.match(rel));
+    if (never) throw new PermissionError(`writing ${rel} is never allowed: ${never.why}`);
     if (this.write && !this.write(rel)) {
       throw new PermissionError(`permissions.fs.write does not allow writing ${rel} (allowed: ${this.permissions.fs!.write!.join(', ')})`);
     }
+    await this.caller?.resolveWrite(path).catch(asCallers);
     return real;
   }
 
@@ -75,6 +109,11 @@ export class PermissionGuard {
     }
     if (!allowed.includes(command)) {
       throw new PermissionError(`permissions.commands does not allow "${command}" (allowed: ${allowed.join(', ') || 'none'})`);
+    }
+    try {
+      this.caller?.checkCommand(command);
+    } catch (e) {
+      asCallers(e);
     }
   }
 
@@ -100,6 +139,11 @@ export class PermissionGuard {
       return e === '*' || e === host.toLowerCase() || e === `${host.toLowerCase()}:${port}`;
     });
     if (!ok) throw new PermissionError(`permissions.network does not allow ${host}${parsed.port ? `:${parsed.port}` : ''} (allowed: ${allowed.join(', ') || 'none'})`);
+    try {
+      this.caller?.checkNetwork(url);
+    } catch (e) {
+      asCallers(e);
+    }
   }
 
   /**
