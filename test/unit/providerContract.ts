@@ -275,6 +275,22 @@ export function providerContract(kit: ProviderKit): void {
       assert.equal(server.calls().length, 1);
     });
 
+    it('retries an error event that opens a stream, and not one that comes after text', async () => {
+      const retries = fastRetries();
+      server.reply({ fault: 'stream-error' }, { text: 'recovered' }, { fault: 'stream-error', text: 'Some text' });
+      const model = await open(retries);
+      const first = await streamCall(model, hello);
+      assert.equal((await first.turn).text, 'recovered');
+      assert.equal(first.notes.length, 1);
+      assert.match(first.notes[0]!, /; retrying in 1 s \(1 of 2\)$/);
+      const second = await streamCall(model, hello);
+      const e = await callError(second.turn);
+      assert.deepEqual(second.chunks, ['Some text']);
+      assert.equal(e.retryable, true);
+      assert.match(e.message, /^127\.0\.0\.1:\d+ (reported an error mid-answer|is overloaded).*\(after part of the answer had streamed/);
+      assert.equal(server.calls().length, 3);
+    });
+
     it('says nothing answers at a closed port, without retrying', async () => {
       const baseUrl = `http://127.0.0.1:${await closedPort()}/v1`;
       const retries = fastRetries();

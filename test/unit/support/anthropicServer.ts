@@ -139,6 +139,7 @@ const anthropic: Protocol = {
     // message_start, ping, the text block's start and its first delta.
     return this.stream({ chunks: [text] }, request, n).slice(0, 4);
   },
+  streamError: (error) => sse({ type: 'error', error: { type: error?.type ?? 'overloaded_error', message: error?.message ?? 'Overloaded' } }, 'error'),
 };
 
 /** Starts a scripted Anthropic Messages server on 127.0.0.1 (a free port). */

@@ -131,6 +131,8 @@ const openAi: Protocol = {
   streamStart(text, request, n) {
     return this.stream({ chunks: [text] }, request, n).slice(0, 2);
   },
+  streamError: (error) =>
+    sse({ error: { message: error?.message ?? 'The server had an error while processing your request. Sorry about that!', type: error?.type ?? 'server_error', param: null, code: null } }),
 };
 
 /** Starts a scripted OpenAI-compatible server on 127.0.0.1 (a free port). */

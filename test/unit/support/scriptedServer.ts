@@ -55,12 +55,17 @@ export interface ScriptedError {
  * - `malformed`: a 200 that is not the protocol — after streaming `text` when given, the
  *   stream carries `garbage`; a non-streamed answer is `garbage` itself;
  * - `stall`: the stream starts (with `text`, default "thinking") and then never goes on,
- *   until the client gives up (see `RecordedRequest.closed`).
+ *   until the client gives up (see `RecordedRequest.closed`);
+ * - `stream-error`: a 200 stream that carries an error event — after `text` when given —
+ *   the way APIs report trouble once streaming has begun (Anthropic's `event: error`
+ *   overloaded, OpenAI's `data: {"error": …}`); a non-streamed request gets it as a 500.
  */
 export interface ScriptedFault {
-  readonly fault: 'reset' | 'malformed' | 'stall';
+  readonly fault: 'reset' | 'malformed' | 'stall' | 'stream-error';
   readonly text?: string;
   readonly garbage?: string;
+  /** `stream-error`: the error's fields (default: the API's overload / server error). */
+  readonly error?: { readonly message?: string; readonly type?: string };
 }
 
 /** One scripted reply to a model request. */
@@ -129,6 +134,8 @@ export interface Protocol {
   stream(reply: ScriptedAnswer, request: any, n: number): string[];
   /** The first frames of a stream carrying `text`, for faults that break off after it. */
   streamStart(text: string, request: any, n: number): string[];
+  /** An error event inside a stream. */
+  streamError(error: ScriptedFault['error']): string;
 }
 
 /** An SSE frame: an optional `event:` line and one `data:` line. */
@@ -194,6 +201,7 @@ export async function startScriptedServer(protocol: Protocol, options: ScriptedS
     const streaming = request?.stream === true;
     if (isError(reply)) return sendError(res, reply);
     if (isFault(reply)) {
+      if (reply.fault === 'stream-error' && !streaming) return sendError(res, { status: 500, error: reply.error });
       if (reply.fault === 'reset' && reply.text === undefined) {
         req.socket.destroy();
         return;
@@ -217,6 +225,8 @@ export async function startScriptedServer(protocol: Protocol, options: ScriptedS
       } else if (reply.fault === 'malformed') {
         res.write(`data: ${reply.garbage ?? '<html>502 Bad Gateway</html>'}\n\n`);
         res.end();
+      } else if (reply.fault === 'stream-error') {
+        res.end(protocol.streamError(reply.error));
       }
       return;
     }
