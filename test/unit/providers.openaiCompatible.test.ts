@@ -1,8 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { z } from 'zod';
-import { createOpenAiCompatibleProvider } from '../../src/core/providers/openaiCompatible';
+import { callModel, openModel } from '../../src/core/providers/call';
+import { createOpenAiCompatibleProvider, openAiCompatibleProvider } from '../../src/core/providers/openaiCompatible';
+import { createModelProvider } from '../../src/core/providers/registry';
 import type { ChatRequest } from '../../src/core/providers/types';
-import { callBody, instrumentFor, KEY, providerContext, providerContract, streamCall, type ProviderKit } from './providerContract';
+import { nodeRig } from './nodeContext';
+import { callBody, instrumentFor, KEY, KEY_ENV, providerContext, providerContract, streamCall, type ProviderKit } from './providerContract';
 import { startOpenAiServer, type ScriptedServer } from './support/openAiServer';
 
 const kit: ProviderKit = {
@@ -138,6 +141,36 @@ describe('openai-compatible provider', () => {
       const body = callBody(server, 0);
       assert.deepEqual(body.response_format, { type: 'json_schema', json_schema: { schema, strict: false, name: 'response' } });
       assert.ok(body.messages[0].content.includes(JSON.stringify(schema)), 'the schema is in the instruction too');
+    });
+  });
+
+  describe('through the registry and callModel', () => {
+    it('finds the key by its name and keeps it secret, streams into the node log, notes the retry and charges the reported usage', async () => {
+      const server = await startOpenAiServer({ apiKey: KEY });
+      after(() => server.close());
+      server.reply({ status: 503, headers: { 'retry-after': '0' } }, { chunks: ['Hi ', 'there'], usage: { input: 30, output: 2 }, model: 'gpt-4o-mini-2024-07-18' });
+      const rig = nodeRig();
+      const asked: string[] = [];
+      const models = createModelProvider({
+        apiKey: (name) => (asked.push(name), Promise.resolve(name === KEY_ENV ? KEY : undefined)),
+        howToSetKey: (name) => `export ${name}=…`,
+        // The built-in entry is `import('./openaiCompatible')`, which Node's ESM loader cannot
+        // resolve under mocha's `tsx/cjs` hook (the bundles inline it); the same module, given directly.
+        modules: { 'openai-compatible': () => Promise.resolve(openAiCompatibleProvider) },
+      });
+      const ctx = { ...rig.ctx, models };
+      const instrument = instrumentFor('openai-compatible', server.url, { id: 'gpt-4o-mini' });
+      const result = await callModel(ctx, instrument, await openModel(ctx, instrument), { messages: [{ role: 'user', text: 'hi' }] });
+      assert.equal(result.text, 'Hi there');
+      assert.deepEqual(result.usage, { input: 30, output: 2 });
+      assert.deepEqual(asked, [KEY_ENV]);
+      assert.deepEqual(rig.secrets, [KEY]);
+      assert.equal(rig.logged('stdout'), 'Hi there');
+      assert.equal(rig.logged('info'), `503 from ${server.host}: overloaded; retrying in 0 s (1 of 2)\n`);
+      assert.deepEqual(
+        rig.usages.map((u) => [u.model, u.tokens]),
+        [['gpt-4o-mini-2024-07-18', { input: 30, output: 2 }]],
+      );
     });
   });
 });
