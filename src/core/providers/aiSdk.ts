@@ -165,7 +165,8 @@ export function aiSdkChatModel(options: AiSdkModelOptions): ChatModel {
     };
   };
 
-  const streamed = async (request: ChatRequest, chatOptions: ChatOptions, onText: (chunk: string) => void, progress: { streamed: boolean }): Promise<ChatTurn> => {
+  /** One streamed call: text reaches `onText` as it arrives. */
+  const callStreaming = async (request: ChatRequest, chatOptions: ChatOptions, onText: (chunk: string) => void, progress: { streamed: boolean }): Promise<ChatTurn> => {
     // Our own controller too, so a failure read from the stream also ends the HTTP request.
     const stop = new AbortController();
     const result = streamText({ ...settings(request, AbortSignal.any([chatOptions.signal, stop.signal])), onError: () => undefined });
@@ -207,7 +208,8 @@ export function aiSdkChatModel(options: AiSdkModelOptions): ChatModel {
     return { text, toolCalls, usage: toUsage(finish.usage), model: modelId || spec.id, finishReason: toFinishReason(finish.reason) };
   };
 
-  const whole = async (request: ChatRequest, chatOptions: ChatOptions): Promise<ChatTurn> => {
+  /** One call answered as a whole (no `stream: true` on the wire). */
+  const callWhole = async (request: ChatRequest, chatOptions: ChatOptions): Promise<ChatTurn> => {
     const result = await generateText(settings(request, chatOptions.signal));
     noteWarnings(result.warnings, chatOptions.onNote);
     return {
@@ -230,20 +232,18 @@ export function aiSdkChatModel(options: AiSdkModelOptions): ChatModel {
         async () => {
           chatOptions.signal.throwIfAborted();
           try {
-            return onText ? await streamed(request, chatOptions, onText, progress) : await whole(request, chatOptions);
+            return onText ? await callStreaming(request, chatOptions, onText, progress) : await callWhole(request, chatOptions);
           } catch (e) {
             if (chatOptions.signal.aborted) throw chatOptions.signal.reason;
             const error = toModelCallError(e, endpoint);
-            return Promise.reject(
-              progress.streamed && error.retryable
-                ? new ModelCallError(`${error.message} (after part of the answer had streamed, so it is not retried within this call)`, {
-                    retryable: true,
-                    status: error.status,
-                    retryAfterMs: error.retryAfterMs,
-                    cause: error.cause,
-                  })
-                : error,
-            );
+            if (!progress.streamed || !error.retryable) throw error;
+            // Still retryable — by the node's retry, which starts the answer afresh — but not here.
+            throw new ModelCallError(`${error.message} (after part of the answer had streamed, so it is not retried within this call)`, {
+              retryable: true,
+              status: error.status,
+              retryAfterMs: error.retryAfterMs,
+              cause: error.cause,
+            });
           }
         },
         { ...options.retry, signal: chatOptions.signal, onNote: chatOptions.onNote, canRetry: () => !progress.streamed },
