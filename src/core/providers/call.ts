@@ -48,15 +48,42 @@ export interface CallOptions {
   readonly onText?: (chunk: string) => void;
 }
 
+/**
+ * Token counts of messages and tool lists already counted, per model: an agent's
+ * conversation grows by a few messages a step, and counting all of it again every step
+ * would make long loops quadratic.
+ */
+const counted = new WeakMap<ChatModel, WeakMap<object, number>>();
+
+async function countOnce(model: ChatModel, key: object, text: () => string, signal: AbortSignal): Promise<number> {
+  let cache = counted.get(model);
+  if (!cache) counted.set(model, (cache = new WeakMap()));
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const n = await model.countTokens(text(), signal);
+  cache.set(key, n);
+  return n;
+}
+
 /** Tokens of everything a request sends: system prompt, messages, tool calls and results, tool schemas. */
 export async function countRequestTokens(model: ChatModel, request: ChatRequest, signal: AbortSignal): Promise<number> {
-  const parts: string[] = [request.system ?? ''];
+  let total = request.system ? await model.countTokens(request.system, signal) : 0;
   for (const m of request.messages) {
-    if (m.role === 'tool') for (const r of m.results) parts.push(r.output);
-    else parts.push(m.text, ...(m.role === 'assistant' ? (m.toolCalls ?? []).map((c) => `${c.name} ${JSON.stringify(c.input)}`) : []));
+    total += await countOnce(
+      model,
+      m,
+      () =>
+        m.role === 'tool'
+          ? m.results.map((r) => r.output).join('\n')
+          : [m.text, ...(m.role === 'assistant' ? (m.toolCalls ?? []).map((c) => `${c.name} ${JSON.stringify(c.input)}`) : [])].join('\n'),
+      signal,
+    );
   }
-  for (const t of request.tools ?? []) parts.push(`${t.name} ${t.description} ${JSON.stringify(z.toJSONSchema(t.inputSchema))}`);
-  return model.countTokens(parts.filter(Boolean).join('\n'), signal);
+  if (request.tools?.length) {
+    const tools = request.tools;
+    total += await countOnce(model, tools, () => tools.map((t) => `${t.name} ${t.description} ${JSON.stringify(z.toJSONSchema(t.inputSchema))}`).join('\n'), signal);
+  }
+  return total;
 }
 
 /**
