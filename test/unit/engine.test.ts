@@ -458,7 +458,9 @@ describe('engine', () => {
         readFileSync(join(rig.root, '.symphony', 'audit.jsonl'), 'utf8'),
       ].join('\n');
       for (const form of [secret, Buffer.from(secret).toString('base64'), encodeURIComponent(secret)]) assert.ok(!everything.includes(form), `${form} leaked`);
-      assert.match(everything, /token=\*\*\* b64=\*\*\* url=\*\*\*/);
+      // The log may arrive in pieces (the stream redactor holds back what could start a secret).
+      const log = rig.eventsOf('node-log', r.runId).map((e) => (e as { text: string }).text).join('');
+      assert.equal(log, 'token=*** b64=*** url=***\n');
       assert.deepEqual(rig.notices, ['info: deploying with ***'], 'messages shown to a person are redacted too');
     });
 

@@ -190,6 +190,7 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     },
     priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy) : undefined),
     addSecret: (value) => void secrets.push(value),
+    redact: (text) => secrets.reduce((t, secret) => t.split(secret).join('***'), text),
     toolCall: (call) => void tools.push(call),
     storeArtifact: (value) => {
       const hash = sha256(canonicalJson(value));

@@ -21,7 +21,8 @@ import { canonicalJson, sha256 } from './hash';
 import { resolveInputs } from './inputs';
 import { schemaErrors } from './outputs';
 import { PermissionError, PermissionGuard } from './permissions';
-import { Redactor } from './redact';
+import { Redactor, type StreamRedactor } from './redact';
+import { loadWorkspacePrivacy } from './privacy';
 import { retryDelay, retryPolicy } from './retry';
 import { ConcurrencyGroups } from './concurrency';
 import type { RunDebugger } from './debugger';
@@ -527,6 +528,12 @@ class RunExecution {
       }
     }
     this.celBase = toCel({ inputs: this.setup.inputs, trigger: this.setup.trigger, secrets }) as Record<string, unknown>;
+    try {
+      this.redactor.maskPii([...(await loadWorkspacePrivacy(this.opts.workspaceRoot)), ...(this.melody.privacy?.mask ?? [])]);
+    } catch (e) {
+      // Running without the masking the user asked for would leak it: nothing runs.
+      this.halting ??= (e as Error).message;
+    }
     const prices = await loadWorkspacePrices(this.opts.workspaceRoot);
     this.workspacePrices = prices.prices;
     if (prices.problem && this.setup.depth === 0) this.opts.host.notify({ level: 'warning', runId: this.setup.runId, message: `${prices.problem} (the file is ignored)` });
@@ -864,6 +871,7 @@ class RunExecution {
       budgetLeft: () => this.budgetLeft(),
       priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy, this.workspacePrices) : undefined),
       addSecret: (value) => this.redactor.add(value),
+      redact: (text) => this.redactor.redactText(text),
       toolCall: (call) => void this.emit({ type: 'node-tool', runId: this.setup.runId, at: this.iso(), nodeId: id, ...call }),
       storeArtifact: (value) => this.opts.artifacts.put(value, { durable: true }),
       log: (stream, text) => this.log(id, stream, text),
@@ -891,7 +899,29 @@ class RunExecution {
     };
   }
 
+  /** One stream redactor per node and stream: a secret split across two reads is still caught. */
+  private readonly logStreams = new Map<string, StreamRedactor>();
+
   private log(nodeId: string, stream: 'stdout' | 'stderr' | 'info', text: string): void {
+    const key = `${stream}\u0000${nodeId}`;
+    let redactor = this.logStreams.get(key);
+    if (!redactor) this.logStreams.set(key, (redactor = this.redactor.stream()));
+    this.writeLog(nodeId, stream, redactor.write(text));
+  }
+
+  /** Writes what the stream redactors held back of a node's logs (before its end is recorded). */
+  private flushLogs(nodeId: string): void {
+    for (const stream of ['stdout', 'stderr', 'info'] as const) {
+      const key = `${stream}\u0000${nodeId}`;
+      const redactor = this.logStreams.get(key);
+      if (!redactor) continue;
+      this.logStreams.delete(key);
+      this.writeLog(nodeId, stream, redactor.flush());
+    }
+  }
+
+  private writeLog(nodeId: string, stream: 'stdout' | 'stderr' | 'info', text: string): void {
+    if (!text) return;
     const used = this.logBytes.get(nodeId) ?? 0;
     if (used >= this.opts.logLimit) return;
     let t = text;
@@ -944,6 +974,7 @@ class RunExecution {
     spec: NodeSpec,
     r: { status: NodeStatus; output?: unknown; error?: string; reason?: string; attempts: number; iterations: number; provenance?: string; started: number },
   ): Promise<void> {
+    this.flushLogs(id);
     const tolerated = r.status === 'failure' && spec['continue-on-error'] === true;
     this.outcomes.set(id, { status: r.status, output: r.output, tolerated });
     this.celNodes[id] = toCel({ status: r.status, output: r.output ?? null });

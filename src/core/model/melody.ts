@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PII_KINDS } from './privacy';
 import { durationSchema } from './duration';
 import { NODE_KIND_NAMES, NODE_KINDS, type NodeKind } from './nodeKinds';
 
@@ -204,6 +205,15 @@ export const boardSchema = z
   })
   .meta({ description: 'Layout written by the Harmony Board; safe to delete.' });
 
+export const privacySchema = z
+  .strictObject({
+    mask: z
+      .array(z.enum(PII_KINDS))
+      .meta({ description: 'Personal data masked in node outputs, logs, run records, handoff entries and prompts sent to models: email, phone, card (Luhn-checked), ssn, ip, iban. Added to the workspace default in .symphony/privacy.yaml.' }),
+  })
+  .meta({ description: 'Personal data this melody keeps out of everything it writes and sends.' });
+export type Privacy = z.output<typeof privacySchema>;
+
 function melodyObject<N extends z.ZodType>(node: N) {
   return z.strictObject({
     $schema: z.string().optional(),
@@ -214,6 +224,7 @@ function melodyObject<N extends z.ZodType>(node: N) {
     inputs: z.record(z.string(), inputSchema).optional(),
     budget: budgetSchema.optional(),
     permissions: permissionsSchema.optional(),
+    privacy: privacySchema.optional(),
     nodes: z.record(nodeIdSchema, node).meta({ description: 'The steps of the melody, by id.' }),
     'on-failure': onFailureSchema.optional(),
     board: boardSchema.optional(),

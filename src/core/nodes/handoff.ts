@@ -19,8 +19,9 @@ export const handoffNode: NodeImplementation<'handoff'> = {
       nickname: creditedNickname(input.nickname, ctx),
       instrument: ctx.instrument?.ref,
       model: input.model ?? (ctx.instrument?.model ? modelLabel(ctx.instrument.model) : undefined),
-      summary: input.summary,
-      files: input.files,
+      // handoff.md is read by people and by the next model: no secret or masked data in it.
+      summary: ctx.redact(input.summary),
+      files: input.files?.map((f) => ctx.redact(f)),
     });
     return { output: { appended: true } };
   },

@@ -84,6 +84,12 @@ export interface NodeContext {
   priceOf(instrument: Instrument, answeredBy: string): Price | undefined;
   /** Redacts a value (an API key) from everything the run writes or shows from now on. */
   addSecret(value: string): void;
+  /**
+   * The text with the run's secrets (in all their encodings) and the personal data its
+   * `privacy:` masks taken out — for what a node writes outside the journal (handoff.md)
+   * and what it sends away (prompts).
+   */
+  redact(text: string): string;
   /** Journals an agent's tool call (shown in the Runs view, on the board and by the CLI). */
   toolCall(call: ToolCallReport): void;
   /** Puts a value (text, JSON) in the run's content-addressed artifact store; resolves to its sha256. */

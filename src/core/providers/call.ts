@@ -5,7 +5,7 @@ import { NodeError, type NodeContext } from '../nodes/types';
 import { costOf } from './prices';
 import { scriptModel } from './script';
 import { serviceModel } from './service';
-import { ModelCallError, type ChatModel, type ChatRequest, type ChatTurn } from './types';
+import { ModelCallError, type ChatMessage, type ChatModel, type ChatRequest, type ChatTurn } from './types';
 
 /**
  * The one way a node talks to a model: open the instrument's model, check the call against
@@ -15,7 +15,7 @@ import { ModelCallError, type ChatModel, type ChatRequest, type ChatTurn } from 
  */
 
 /** The parts of a NodeContext a model call needs. */
-export type CallContext = Pick<NodeContext, 'signal' | 'workspaceRoot' | 'models' | 'log' | 'usage' | 'budgetLeft' | 'priceOf' | 'addSecret' | 'permissions' | 'env'>;
+export type CallContext = Pick<NodeContext, 'signal' | 'workspaceRoot' | 'models' | 'log' | 'usage' | 'budgetLeft' | 'priceOf' | 'addSecret' | 'redact' | 'permissions' | 'env'>;
 
 /**
  * Opens an instrument as a model: a model instrument through the run's providers; a script
@@ -91,7 +91,8 @@ export async function countRequestTokens(model: ChatModel, request: ChatRequest,
  * run's `budget.tokens` or `budget.usd`, and charging its usage when it answers (the
  * provider's figures, or counted when it gives none).
  */
-export async function callModel(ctx: CallContext, instrument: Instrument, model: ChatModel, request: ChatRequest, options: CallOptions = {}): Promise<CallResult> {
+export async function callModel(ctx: CallContext, instrument: Instrument, model: ChatModel, original: ChatRequest, options: CallOptions = {}): Promise<CallResult> {
+  const request = redactRequest(ctx, original);
   const estimate = await countRequestTokens(model, request, ctx.signal);
   const left = ctx.budgetLeft();
   if (left.tokens !== undefined && estimate > left.tokens) {
@@ -122,6 +123,27 @@ export async function callModel(ctx: CallContext, instrument: Instrument, model:
   const costUsd = answeredPrice ? costOf(usage, answeredPrice) : 0;
   ctx.usage({ tokens: usage, costUsd, model: turn.model, instrument: instrument.ref, priced: answeredPrice !== undefined || !instrument.model });
   return { ...turn, usage, costUsd };
+}
+
+/**
+ * The request as it may leave this machine: no secret of the run (in any encoding) and no
+ * personal data the melody masks, in the system prompt, the messages or the tool results.
+ * Messages that need no change are kept as they are (so their token counts stay cached).
+ */
+function redactRequest(ctx: Pick<CallContext, 'redact'>, request: ChatRequest): ChatRequest {
+  const messages = request.messages.map((m): ChatMessage => {
+    if (m.role === 'tool') {
+      const results = m.results.map((r) => {
+        const output = ctx.redact(r.output);
+        return output === r.output ? r : { ...r, output };
+      });
+      return results.every((r, i) => r === m.results[i]) ? m : { ...m, results };
+    }
+    const text = ctx.redact(m.text);
+    return text === m.text ? m : { ...m, text };
+  });
+  const system = request.system === undefined ? undefined : ctx.redact(request.system);
+  return messages.every((m, i) => m === request.messages[i]) && system === request.system ? request : { ...request, system, messages };
 }
 
 /**
