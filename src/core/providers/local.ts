@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { promises as fsp, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, homedir } from 'node:os';
@@ -402,6 +403,8 @@ function openLocal(instrument: ModelInstrument, workspaceRoot: string): LocalCha
             grammar,
             maxTokens,
             temperature,
+            // A fresh seed per call: a retry at a temperature above 0 must be able to answer differently.
+            seed: randomInt(2 ** 31),
             signal,
             stopOnAbortSignal: false,
             onToken: (tokens) => (output += tokens.length),
