@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChat, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { modelLabel } from '../model/instrument';
-import { ANY_JSON_OBJECT, actionSchema, actionText, describeTools, grammarSchema, parseAction, worstCaseToolCallTokens, worstCaseTokens, type GrammarSchema } from './localJson';
+import { ANY_JSON_OBJECT, actionSchema, actionText, describeTools, grammarSchema, parseAction, schemaText, worstCaseToolCallTokens, worstCaseTokens, type GrammarSchema } from './localJson';
 import type { ModelInstrument, ProviderModule } from './registry';
 import { ModelCallError, ProviderUnavailableError, type ChatModel, type ChatRequest, type ChatTurn, type FinishReason, type ProviderContext } from './types';
 
@@ -302,11 +302,11 @@ function plan(request: ChatRequest): Plan {
   let worstCase = Infinity;
   if (tools.length) {
     instructions.push(describeTools(tools, json !== undefined));
-    if (request.json?.schema) instructions.push(`Your final answer is JSON matching this schema: ${JSON.stringify(request.json.schema)}`);
+    if (request.json?.schema) instructions.push(`Your final answer is JSON matching this schema: ${schemaText(request.json.schema)}`);
     schema = actionSchema(tools, json);
     worstCase = worstCaseToolCallTokens(schema);
   } else if (json) {
-    instructions.push(request.json?.schema ? `Reply with one JSON value matching this JSON Schema, and nothing else: ${JSON.stringify(request.json.schema)}` : 'Reply with one JSON object and nothing else.');
+    instructions.push(request.json?.schema ? `Reply with one JSON value matching this JSON Schema, and nothing else: ${schemaText(request.json.schema)}` : 'Reply with one JSON object and nothing else.');
     schema = json;
     worstCase = worstCaseTokens(json);
   }

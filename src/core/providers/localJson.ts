@@ -225,8 +225,14 @@ export function describeTools(tools: readonly ToolDefinition[], jsonAnswer: bool
     '',
     'Tools:',
   ];
-  for (const tool of tools) lines.push(`- ${tool.name}: ${tool.description}`, `  arguments: ${JSON.stringify(toolInputSchema(tool))}`);
+  for (const tool of tools) lines.push(`- ${tool.name}: ${tool.description}`, `  arguments: ${schemaText(toolInputSchema(tool))}`);
   return lines.join('\n');
+}
+
+/** A JSON Schema as prompt text: compact, without the `$schema` URL that only costs tokens. */
+export function schemaText(schema: JsonSchema): string {
+  const { $schema: _, ...rest } = schema;
+  return JSON.stringify(rest);
 }
 
 /** An assistant turn's tool call written back as the action the model emitted. */
