@@ -242,12 +242,15 @@ export function localModelStats(): { readonly loads: number; readonly loaded: re
   return { loads: modelLoads, loaded: [...models.keys()].map((k) => k.slice(0, k.lastIndexOf('\0'))) };
 }
 
+function evict(key: string, entry: CachedModel) {
+  models.delete(key);
+  void entry.model.then((m) => m.dispose(), () => undefined);
+}
+
 function evictModels() {
   for (const [key, entry] of models) {
     if (models.size <= MODEL_CACHE_SIZE) return;
-    if (entry.users > 0) continue;
-    models.delete(key);
-    void entry.model.then((m) => m.dispose(), () => undefined);
+    if (entry.users === 0) evict(key, entry);
   }
 }
 
@@ -258,6 +261,8 @@ async function withModel<T>(path: string, stats: Stats, ref: string, use: (model
   let entry = models.get(key);
   if (entry) models.delete(key); // re-inserted below as the most recently used
   else {
+    // An older version of a file replaced on disk is not needed again.
+    for (const [other, stale] of models) if (other.startsWith(`${path}\0`) && stale.users === 0) evict(other, stale);
     modelLoads++;
     const mark = llamaErrorCount;
     const model = llama.loadModel({ modelPath: path, gpuLayers: 0 }).catch(async (e: unknown) => {
