@@ -5,17 +5,20 @@ process.env.NODE_LLAMA_CPP_GPU = 'false';
 process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD = 'true';
 
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { streamText } from 'ai';
+import { build } from 'esbuild';
 import { z } from 'zod';
 import { localModelStats, localProvider, localRuntimeStatus, resolveModelPath, type LocalChatModel } from '../../src/core/providers/local';
 import { actionSchema, grammarSchema, parseAction, worstCaseTokens } from '../../src/core/providers/localJson';
 import type { ModelInstrument } from '../../src/core/providers/registry';
 import { ModelCallError, ProviderUnavailableError, type ChatRequest, type ChatTurn, type ToolDefinition } from '../../src/core/providers/types';
-import { tempDir } from './helpers';
+import { REPO, tempDir } from './helpers';
 import { writeTinyGguf } from './support/gguf';
 import { startLlamaServer, type LlamaServer } from './support/llamaServer';
 
@@ -348,6 +351,23 @@ describe('local provider (llama.cpp on a tiny GGUF)', function () {
       assert.ok((usage.inputTokens ?? 0) > 0);
       assert.equal(await result.finishReason, 'length');
     });
+  });
+});
+
+describe('local provider in a CommonJS bundle', function () {
+  this.timeout(60_000);
+
+  it('keeps node-llama-cpp a real dynamic import that loads from the bundle', async () => {
+    // As esbuild.mjs bundles the extension and the CLI: CommonJS for Node 20, node-llama-cpp external.
+    const outfile = join(REPO, 'out', 'test', 'localProvider.cjs');
+    await build({ entryPoints: [join(REPO, 'src/core/providers/local.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['node-llama-cpp'], logLevel: 'silent' });
+    const code = readFileSync(outfile, 'utf8');
+    assert.match(code, /await import\("node-llama-cpp"\)/);
+    assert.doesNotMatch(code, /require\("node-llama-cpp"\)/);
+    const script = `require(${JSON.stringify(outfile)}).localRuntimeStatus().then((s) => process.stdout.write(JSON.stringify(s)))`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { env: { ...process.env, SYMPHONY_LLAMA_THREADS: '1' } });
+    const status = JSON.parse(stdout) as { installed: boolean; detail: string };
+    assert.equal(status.installed, true, status.detail);
   });
 });
 
