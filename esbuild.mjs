@@ -49,19 +49,25 @@ const nodeShared = {
   banner: { js: "const import_meta_url = require('url').pathToFileURL(__filename).href;" },
 };
 
+// node-llama-cpp (the local provider's runtime) is an optional dependency that is never
+// bundled: ESM-only with native binaries, it is loaded on first use by a dynamic import(),
+// which esbuild keeps as is for an external package.
+const optionalRuntime = ['node-llama-cpp'];
+
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
   {
     ...nodeShared,
     entryPoints: { extension: 'src/extension/main.ts' },
     outdir: 'dist',
-    external: ['vscode'],
+    external: ['vscode', ...optionalRuntime],
     plugins: [reporter('extension')],
   },
   {
     ...nodeShared,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
+    external: optionalRuntime,
     banner: { js: '#!/usr/bin/env node\n' + nodeShared.banner.js },
     plugins: [reporter('cli')],
   },
@@ -91,7 +97,7 @@ if (!production) {
     ...nodeShared,
     entryPoints: entries,
     outdir: 'out/test/integration',
-    external: ['vscode', 'mocha'],
+    external: ['vscode', 'mocha', ...optionalRuntime],
     plugins: [reporter('integration tests')],
   });
 }
