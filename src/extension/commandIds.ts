@@ -30,6 +30,7 @@ export const COMMANDS = {
   setApiKey: 'symphony.setApiKey',
   deleteApiKey: 'symphony.deleteApiKey',
   checkModels: 'symphony.checkModels',
+  installLocalRuntime: 'symphony.installLocalRuntime',
   openBoard: 'symphony.openBoard',
   openMelodyText: 'symphony.openMelodyText',
   newMelodyFromTemplate: 'symphony.newMelodyFromTemplate',

@@ -43,8 +43,8 @@ const MODEL_CACHE_SIZE = 2;
 
 type LlamaCpp = typeof import('node-llama-cpp');
 
-/** The runtime could not be loaded: not installed, or no binary for this machine. */
-class RuntimeMissing extends ProviderUnavailableError {}
+/** The runtime could not be loaded: not installed, or no binary for this machine (the extension offers to install it). */
+export class RuntimeMissing extends ProviderUnavailableError {}
 
 // ---------------------------------------------------------------------------------------
 // The runtime: node-llama-cpp, found and loaded once

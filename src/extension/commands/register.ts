@@ -8,6 +8,7 @@ import { cancelRun, deleteSecret, openNodeResult, openRunLog, replayFromNode, re
 import { openBoard, openMelodyText } from '../board/openBoard';
 import { newMelodyFromTemplate, type TemplateChoice } from '../board/newMelodyFromTemplate';
 import { checkModels, deleteApiKey, setApiKey } from '../models/commands';
+import { installLocalRuntime } from '../models/localRuntime';
 
 /**
  * Registers a command whose failure is reported to the user and logged — never thrown
@@ -49,6 +50,7 @@ export function registerCommands(ctx: SymphonyContext): void {
   register(ctx, COMMANDS.deleteSecret, (name) => deleteSecret(ctx, name));
   register(ctx, COMMANDS.setApiKey, (name) => setApiKey(ctx, name));
   register(ctx, COMMANDS.deleteApiKey, (name) => deleteApiKey(ctx, name));
+  register(ctx, COMMANDS.installLocalRuntime, () => installLocalRuntime(ctx.extension));
   register(ctx, COMMANDS.checkModels, (options) => checkModels(ctx, (options ?? {}) as { quiet?: boolean }));
   register(ctx, COMMANDS.openBoard, (target) => openBoard(ctx, target));
   register(ctx, COMMANDS.openMelodyText, (target) => openMelodyText(target));

@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { builtinProviderModules, createModelProvider } from '../../core/providers/registry';
 import type { ModelProvider } from '../../core/providers/types';
 import { API_KEY_KEYS, SecretVault } from '../runs/secrets';
+import { localProvider } from '../../core/providers/local';
+import { useLocalRuntimeFolder, withInstallOffer } from './localRuntime';
 import { vscodeLmProvider } from './vscodeLm';
 
 /** The extension's model providers and the API keys they read. */
@@ -19,10 +21,12 @@ export interface ExtensionModels {
 export function extensionModels(extension: vscode.ExtensionContext): ExtensionModels {
   const apiKeys = new SecretVault(extension.secrets, extension.globalState, API_KEY_KEYS);
   const lm = vscodeLmProvider(vscode);
+  useLocalRuntimeFolder(extension);
+  const local = withInstallOffer(localProvider, extension);
   const models = createModelProvider({
     apiKey: async (name) => (await apiKeys.get(name)) ?? (process.env[name] || undefined),
     howToSetKey: (name) => `run "Symphony: Set API Key…" and choose ${name}`,
-    modules: { ...builtinProviderModules, 'vscode-lm': () => Promise.resolve(lm) },
+    modules: { ...builtinProviderModules, 'vscode-lm': () => Promise.resolve(lm), local: () => Promise.resolve(local) },
   });
   return { models, apiKeys };
 }
