@@ -32,6 +32,22 @@ export const instrumentWith = z
     maxTokens: z.number().int().positive().meta({ description: 'Upper bound on output tokens.' }).optional(),
     temperature: z.number().min(0).max(2).meta({ description: 'Sampling temperature.' }).optional(),
     json: z.boolean().meta({ description: 'Ask for a JSON object and parse it as the output.' }).optional(),
+    context: z
+      .strictObject({
+        tiers: z
+          .array(z.enum(['should', 'reference']))
+          .meta({
+            description:
+              'Optional tiers to gather (default both). should: the handoff digest, the ensemble’s summary.txt, production goals, files named in the prompt in `backticks`; reference: older handoff entries, files the instrument `handles`.',
+          })
+          .optional(),
+        tokens: z.number().int().positive().meta({ description: 'Tokens the prompt may take, system prompt included (default and most: the model’s context window less room for the answer).' }).optional(),
+      })
+      .meta({
+        description:
+          'Pack the prompt in tiers under a token budget: MUST READ (the prompt, production.md’s constraints — never dropped), SHOULD KNOW, REFERENCE IF NEEDED; what does not fit is listed at the end. Without it: the prompt and `files` only.',
+      })
+      .optional(),
   })
   .meta({ description: 'Calls the model of the node’s `instrument:`. Output: the text, or the parsed JSON.' });
 
