@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_KEEP } from '../core/conductor/compact';
 import { SEVERITIES } from '../core/model/deviation';
 import { cleanupTaskCommand } from './commands/cleanupTask';
 import { deviationsScanCommand } from './commands/deviationsScan';
@@ -8,7 +9,7 @@ import { modelsCommand } from './commands/models';
 import { mergeChambersCommand } from './commands/mergeChambers';
 import { recordDeviationCommand } from './commands/recordDeviation';
 import { setupChambersCommand } from './commands/setupChambers';
-import { handoffAppendCommand } from './commands/handoff';
+import { handoffAppendCommand, handoffCompactCommand } from './commands/handoff';
 import { auditVerifyCommand, gcCommand, metricsCommand, runsCommand } from './commands/records';
 import { replayCommand, resumeCommand, runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
@@ -144,9 +145,8 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
       exit.code = await metricsCommand(env);
     });
 
-  program
-    .command('handoff')
-    .description('the handoff log (handoff.md)')
+  const handoff = program.command('handoff').description('the handoff log (handoff.md)');
+  handoff
     .command('append')
     .description('append an entry, safely even while other processes append')
     .requiredOption('--instrument <nickname>', 'who did the work')
@@ -155,6 +155,17 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('--file <path>', 'a file touched (repeatable)', collect)
     .action(async (opts: { instrument: string; model?: string; summary: string; file?: string[] }) => {
       exit.code = await handoffAppendCommand(env, opts);
+    });
+  handoff
+    .command('compact')
+    .description('move entries older than the newest N to handoff.archive.md and sum them up in a digest; nothing is deleted')
+    .option('--keep <n>', 'how many of the newest entries stay in handoff.md', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of entries');
+      return n;
+    }, DEFAULT_KEEP)
+    .action(async (opts: { keep: number }) => {
+      exit.code = await handoffCompactCommand(env, opts);
     });
 
   program

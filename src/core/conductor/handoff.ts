@@ -57,8 +57,24 @@ Conductor (or \`symphony handoff append\`). Entries below this line.
 ---
 `;
 
+/** The log, at the workspace root. */
+export const HANDOFF_FILE = 'handoff.md';
+
+/**
+ * The lock every writer of `handoff.md` holds (appends, compaction). It lives in
+ * .symphony/ so the workspace root is not cluttered by it.
+ */
+export function handoffLockPath(root: string): string {
+  return join(root, '.symphony', 'handoff.md.lock');
+}
+
 const SEPARATOR = '---';
 const HEADING = /^### (\S+) — (.*)$/;
+
+/** Whether a line of `handoff.md` starts an entry. */
+export function isEntryHeading(line: string): boolean {
+  return HEADING.test(line);
+}
 const META = /^- (Instrument|Model|Tokens|Files):(?: (.*))?$/;
 const FILE_ITEM = /^ {2}- (.*)$/;
 const TOKENS = /^(\d+) in \/ (\d+) out$/;
@@ -97,10 +113,9 @@ export function formatHandoffEntry(entry: HandoffInput): string {
  */
 export async function appendHandoff(root: string, entry: HandoffInput, options: { readonly lock?: LockOptions } = {}): Promise<void> {
   const text = formatHandoffEntry(entry);
-  const path = join(root, 'handoff.md');
-  // The lock lives in .symphony/ so the workspace root is not cluttered by it.
+  const path = join(root, HANDOFF_FILE);
   await withFileLock(
-    join(root, '.symphony', 'handoff.md.lock'),
+    handoffLockPath(root),
     async () => {
       const fd = await fsp.open(path, 'a+');
       try {

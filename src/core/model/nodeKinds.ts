@@ -46,6 +46,22 @@ export const instrumentWith = z
       })
       .optional(),
     maxSteps: z.number().int().min(1).max(100).meta({ description: `Model calls the agent may make (default ${DEFAULT_MAX_STEPS}); the last one is asked to answer without tools.` }).optional(),
+    context: z
+      .strictObject({
+        tiers: z
+          .array(z.enum(['should', 'reference']))
+          .meta({
+            description:
+              'Optional tiers to gather (default both). should: the handoff digest, the ensemble’s summary.txt, production goals, files named in the prompt in `backticks`; reference: older handoff entries, files the instrument `handles`.',
+          })
+          .optional(),
+        tokens: z.number().int().positive().meta({ description: 'Tokens the prompt may take, system prompt included (default and most: the model’s context window less room for the answer).' }).optional(),
+      })
+      .meta({
+        description:
+          'Pack the prompt in tiers under a token budget: MUST READ (the prompt, production.md’s constraints — never dropped), SHOULD KNOW, REFERENCE IF NEEDED; what does not fit is listed at the end. Without it: the prompt and `files` only.',
+      })
+      .optional(),
   })
   .meta({ description: 'Calls the model of the node’s `instrument:`. Output: the text (or the parsed JSON); with `tools`, { text, files, steps, toolCalls }.' });
 

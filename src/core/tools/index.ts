@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { PermissionError } from '../engine/permissions';
 import { TOOL_NAMES } from '../model/nodeKinds';
-import { matchingFiles } from '../nodes/instrument';
+import { matchingFiles } from '../context/files';
 import { programFailure, runNodeProgram } from '../nodes/shell';
 import { errorMessage, readWorkspaceFile, workspacePath } from '../nodes/support';
 import { NodeError, type NodeContext } from '../nodes/types';
@@ -62,7 +62,7 @@ const TOOLS = {
     'List workspace files matching a glob, e.g. "src/**/*.ts" (node_modules, .git and .symphony are never listed).',
     z.object({ glob: z.string().min(1).describe('A glob relative to the workspace root.') }),
     async (ctx, { glob }) => {
-      const found = await matchingFiles(ctx, [glob]);
+      const found = await matchingFiles(ctx, [glob], 'glob');
       const readable: string[] = [];
       for (const p of found) {
         if (readable.length >= LIST_LIMIT) break;

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { matchingFiles } from '../nodes/instrument';
+import { matchingFiles } from '../context/files';
 import { realWorkspaceRoot } from '../nodes/support';
 import type { NodeContext } from '../nodes/types';
 import { ToolRefusal } from './refusal';
@@ -62,7 +62,7 @@ async function walkSearch(ctx: SearchContext, root: string, pattern: string, glo
     throw new ToolRefusal(`search failed: ${(e as Error).message}`);
   }
   const out: string[] = [];
-  for (const file of await matchingFiles(ctx, [glob ?? '**'])) {
+  for (const file of await matchingFiles(ctx, [glob ?? '**'], 'glob')) {
     const text = await fsp.readFile(join(root, file), 'utf8').catch(() => '');
     if (text.includes('\u0000')) continue;
     text.split('\n').forEach((line, i) => {
