@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEFAULT_KEEP } from '../core/conductor/compact';
 import { SEVERITIES } from '../core/model/deviation';
 import { cleanupTaskCommand } from './commands/cleanupTask';
+import { conductCommand } from './commands/conduct';
 import { deviationsScanCommand } from './commands/deviationsScan';
 import { getDeviationsCommand } from './commands/getDeviations';
 import { initCommand } from './commands/init';
@@ -60,6 +61,22 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('-v, --verbose', "print the nodes' output as it arrives")
     .action(async (melody: string, opts: { input?: string[]; json?: boolean; dryRun?: boolean; yes?: boolean; verbose?: boolean }) => {
       exit.code = await runCommand(env, melody, opts);
+    });
+
+  program
+    .command('conduct')
+    .description('plan an assignment per open task of sheetMusic.md, write the plan as a melody and run it (exit 0 when every assignment passed)')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--json', 'print the plan (with --dry-run) or the report as JSON')
+    .option('-y, --yes', 'run the plan without asking')
+    .option('--task <n>', 'only this task (its number in sheetMusic.md, done tasks counted)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a task number (1, 2, …)');
+      return n;
+    })
+    .option('-v, --verbose', "print the instruments' output as it arrives")
+    .action(async (opts: { dryRun?: boolean; json?: boolean; yes?: boolean; task?: number; verbose?: boolean }) => {
+      exit.code = await conductCommand(env, opts);
     });
 
   program

@@ -118,6 +118,8 @@ export interface RigOptions {
   /** The expression context `render` sees, as plain data (`inputs`, `nodes`…). */
   readonly expressions?: Record<string, unknown>;
   readonly runMelody?: (file: string, inputs: Readonly<Record<string, unknown>>) => Promise<ChildRun>;
+  /** Other instruments lookupInstrument() finds. */
+  readonly instruments?: readonly Instrument[];
   /** What budgetLeft() answers before any usage (default: unlimited). */
   readonly budget?: BudgetLeft;
 }
@@ -181,6 +183,7 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     env,
     host,
     models,
+    lookupInstrument: (ref) => options.instruments?.find((i) => i.ref === ref),
     usage: (call) => void usages.push(call),
     budgetLeft: () => {
       const spent = usages.reduce((n, u) => n + u.tokens.input + u.tokens.output, 0);

@@ -25,6 +25,7 @@ const CATEGORY: Record<NodeKind, PaletteCategory> = {
   summarize: 'Addons',
   handoff: 'Addons',
   notify: 'Addons',
+  assignment: 'Instruments',
 };
 
 /** Palette labels: what a person looks for. */
@@ -43,6 +44,7 @@ const LABEL: Record<NodeKind, string> = {
   summarize: 'Summarize',
   handoff: 'Handoff entry',
   notify: 'Notify',
+  assignment: 'Conductor assignment',
 };
 
 /** A valid `with:` for a new node of each kind, for the user to edit. */
@@ -61,6 +63,7 @@ const STARTER_WITH: Record<NodeKind, Record<string, unknown>> = {
   summarize: { text: '' },
   handoff: { summary: '' },
   notify: { message: 'Done' },
+  assignment: { task: 1, text: 'Describe the task', objective: 'Describe the task', scope: ['src/**'] },
 };
 
 const firstSentence = (s: string): string => s.split(/(?<=\.)\s/)[0] ?? s;

@@ -77,6 +77,8 @@ export interface RunRequest {
   readonly pinned?: Readonly<Record<string, unknown>>;
   /** Pauses before nodes start (breakpoints and stepping). */
   readonly debug?: RunDebugger;
+  /** The run's id, when the caller named something after it before the run (the Conductor's plan file). */
+  readonly runId?: string;
 }
 
 /** A finished run: its final record. */
@@ -166,6 +168,7 @@ export class Engine {
       depth: 0,
       pinned: request.pinned,
       debug: request.debug,
+      runId: request.runId,
     });
     return execution.execute();
   }
@@ -298,9 +301,10 @@ export class Engine {
       pinned?: Readonly<Record<string, unknown>>;
       debug?: RunDebugger;
       caller?: CallerLink;
+      runId?: string;
     },
   ): Promise<RunExecution> {
-    const runId = this.opts.newRunId();
+    const runId = run.runId ?? this.opts.newRunId();
     const journal = await this.opts.storage.create(runId);
     const abs = isAbsolute(file) ? file : resolve(this.opts.workspaceRoot, file);
     return new RunExecution(this, this.opts, {
@@ -867,6 +871,7 @@ class RunExecution {
       env,
       host: this.observedHost(id),
       models: this.opts.models ?? unavailableModels,
+      lookupInstrument: (ref) => this.instruments.get(ref),
       usage: (call) => this.recordUsage(id, call),
       budgetLeft: () => this.budgetLeft(),
       priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy, this.workspacePrices) : undefined),

@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** An entry of a directory listing. */
 export interface DirEntry {
@@ -51,7 +51,8 @@ export async function findFiles(fs: FileSystem, dir: string, match: (name: strin
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       const p = join(d, e.name);
-      if (e.isDirectory && !SKIPPED_DIRS.has(e.name)) await walk(p);
+      // The Conductor's past plans (.symphony/plans) are records, not the workspace's melodies; the newest is .symphony/plan.melody.yaml.
+      if (e.isDirectory && !SKIPPED_DIRS.has(e.name) && !(e.name === 'plans' && basename(d) === '.symphony')) await walk(p);
       else if (e.isFile && match(e.name)) found.push(p);
     }
   };

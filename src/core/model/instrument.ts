@@ -82,6 +82,11 @@ export const ensembleSchema = z
     name: z.string().min(1),
     description: z.string().optional(),
     version: z.union([z.string(), z.number()]).transform(String).optional(),
+    summarizer: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, 'an instrument as ensemble/instrument')
+      .meta({ description: 'A small-model instrument (ensemble/instrument) that writes summary.txt after each turn; without one the summary is extractive.' })
+      .optional(),
   })
   .meta({ title: 'Symphony ensemble', description: 'Metadata of an ensemble folder.' });
 export type EnsembleSpec = z.output<typeof ensembleSchema>;

@@ -154,6 +154,28 @@ export const vscodeCommandWith = z
   })
   .meta({ description: 'Runs a VS Code command (in the extension host only).' });
 
+export const assignmentWith = z
+  .strictObject({
+    task: z.number().int().positive().meta({ description: 'The task’s number in sheetMusic.md (1-based, done tasks counted), ticked when the assignment passes.' }),
+    text: text('The task as written in sheetMusic.md (to find it again if the sheet changed).'),
+    objective: text('What the instrument must do.'),
+    details: text('More detail from the sheet.').optional(),
+    goal: text('The session’s goal (sheetMusic.md).').optional(),
+    files: stringList('Files the task names; packed into the instrument’s context.').optional(),
+    scope: stringList('Globs of the files the instrument may write (within the melody’s fs.write).'),
+    conditions: stringList('production.md’s checklist and constraints the work must meet.').optional(),
+    tools: z.array(z.enum(TOOL_NAMES)).meta({ description: 'The instrument’s tools (default: all).' }).optional(),
+    maxSteps: z.number().int().min(1).max(100).meta({ description: 'Model calls per attempt (default 12).' }).optional(),
+    tests: z.boolean().meta({ description: 'Whether the work must come with tests under tests/, and the test command run.' }).optional(),
+    testCommand: stringList('The program and arguments that run the tests (no shell).').optional(),
+    reviewer: text('The instrument (ensemble/instrument) that checks the work against production.md; none: the mechanical checks only.').optional(),
+    commit: z.boolean().meta({ description: 'Commit the files the work touched when it passes (default true).' }).optional(),
+  })
+  .meta({
+    description:
+      'One task of sheetMusic.md done by the node’s instrument, as the Conductor does it: the work with tools, the tests (failures go back once), the production gate (reasons go back once), a handoff entry, the ensemble’s summary.txt, a commit `[Nickname] task` of the files touched, and the task ticked. Output: { status, instrument, nickname, model, files, commit, gate, tests, tokens, costUsd }.',
+  });
+
 /** Every node kind, by its `uses:` name, with the schema of its `with:`. */
 export const NODE_KINDS = {
   shell: shellWith,
@@ -170,6 +192,7 @@ export const NODE_KINDS = {
   handoff: handoffWith,
   notify: notifyWith,
   'vscode-command': vscodeCommandWith,
+  assignment: assignmentWith,
 } as const;
 
 export type NodeKind = keyof typeof NODE_KINDS;
@@ -181,7 +204,7 @@ export function isNodeKind(name: unknown): name is NodeKind {
 }
 
 /** Kinds whose nodes may (instrument: must) name an `instrument:`. */
-export const KINDS_WITH_INSTRUMENT: readonly NodeKind[] = ['instrument', 'summarize'];
+export const KINDS_WITH_INSTRUMENT: readonly NodeKind[] = ['instrument', 'summarize', 'assignment'];
 
 /** The typed `with:` of each kind. */
 export type WithOf<K extends NodeKind> = z.output<(typeof NODE_KINDS)[K]>;

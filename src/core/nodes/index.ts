@@ -1,5 +1,6 @@
 import type { NodeKind } from '../model/nodeKinds';
 import { approvalNode } from './approval';
+import { assignmentNode } from './assignment';
 import { gitCommitNode } from './gitCommit';
 import { handoffNode } from './handoff';
 import { instrumentNode } from './instrument';
@@ -34,4 +35,5 @@ export const builtinNodes: NodeRegistry = {
   handoff: handoffNode,
   notify: notifyNode,
   'vscode-command': vscodeCommandNode,
+  assignment: assignmentNode,
 } satisfies { readonly [K in NodeKind]: NodeImplementation<K> }; // a kind added to NODE_KINDS without an implementation fails here

@@ -17,6 +17,12 @@ export interface Host {
   notify(notice: { readonly level: 'info' | 'warning' | 'error'; readonly message: string; readonly runId?: string }): void;
   /** Runs a VS Code command; undefined outside the extension host. */
   readonly executeCommand?: (command: string, args: readonly unknown[]) => Promise<unknown>;
+  /**
+   * Replaces a range of one line of a workspace file (1-based line, 0-based columns) the way
+   * an editor would — in VS Code a WorkspaceEdit, so an open editor and undo see it.
+   * Resolves false when it could not; absent where files are simply written (the CLI).
+   */
+  readonly editText?: (file: string, edit: { readonly line: number; readonly start: number; readonly end: number; readonly text: string }) => Promise<boolean>;
 }
 
 /** The outcome of a sub-melody run, as seen by the `melody` node. */
@@ -73,6 +79,8 @@ export interface NodeContext {
   readonly host: Host;
   /** The model providers (instrument and summarize nodes). */
   readonly models: ModelProvider;
+  /** Another instrument of the workspace, by `ensemble/instrument` (a reviewer, a summarizer). */
+  lookupInstrument(ref: string): Instrument | undefined;
   /**
    * Charges a model call to the run — and to every run above it, for a sub-melody — and
    * journals it at once, so the next call's budget check sees it even if the node fails later.

@@ -1,0 +1,318 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { Document } from 'yaml';
+import { z } from 'zod';
+import { parseProduction, type ProductionGoals } from '../context/production';
+import type { Engine, RunResult } from '../engine/engine';
+import { newRunId } from '../engine/engine';
+import { PermissionGuard } from '../engine/permissions';
+import { Redactor } from '../engine/redact';
+import { formatDiagnostic } from '../model/diagnostic';
+import { conductorConfigSchema, plannerAnswerSchema, type Assignment, type ConductorConfig, type PlannerAnswer } from '../model/conductor';
+import { modelLabel, type Instrument } from '../model/instrument';
+import type { RunEvent, TokenUsage } from '../model/run';
+import { loadYamlWith } from '../load/yamlData';
+import type { WorkspaceModel } from '../load/workspace';
+import { callModel, openModel, type CallContext } from '../providers/call';
+import { priceOf } from '../providers/prices';
+import type { ModelProvider } from '../providers/types';
+import { writeFileAtomic } from '../store/files';
+import type { AssignmentOutput } from './assignment';
+import { planTasks, type Plan } from './plan';
+import { parseSheet, type Sheet, type SheetTask } from './sheet';
+
+/**
+ * `symphony conduct` and *Symphony: Conduct*: read the sheet, production goals and
+ * settings; plan an assignment per open task; write the plan as a melody under
+ * `.symphony/plans/` (and `.symphony/plan.melody.yaml`, the newest); run it on the engine
+ * — journal, resume, budgets and audit included — and report per assignment.
+ */
+
+export const CONDUCTOR_FILE = '.symphony/conductor.yaml';
+export const PLANS_DIR = '.symphony/plans';
+export const NEWEST_PLAN = '.symphony/plan.melody.yaml';
+
+/** Everything planning reads, and what was wrong with it. */
+export interface ConductInputs {
+  readonly sheet: Sheet;
+  readonly production: ProductionGoals;
+  readonly config: ConductorConfig;
+  /** Problems that stop the Conductor before it plans (a broken conductor.yaml, no sheet). */
+  readonly problems: readonly string[];
+}
+
+/** Reads sheetMusic.md, production.md and .symphony/conductor.yaml; what cannot be read is a problem, never a crash. */
+export async function readConductInputs(root: string): Promise<ConductInputs> {
+  const problems: string[] = [];
+  const sheetText = await fsp.readFile(join(root, 'sheetMusic.md'), 'utf8').catch(() => undefined);
+  if (sheetText === undefined) problems.push('there is no sheetMusic.md: write the tasks there as "- [ ] …" items (symphony init creates one)');
+  const sheet = parseSheet(sheetText ?? '');
+  if (sheetText !== undefined && sheet.tasks.length === 0) problems.push('sheetMusic.md has no tasks: add them as Markdown task items, "- [ ] Fix the greeting in `src/greet.js` @core/reviewer"');
+  const production = parseProduction(await fsp.readFile(join(root, 'production.md'), 'utf8').catch(() => ''));
+  let config: ConductorConfig = {};
+  const configText = await fsp.readFile(join(root, CONDUCTOR_FILE), 'utf8').catch(() => undefined);
+  if (configText !== undefined) {
+    const loaded = loadYamlWith(conductorConfigSchema, configText, join(root, CONDUCTOR_FILE), 'the Conductor settings: planner, reviewer, testCommand, commit, tools, maxSteps, budget');
+    if (loaded.ok) config = loaded.value.value;
+    else problems.push(...loaded.error.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d, CONDUCTOR_FILE)));
+  }
+  return { sheet, production, config, problems };
+}
+
+/** The test command: conductor.yaml's, else production.md's (split on spaces; no shell). */
+export function testCommandOf(inputs: Pick<ConductInputs, 'config' | 'production'>): string[] | undefined {
+  return inputs.config.testCommand ?? inputs.production.testCommand?.trim().split(/\s+/).filter(Boolean);
+}
+
+/** What the planner call may use. */
+export interface PlannerDeps {
+  readonly root: string;
+  readonly models: ModelProvider;
+  readonly signal: AbortSignal;
+  readonly log?: (text: string) => void;
+}
+
+/** Usage of the planning call, reported with the run's. */
+export interface PlanningUsage {
+  tokens: TokenUsage;
+  costUsd: number;
+}
+
+/**
+ * The planner instrument as a `Planner`: the open tasks and the instruments go in, a plan
+ * validated with zod comes out — an answer that does not validate is sent back once with
+ * what is wrong; a second bad answer fails planning with a clear message.
+ */
+export function modelPlanner(planner: Instrument, deps: PlannerDeps, usage: PlanningUsage, budget?: ConductorConfig['budget']) {
+  return async (tasks: readonly SheetTask[], instruments: readonly Instrument[]): Promise<PlannerAnswer> => {
+    const redactor = new Redactor();
+    const ctx: CallContext = {
+      signal: deps.signal,
+      workspaceRoot: deps.root,
+      models: deps.models,
+      log: (_stream, text) => deps.log?.(text),
+      usage: (call) => {
+        usage.tokens = { input: usage.tokens.input + call.tokens.input, output: usage.tokens.output + call.tokens.output };
+        usage.costUsd += call.costUsd;
+      },
+      budgetLeft: () => ({
+        tokens: budget?.tokens === undefined ? undefined : budget.tokens - usage.tokens.input - usage.tokens.output,
+        usd: budget?.usd === undefined ? undefined : budget.usd - usage.costUsd,
+      }),
+      priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy) : undefined),
+      addSecret: (v) => redactor.add(v),
+      redact: (t) => redactor.redactText(t),
+      permissions: new PermissionGuard(deps.root, {}),
+      env: {},
+    };
+    const model = await openModel(ctx, planner);
+    const prompt = [
+      'Route each task of the sheet to one instrument of the workspace, and say what it must do and which files it touches.',
+      `Instruments:\n${instruments.map((i) => `- ${i.ref} (${i.nickname}, ${i.kind}${i.model ? ` ${modelLabel(i.model)}` : ''}): ${i.role ?? 'no role given'}${i.handles?.length ? `; handles ${i.handles.join(', ')}` : ''}`).join('\n')}`,
+      `Tasks:\n${tasks.map((t) => `${t.number}. ${t.objective}${t.details ? `\n   ${t.details}` : ''}`).join('\n')}`,
+      'Answer with JSON only: { "assignments": [{ "task": <number>, "instrument": "<ensemble/instrument>", "objective": "<what to do>", "files": ["<path or glob>"] }] }.',
+    ].join('\n\n');
+    const schema = z.toJSONSchema(plannerAnswerSchema) as Record<string, unknown>;
+    const messages: { role: 'user' | 'assistant'; text: string }[] = [{ role: 'user', text: prompt }];
+    for (let attempt = 1; ; attempt++) {
+      const answer = await callModel(ctx, planner, model, { system: planner.role, messages: [...messages], json: { schema }, temperature: 0 }, { onText: () => undefined });
+      let json: unknown;
+      let problem: string;
+      try {
+        json = JSON.parse(/```(?:json)?\s*([\s\S]*?)```/.exec(answer.text)?.[1] ?? answer.text);
+        const parsed = plannerAnswerSchema.safeParse(json);
+        if (parsed.success) return parsed.data;
+        problem = parsed.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ');
+      } catch (e) {
+        problem = `not JSON (${(e as Error).message})`;
+      }
+      if (attempt === 2) throw new PlanningError(`the planner ${planner.ref} answered twice with something that is not a plan (${problem}); the tasks were not routed — mention an instrument in each task (@ensemble/instrument) or give instruments \`handles:\` globs`);
+      messages.push({ role: 'assistant', text: answer.text }, { role: 'user', text: `That is not a valid plan: ${problem}. Answer with JSON only, in the shape asked.` });
+    }
+  };
+}
+
+/** Planning could not be done; the message says why and what to do. */
+export class PlanningError extends Error {}
+
+/** The melody of a plan: a node per assignment, with the permissions the plan needs. */
+export function planMelody(plan: Plan, inputs: ConductInputs, runId: string): string {
+  const testCommand = testCommandOf(inputs);
+  const commit = inputs.config.commit !== false;
+  const write = [...new Set(plan.assignments.flatMap((a) => a.outputs.scope))];
+  const commands = [...new Set([...(plan.assignments.some((a) => a.parameters.tests) && testCommand ? [testCommand[0]!] : []), ...(commit ? ['git'] : [])])];
+  const nodes: Record<string, unknown> = {};
+  for (const a of plan.assignments) nodes[a.id] = assignmentNode(a, inputs, testCommand, commit);
+  const doc = new Document({
+    name: `plan-${runId}`,
+    description: plan.goal ? `Conductor's plan: ${plan.goal}` : "Conductor's plan of sheetMusic.md",
+    ...(inputs.config.budget ? { budget: inputs.config.budget } : {}),
+    permissions: { fs: { write: write.length ? write : ['**'] }, ...(commands.length ? { commands } : {}) },
+    nodes,
+  });
+  doc.commentBefore = [
+    ` The Conductor's plan of sheetMusic.md, written by \`symphony conduct\` for run ${runId}.`,
+    ' A node per open task; tasks that touch the same files run one after another.',
+    ' Edit it and run it like any melody, or run `symphony conduct` again to plan anew.',
+  ].join('\n');
+  return doc.toString({ lineWidth: 0 });
+}
+
+function assignmentNode(a: Assignment, inputs: ConductInputs, testCommand: string[] | undefined, commit: boolean): Record<string, unknown> {
+  return {
+    uses: 'assignment',
+    instrument: a.instrument,
+    ...(a.needs.length ? { needs: [...a.needs] } : {}),
+    with: {
+      task: a.task,
+      text: a.text,
+      objective: a.objective,
+      ...(a.inputs.details ? { details: a.inputs.details } : {}),
+      ...(inputs.sheet.goal ? { goal: inputs.sheet.goal } : {}),
+      ...(a.inputs.files.length ? { files: [...a.inputs.files] } : {}),
+      scope: [...a.outputs.scope],
+      ...(a.conditions.length ? { conditions: [...a.conditions] } : {}),
+      tools: [...a.parameters.tools],
+      maxSteps: a.parameters.maxSteps,
+      tests: a.parameters.tests,
+      ...(a.parameters.tests && testCommand ? { testCommand } : {}),
+      ...(inputs.config.reviewer ? { reviewer: inputs.config.reviewer } : {}),
+      commit,
+    },
+  };
+}
+
+/** Writes the plan melody under `.symphony/plans/` and as the newest plan; returns both paths (workspace-relative). */
+export async function writePlan(root: string, runId: string, text: string): Promise<{ file: string; newest: string }> {
+  const file = `${PLANS_DIR}/${runId}.melody.yaml`;
+  await fsp.mkdir(join(root, PLANS_DIR), { recursive: true });
+  await writeFileAtomic(join(root, file), text, { durable: true });
+  await writeFileAtomic(join(root, NEWEST_PLAN), `# The newest plan: ${file}\n${text}`, { durable: true });
+  return { file, newest: NEWEST_PLAN };
+}
+
+/** One assignment in the report. */
+export interface AssignmentReport {
+  readonly status: 'passed' | 'failed' | 'skipped' | 'cancelled';
+  readonly instrument: string;
+  readonly nickname?: string;
+  readonly model?: string;
+  readonly files: readonly string[];
+  readonly commit?: string;
+  readonly commitNote?: string;
+  readonly gate?: AssignmentOutput['gate'];
+  readonly tests?: AssignmentOutput['tests'];
+  readonly reason?: string;
+  readonly tokens: TokenUsage;
+  readonly costUsd: number;
+}
+
+/** What a conduct run did, as `--json` prints it. */
+export interface ConductReport {
+  readonly runId: string;
+  readonly plan: { readonly file: string; readonly assignments: readonly Assignment[] };
+  readonly unroutable: Plan['unroutable'];
+  readonly status: 'success' | 'failure' | 'cancelled';
+  readonly assignments: Readonly<Record<string, AssignmentReport>>;
+  readonly tokens: TokenUsage;
+  readonly costUsd: number;
+}
+
+/** The report of a finished plan run. */
+export function conductReport(plan: Plan, file: string, result: RunResult, planning: PlanningUsage): ConductReport {
+  const assignments: Record<string, AssignmentReport> = {};
+  for (const a of plan.assignments) {
+    const node = result.nodes[a.id];
+    const out = node?.output as Partial<AssignmentOutput> | undefined;
+    const status = node?.state === 'success' ? 'passed' : node?.state === 'failure' ? 'failed' : node?.state === 'cancelled' ? 'cancelled' : 'skipped';
+    assignments[a.id] = {
+      status,
+      instrument: out?.instrument ?? a.instrument,
+      nickname: out?.nickname,
+      model: out?.model,
+      files: out?.files ?? [],
+      ...(out?.commit ? { commit: out.commit } : {}),
+      ...(out?.commitNote ? { commitNote: out.commitNote } : {}),
+      ...(out?.gate ? { gate: out.gate } : {}),
+      ...(out?.tests ? { tests: out.tests } : {}),
+      ...(status !== 'passed' ? { reason: out?.reason ?? node?.error ?? node?.reason } : {}),
+      tokens: node?.tokens ?? { input: 0, output: 0 },
+      costUsd: node?.costUsd ?? 0,
+    };
+  }
+  return {
+    runId: result.runId,
+    plan: { file, assignments: plan.assignments },
+    unroutable: plan.unroutable,
+    status: result.state,
+    assignments,
+    tokens: { input: result.tokens.input + planning.tokens.input, output: result.tokens.output + planning.tokens.output },
+    costUsd: result.costUsd + planning.costUsd,
+  };
+}
+
+/** What `conduct` needs from its surface. */
+export interface ConductRun {
+  readonly engine: Engine;
+  readonly models: ModelProvider;
+  readonly workspace: WorkspaceModel;
+  readonly signal: AbortSignal;
+  readonly only?: number;
+  readonly onEvent?: (e: RunEvent) => void;
+  readonly log?: (text: string) => void;
+}
+
+/** Plans (no model call unless a planner is needed). Throws PlanningError with what to fix. */
+export async function makePlan(root: string, run: Pick<ConductRun, 'models' | 'workspace' | 'signal' | 'only' | 'log'>, planning: PlanningUsage): Promise<{ plan: Plan; inputs: ConductInputs }> {
+  const inputs = await readConductInputs(root);
+  if (inputs.problems.length) throw new PlanningError(inputs.problems.join('\n'));
+  if (run.only !== undefined && !inputs.sheet.tasks.some((t) => t.number === run.only)) {
+    throw new PlanningError(`sheetMusic.md has no task ${run.only} (it has ${inputs.sheet.tasks.length}: ${inputs.sheet.tasks.map((t) => `${t.number}${t.done ? ' (done)' : ''}`).join(', ')})`);
+  }
+  const instruments = run.workspace.ensembles.ensembles.flatMap((e) => e.instruments);
+  const plannerRef = inputs.config.planner;
+  const planner = plannerRef ? instruments.find((i) => i.ref === plannerRef) : undefined;
+  const plan = await planTasks({ ...inputs, instruments, only: run.only }, planner ? modelPlanner(planner, { root, models: run.models, signal: run.signal, log: run.log }, planning, inputs.config.budget) : undefined);
+  return { plan, inputs };
+}
+
+/** Plans, writes the plan melody and runs it. */
+export async function conduct(root: string, run: ConductRun): Promise<ConductReport> {
+  const planning: PlanningUsage = { tokens: { input: 0, output: 0 }, costUsd: 0 };
+  const { plan, inputs } = await makePlan(root, run, planning);
+  const runId = newRunId();
+  const text = planMelody(plan, inputs, runId);
+  const { file } = await writePlan(root, runId, text);
+  if (!plan.assignments.length) {
+    return { runId, plan: { file, assignments: [] }, unroutable: plan.unroutable, status: plan.unroutable.length ? 'failure' : 'success', assignments: {}, tokens: planning.tokens, costUsd: planning.costUsd };
+  }
+  const { melody } = await run.engine.loadMelodyFile(file);
+  const result = await run.engine.run({ melody, file: join(root, file), text, runId, signal: run.signal, onEvent: run.onEvent, trigger: { kind: 'manual', detail: 'symphony conduct' } });
+  await regenerateConcerto(root, run.workspace).catch(() => undefined);
+  return conductReport(plan, file, result, planning);
+}
+
+const CONCERTO_START = '<!-- symphony:concerto:start — generated by `symphony conduct`; edit outside these markers -->';
+const CONCERTO_END = '<!-- symphony:concerto:end -->';
+
+/** concerto.md's generated part: ensembles, instruments and melodies, between markers; the rest is the user's. */
+export async function regenerateConcerto(root: string, workspace: WorkspaceModel): Promise<void> {
+  const path = join(root, 'concerto.md');
+  const current = await fsp.readFile(path, 'utf8').catch(() => '# Concerto\n');
+  const lines = ['## Ensembles and instruments (generated)', ''];
+  for (const e of workspace.ensembles.ensembles) {
+    lines.push(`- **${e.id}**${e.meta?.description ? ` — ${e.meta.description}` : ''}`);
+    for (const i of e.instruments) lines.push(`  - ${i.nickname} (\`${i.ref}\`, ${i.kind}${i.model ? ` ${i.model.provider}/${modelLabel(i.model)}` : ''})${i.role ? `: ${i.role}` : ''}${i.handles?.length ? ` — handles ${i.handles.map((h) => `\`${h}\``).join(', ')}` : ''}`);
+  }
+  lines.push('', '## Melodies (generated)', '');
+  for (const m of workspace.melodies) {
+    const rel = m.file.startsWith(root) ? m.file.slice(root.length + 1).split('\\').join('/') : m.file;
+    if (rel.startsWith('.symphony/')) continue;
+    lines.push(`- \`${rel}\`${m.name ? ` — ${m.name}` : ''}${m.description ? `: ${m.description}` : ''}${m.triggers.length ? ` (on ${m.triggers.map((t) => t.on).join(', ')})` : ''}`);
+  }
+  const block = `${CONCERTO_START}\n${lines.join('\n')}\n${CONCERTO_END}`;
+  const start = current.indexOf(CONCERTO_START);
+  const end = current.indexOf(CONCERTO_END);
+  const next = start >= 0 && end > start ? `${current.slice(0, start)}${block}${current.slice(end + CONCERTO_END.length)}` : `${current.replace(/\s*$/, '')}\n\n${block}\n`;
+  if (next !== current) await writeFileAtomic(path, next, { durable: false });
+}
