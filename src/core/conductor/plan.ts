@@ -117,6 +117,7 @@ export async function planTasks(input: PlanInput, planner?: Planner): Promise<Pl
   }
 
   routed.sort((a, b) => a.task.number - b.task.number);
+  unroutable.sort((a, b) => a.task - b.task);
   const tools = config.tools ?? [...TOOL_NAMES];
   const conditions = [...production.checklist.filter((c) => !c.done).map((c) => c.text), ...production.constraints];
   const assignments: Assignment[] = [];
