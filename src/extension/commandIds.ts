@@ -31,6 +31,7 @@ export const COMMANDS = {
   deleteApiKey: 'symphony.deleteApiKey',
   checkModels: 'symphony.checkModels',
   installLocalRuntime: 'symphony.installLocalRuntime',
+  conduct: 'symphony.conduct',
   openBoard: 'symphony.openBoard',
   openMelodyText: 'symphony.openMelodyText',
   newMelodyFromTemplate: 'symphony.newMelodyFromTemplate',

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/register';
+import { registerConductor } from './conductor/register';
 import { createContext, type SymphonyContext } from './context';
 import { MelodyDiagnostics } from './diagnostics';
 import { registerBoard, type HarmonyBoard } from './board/provider';
@@ -43,6 +44,7 @@ export function activate(extension: vscode.ExtensionContext): SymphonyApi | unde
     const diagnostics = new MelodyDiagnostics(ctx);
     extension.subscriptions.push(diagnostics);
     registerCommands(ctx);
+    registerConductor(ctx);
     const board = registerBoard(ctx);
     const deviations = registerDeviations(ctx);
     const triggers = registerTriggerCommands(ctx);

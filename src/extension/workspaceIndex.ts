@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { nodeFileSystem } from '../core/load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../core/load/workspace';
 import type { ExtensionOptions } from './config';
+import { loadTrail, type ConductorTrail } from '../core/conductor/trail';
 
 const ROOT_MARKERS = ['sheetMusic.md', '.symphony', 'ensembles'];
 
@@ -29,6 +30,7 @@ export async function pickRoot(): Promise<vscode.WorkspaceFolder | undefined> {
  */
 export class WorkspaceIndex implements vscode.Disposable {
   private current: WorkspaceModel | undefined;
+  private currentTrail: ConductorTrail = { lastTurn: new Map(), summaries: new Map() };
   private folder: vscode.WorkspaceFolder | undefined;
   private readonly changed = new vscode.EventEmitter<WorkspaceModel | undefined>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
@@ -47,6 +49,10 @@ export class WorkspaceIndex implements vscode.Disposable {
     // the settings needs no new watcher.
     const yaml = vscode.workspace.createFileSystemWatcher('**/*.{yaml,yml}');
     const markers = vscode.workspace.createFileSystemWatcher('**/{sheetMusic.md,.symphony}');
+    // The Conductor's trail: the handoff log and the ensembles' summaries, shown in the Ensembles view.
+    const trail = vscode.workspace.createFileSystemWatcher('**/{handoff.md,summary.txt}');
+    for (const event of [trail.onDidCreate, trail.onDidChange, trail.onDidDelete]) event(() => this.scheduleRefresh(), undefined, this.disposables);
+    this.disposables.push(trail);
     const onYaml = (uri: vscode.Uri) => {
       if (this.isRelevant(uri)) this.scheduleRefresh();
     };
@@ -65,6 +71,11 @@ export class WorkspaceIndex implements vscode.Disposable {
   /** The latest snapshot; undefined before the first load or without a folder. */
   get model(): WorkspaceModel | undefined {
     return this.current;
+  }
+
+  /** Each instrument's last turn and each ensemble's summary.txt, from the latest reload. */
+  get trail(): ConductorTrail {
+    return this.currentTrail;
   }
 
   get root(): vscode.WorkspaceFolder | undefined {
@@ -108,6 +119,7 @@ export class WorkspaceIndex implements vscode.Disposable {
       this.folder = await pickRoot();
       this.current = this.folder ? await loadWorkspaceModel(nodeFileSystem, this.folder.uri.fsPath, this.options.ensemblesFolder) : undefined;
       const m = this.current;
+      if (m) this.currentTrail = await loadTrail(m.root, m.ensembles.ensembles);
       this.log.debug(
         m
           ? `loaded ${m.ensembles.ensembles.length} ensembles and ${m.melodies.length} melodies from ${m.root} in ${Date.now() - started} ms`

@@ -48,8 +48,21 @@ export function nodeFacts(node: NodeRecord): string[] {
   if (node.state !== 'running' && node.attempts > 1) parts.push(plural(node.attempts, 'attempt'));
   if (node.iterations > 1) parts.push(plural(node.iterations, 'iteration'));
   if (node.toolCalls) parts.push(plural(node.toolCalls, 'tool call'));
+  parts.push(...assignmentFacts(node.output));
   for (const fact of [formatTokens(node.tokens), formatCost(node.costUsd)]) if (fact) parts.push(fact);
   return parts;
+}
+
+/** A Conductor assignment's verdict and commit, from its output: `gate ✓ · commit 1a2b3c4`. */
+function assignmentFacts(output: unknown): string[] {
+  if (!output || typeof output !== 'object') return [];
+  const o = output as { gate?: { pass?: unknown }; commit?: unknown; commitNote?: unknown; tests?: { ran?: unknown; passed?: unknown } };
+  const facts: string[] = [];
+  if (o.tests && typeof o.tests === 'object' && o.tests.ran === true) facts.push(o.tests.passed ? 'tests ✓' : 'tests ✗');
+  if (o.gate && typeof o.gate === 'object' && typeof o.gate.pass === 'boolean') facts.push(o.gate.pass ? 'gate ✓' : 'gate ✗');
+  if (typeof o.commit === 'string') facts.push(`commit ${o.commit.slice(0, 7)}`);
+  else if (typeof o.commitNote === 'string' && o.gate) facts.push('not committed');
+  return facts;
 }
 
 /**

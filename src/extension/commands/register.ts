@@ -9,6 +9,7 @@ import { openBoard, openMelodyText } from '../board/openBoard';
 import { newMelodyFromTemplate, type TemplateChoice } from '../board/newMelodyFromTemplate';
 import { checkModels, deleteApiKey, setApiKey } from '../models/commands';
 import { installLocalRuntime } from '../models/localRuntime';
+import { conductCommand, type ConductTarget } from '../conductor/conduct';
 
 /**
  * Registers a command whose failure is reported to the user and logged — never thrown
@@ -50,6 +51,7 @@ export function registerCommands(ctx: SymphonyContext): void {
   register(ctx, COMMANDS.deleteSecret, (name) => deleteSecret(ctx, name));
   register(ctx, COMMANDS.setApiKey, (name) => setApiKey(ctx, name));
   register(ctx, COMMANDS.deleteApiKey, (name) => deleteApiKey(ctx, name));
+  register(ctx, COMMANDS.conduct, (target) => conductCommand(ctx, (target ?? {}) as ConductTarget));
   register(ctx, COMMANDS.installLocalRuntime, () => installLocalRuntime(ctx.extension));
   register(ctx, COMMANDS.checkModels, (options) => checkModels(ctx, (options ?? {}) as { quiet?: boolean }));
   register(ctx, COMMANDS.openBoard, (target) => openBoard(ctx, target));

@@ -40,6 +40,8 @@ export interface RunOptions {
    * notification, and a notification only when they fail.
    */
   readonly background?: boolean;
+  /** The run's id, when something was named after it first (the Conductor's plan). */
+  readonly runId?: string;
 }
 
 /** A run this window executes. */
@@ -159,6 +161,7 @@ export class RunController implements vscode.Disposable {
         trigger: options.trigger ?? { kind: 'manual', detail: options.startedFrom ?? 'VS Code' },
         pinned,
         debug,
+        runId: options.runId,
       }),
     );
   }

@@ -45,7 +45,8 @@ export class EnsemblesTree implements vscode.TreeDataProvider<EnsembleNode> {
         item.id = `ensemble:${e.id}`;
         const count = `${e.instruments.length} instrument${e.instruments.length === 1 ? '' : 's'}`;
         item.description = e.meta?.name && e.meta.name !== e.id ? `${e.id} · ${count}` : count;
-        item.tooltip = new vscode.MarkdownString(`**${e.meta?.name ?? e.id}** — \`ensembles/${e.id}/\`\n\n${e.meta?.description ?? ''}`);
+        const summary = this.index.trail.summaries.get(e.id);
+        item.tooltip = new vscode.MarkdownString(`**${e.meta?.name ?? e.id}** — \`ensembles/${e.id}/\`\n\n${e.meta?.description ?? ''}${summary ? `\n\n---\n\n**Latest summary** (summary.txt)\n\n${summary}` : ''}`);
         item.iconPath = new vscode.ThemeIcon('organization');
         item.contextValue = 'ensemble';
         if (e.metaFile) item.resourceUri = vscode.Uri.file(e.metaFile);
@@ -62,6 +63,11 @@ export class EnsemblesTree implements vscode.TreeDataProvider<EnsembleNode> {
         if (i.model) md.appendMarkdown(`Model: \`${modelLabel(i.model)}\` via ${i.model.provider}\n\n`);
         if (i.handles?.length) md.appendMarkdown(`Handles: ${i.handles.map((h) => `\`${h}\``).join(', ')}\n\n`);
         md.appendMarkdown(`Concurrency: ${i.concurrency}`);
+        const last = this.index.trail.lastTurn.get(i.ref);
+        if (last) {
+          md.appendMarkdown(`\n\n---\n\n**Last turn** — ${last.at.replace('T', ' ').slice(0, 16)} UTC${last.files?.length ? ` · ${last.files.map((f) => `\`${f}\``).join(', ')}` : ''}\n\n`);
+          md.appendText(last.summary.length > 600 ? `${last.summary.slice(0, 600)}…` : last.summary);
+        }
         item.tooltip = md;
         item.iconPath = new vscode.ThemeIcon(KIND_ICON[i.kind]);
         item.contextValue = `instrument.${i.kind}`;
