@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelPlanner, planMelody, PlanningError, readConductInputs } from '../../src/core/conductor/conduct';
+import { modelPlanner, planMelody, readConductInputs } from '../../src/core/conductor/conduct';
 import { planTasks, routeByHandles } from '../../src/core/conductor/plan';
 import { parseSheet } from '../../src/core/conductor/sheet';
 import { parseProduction } from '../../src/core/context/production';
 import { loadMelody } from '../../src/core/load/melody';
-import { FakeModels, rejection, scratchDir, testInstrument } from './nodeContext';
+import { FakeModels, scratchDir, testInstrument } from './nodeContext';
 
 const coder = testInstrument({ ref: 'backend/coder', ensemble: 'backend', id: 'coder', nickname: 'Viola', handles: ['src/server/**', '**/*.sql'] });
 const writer = testInstrument({ ref: 'docs/writer', ensemble: 'docs', id: 'writer', nickname: 'Quill', handles: ['docs/**'] });
@@ -60,17 +60,16 @@ describe('the Conductor’s planning', () => {
     assert.deepEqual(usage.tokens, { input: 20, output: 10 }, 'the planning calls are counted');
   });
 
-  it('gives up with a clear message when the planner answers garbage twice', async () => {
+  it('leaves the tasks unroutable with a clear message when the planner answers garbage twice, and runs the rest', async () => {
     const models = new FakeModels();
     models.reply('{"plan": "later"}').reply('still not it');
-    const e = await rejection(
-      planTasks(
-        { sheet: sheet(['[ ] Make it faster']), production: noGoals, config: { planner: 'core/planner' }, instruments },
-        modelPlanner(planner, { root: scratchDir(), models, signal: new AbortController().signal }, { tokens: { input: 0, output: 0 }, costUsd: 0 }),
-      ),
+    const plan = await planTasks(
+      { sheet: sheet(['[ ] Make it faster', '[ ] Document `docs/x.md`']), production: noGoals, config: { planner: 'core/planner' }, instruments },
+      modelPlanner(planner, { root: scratchDir(), models, signal: new AbortController().signal }, { tokens: { input: 0, output: 0 }, costUsd: 0 }),
     );
-    assert.ok(e instanceof PlanningError);
-    assert.match(e.message, /the planner core\/planner answered twice with something that is not a plan \(not JSON/);
+    assert.deepEqual(plan.assignments.map((a) => a.id), ['t2']);
+    assert.equal(plan.unroutable.length, 1);
+    assert.match(plan.unroutable[0]!.reason, /the planner core\/planner failed: the planner core\/planner answered twice with something that is not a plan \(not JSON/);
   });
 
   it('writes the plan as a melody that loads, with the permissions it needs and the tests it runs', async () => {

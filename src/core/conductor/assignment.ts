@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { z } from 'zod';
-import { buildPrompt } from '../context/prompt';
+import { buildPrompt, promptBudget } from '../context/prompt';
 import { PermissionGuard } from '../engine/permissions';
 import { loadEnsembleText } from '../load/ensembles';
 import { verdictSchema, type Verdict } from '../model/conductor';
@@ -19,7 +19,8 @@ import { programFailure, runNodeProgram } from '../nodes/shell';
 import { errorMessage, permanentError } from '../nodes/support';
 import { NodeError, type NodeContext, type NodeResult } from '../nodes/types';
 import { runAgent } from '../providers/agent';
-import { callModel, openModel } from '../providers/call';
+import { callModel, countRequestTokens, openModel } from '../providers/call';
+import { toolDefinitions, type ToolName } from '../tools';
 import type { ChatModel } from '../providers/types';
 import { writeFileAtomic } from '../store/files';
 import { withFileLock } from '../store/lock';
@@ -123,57 +124,64 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
   const repo = await gitOf(root, ctx.signal);
   const before = repo ? { branch: await branchOf(repo), dirty: await dirtyFiles(repo) } : undefined;
 
-  const model = await openModel(work, instrument);
   const system = [instrument.role, 'You are one instrument of a Symphony ensemble, working on one task of the team’s sheet music.'].filter(Boolean).join('\n\n');
   const files = new Set<string>();
   let text = '';
-  let tests: TestsOutcome = { ran: false, passed: true, output: 'not run yet' };
+  let tests: TestsOutcome = { ran: false, passed: true, output: 'not run: the work did not finish' };
   let gate: GateOutcome | undefined;
   let feedback: string | undefined;
   let failure: string | undefined;
   let testRetries = 1;
   let gateRetries = 1;
 
-  for (;;) {
-    const prompt = await buildPrompt(
-      work,
-      instrument,
-      { prompt: assignmentPrompt(input, feedback), files: input.files?.filter((f) => !/[*?[\]{}]/.test(f)), context: { tiers: ['should', 'reference'] }, maxTokens: instrument.model?.maxTokens },
-      system,
-    );
-    const agent = await runAgent(work, instrument, model, {
-      system,
-      prompt,
-      tools: input.tools ?? [...TOOL_NAMES],
-      maxSteps: input.maxSteps ?? DEFAULT_STEPS,
-      maxTokens: instrument.model?.maxTokens,
-      temperature: instrument.model?.temperature,
-    });
-    for (const f of agent.files) files.add(f);
-    text = agent.text;
+  try {
+    const model = await openModel(work, instrument);
+    for (;;) {
+      const tools = input.tools ?? [...TOOL_NAMES];
+      const prompt = await fitPrompt(work, instrument, model, assignmentPrompt(input, feedback), input.files?.filter((f) => !/[*?[\]{}]/.test(f)), system, tools);
+      const agent = await runAgent(work, instrument, model, {
+        system,
+        prompt,
+        tools,
+        maxSteps: input.maxSteps ?? DEFAULT_STEPS,
+        maxTokens: instrument.model?.maxTokens,
+        temperature: instrument.model?.temperature,
+      });
+      for (const f of agent.files) files.add(f);
+      text = agent.text;
 
-    tests = await runTests(work, input);
-    if (!tests.passed) {
-      if (testRetries-- > 0) {
-        ctx.log('info', `the tests failed; sending the output back to ${instrument.nickname} once\n`);
-        feedback = `The tests (\`${tests.command}\`) failed after your work. Fix the cause — in the code or the tests, whichever is wrong — and make them pass. Their output:\n\n${tests.output}`;
-        continue;
+      tests = await runTests(work, input);
+      if (!tests.passed) {
+        if (testRetries-- > 0) {
+          ctx.log('info', `the tests failed; sending the output back to ${instrument.nickname} once\n`);
+          feedback = `The tests (\`${tests.command}\`) failed after your work. Fix the cause — in the code or the tests, whichever is wrong — and make them pass. Their output:\n\n${tests.output}`;
+          continue;
+        }
+        failure = `the tests failed twice: ${firstLine(tests.output)}`;
+        break;
       }
-      failure = `the tests failed twice: ${firstLine(tests.output)}`;
+
+      gate = await runGate(work, input, { files: [...files], scope, tests, text, repo });
+      if (!gate.pass) {
+        if (gateRetries-- > 0) {
+          ctx.log('info', `the production gate did not pass; sending the reasons back to ${instrument.nickname} once\n`);
+          feedback = `The production gate did not pass your work:\n${[...gate.reasons, ...gate.unmet.map((u) => `unmet: ${u}`)].map((r) => `- ${r}`).join('\n')}\nFix what it names.`;
+          continue;
+        }
+        failure = `the production gate failed twice: ${[...gate.unmet, ...gate.reasons].join('; ') || 'no reason given'}`;
+        break;
+      }
       break;
     }
-
-    gate = await runGate(work, input, { files: [...files], scope, tests, text, repo });
-    if (!gate.pass) {
-      if (gateRetries-- > 0) {
-        ctx.log('info', `the production gate did not pass; sending the reasons back to ${instrument.nickname} once\n`);
-        feedback = `The production gate did not pass your work:\n${[...gate.reasons, ...gate.unmet.map((u) => `unmet: ${u}`)].map((r) => `- ${r}`).join('\n')}\nFix what it names.`;
-        continue;
-      }
-      failure = `the production gate failed twice: ${[...gate.unmet, ...gate.reasons].join('; ') || 'no reason given'}`;
-      break;
-    }
-    break;
+  } catch (e) {
+    // Cancellation ends the node as cancelled; anything else — a model that cannot be
+    // reached, a prompt that does not fit, an agent out of steps — ends the assignment as
+    // failed, with the trail written like any other end.
+    if (ctx.signal.aborted) throw e;
+    failure = errorMessage(e);
+    const partial = (e as NodeError).output as { files?: readonly string[]; text?: string } | undefined;
+    for (const f of partial?.files ?? []) files.add(f);
+    text = partial?.text ?? text;
   }
 
   const touched = [...files];
@@ -210,6 +218,26 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
   const committed = input.commit === false ? { note: 'commits are off for this assignment' } : await commitWork(ctx, repo, before, touched, `${input.text.replace(/\s+/g, ' ').trim()}`, summary, nickname);
   await tickTask(ctx, input);
   return { output: output(committed.commit ? { commit: committed.commit } : { commitNote: committed.note }) };
+}
+
+/**
+ * The packed prompt, measured with the model's own tokenizer: packing counts with a shared
+ * one (exact for OpenAI models, an estimate for others), and a model that splits text much
+ * finer — a small local one — would be sent more than it reads. Then the prompt is packed
+ * again into a proportionally smaller budget.
+ */
+async function fitPrompt(ctx: NodeContext, instrument: Instrument, model: ChatModel, task: string, files: readonly string[] | undefined, system: string, tools: readonly ToolName[]): Promise<string> {
+  const limit = promptBudget(instrument, instrument.model?.maxTokens).tokens;
+  const definitions = toolDefinitions(tools);
+  let tokens: number | undefined;
+  for (let attempt = 0; ; attempt++) {
+    const prompt = await buildPrompt(ctx, instrument, { prompt: task, files: files ? [...files] : undefined, context: { tiers: ['should', 'reference'], ...(tokens ? { tokens } : {}) }, maxTokens: instrument.model?.maxTokens }, system);
+    // The whole first request as the model will read it: system prompt, task and the tools' descriptions.
+    const real = await countRequestTokens(model, { system, messages: [{ role: 'user', text: prompt }], tools: definitions }, ctx.signal);
+    if (real <= limit || attempt === 3) return prompt;
+    tokens = Math.max(1, Math.floor((tokens ?? limit) * (limit / real) * 0.95));
+    ctx.log('info', `the prompt is ${real} tokens for ${model.id}, more than the ${limit} it reads; packing it into ${tokens}\n`);
+  }
 }
 
 /** What the instrument is asked, with what went wrong last time. */
@@ -270,7 +298,13 @@ async function runGate(
   if (!reviewerRef) return { pass: unmet.length === 0, reasons: unmet.length ? [] : ['the mechanical checks hold (no reviewer is set in .symphony/conductor.yaml)'], unmet, checks };
   const reviewer = ctx.lookupInstrument(reviewerRef);
   if (!reviewer) return { pass: false, reasons: [`the reviewer ${reviewerRef} is not an instrument of this workspace`], unmet, checks, reviewer: reviewerRef };
-  const verdict = await review(ctx, reviewer, input, work);
+  let verdict: Verdict;
+  try {
+    verdict = await review(ctx, reviewer, input, work);
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    verdict = { pass: false, reasons: [`the reviewer ${reviewer.ref} could not review the work: ${errorMessage(e)}`], unmet: [] };
+  }
   return { pass: verdict.pass && unmet.length === 0, reasons: verdict.reasons, unmet: [...unmet, ...verdict.unmet], checks, reviewer: reviewer.ref };
 }
 

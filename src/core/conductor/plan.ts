@@ -97,7 +97,17 @@ export async function planTasks(input: PlanInput, planner?: Planner): Promise<Pl
   }
 
   if (leftover.length && config.planner && planner) {
-    const answer = await planner(leftover, instruments);
+    let answer: PlannerAnswer;
+    try {
+      answer = await planner(leftover, instruments);
+    } catch (e) {
+      // A planner that fails leaves its tasks unroutable — the routed ones still run.
+      if ((e as Error)?.name === 'AbortError') throw e;
+      const why = `the planner ${config.planner} failed: ${(e as Error)?.message ?? String(e)}`;
+      answer = { assignments: [] };
+      for (const task of leftover) unroutable.push({ task: task.number, text: task.text, reason: why });
+      leftover.length = 0;
+    }
     for (const task of leftover) {
       const a = answer.assignments.find((x) => x.task === task.number);
       const instrument = a ? byRef.get(a.instrument) : undefined;

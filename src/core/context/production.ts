@@ -132,7 +132,8 @@ function itemsOf(lines: readonly string[]): { items: string[]; firstCode?: strin
   let code: string[] = [];
   const flush = () => {
     const item = current?.join(' ').replace(/\s+/g, ' ').trim();
-    if (item) {
+    // "Test command: `npm test`" names the command; it is not an item of the section.
+    if (item && !/^test command\s*[:=]/i.test(item)) {
       items.push(item);
       firstCode ??= /`([^`]+)`/.exec(item)?.[1]?.trim();
     }

@@ -52,15 +52,22 @@ export async function runAgent(ctx: NodeContext, instrument: Instrument, model: 
   for (let step = 1; ; step++) {
     const last = step >= task.maxSteps;
     if (last && step > 1) messages.push({ role: 'user', text: LAST_STEP_NOTE });
-    const turn = await callModel(ctx, instrument, model, {
-      system: task.system,
-      // A snapshot: the conversation grows after the call, and a request once sent is history.
-      messages: [...messages],
-      tools: last ? undefined : definitions,
-      maxTokens: task.maxTokens,
-      temperature: task.temperature,
-      json: task.json,
-    });
+    let turn: Awaited<ReturnType<typeof callModel>>;
+    try {
+      turn = await callModel(ctx, instrument, model, {
+        system: task.system,
+        // A snapshot: the conversation grows after the call, and a request once sent is history.
+        messages: [...messages],
+        tools: last ? undefined : definitions,
+        maxTokens: task.maxTokens,
+        temperature: task.temperature,
+        json: task.json,
+      });
+    } catch (e) {
+      // What the agent did before a call failed (files it wrote) goes with the failure.
+      if (e instanceof NodeError && e.output === undefined) throw new NodeError(e.message, { retryable: e.retryable, retryAfterMs: e.retryAfterMs, cause: e, output: { text: '', files: Object.keys(artifacts), artifacts, steps: step - 1, toolCalls } });
+      throw e;
+    }
     const result = () => ({ text: turn.text, files: Object.keys(artifacts), artifacts, steps: step, toolCalls });
     if (turn.toolCalls.length === 0) return result();
     if (last) {

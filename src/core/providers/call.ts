@@ -67,6 +67,7 @@ async function countOnce(model: ChatModel, key: object, text: () => string, sign
 
 /** Tokens of everything a request sends: system prompt, messages, tool calls and results, tool schemas. */
 export async function countRequestTokens(model: ChatModel, request: ChatRequest, signal: AbortSignal): Promise<number> {
+  if (model.countRequest) return model.countRequest(request, signal);
   let total = request.system ? await model.countTokens(request.system, signal) : 0;
   for (const m of request.messages) {
     total += await countOnce(

@@ -287,6 +287,57 @@ async function withModel<T>(path: string, stats: Stats, ref: string, use: (model
 // ---------------------------------------------------------------------------------------
 // Calls
 
+/**
+ * The grammar of a schema. llama.cpp refuses grammars whose nested bounded repetitions
+ * multiply past its limit (a list of up to 200 items of strings of up to 2,000
+ * characters): such a schema is used without its length bounds (the answer's length is
+ * then bounded by maxTokens), and a schema llama.cpp still cannot take falls back to any
+ * JSON value — noted in the node's log — rather than failing the call.
+ */
+async function grammarFor(llama: Llama, schema: GrammarSchema, onNote: ((note: string) => void) | undefined) {
+  const attempts = repetitionLoad(schema) > REPETITION_LIMIT ? [unbounded(schema), ANY_JSON_OBJECT] : [schema, unbounded(schema), ANY_JSON_OBJECT];
+  let last: unknown;
+  for (const attempt of attempts) {
+    try {
+      const grammar = await llama.createGrammarForJsonSchema(attempt as never);
+      if (attempt === ANY_JSON_OBJECT && schema !== ANY_JSON_OBJECT) onNote?.(`llama.cpp cannot constrain the answer to its schema (${errorText(last)}); any JSON object is accepted instead`);
+      return grammar;
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw new ModelCallError(`llama.cpp cannot build a grammar for the requested JSON: ${errorText(last)}`, { retryable: false, cause: last });
+}
+
+/** Past this many nested repetitions llama.cpp's grammar parser gives up (its own limit is about 2,000). */
+const REPETITION_LIMIT = 1000;
+
+/** How many repetitions a schema's bounds nest, multiplied: what llama.cpp's limit is about. */
+function repetitionLoad(s: GrammarSchema): number {
+  if (typeof s !== 'object' || s === null) return 1;
+  const o = s as Record<string, unknown>;
+  const own = Math.max(1, typeof o.maxLength === 'number' ? o.maxLength : 1, typeof o.maxItems === 'number' ? o.maxItems : 1);
+  const children: unknown[] = [];
+  if (o.items) children.push(o.items);
+  if (Array.isArray(o.prefixItems)) children.push(...o.prefixItems);
+  if (o.properties && typeof o.properties === 'object') children.push(...Object.values(o.properties));
+  if (Array.isArray(o.oneOf)) children.push(...o.oneOf);
+  if (o.$defs && typeof o.$defs === 'object') children.push(...Object.values(o.$defs));
+  return own * children.reduce<number>((max, c) => Math.max(max, repetitionLoad(c as GrammarSchema)), 1);
+}
+
+/** The schema without length and item-count bounds. */
+function unbounded(s: GrammarSchema): GrammarSchema {
+  if (Array.isArray(s)) return s.map((x) => unbounded(x as GrammarSchema)) as unknown as GrammarSchema;
+  if (typeof s !== 'object' || s === null) return s;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'maxLength' || k === 'minLength' || k === 'maxItems' || k === 'minItems') continue;
+    out[k] = typeof v === 'object' && v !== null ? (k === 'properties' || k === '$defs' ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, unbounded(pv as GrammarSchema)])) : unbounded(v as GrammarSchema)) : v;
+  }
+  return out as GrammarSchema;
+}
+
 /** How one request is asked of the model. */
 interface Plan {
   readonly history: ChatHistoryItem[];
@@ -379,6 +430,10 @@ function openLocal(instrument: ModelInstrument, workspaceRoot: string): LocalCha
         return { text: model.detokenize(tokens, true), tokens: tokens.length };
       });
     },
+    async countRequest(request, signal) {
+      signal.throwIfAborted();
+      return using(async (model, _llama, cpp) => render(model, cpp, request).tokens.length);
+    },
     async chat(request, options): Promise<ChatTurn> {
       const { signal } = options;
       signal.throwIfAborted();
@@ -398,7 +453,7 @@ function openLocal(instrument: ModelInstrument, workspaceRoot: string): LocalCha
           const wanted = Number.isFinite(p.worstCase) ? Math.max(requested, p.worstCase) : requested;
           const maxTokens = Math.min(wanted, contextSize - input);
           const temperature = request.temperature ?? instrument.model.temperature ?? DEFAULT_TEMPERATURE;
-          const grammar = p.schema ? await llama.createGrammarForJsonSchema(p.schema as never) : undefined;
+          const grammar = p.schema ? await grammarFor(llama, p.schema, options.onNote) : undefined;
           context = await model.createContext({ contextSize, sequences: 1 });
           chat = new cpp.LlamaChat({ contextSequence: context.getSequence(), chatWrapper: wrapper });
           signal.throwIfAborted();

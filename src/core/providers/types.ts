@@ -95,6 +95,12 @@ export interface ChatModel {
    * a documented approximation otherwise — see `providers/tokens.ts`).
    */
   countTokens(text: string, signal: AbortSignal): Promise<number>;
+  /**
+   * The tokens of a whole request as the model will read it — chat template, tool
+   * descriptions and all — when the provider can tell exactly (the local runtime renders it
+   * itself). Without it, requests are counted part by part with `countTokens`.
+   */
+  countRequest?(request: ChatRequest, signal: AbortSignal): Promise<number>;
   /** Makes one call. Failures are `ModelCallError`s (or `ProviderUnavailableError`). */
   chat(request: ChatRequest, options: ChatOptions): Promise<ChatTurn>;
 }
