@@ -1,5 +1,4 @@
-import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
-import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
+type Tokenizer = typeof import('gpt-tokenizer/encoding/o200k_base');
 
 /**
  * Counting tokens before a call is sent: for the budget check (a call that would break
@@ -29,8 +28,14 @@ export function isExactCount(modelId: string): boolean {
   return openAiEncoding(modelId) !== undefined;
 }
 
-function encodingOf(modelId: string | undefined) {
-  return modelId && openAiEncoding(modelId) === 'cl100k_base' ? cl100k : o200k;
+// The encodings' tables are megabytes of JavaScript: loaded the first time something is
+// counted, so a command that counts nothing (`symphony validate`, `--version`) never pays.
+let o200k: Tokenizer | undefined;
+let cl100k: Tokenizer | undefined;
+
+function encodingOf(modelId: string | undefined): Tokenizer {
+  if (modelId && openAiEncoding(modelId) === 'cl100k_base') return (cl100k ??= require('gpt-tokenizer/encoding/cl100k_base') as Tokenizer);
+  return (o200k ??= require('gpt-tokenizer/encoding/o200k_base') as Tokenizer);
 }
 
 /** Tokens of `text` for `modelId` (exact for OpenAI ids, the o200k approximation otherwise). */
