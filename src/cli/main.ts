@@ -74,8 +74,9 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a task number (1, 2, …)');
       return n;
     })
+    .option('--chambers', 'assignments that may run in parallel each work in a chamber (git worktree), merged back when all have passed')
     .option('-v, --verbose', "print the instruments' output as it arrives")
-    .action(async (opts: { dryRun?: boolean; json?: boolean; yes?: boolean; task?: number; verbose?: boolean }) => {
+    .action(async (opts: { dryRun?: boolean; json?: boolean; yes?: boolean; task?: number; verbose?: boolean; chambers?: boolean }) => {
       exit.code = await conductCommand(env, opts);
     });
 

@@ -77,7 +77,7 @@ describe('symphony conduct, end to end (a temporary git repository and a scripte
       out.plan.assignments.map((a) => [a.id, a.task, a.instrument, a.needs, a.parameters.tests]),
       [
         ['t1', 1, 'core/coder', [], true],
-        ['t2', 2, 'core/coder', ['t1'], true],
+        ['t2', 2, 'core/coder', [], true],
       ],
     );
     assert.deepEqual(out.unroutable, []);

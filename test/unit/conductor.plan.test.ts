@@ -17,9 +17,9 @@ const noGoals = parseProduction('');
 const sheet = (tasks: string[]) => parseSheet(`# Sheet\n\n## Goal\n\nShip it.\n\n## Tasks\n\n${tasks.map((t) => `- ${t}`).join('\n')}\n`);
 
 describe('the Conductor’s planning', () => {
-  it('routes by mention first, then by handles globs; orders tasks that touch the same files', async () => {
+  it('routes by mention first, then by handles globs; orders tasks that name the same files, the rest may run in parallel', async () => {
     const plan = await planTasks({
-      sheet: sheet(['[ ] Add an index to `db/orders.sql`', '[ ] Document the orders API in `docs/orders.md` @docs/writer', '[x] Done already @backend/coder', '[ ] Rename the orders table in `db/orders.sql` and `src/server/orders.ts`']),
+      sheet: sheet(['[ ] Add an index to `db/orders.sql`', '[ ] Document the orders API in `docs/orders.md` @docs/writer', '[x] Done already @backend/coder', '[ ] Rename the orders table in `db/orders.sql` and `src/server/orders.ts`', '[ ] Log slow queries in `src/server/log.ts`']),
       production: noGoals,
       config: {},
       instruments,
@@ -30,6 +30,7 @@ describe('the Conductor’s planning', () => {
         ['t1', 'backend/coder', 'handles', []],
         ['t2', 'docs/writer', 'mention', []],
         ['t4', 'backend/coder', 'handles', ['t1']],
+        ['t5', 'backend/coder', 'handles', []],
       ],
     );
     assert.deepEqual(plan.assignments[0]!.outputs.scope, ['db/orders.sql', 'src/server/**', '**/*.sql']);

@@ -15,6 +15,7 @@ export interface ConductOptions {
   readonly yes?: boolean;
   readonly task?: number;
   readonly verbose?: boolean;
+  readonly chambers?: boolean;
 }
 
 /** The plan in words: who does what, in which order, allowed to touch what. */
@@ -45,7 +46,7 @@ export async function conductCommand(env: CliEnvironment, options: ConductOption
   try {
     const planning = { tokens: { input: 0, output: 0 }, costUsd: 0 };
     const { plan, inputs } = await makePlan(root, { models, workspace, signal: controller.signal, only: options.task, log: (t) => options.verbose && env.stderr(t) }, planning);
-    const melodyText = planMelody(plan, inputs, newRunId());
+    const melodyText = planMelody(plan, inputs, newRunId(), { chambers: options.chambers });
     const permissions = `permissions: ${/permissions:[\s\S]*?\n(?=nodes:)/.exec(melodyText)?.[0].replace(/^permissions:\s*/, '').replace(/\s+/g, ' ').trim() ?? 'none'}${testCommandOf(inputs) ? ` · tests: ${testCommandOf(inputs)!.join(' ')}` : ''}`;
     if (options.dryRun) {
       if (options.json) env.stdout(JSON.stringify({ plan: { assignments: plan.assignments }, unroutable: plan.unroutable.map((u) => ({ task: u.task, reason: u.reason })) }, null, 2) + '\n');
@@ -72,7 +73,7 @@ export async function conductCommand(env: CliEnvironment, options: ConductOption
     const printer = options.json ? undefined : new RunPrinter(env, { verbose: options.verbose });
     try {
       const engine = cliEngine(env, root, { yes: options.yes, onEvent: (e) => printer?.onEvent(e) });
-      const report = await conduct(root, { engine, models, workspace, signal: controller.signal, only: options.task });
+      const report = await conduct(root, { engine, models, workspace, signal: controller.signal, only: options.task, chambers: options.chambers });
       if (options.json) env.stdout(JSON.stringify(report, null, 2) + '\n');
       else printReport(env, report);
       const passed = Object.values(report.assignments).every((a) => a.status === 'passed');

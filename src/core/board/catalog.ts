@@ -26,6 +26,7 @@ const CATEGORY: Record<NodeKind, PaletteCategory> = {
   handoff: 'Addons',
   notify: 'Addons',
   assignment: 'Instruments',
+  'merge-chambers': 'Control',
 };
 
 /** Palette labels: what a person looks for. */
@@ -45,6 +46,7 @@ const LABEL: Record<NodeKind, string> = {
   handoff: 'Handoff entry',
   notify: 'Notify',
   assignment: 'Conductor assignment',
+  'merge-chambers': 'Merge chambers',
 };
 
 /** A valid `with:` for a new node of each kind, for the user to edit. */
@@ -64,6 +66,7 @@ const STARTER_WITH: Record<NodeKind, Record<string, unknown>> = {
   handoff: { summary: '' },
   notify: { message: 'Done' },
   assignment: { task: 1, text: 'Describe the task', objective: 'Describe the task', scope: ['src/**'] },
+  'merge-chambers': { chambers: [] },
 };
 
 const firstSentence = (s: string): string => s.split(/(?<=\.)\s/)[0] ?? s;

@@ -116,20 +116,30 @@ export async function previewMerge(root: string): Promise<Result<MergePreview, s
  * than the plan and the records, which are committed first so the decisions are in the
  * history next to the merges they explain).
  */
-export async function mergeChambers(root: string, options: { readonly now?: Date } = {}): Promise<Result<MergeReport, string[]>> {
+export async function mergeChambers(
+  root: string,
+  options: {
+    readonly now?: Date;
+    /** Only these chambers (the Conductor merges its own, not a person's chambers in progress). */
+    readonly only?: readonly string[];
+    /** Workspace files Symphony itself changed (the Conductor's trail), committed with the plan before merging. */
+    readonly alsoCommit?: readonly string[];
+  } = {},
+): Promise<Result<MergeReport, string[]>> {
   const prepared = await prepare(root);
   if (!prepared.ok) return prepared;
-  const { repo, preview } = prepared.value;
+  const { repo } = prepared.value;
+  const preview = options.only ? { ...prepared.value.preview, plan: prepared.value.preview.plan.filter((p) => options.only!.includes(p.chamber.id)) } : prepared.value.preview;
   const { git } = repo;
   if (!(await git.commitOf('HEAD'))) return err(['the repository has no commit yet']);
   if (await git.mergeInProgress()) return err(['a merge is already in progress in the main worktree: finish it or run `git merge --abort`, then try again']);
-  const ownFiles = [MERGE_PLAN_FILE, DEVIATIONS_FILE].map((f) => toRepo(repo, f));
+  const ownFiles = [MERGE_PLAN_FILE, DEVIATIONS_FILE, ...(options.alsoCommit ?? [])].map((f) => toRepo(repo, f));
   const dirty = (await paths(git, 'status', '--porcelain', '--untracked-files=no')).map((l) => l.slice(3)).filter((f) => !ownFiles.includes(f));
   if (dirty.length) return err([`commit or stash your changes first; merging chambers needs a clean working tree (changed: ${dirty.join(', ')})`]);
   const pending = (await paths(git, 'status', '--porcelain', '--', ...ownFiles)).map((l) => l.slice(3));
   if (pending.length) {
     await git.run('add', '--', ...pending);
-    await git.run('commit', '-m', 'Symphony: merge plan and deviation records before merging chambers', '--', ...pending);
+    await git.run('commit', '-m', options.alsoCommit?.length ? 'Symphony: the Conductor\'s records before merging its chambers' : 'Symphony: merge plan and deviation records before merging chambers', '--', ...pending);
   }
 
   const before = (await git.commitOf('HEAD'))!;

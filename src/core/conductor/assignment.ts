@@ -3,6 +3,8 @@ import { dirname, join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { z } from 'zod';
+import { chamberPath } from '../chambers/registry';
+import { setupChambers } from '../chambers/setup';
 import { buildPrompt, promptBudget } from '../context/prompt';
 import { PermissionGuard } from '../engine/permissions';
 import { loadEnsembleText } from '../load/ensembles';
@@ -25,8 +27,8 @@ import type { ChatModel } from '../providers/types';
 import { writeFileAtomic } from '../store/files';
 import { withFileLock } from '../store/lock';
 import { appendHandoff, parseHandoff } from './handoff';
-import { applyTick, parseSheet, tickEdit } from './sheet';
 import { extractiveSummary } from './summarize';
+import { tickTasks } from './tick';
 
 /**
  * One assignment, as the Conductor carries it out (DESIGN.md §4): the instrument works with
@@ -46,7 +48,6 @@ const DEFAULT_STEPS = 12;
 const TEST_OUTPUT_TAIL = 4000;
 /** Characters of a touched file's diff shown to the reviewer. */
 const REVIEW_DIFF_LIMIT = 24_000;
-const SHEET = 'sheetMusic.md';
 const MISSION = '.symphony/MISSION_CONTEXT.json';
 
 /** What the tests did. */
@@ -107,11 +108,15 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
   const tokens = { input: 0, output: 0 };
   let costUsd = 0;
 
-  // The instrument works inside the assignment's scope: the melody's permissions, narrowed.
+  // The instrument works inside the assignment's scope — the melody's permissions, narrowed —
+  // in the workspace, or in its chamber (a worktree on its own branch, merged back later).
   const scope = input.scope.length ? input.scope : ['**'];
-  const guard = new PermissionGuard(root, { fs: { write: scope }, commands: ctx.permissions.permissions.commands, network: ctx.permissions.permissions.network }, ctx.permissions);
+  const workRoot = input.chamber ? await ensureChamber(root, input.chamber, scope) : root;
+  const melodyGuard = input.chamber ? ctx.permissions.rebase(workRoot) : ctx.permissions;
+  const guard = new PermissionGuard(workRoot, { fs: { write: scope }, commands: ctx.permissions.permissions.commands, network: ctx.permissions.permissions.network }, melodyGuard);
   const work: NodeContext = {
     ...ctx,
+    workspaceRoot: workRoot,
     permissions: guard,
     usage: (call) => {
       tokens.input += call.tokens.input;
@@ -121,7 +126,7 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
     },
   };
 
-  const repo = await gitOf(root, ctx.signal);
+  const repo = await gitOf(workRoot, ctx.signal);
   const before = repo ? { branch: await branchOf(repo), dirty: await dirtyFiles(repo) } : undefined;
 
   const system = [instrument.role, 'You are one instrument of a Symphony ensemble, working on one task of the team’s sheet music.'].filter(Boolean).join('\n\n');
@@ -194,7 +199,7 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
   await appendHandoff(root, { nickname, instrument: instrument.ref, model: label, summary: ctx.redact(summary), files: touched, tokens });
   await refreshEnsembleSummary(work, instrument).catch((e: unknown) => ctx.log('info', `summary.txt not refreshed: ${errorMessage(e)}\n`));
   if (discovered.length) await addDiscoveredRequirements(root, discovered.map((d) => ctx.redact(d))).catch((e: unknown) => ctx.log('info', `${MISSION} not updated: ${errorMessage(e)}\n`));
-  const deviations = await recordNewDeviations(root, repo, touched, nickname, input.task).catch((e: unknown) => (ctx.log('info', `deviations not recorded: ${errorMessage(e)}\n`), [] as string[]));
+  const deviations = await recordNewDeviations(root, workRoot, repo, touched, nickname, input.task).catch((e: unknown) => (ctx.log('info', `deviations not recorded: ${errorMessage(e)}\n`), [] as string[]));
 
   const output = (extra: Partial<AssignmentOutput>): AssignmentOutput => ({
     status: failure ? 'failed' : 'passed',
@@ -215,8 +220,9 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
   });
   if (failure) throw new NodeError(`task ${input.task} (${input.objective}): ${failure}`, { retryable: false, output: output({ commitNote: 'not committed: the assignment failed' }) });
 
-  const committed = input.commit === false ? { note: 'commits are off for this assignment' } : await commitWork(ctx, repo, before, touched, `${input.text.replace(/\s+/g, ' ').trim()}`, summary, nickname);
-  await tickTask(ctx, input);
+  const committed = input.commit === false ? { note: 'commits are off for this assignment' } : await commitWork(work, repo, before, touched, `${input.text.replace(/\s+/g, ' ').trim()}`, summary, nickname);
+  // In a chamber the task is ticked when its work is merged back (the merge-chambers node).
+  if (!input.chamber) for (const note of await tickTasks(root, [{ task: input.task, text: input.text }], ctx.host.editText)) ctx.log('info', `${note}\n`);
   return { output: output(committed.commit ? { commit: committed.commit } : { commitNote: committed.note }) };
 }
 
@@ -238,6 +244,13 @@ async function fitPrompt(ctx: NodeContext, instrument: Instrument, model: ChatMo
     tokens = Math.max(1, Math.floor((tokens ?? limit) * (limit / real) * 0.95));
     ctx.log('info', `the prompt is ${real} tokens for ${model.id}, more than the ${limit} it reads; packing it into ${tokens}\n`);
   }
+}
+
+/** The chamber's worktree, made (from the current commit) when it does not exist yet. */
+async function ensureChamber(root: string, id: string, scope: readonly string[]): Promise<string> {
+  const made = await setupChambers(root, [{ id, module: id, scope: [...scope] }]);
+  if (!made.ok) throw permanentError(`chamber ${id} could not be set up: ${made.error.join('; ')}`);
+  return chamberPath(root, id);
 }
 
 /** What the instrument is asked, with what went wrong last time. */
@@ -375,9 +388,9 @@ async function newMarkers(root: string, repo: SimpleGit | undefined, files: read
 }
 
 /** Records the deviation markers the work left, so they show in the Deviations view with a record. */
-async function recordNewDeviations(root: string, repo: SimpleGit | undefined, files: readonly string[], nickname: string, task: number): Promise<string[]> {
+async function recordNewDeviations(root: string, workRoot: string, repo: SimpleGit | undefined, files: readonly string[], nickname: string, task: number): Promise<string[]> {
   const ids: string[] = [];
-  for (const m of await newMarkers(root, repo, files)) {
+  for (const m of await newMarkers(workRoot, repo, files)) {
     const severity = SEVERITY_OF_MARKER.get(m.marker);
     if (!severity) continue;
     const r = await recordDeviation(root, {
@@ -492,25 +505,5 @@ async function commitWork(
     const commit = (await repo.revparse(['HEAD'])).trim();
     ctx.log('info', `committed ${commit.slice(0, 7)}: [${nickname}] ${subject}\n`);
     return { commit };
-  });
-}
-
-/** Ticks the task in sheetMusic.md — as an editor edit in VS Code, else in the file — finding it by its text if the sheet changed. */
-async function tickTask(ctx: NodeContext, input: Input): Promise<void> {
-  const path = join(ctx.workspaceRoot, SHEET);
-  const text = await fsp.readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) return;
-  const tasks = parseSheet(text).tasks;
-  const same = tasks.find((t) => t.number === input.task && t.text === input.text) ?? tasks.find((t) => t.text === input.text && !t.done);
-  const edit = same ? tickEdit(text, same.number) : undefined;
-  if (!edit) {
-    ctx.log('info', `task ${input.task} was not ticked: ${same ? 'it is already done' : 'it is no longer in sheetMusic.md as written'}\n`);
-    return;
-  }
-  if (ctx.host.editText && (await ctx.host.editText(path, { ...edit, text: 'x' }))) return;
-  await withFileLock(join(ctx.workspaceRoot, '.symphony', 'sheetMusic.lock'), async () => {
-    const current = await fsp.readFile(path, 'utf8');
-    const again = tickEdit(current, same!.number);
-    if (again) await writeFileAtomic(path, applyTick(current, again), { durable: false });
   });
 }

@@ -135,14 +135,37 @@ export function modelPlanner(planner: Instrument, deps: PlannerDeps, usage: Plan
 /** Planning could not be done; the message says why and what to do. */
 export class PlanningError extends Error {}
 
-/** The melody of a plan: a node per assignment, with the permissions the plan needs. */
-export function planMelody(plan: Plan, inputs: ConductInputs, runId: string): string {
+/** The node that merges the chambers back, in a plan with chambers. */
+export const MERGE_NODE = 'merge';
+
+/**
+ * The melody of a plan: a node per assignment, with the permissions the plan needs. With
+ * `chambers`, assignments that may run in parallel (they need no other) each work in a
+ * chamber of their own, a `merge` node merges them back once all have passed, and the
+ * assignments that needed one of them run after the merge.
+ */
+export function planMelody(plan: Plan, inputs: ConductInputs, runId: string, options: { chambers?: boolean } = {}): string {
   const testCommand = testCommandOf(inputs);
-  const commit = inputs.config.commit !== false;
+  const parallel = plan.assignments.filter((a) => a.needs.length === 0);
+  const chambered = new Set(options.chambers && parallel.length > 1 ? parallel.map((a) => a.id) : []);
+  const commit = inputs.config.commit !== false || chambered.size > 0;
   const write = [...new Set(plan.assignments.flatMap((a) => a.outputs.scope))];
   const commands = [...new Set([...(plan.assignments.some((a) => a.parameters.tests) && testCommand ? [testCommand[0]!] : []), ...(commit ? ['git'] : [])])];
   const nodes: Record<string, unknown> = {};
-  for (const a of plan.assignments) nodes[a.id] = assignmentNode(a, inputs, testCommand, commit);
+  for (const a of plan.assignments) {
+    const node = assignmentNode(a, inputs, testCommand, commit);
+    if (chambered.has(a.id)) (node.with as Record<string, unknown>).chamber = chamberId(runId, a);
+    if (a.needs.some((n) => chambered.has(n))) node.needs = [...new Set([MERGE_NODE, ...a.needs.filter((n) => !chambered.has(n))])];
+    nodes[a.id] = node;
+  }
+  if (chambered.size) {
+    const merged = plan.assignments.filter((a) => chambered.has(a.id));
+    nodes[MERGE_NODE] = {
+      uses: 'merge-chambers',
+      needs: merged.map((a) => a.id),
+      with: { chambers: merged.map((a) => chamberId(runId, a)), tasks: merged.map((a) => ({ chamber: chamberId(runId, a), task: a.task, text: a.text })) },
+    };
+  }
   const doc = new Document({
     name: `plan-${runId}`,
     description: plan.goal ? `Conductor's plan: ${plan.goal}` : "Conductor's plan of sheetMusic.md",
@@ -156,6 +179,11 @@ export function planMelody(plan: Plan, inputs: ConductInputs, runId: string): st
     ' Edit it and run it like any melody, or run `symphony conduct` again to plan anew.',
   ].join('\n');
   return doc.toString({ lineWidth: 0 });
+}
+
+/** A chamber's id: the task and the plan's run, so chambers of different conduct runs never collide. */
+function chamberId(runId: string, a: Assignment): string {
+  return `conduct-${runId.slice(-6)}-${a.id}`;
 }
 
 function assignmentNode(a: Assignment, inputs: ConductInputs, testCommand: string[] | undefined, commit: boolean): Record<string, unknown> {
@@ -214,6 +242,8 @@ export interface ConductReport {
   readonly unroutable: Plan['unroutable'];
   readonly status: 'success' | 'failure' | 'cancelled';
   readonly assignments: Readonly<Record<string, AssignmentReport>>;
+  /** With chambers: whether their work was merged back, and why not. */
+  readonly merge?: { readonly status: 'merged' | 'failed' | 'skipped' | 'cancelled'; readonly reason?: string; readonly commits?: readonly string[] };
   readonly tokens: TokenUsage;
   readonly costUsd: number;
 }
@@ -240,12 +270,21 @@ export function conductReport(plan: Plan, file: string, result: RunResult, plann
       costUsd: node?.costUsd ?? 0,
     };
   }
+  const mergeNode = result.nodes[MERGE_NODE];
+  const merge = mergeNode
+    ? {
+        status: mergeNode.state === 'success' ? ('merged' as const) : mergeNode.state === 'failure' ? ('failed' as const) : mergeNode.state === 'cancelled' ? ('cancelled' as const) : ('skipped' as const),
+        ...(mergeNode.state !== 'success' ? { reason: mergeNode.error ?? mergeNode.reason } : {}),
+        ...(mergeNode.state === 'success' ? { commits: ((mergeNode.output as { items?: { commit?: string }[] } | undefined)?.items ?? []).flatMap((i) => (i.commit ? [i.commit] : [])) } : {}),
+      }
+    : undefined;
   return {
     runId: result.runId,
     plan: { file, assignments: plan.assignments },
     unroutable: plan.unroutable,
     status: result.state,
     assignments,
+    ...(merge ? { merge } : {}),
     tokens: { input: result.tokens.input + planning.tokens.input, output: result.tokens.output + planning.tokens.output },
     costUsd: result.costUsd + planning.costUsd,
   };
@@ -258,6 +297,8 @@ export interface ConductRun {
   readonly workspace: WorkspaceModel;
   readonly signal: AbortSignal;
   readonly only?: number;
+  /** Parallel assignments work in chambers (git worktrees) and are merged back when all have passed. */
+  readonly chambers?: boolean;
   readonly onEvent?: (e: RunEvent) => void;
   readonly log?: (text: string) => void;
 }
@@ -281,7 +322,7 @@ export async function conduct(root: string, run: ConductRun): Promise<ConductRep
   const planning: PlanningUsage = { tokens: { input: 0, output: 0 }, costUsd: 0 };
   const { plan, inputs } = await makePlan(root, run, planning);
   const runId = newRunId();
-  const text = planMelody(plan, inputs, runId);
+  const text = planMelody(plan, inputs, runId, { chambers: run.chambers });
   const { file } = await writePlan(root, runId, text);
   if (!plan.assignments.length) {
     return { runId, plan: { file, assignments: [] }, unroutable: plan.unroutable, status: plan.unroutable.length ? 'failure' : 'success', assignments: {}, tokens: planning.tokens, costUsd: planning.costUsd };

@@ -136,7 +136,9 @@ export async function planTasks(input: PlanInput, planner?: Planner): Promise<Pl
     const tests = wantsTests(r.task, production);
     const scope = [...new Set([...files, ...(r.instrument.handles ?? []), ...(tests ? ['tests/**'] : [])])];
     const id = `t${r.task.number}`;
-    const needs = assignments.filter((earlier) => overlaps(earlier.outputs.scope, scope)).map((earlier) => earlier.id);
+    // Tasks that name the same files run in sheet order; the rest may run in parallel
+    // (each instrument's `concurrency` still limits how many of its turns run at once).
+    const needs = assignments.filter((earlier) => overlaps(earlier.inputs.files, files)).map((earlier) => earlier.id);
     assignments.push({
       id,
       task: r.task.number,

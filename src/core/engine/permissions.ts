@@ -74,6 +74,15 @@ export class PermissionGuard {
     if (globs?.write) this.write = picomatch(globs.write, { dot: true });
   }
 
+  /**
+   * The same permissions — this melody's and every caller's — over another tree with the
+   * same layout: a chamber (a git worktree of the workspace) is worked in under the rules
+   * of the workspace.
+   */
+  rebase(root: string): PermissionGuard {
+    return new PermissionGuard(root, this.permissions, this.caller?.rebase(root));
+  }
+
   private rootReal(): Promise<string> {
     this.realRoot ??= fsp.realpath(this.root).catch(() => resolve(this.root));
     return this.realRoot;

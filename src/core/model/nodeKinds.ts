@@ -170,10 +170,28 @@ export const assignmentWith = z
     testCommand: stringList('The program and arguments that run the tests (no shell).').optional(),
     reviewer: text('The instrument (ensemble/instrument) that checks the work against production.md; none: the mechanical checks only.').optional(),
     commit: z.boolean().meta({ description: 'Commit the files the work touched when it passes (default true).' }).optional(),
+    chamber: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/)
+      .meta({ description: 'Work in this chamber (a git worktree under .symphony/chambers/, made when missing) and commit on its branch; a `merge-chambers` node merges it back and ticks the task.' })
+      .optional(),
   })
   .meta({
     description:
       'One task of sheetMusic.md done by the node’s instrument, as the Conductor does it: the work with tools, the tests (failures go back once), the production gate (reasons go back once), a handoff entry, the ensemble’s summary.txt, a commit `[Nickname] task` of the files touched, and the task ticked. Output: { status, instrument, nickname, model, files, commit, gate, tests, tokens, costUsd }.',
+  });
+
+export const mergeChambersWith = z
+  .strictObject({
+    chambers: stringList('The chambers to merge back, by id.'),
+    tasks: z
+      .array(z.strictObject({ chamber: z.string(), task: z.number().int().positive(), text: z.string() }))
+      .meta({ description: 'The sheetMusic.md task each chamber did, ticked once its work is merged.' })
+      .optional(),
+  })
+  .meta({
+    description:
+      'Merges chambers back into the current branch (merge-purge-continue: each chamber all or nothing, as .symphony/MERGE_PLAN.json decides — preserve when it says nothing) and ticks their tasks. A conflict stops the merge cleanly and names the chamber and files. Output: the merge report.',
   });
 
 /** Every node kind, by its `uses:` name, with the schema of its `with:`. */
@@ -193,6 +211,7 @@ export const NODE_KINDS = {
   notify: notifyWith,
   'vscode-command': vscodeCommandWith,
   assignment: assignmentWith,
+  'merge-chambers': mergeChambersWith,
 } as const;
 
 export type NodeKind = keyof typeof NODE_KINDS;

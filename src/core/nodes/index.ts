@@ -5,6 +5,7 @@ import { gitCommitNode } from './gitCommit';
 import { handoffNode } from './handoff';
 import { instrumentNode } from './instrument';
 import { melodyNode } from './melody';
+import { mergeChambersNode } from './mergeChambers';
 import { notifyNode } from './notify';
 import { readFileNode } from './readFile';
 import { shellNode } from './shell';
@@ -36,4 +37,5 @@ export const builtinNodes: NodeRegistry = {
   notify: notifyNode,
   'vscode-command': vscodeCommandNode,
   assignment: assignmentNode,
+  'merge-chambers': mergeChambersNode,
 } satisfies { readonly [K in NodeKind]: NodeImplementation<K> }; // a kind added to NODE_KINDS without an implementation fails here
