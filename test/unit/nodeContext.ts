@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermissionGuard } from '../../src/core/engine/permissions';
+import { processEnv } from '../../src/core/engine/workspaceEngine';
+import { programHost } from '../../src/core/programs/host';
 import { renderString, toCel } from '../../src/core/expr/evaluate';
 import type { Instrument } from '../../src/core/model/instrument';
 import type { Permissions } from '../../src/core/model/melody';
@@ -164,8 +166,6 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     notify: (notice) => void notices.push(notice),
     executeCommand: options.executeCommand,
   };
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   const celContext = toCel(options.expressions ?? {}) as Record<string, unknown>;
   const ctx: NodeContext = {
     runId: '20261122-140312-a1b2c3',
@@ -178,7 +178,8 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     signal: controller.signal,
     permissions: new PermissionGuard(root, options.permissions ?? {}),
     instrument: options.instrument,
-    env,
+    env: {},
+    programs: programHost(processEnv()),
     host,
     models,
     usage: (call) => void usages.push(call),

@@ -85,6 +85,16 @@ describe('shell node', () => {
     assert.match(none.message, /does not allow running programs: add "node" to permissions\.commands/);
   });
 
+  it('refuses variables that decide what runs unless permissions.env lists them, and finds programs on Symphony’s PATH', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    const refused = await rejection(runNode(rig, '', { env: { NODE_OPTIONS: `--require ${join(rig.root, 'evil.js')}` } }));
+    assert.ok(refused instanceof PermissionError);
+    assert.match(refused.message, /^setting NODE_OPTIONS for a program is not allowed: .* list it in permissions\.env/);
+    const allowed = nodeRig({ permissions: { commands: ['node'], env: ['path'] } });
+    const { output } = await runNode(allowed, 'console.log(process.env.PATH)', { env: { PATH: allowed.root } });
+    assert.equal((output as { stdout: string }).stdout, `${allowed.root}\n`, 'node was found on Symphony’s PATH, not on the one it runs with');
+  });
+
   it('passes arguments literally: no shell sees spaces, quotes, $(…), ; or globs', async () => {
     const rig = nodeRig({ permissions: { commands: ['node', 'echo'] } });
     const args = ['two words', '"double" \'single\'', '$(touch subst)', '`touch tick`', '; touch pwned', '&& touch amp', '*', '$HOME', '| cat'];

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { Permissions } from '../model/melody';
+import { isGuardedVariable } from '../programs/environment';
 
 /** A refused action; the message names the rule that refused it. */
 export class PermissionError extends Error {
@@ -52,6 +53,8 @@ function asCallers(e: unknown): never {
  *   narrow that further; when a list is absent, the whole workspace is allowed.
  * - Commands: `shell` nodes may run only programs listed in `commands`. With no list,
  *   no program may run — a melody says what it executes.
+ * - Environment: a node may set the variables that decide which program runs or what it
+ *   loads (PATH, LD_PRELOAD, NODE_OPTIONS…) only when `env` lists them.
  */
 export class PermissionGuard {
   private readonly read?: picomatch.Matcher;
@@ -112,6 +115,24 @@ export class PermissionGuard {
     }
     try {
       this.caller?.checkCommand(command);
+    } catch (e) {
+      asCallers(e);
+    }
+  }
+
+  /**
+   * Checks that a program may be started with these variables set by the node: those that
+   * decide which program runs or what it loads (PATH, LD_PRELOAD, NODE_OPTIONS…) must be
+   * listed in `permissions.env`.
+   */
+  checkEnv(names: Iterable<string>): void {
+    const allowed = (this.permissions.env ?? []).map((n) => n.toUpperCase());
+    for (const name of names) {
+      if (!isGuardedVariable(name) || allowed.includes(name.toUpperCase())) continue;
+      throw new PermissionError(`setting ${name} for a program is not allowed: it decides which program runs or what it loads; list it in permissions.env to allow it`);
+    }
+    try {
+      this.caller?.checkEnv(names);
     } catch (e) {
       asCallers(e);
     }

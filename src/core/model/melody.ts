@@ -116,6 +116,13 @@ export const permissionsSchema = z
       .optional(),
     commands: z.array(z.string()).meta({ description: 'Programs `shell` nodes may run.' }).optional(),
     network: z.array(z.string()).meta({ description: 'Hosts nodes may reach.' }).optional(),
+    env: z
+      .array(z.string())
+      .meta({
+        description:
+          'Variables a node’s `env:` may set although they decide which program runs or what it loads: PATH, PATHEXT, ComSpec, NODE_OPTIONS, BASH_ENV, LD_*, DYLD_*. Programs are still found on the PATH Symphony started with.',
+      })
+      .optional(),
   })
   .meta({ description: 'What the melody may touch. Anything not granted is refused when a node tries it.' });
 export type Permissions = z.output<typeof permissionsSchema>;
