@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/main';
@@ -45,4 +45,24 @@ export async function cli(cwd: string, argv: readonly string[], env: Partial<Cli
     ...env,
   });
   return { code, stdout, stderr };
+}
+
+/**
+ * The processes (Linux: from /proc) whose command line holds `marker`, zombies excluded.
+ * A sandboxed program has process ids of its own namespace — what `process.pid` says inside
+ * is not a pid outside — so tests find their processes by a marker in their arguments.
+ */
+export function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') found.push(Number(name));
+    } catch {
+      // gone while looking
+    }
+  }
+  return found;
 }

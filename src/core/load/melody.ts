@@ -22,6 +22,11 @@ export interface MelodyContext {
   readonly ensemblesDir?: string;
   /** Names of the workspace's melodies, for `on: melody` triggers. */
   readonly melodyNames?: ReadonlySet<string>;
+  /**
+   * The platform melodies will run on. On Windows, which has no sandbox for programs, a
+   * melody that runs programs must say `permissions.sandbox: off`. Unchecked when undefined.
+   */
+  readonly platform?: NodeJS.Platform;
 }
 
 /** A melody that loaded, with the warnings found on the way. */
@@ -75,6 +80,7 @@ function loadUnchecked(text: string, file: string, context: MelodyContext): Resu
   diagnostics.push(...checkExpressions(source, data, ids));
   diagnostics.push(...checkCommands(source, data, nodes));
   diagnostics.push(...checkEnvironment(source, data, nodes));
+  diagnostics.push(...checkSandbox(source, data, context));
   diagnostics.push(...checkTriggers(source, data, context));
 
   diagnostics.sort(compareDiagnostics);
@@ -256,6 +262,23 @@ function checkEnvironment(source: YamlSource, data: Raw, nodes: Raw): Diagnostic
     }
   }
   return out;
+}
+
+/**
+ * Programs run in an OS sandbox; Windows has none, so a melody that may run programs there
+ * must opt out in words — every program would be refused otherwise.
+ */
+function checkSandbox(source: YamlSource, data: Raw, context: MelodyContext): Diagnostic[] {
+  const permissions = isMapLike(data.permissions) ? data.permissions : {};
+  if (context.platform !== 'win32' || !Array.isArray(permissions.commands) || permissions.commands.length === 0 || permissions.sandbox === 'off') return [];
+  return [
+    source.diagnostic(
+      ['permissions', 'commands'],
+      'Windows has no sandbox for the programs this melody runs: add `sandbox: off` to its permissions to run them unsandboxed, with all of your rights',
+      'sandbox',
+      { on: 'key' },
+    ),
+  ];
 }
 
 const CONDITION_KEYS = (path: YamlPath): boolean =>

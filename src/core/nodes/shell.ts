@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { baseEnvironment, variable } from '../programs/environment';
+import { launch } from '../programs/launch';
 import { resolveProgram } from '../programs/resolve';
 import { isWorkspaceRoot, permanentError } from './support';
 import { NodeError, type NodeContext, type NodeImplementation } from './types';
@@ -40,6 +41,11 @@ export interface ProgramRequest {
   readonly signal: AbortSignal;
   /** Receives output as it arrives. */
   readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /**
+   * When the program exits, kill what it left running in its process group. For a
+   * sandbox, whose processes are all the program's: the sandbox ends with it.
+   */
+  readonly stopRestOnExit?: boolean;
 }
 
 /**
@@ -98,6 +104,12 @@ export function runProgram(request: ProgramRequest): Promise<ProgramResult> {
     signal.addEventListener('abort', onAbort, { once: true });
 
     child.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(spawnError(command, e))));
+    // Processes it left behind may hold its output open, so this comes before 'close'.
+    if (request.stopRestOnExit && !IS_WINDOWS) {
+      child.on('exit', () => {
+        if (!signal.aborted && child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      });
+    }
     child.on('close', (exitCode, exitSignal) => {
       // Once aborted, the run ends when the whole tree is gone, not when the child is.
       if (signal.aborted) return;
@@ -123,15 +135,16 @@ export interface NodeProgram {
 }
 
 /** What runNodeProgram needs of a node's context. */
-export type ProgramContext = Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'env' | 'programs' | 'signal'>;
+export type ProgramContext = Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'env' | 'programs' | 'signal' | 'log'>;
 
 /**
  * Runs a program on behalf of a node: only when `permissions.commands` lists it, found on
  * the PATH Symphony started with (a node's `env:` cannot point `node` at a planted file),
  * in a working directory inside the workspace, with a minimal environment plus the
  * variables the node names (those that decide what runs only when `permissions.env` lists
- * them), stopped with the node's signal. Every way a melody starts a program goes through
- * here.
+ * them), inside the OS sandbox (programs/launch.ts: the write scopes and the network are
+ * enforced on the program too), stopped with the node's signal. Every way a melody starts
+ * a program goes through here.
  */
 export async function runNodeProgram(ctx: ProgramContext, program: NodeProgram): Promise<ProgramResult> {
   ctx.permissions.checkCommand(program.command);
@@ -141,16 +154,15 @@ export async function runNodeProgram(ctx: ProgramContext, program: NodeProgram):
   const { startEnv, platform } = ctx.programs;
   const executable = await resolveProgram(program.command, cwd, { path: variable(startEnv, 'PATH', platform), pathext: variable(startEnv, 'PATHEXT', platform), platform });
   if (!executable) throw notFound(program.command);
-  return runProgram({
-    command: executable,
-    name: program.command,
-    args: program.args ?? [],
-    cwd,
-    env: { ...baseEnvironment(startEnv, platform), ...named },
-    stdin: program.stdin,
-    signal: ctx.signal,
-    onOutput: program.onOutput,
-  });
+  const launched = await launch(ctx, { executable, name: program.command, args: program.args ?? [], env: { ...baseEnvironment(startEnv, platform), ...named }, cwd });
+  let result: ProgramResult;
+  try {
+    const { command, args, env, cwd: where, stopRestOnExit } = launched;
+    result = await runProgram({ command, args, env, cwd: where, stopRestOnExit, name: program.command, stdin: program.stdin, signal: ctx.signal, onOutput: program.onOutput });
+  } finally {
+    await launched.finish();
+  }
+  return { ...result, ...launched.status(result.exitCode, result.exitSignal) };
 }
 
 /** How a program ended, in words, with the last lines of its stderr: `npm exited with code 1:\n…`. */
