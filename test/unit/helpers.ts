@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/main';
 import type { CliEnvironment } from '../../src/cli/options';
 import type { Diagnostic } from '../../src/core/model/diagnostic';
+export { processesWith } from '../processes';
 
 /** The repository root, for tests that read shipped files (templates, package.json, demo). */
 export const REPO = join(__dirname, '..', '..');
@@ -47,22 +48,3 @@ export async function cli(cwd: string, argv: readonly string[], env: Partial<Cli
   return { code, stdout, stderr };
 }
 
-/**
- * The processes (Linux: from /proc) whose command line holds `marker`, zombies excluded.
- * A sandboxed program has process ids of its own namespace — what `process.pid` says inside
- * is not a pid outside — so tests find their processes by a marker in their arguments.
- */
-export function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) continue;
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') found.push(Number(name));
-    } catch {
-      // gone while looking
-    }
-  }
-  return found;
-}
