@@ -5,7 +5,7 @@ import { permanentError } from '../nodes/support';
 import type { NodeContext } from '../nodes/types';
 import { variable } from './environment';
 import { NETWORK_HELPER } from './networkHelper';
-import { startProxy, type NetworkProxy } from './proxy';
+import { startProxy, type NetworkProxy, type ProxyListen } from './proxy';
 import { bwrapArguments, installationOf, PROXY_SOCKET, seatbeltProfile, type SandboxPlan } from './sandbox';
 import { protectedPaths, refuseCreated, type ProtectedPath } from './scopes';
 
@@ -82,9 +82,13 @@ export async function launch(ctx: LaunchContext, program: ProgramSpec): Promise<
     if (created.length) await refuse(root, program.name, created);
   };
   const network = guard.networkScope();
-  const onRefused = (target: string, why: string) => ctx.log('info', `refused ${program.name} network access to ${target}: ${why}\n`);
-  const check = (url: string) => guard.checkNetwork(url);
-  let proxy: NetworkProxy | undefined;
+  /** The allow-list proxy of this program, closed with it. */
+  const proxyOn = async (listen: ProxyListen): Promise<NetworkProxy> => {
+    const onRefused = (target: string, why: string) => ctx.log('info', `refused ${program.name} network access to ${target}: ${why}\n`);
+    const proxy = await startProxy(listen, (url) => guard.checkNetwork(url), onRefused);
+    cleanups.unshift(() => proxy.close());
+    return proxy;
+  };
   try {
     if (support.kind === 'bwrap') {
       let sandbox: SandboxPlan = plan.sandbox;
@@ -95,7 +99,7 @@ export async function launch(ctx: LaunchContext, program: ProgramSpec): Promise<
         const dir = await fsp.mkdtemp(join(tmpdir(), 'symphony-proxy-'));
         cleanups.push(() => fsp.rm(dir, { recursive: true, force: true }));
         const socket = join(dir, 'proxy.sock');
-        proxy = await startProxy({ path: socket }, check, onRefused);
+        await proxyOn({ path: socket });
         const { node } = ctx.programs;
         sandbox = { ...sandbox, network: { kind: 'proxy', socket }, shown: [...sandbox.shown, installationOf(dirname(node.path), sandbox.hidden)] };
         argv = [node.path, '-e', NETWORK_HELPER, PROXY_SOCKET, ...argv];
@@ -104,20 +108,16 @@ export async function launch(ctx: LaunchContext, program: ProgramSpec): Promise<
         // loopback host: then it means the machine's, reached through the proxy.
         if (!namesLoopback(guard.permissions.network)) env = { ...env, NO_PROXY: LOOPBACK_NAMES, no_proxy: LOOPBACK_NAMES };
       }
-      const p = proxy;
-      if (p) cleanups.unshift(() => p.close());
       return { command: support.path, args: [...bwrapArguments(sandbox), ...argv], env, cwd: sandbox.cwd, stopRestOnExit: true, status: signalFromStatus, finish };
     }
     // macOS: sandbox-exec. No private /tmp: a temporary folder of the program's own instead.
     const tmp = await fsp.mkdtemp(join(tmpdir(), 'symphony-program-'));
     cleanups.push(() => fsp.rm(tmp, { recursive: true, force: true }));
     let env: Record<string, string> = { ...program.env, TMPDIR: tmp };
-    if (network === 'hosts') {
-      proxy = await startProxy({ loopback: true }, check, onRefused);
+    const proxy = network === 'hosts' ? await proxyOn({ loopback: true }) : undefined;
+    if (proxy) {
       const url = `http://127.0.0.1:${proxy.port}`;
       env = { ...env, HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url };
-      const p = proxy;
-      cleanups.unshift(() => p.close());
     }
     const profile = seatbeltProfile(plan.sandbox, { tmp, proxyPort: proxy?.port, loopback: namesLoopback(guard.permissions.network) });
     return { command: support.path, args: ['-p', profile, program.executable, ...program.args], env, cwd: plan.sandbox.cwd, stopRestOnExit: false, status: unchanged, finish };
