@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../src/core/engine/engine';
 import type { RunsNode } from '../../src/extension/runs/tree';
+import { processesWith } from '../processes';
 import { api, EXTENSION_ID, readFile, waitFor, workspaceRoot, writeFile } from './util';
 
 const melodyUri = (name: string) => vscode.Uri.joinPath(workspaceRoot(), 'melodies', `${name}.melody.yaml`);
@@ -51,19 +52,26 @@ function gone(what: string, pid: number): Promise<true> {
 }
 
 /**
- * Writes a melody whose node `sleep` writes its pid to `<name>.pid` and sleeps for a minute
- * — or, once a file named `go` exists, succeeds at once. Returns the pid file and a
- * function that waits for the sleeping process's pid.
+ * Writes a melody whose node `sleep` writes `<name>.pid` and sleeps for a minute — or, once
+ * a file named `go` exists, succeeds at once. Its program runs in the sandbox, where its
+ * pid is not the host's: `processes()` finds it, and the sandbox around it, by a marker in
+ * its arguments. `started()` waits until it sleeps.
  */
-async function writeSleeper(name: string, upstream = false): Promise<{ readonly pidFile: vscode.Uri; readonly pid: () => Promise<number> }> {
-  const script = `const fs = require('fs'); if (fs.existsSync('go')) process.exit(0); fs.writeFileSync(process.argv[1], String(process.pid)); setTimeout(() => {}, 60000)`;
+async function writeSleeper(name: string, upstream = false): Promise<{ readonly pidFile: vscode.Uri; readonly started: () => Promise<void>; readonly processes: () => number[] }> {
+  const marker = `symphony-${name}-${Date.now()}`;
+  const script = `const fs = require('fs'); if (fs.existsSync('go')) process.exit(0); fs.writeFileSync(process.argv[1], ''); setTimeout(() => {}, 60000)`;
   const lines = [`name: ${name}`, 'permissions: { commands: [node] }', 'nodes:'];
   if (upstream) lines.push('  first:', '    uses: transform', '    with: { value: 1 }');
-  lines.push('  sleep:', '    uses: shell', ...(upstream ? ['    needs: [first]'] : []), `    with: { command: node, args: ["-e", "${script}", "${name}.pid"] }`, '');
+  lines.push('  sleep:', '    uses: shell', ...(upstream ? ['    needs: [first]'] : []), `    with: { command: node, args: ["-e", "${script}", "${name}.pid", "${marker}"] }`, '');
   await writeFile(melodyUri(name), lines.join('\n'));
   const pidFile = vscode.Uri.joinPath(workspaceRoot(), `${name}.pid`);
-  const pid = async () => Number(await waitFor(`${name} to reach its sleeping node`, async () => (await readFile(pidFile).catch(() => '')) || undefined));
-  return { pidFile, pid };
+  const started = async () => void (await waitFor(`${name} to reach its sleeping node`, async () => (await readFile(pidFile).then(() => true, () => false)) || undefined));
+  return { pidFile, started, processes: () => processesWith(marker) };
+}
+
+/** Waits until no process of a sleeper is left. */
+function allGone(what: string, processes: () => number[]): Promise<true> {
+  return waitFor(`${what} to be gone`, () => processes().length === 0);
 }
 
 function runDocument(path: string): Promise<vscode.TextEditor> {
@@ -160,8 +168,8 @@ describe('Runs', () => {
   it('Cancel Run stops a running melody: it ends cancelled and its process is gone', async () => {
     const sleeper = await writeSleeper('sleeper');
     const running = vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('sleeper'));
-    const pid = await sleeper.pid();
-    process.kill(pid, 0); // signal 0 only checks that it exists: throws if it does not
+    await sleeper.started();
+    assert.ok(sleeper.processes().length > 0, 'the sleeper runs');
 
     const { views, context } = await api();
     const row = await waitFor('the live run in the Runs view', () =>
@@ -181,7 +189,7 @@ describe('Runs', () => {
     const ended = Date.now() - cancelledAt;
     assert.strictEqual(result?.state, 'cancelled');
     assert.strictEqual(result.nodes.sleep!.state, 'cancelled');
-    await gone('the sleeper', pid);
+    await allGone('the sleeper', sleeper.processes);
     console.log(`      cancel → run ended in ${ended} ms, process gone in ${Date.now() - cancelledAt} ms`);
     await waitFor('the view to show it cancelled', async () => (await runRow(result.runId))?.run.state === 'cancelled');
     assert.deepStrictEqual(context.runs.activeRuns(), []);
@@ -191,7 +199,7 @@ describe('Runs', () => {
   it('shutting down (as deactivate() does) cancels running melodies and waits for their journals', async () => {
     const napper = await writeSleeper('napper');
     const running = vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('napper'));
-    const pid = await napper.pid();
+    await napper.started();
     const { context } = await api();
     const started = Date.now();
     await context.runs.shutdown(3000);
@@ -203,7 +211,7 @@ describe('Runs', () => {
     const last = JSON.parse(journal.trim().split('\n').pop()!) as { type: string; status?: string };
     assert.deepStrictEqual([last.type, last.status], ['run-finished', 'cancelled']);
     assert.deepStrictEqual(context.runs.activeRuns(), []);
-    await gone('the napper', pid);
+    await allGone('the napper', napper.processes);
     console.log(`      shutdown with one running melody took ${took} ms`);
     for (const uri of [melodyUri('napper'), napper.pidFile]) await vscode.workspace.fs.delete(uri);
   });
@@ -211,7 +219,16 @@ describe('Runs', () => {
   it('nests a sub-melody run under the node that started it', async () => {
     await writeFile(
       melodyUri('parent'),
-      ['name: parent', 'nodes:', '  child:', '    uses: melody', '    with: { melody: melodies/hello.melody.yaml, inputs: { greeting: Nested } }', ''].join('\n'),
+      [
+        'name: parent',
+        // A sub-melody gets no more than its caller: hello runs git and writes handoff.md.
+        'permissions: { commands: [git], fs: { write: ["handoff.md"] } }',
+        'nodes:',
+        '  child:',
+        '    uses: melody',
+        '    with: { melody: melodies/hello.melody.yaml, inputs: { greeting: Nested } }',
+        '',
+      ].join('\n'),
     );
     const result = await vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('parent'));
     assert.strictEqual(result?.state, 'success', JSON.stringify(result?.nodes, null, 2));
@@ -255,7 +272,7 @@ describe('Runs', () => {
     const go = vscode.Uri.joinPath(workspaceRoot(), 'go');
     const resumable = await writeSleeper('resumable', true);
     const cli = spawn(process.execPath, [cliPath(), 'run', 'melodies/resumable.melody.yaml'], { ...cliOptions(), stdio: 'ignore' });
-    const sleeper = await resumable.pid();
+    await resumable.started();
     const { views } = await api();
     const running = await waitFor('the run to show as running in another process', () =>
       views.runs.getChildren().find((n): n is RunRow => n.kind === 'run' && n.run.melody === 'resumable' && n.phase === 'elsewhere'),
@@ -263,7 +280,8 @@ describe('Runs', () => {
     const { runId } = running.run;
 
     cli.kill('SIGKILL');
-    process.kill(-sleeper, 'SIGKILL'); // the shell node's program leads its own process group
+    for (const pid of resumable.processes()) process.kill(pid, 'SIGKILL'); // the sandbox and its program, which the CLI would have stopped
+    await allGone('the sleeper', resumable.processes);
     await gone('the CLI', cli.pid!);
     const killed = Date.now();
     const interrupted = await waitFor('the run to show as interrupted', async () => {

@@ -59,7 +59,8 @@ describe('crash safety (real processes killed with SIGKILL)', function () {
       const before = new Set(existsSync(join(root, '.symphony', 'runs')) ? readdirSync(join(root, '.symphony', 'runs')) : []);
       const code = await cli(root, ['run', 'crash.melody.yaml'], Math.floor(random() * 700));
       if (code === null) kills++;
-      const runId = readdirSync(join(root, '.symphony', 'runs')).find((r) => !before.has(r));
+      // Killed before the run's folder (or .symphony/runs itself) was created: nothing began.
+      const runId = existsSync(join(root, '.symphony', 'runs')) ? readdirSync(join(root, '.symphony', 'runs')).find((r) => !before.has(r)) : undefined;
       const journal = runId ? join(root, '.symphony', 'runs', runId, 'journal.jsonl') : '';
       // Killed before run-started was on disk: the run never began, so there is nothing to resume.
       const begun = runId && existsSync(journal) && /"type":"run-started"[^\n]*\n/.test(readFileSync(journal, 'utf8'));

@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run, workspace, type RunJson } from './attack';
 import { cli, tempDir } from './helpers';
 import { ENCODINGS, telltale } from './support/secrets';
 import { startOpenAiServer } from './support/openAiServer';
@@ -11,28 +12,6 @@ import { startOpenAiServer } from './support/openAiServer';
  * Issue 9, tried as an attacker would: each test reproduces an attack against the CLI and
  * shows it fails. One `describe` per numbered point of the issue.
  */
-
-interface RunJson {
-  status: string;
-  nodes: Record<string, { status: string; error?: string; output?: unknown }>;
-}
-
-/** A workspace with the given files; returns its root. */
-function workspace(files: Record<string, string>): string {
-  const root = tempDir('symphony-attack-');
-  writeFileSync(join(root, 'sheetMusic.md'), '# attack\n');
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
-
-async function run(root: string, melody: string, env: Record<string, string> = {}): Promise<RunJson> {
-  const r = await cli(root, ['run', melody, '--json'], { env: { PATH: process.env.PATH, ...env } });
-  assert.ok(r.stdout.trim().startsWith('{'), `symphony run printed no JSON:\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout) as RunJson;
-}
 
 /** A `node -e` program that leaves evidence that it ran. */
 const EVIDENCE = "require('fs').writeFileSync('pwned', 'yes')";

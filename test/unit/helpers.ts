@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runCli } from '../../src/cli/main';
 import type { CliEnvironment } from '../../src/cli/options';
 import type { Diagnostic } from '../../src/core/model/diagnostic';
+export { processesWith } from '../processes';
 
 /** The repository root, for tests that read shipped files (templates, package.json, demo). */
 export const REPO = join(__dirname, '..', '..');
@@ -46,3 +47,4 @@ export async function cli(cwd: string, argv: readonly string[], env: Partial<Cli
   });
   return { code, stdout, stderr };
 }
+

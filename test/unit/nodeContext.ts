@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermissionGuard } from '../../src/core/engine/permissions';
+import { processEnv } from '../../src/core/engine/workspaceEngine';
+import { programHost } from '../../src/core/programs/host';
 import { renderString, toCel } from '../../src/core/expr/evaluate';
 import type { Instrument } from '../../src/core/model/instrument';
 import type { Permissions } from '../../src/core/model/melody';
@@ -166,8 +168,6 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     notify: (notice) => void notices.push(notice),
     executeCommand: options.executeCommand,
   };
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   const celContext = toCel(options.expressions ?? {}) as Record<string, unknown>;
   const ctx: NodeContext = {
     runId: '20261122-140312-a1b2c3',
@@ -180,7 +180,8 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     signal: controller.signal,
     permissions: new PermissionGuard(root, options.permissions ?? {}),
     instrument: options.instrument,
-    env,
+    env: {},
+    programs: programHost(processEnv()),
     host,
     models,
     lookupInstrument: (ref) => options.instruments?.find((i) => i.ref === ref),

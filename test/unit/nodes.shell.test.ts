@@ -1,11 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PermissionError } from '../../src/core/engine/permissions';
 import { OUTPUT_LIMIT, shellNode } from '../../src/core/nodes/shell';
 import { NodeError } from '../../src/core/nodes/types';
 import type { WithOf } from '../../src/core/model/nodeKinds';
+import { processesWith } from './helpers';
 import { nodeRig, rejection, type RigOptions } from './nodeContext';
 
 const NODE_ONLY: RigOptions = { permissions: { commands: ['node'] } };
@@ -21,24 +23,6 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
-  }
-}
-
-/**
- * Whether a process still runs. A zombie has already exited: it is only waiting for a
- * parent to reap it, which PID 1 in some containers never does.
- */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return process.platform === 'linux' ? false : true;
   }
 }
 
@@ -83,6 +67,16 @@ describe('shell node', () => {
     assert.match(refused.message, /permissions\.commands does not allow "node" \(allowed: npm, git\)/);
     const none = await rejection(shellNode.run({ command: 'node', args: [] }, nodeRig().ctx));
     assert.match(none.message, /does not allow running programs: add "node" to permissions\.commands/);
+  });
+
+  it('refuses variables that decide what runs unless permissions.env lists them, and finds programs on Symphony’s PATH', async () => {
+    const rig = nodeRig(NODE_ONLY);
+    const refused = await rejection(runNode(rig, '', { env: { NODE_OPTIONS: `--require ${join(rig.root, 'evil.js')}` } }));
+    assert.ok(refused instanceof PermissionError);
+    assert.match(refused.message, /^setting NODE_OPTIONS for a program is not allowed: .* list it in permissions\.env/);
+    const allowed = nodeRig({ permissions: { commands: ['node'], env: ['path'] } });
+    const { output } = await runNode(allowed, 'console.log(process.env.PATH)', { env: { PATH: allowed.root } });
+    assert.equal((output as { stdout: string }).stdout, `${allowed.root}\n`, 'node was found on Symphony’s PATH, not on the one it runs with');
   });
 
   it('passes arguments literally: no shell sees spaces, quotes, $(…), ; or globs', async () => {
@@ -145,43 +139,55 @@ describe('shell node', () => {
   describe('on abort', function () {
     this.timeout(15_000);
 
-    /** A program that starts a grandchild which would outlive it, then writes both pids. */
+    /**
+     * A program that starts a grandchild which would outlive it, then writes `started`. Both
+     * carry `marker` in their arguments: in the sandbox their pids are not the host's, so
+     * the test finds them by it.
+     */
     function writeTree(root: string, ignoreTerm: boolean): string {
       const script = join(root, 'tree.js');
+      const ignore = ignoreTerm ? "process.on('SIGTERM', () => {});" : '';
       writeFileSync(
         script,
         `const { spawn } = require('node:child_process');
-         ${ignoreTerm ? "process.on('SIGTERM', () => {});" : ''}
-         const grandchild = spawn(process.execPath, ['-e', ${JSON.stringify(`${ignoreTerm ? "process.on('SIGTERM', () => {});" : ''} setInterval(() => {}, 1000)`)}], { stdio: 'ignore' });
-         require('node:fs').writeFileSync('pids.json', JSON.stringify([process.pid, grandchild.pid]));
+         ${ignore}
+         const grandchild = spawn(process.execPath, ['-e', ${JSON.stringify(`${ignore} setInterval(() => {}, 1000)`)}, process.argv[2]], { stdio: 'ignore' });
+         grandchild.on('spawn', () => require('node:fs').writeFileSync('started', ''));
          setInterval(() => {}, 1000);`,
       );
       return script;
     }
 
+    /** The tree's processes seen from outside: the program, its grandchild (and the sandbox's own). */
+    const treeOf = (marker: string) => processesWith(marker);
+
     for (const ignoreTerm of [false, true]) {
       it(ignoreTerm ? 'SIGKILLs a tree that ignores SIGTERM after the grace period' : 'stops the whole process tree, grandchildren included', async () => {
         const rig = nodeRig(NODE_ONLY);
         writeTree(rig.root, ignoreTerm);
-        const running = shellNode.run({ command: 'node', args: ['tree.js'] }, rig.ctx);
-        const pidsFile = join(rig.root, 'pids.json');
-        await until(() => existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').endsWith(']'), 'the pids file');
-        const pids = JSON.parse(readFileSync(pidsFile, 'utf8')) as number[];
-        assert.ok(pids.every(isRunning), 'both processes run before the abort');
+        const marker = `symphony-tree-${randomUUID()}`;
+        const running = shellNode.run({ command: 'node', args: ['tree.js', marker] }, rig.ctx);
+        await until(() => existsSync(join(rig.root, 'started')), 'the grandchild');
+        assert.ok(treeOf(marker).length >= 2, 'the program and its grandchild run before the abort');
 
         const started = Date.now();
         rig.controller.abort(new Error('timeout'));
         const e = await rejection(running);
         assert.ok(e instanceof NodeError);
         assert.equal(e.message, 'node was stopped (timeout)');
-        assert.deepEqual(
-          pids.filter((pid) => isRunning(pid)),
-          [],
-          'no process of the tree survives',
-        );
+        assert.deepEqual(treeOf(marker), [], 'no process of the tree survives');
         if (ignoreTerm) assert.ok(Date.now() - started >= 1900, 'SIGKILL came only after the grace period');
       });
     }
+
+    it('ends what a program left running when it exits: nothing it started outlives its node', async () => {
+      const rig = nodeRig(NODE_ONLY);
+      const marker = `symphony-left-${randomUUID()}`;
+      const script = `require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', process.argv[1]], { stdio: 'inherit' }).on('spawn', () => process.exit(0))`;
+      const { output } = await runNode(rig, script, { args: [marker] });
+      assert.equal((output as { exitCode: number }).exitCode, 0);
+      await until(() => treeOf(marker).length === 0, 'the left-behind process to end', 5000);
+    });
 
     it('does not start a program when the signal is already aborted', async () => {
       const rig = nodeRig(NODE_ONLY);

@@ -7,6 +7,8 @@ import type { Engine, RunResult } from '../engine/engine';
 import { newRunId } from '../engine/engine';
 import { PermissionGuard } from '../engine/permissions';
 import { Redactor } from '../engine/redact';
+import { processEnv } from '../engine/workspaceEngine';
+import { programHost } from '../programs/host';
 import { formatDiagnostic } from '../model/diagnostic';
 import { conductorConfigSchema, plannerAnswerSchema, type Assignment, type ConductorConfig, type PlannerAnswer } from '../model/conductor';
 import { modelLabel, type Instrument } from '../model/instrument';
@@ -104,6 +106,7 @@ export function modelPlanner(planner: Instrument, deps: PlannerDeps, usage: Plan
       redact: (t) => redactor.redactText(t),
       permissions: new PermissionGuard(deps.root, {}),
       env: {},
+      programs: programHost(processEnv()),
     };
     const model = await openModel(ctx, planner);
     const prompt = [

@@ -28,6 +28,7 @@ import { ConcurrencyGroups } from './concurrency';
 import type { RunDebugger } from './debugger';
 import { Semaphore } from './semaphore';
 import { parseDuration } from '../model/duration';
+import { programHost, type ProgramHost } from '../programs/host';
 
 /** What the engine is built from. Every dependency comes in here, so tests can swap it. */
 export interface EngineOptions {
@@ -40,8 +41,13 @@ export interface EngineOptions {
   readonly models?: ModelProvider;
   /** Looks a secret up by name (environment in the CLI, SecretStorage in VS Code). */
   readonly secrets?: (name: string) => Promise<string | undefined>;
-  /** Base environment of child processes. */
+  /**
+   * The environment Symphony started with. Programs are found on its PATH and get only
+   * its PATH, HOME, LANG… (see programs/environment.ts), plus what their node names.
+   */
   readonly env?: Readonly<Record<string, string>>;
+  /** How programs start (default: from `env`, on this platform). */
+  readonly programs?: ProgramHost;
   /** Most nodes running at once in one run (default 8). */
   readonly maxParallel?: number;
   /** Waits (retry delays); rejects when the signal aborts. */
@@ -116,7 +122,7 @@ const defaultSleep = (ms: number, signal: AbortSignal) => sleepFor(ms, undefined
 export class Engine {
   private readonly instrumentLimits = new Map<string, Semaphore>();
   private readonly groups = new ConcurrencyGroups();
-  private readonly opts: Required<Pick<EngineOptions, 'maxParallel' | 'sleep' | 'random' | 'now' | 'inlineOutputLimit' | 'logLimit' | 'newRunId'>> & EngineOptions;
+  private readonly opts: Required<Pick<EngineOptions, 'maxParallel' | 'sleep' | 'random' | 'now' | 'inlineOutputLimit' | 'logLimit' | 'newRunId' | 'programs'>> & EngineOptions;
 
   constructor(options: EngineOptions) {
     this.opts = {
@@ -128,6 +134,7 @@ export class Engine {
       logLimit: 1024 * 1024,
       newRunId: () => newRunId(),
       ...options,
+      programs: options.programs ?? programHost(options.env ?? {}),
     };
   }
 
@@ -408,7 +415,7 @@ class RunExecution {
 
   constructor(
     private readonly engine: Engine,
-    private readonly opts: EngineOptions & { maxParallel: number; sleep: (ms: number, s: AbortSignal) => Promise<void>; random: () => number; now: () => number; inlineOutputLimit: number; logLimit: number },
+    private readonly opts: EngineOptions & { maxParallel: number; sleep: (ms: number, s: AbortSignal) => Promise<void>; random: () => number; now: () => number; inlineOutputLimit: number; logLimit: number; programs: ProgramHost },
     private readonly setup: ExecutionSetup,
   ) {
     // Without a caller's signal the run cannot be cancelled; a signal that never aborts keeps one code path.
@@ -855,7 +862,7 @@ class RunExecution {
   }
 
   private nodeContext(id: string, spec: NodeSpec, attempt: number, iteration: number, signal: AbortSignal, instrument: Instrument | undefined): NodeContext {
-    const env: Record<string, string> = { ...(this.opts.env ?? {}) };
+    const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = String(renderValue(v, this.context(iteration)));
     return {
       runId: this.setup.runId,
@@ -869,6 +876,7 @@ class RunExecution {
       permissions: this.permissions,
       instrument,
       env,
+      programs: this.opts.programs,
       host: this.observedHost(id),
       models: this.opts.models ?? unavailableModels,
       lookupInstrument: (ref) => this.instruments.get(ref),

@@ -2,6 +2,8 @@ import { promises as fsp } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { Permissions } from '../model/melody';
+import { isGuardedVariable } from '../programs/environment';
+import { intersectScopes, writableBases } from '../programs/scopes';
 
 /** A refused action; the message names the rule that refused it. */
 export class PermissionError extends Error {
@@ -23,15 +25,33 @@ export class PermissionError extends Error {
  *   instrument's program), the Conductor's configuration and the price table (budgets);
  *   VS Code's tasks, launch configurations and settings, and `*.code-workspace` files.
  */
-const NEVER_WRITABLE: readonly { readonly globs: readonly string[]; readonly why: string }[] = [
-  { globs: ['**/.git', '**/.git/**'], why: 'it belongs to git (a hook or a config written there would run code)' },
+const NEVER_WRITABLE: readonly NeverWritable[] = [
+  { globs: ['**/.git', '**/.git/**'], why: 'it belongs to git (a hook or a config written there would run code)', executes: true },
   {
     globs: ['.symphony/runs/**', '.symphony/artifacts/**', '.symphony/audit.jsonl*', '.symphony/**/*.lock', '.symphony/**/*.lock.*', '.symphony/chambers/**', '.symphony/cache/**'],
     why: "it is one of Symphony's own records",
+    executes: false,
   },
-  { globs: ['**/*.melody.yaml', '**/*.melody.yml', 'ensembles/**', '.symphony/conductor.yaml', '.symphony/prices.yaml'], why: 'Symphony would later run it with permissions the writer does not have (melodies, instruments, the Conductor and the prices are written by people, not by nodes)' },
-  { globs: ['.vscode/**', '**/*.code-workspace'], why: 'VS Code would run what it says (tasks, launch configurations, settings)' },
+  {
+    globs: ['**/*.melody.yaml', '**/*.melody.yml', 'ensembles/**', '.symphony/conductor.yaml', '.symphony/prices.yaml'],
+    why: 'Symphony would later run it with permissions the writer does not have (melodies, instruments, the Conductor and the prices are written by people, not by nodes)',
+    executes: true,
+  },
+  { globs: ['.vscode/**', '**/*.code-workspace'], why: 'VS Code would run what it says (tasks, launch configurations, settings)', executes: true },
 ];
+
+/** A rule of NEVER_WRITABLE. */
+export interface NeverWritable {
+  readonly globs: readonly string[];
+  /** Said when a write is refused. */
+  readonly why: string;
+  /**
+   * Symphony or the editor would later run it (rather than: it is a record Symphony keeps).
+   * Such paths are refused even when a program creates them anew, which the OS sandbox
+   * cannot prevent (it protects paths that exist).
+   */
+  readonly executes: boolean;
+}
 
 const toPosix = (p: string) => p.split(sep).join('/');
 
@@ -52,11 +72,13 @@ function asCallers(e: unknown): never {
  *   narrow that further; when a list is absent, the whole workspace is allowed.
  * - Commands: `shell` nodes may run only programs listed in `commands`. With no list,
  *   no program may run — a melody says what it executes.
+ * - Environment: a node may set the variables that decide which program runs or what it
+ *   loads (PATH, LD_PRELOAD, NODE_OPTIONS…) only when `env` lists them.
  */
 export class PermissionGuard {
   private readonly read?: picomatch.Matcher;
   private readonly write?: picomatch.Matcher;
-  private readonly never = NEVER_WRITABLE.map((rule) => ({ match: picomatch([...rule.globs], { dot: true, nocase: true }), why: rule.why }));
+  private readonly never = NEVER_WRITABLE.map((rule) => ({ match: picomatch([...rule.globs], { dot: true, nocase: true }), rule }));
   private realRoot?: Promise<string>;
 
   /**
@@ -101,13 +123,49 @@ export class PermissionGuard {
   /** Resolves a path for writing (it may not exist yet). Returns its real absolute path. */
   async resolveWrite(path: string): Promise<string> {
     const { real, rel } = await this.locate(path, 'write');
-    const never = this.never.find((rule) => rule.match(rel));
+    const never = this.neverWritable(rel);
     if (never) throw new PermissionError(`writing ${rel} is never allowed: ${never.why}`);
     if (this.write && !this.write(rel)) {
       throw new PermissionError(`permissions.fs.write does not allow writing ${rel} (allowed: ${this.permissions.fs!.write!.join(', ')})`);
     }
     await this.caller?.resolveWrite(path).catch(asCallers);
     return real;
+  }
+
+  /** The rule that makes `rel` (workspace-relative, `/`-separated) never writable, if one does. */
+  neverWritable(rel: string): NeverWritable | undefined {
+    return this.never.find((n) => n.match(rel))?.rule;
+  }
+
+  /**
+   * The folders (and single files) the OS sandbox lets programs write: for each
+   * `fs.write` glob, the deepest path its static part names (`src/**` → `src/`,
+   * created when missing; a literal path that does not exist yet → its folder), the whole
+   * workspace without a list — narrowed to what every calling melody allows. Real
+   * absolute paths. Coarser than the globs, which Symphony's own file nodes still match
+   * exactly; never-writable paths inside are made read-only again by the sandbox.
+   */
+  async writableScopes(): Promise<string[]> {
+    const root = await this.rootReal();
+    const globs = this.permissions.fs?.write;
+    const own = globs ? await writableBases(root, globs, (rel) => this.neverWritable(rel) !== undefined) : [root];
+    return this.caller ? intersectScopes(own, await this.caller.writableScopes()) : own;
+  }
+
+  /** Whether programs run without the OS sandbox: only when this melody and every one above it say `sandbox: off`. */
+  get unsandboxed(): boolean {
+    return this.permissions.sandbox === 'off' && (this.caller?.unsandboxed ?? true);
+  }
+
+  /**
+   * The network programs may have: none; some hosts (each connection checked by
+   * checkNetwork, so by every calling melody too); or all of it — `*` here and above.
+   */
+  networkScope(): 'none' | 'hosts' | 'all' {
+    const hosts = this.permissions.network ?? [];
+    const own = hosts.length === 0 ? 'none' : hosts.includes('*') ? 'all' : 'hosts';
+    const up = this.caller?.networkScope() ?? 'all';
+    return own === 'none' || up === 'none' ? 'none' : own === 'all' && up === 'all' ? 'all' : 'hosts';
   }
 
   /** Checks that a `shell` node may run `command`. */
@@ -121,6 +179,24 @@ export class PermissionGuard {
     }
     try {
       this.caller?.checkCommand(command);
+    } catch (e) {
+      asCallers(e);
+    }
+  }
+
+  /**
+   * Checks that a program may be started with these variables set by the node: those that
+   * decide which program runs or what it loads (PATH, LD_PRELOAD, NODE_OPTIONS…) must be
+   * listed in `permissions.env`.
+   */
+  checkEnv(names: Iterable<string>): void {
+    const allowed = (this.permissions.env ?? []).map((n) => n.toUpperCase());
+    for (const name of names) {
+      if (!isGuardedVariable(name) || allowed.includes(name.toUpperCase())) continue;
+      throw new PermissionError(`setting ${name} for a program is not allowed: it decides which program runs or what it loads; list it in permissions.env to allow it`);
+    }
+    try {
+      this.caller?.checkEnv(names);
     } catch (e) {
       asCallers(e);
     }

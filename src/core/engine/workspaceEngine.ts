@@ -33,7 +33,7 @@ export function createWorkspaceEngine(root: string, options: WorkspaceEngineOpti
   });
 }
 
-/** The environment as child processes should see it (defined values only). */
+/** The environment this process started with (defined values only): what programs are found with and take their PATH, HOME, LANG… from. */
 export function processEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;

@@ -5,6 +5,7 @@ import { compareDiagnostics, hasErrors, type Diagnostic } from '../model/diagnos
 import { melodyShapeSchema, needsOf, type Melody, type NodeSpec } from '../model/melody';
 import { isNodeKind, KINDS_WITH_INSTRUMENT, NODE_KIND_NAMES, NODE_KINDS } from '../model/nodeKinds';
 import { err, ok, type Result } from '../model/result';
+import { isGuardedVariable } from '../programs/environment';
 import { schemaDiagnostics } from './schemaIssues';
 import { closest } from './suggest';
 import { internalError, parseYamlMap } from './yamlData';
@@ -21,6 +22,11 @@ export interface MelodyContext {
   readonly ensemblesDir?: string;
   /** Names of the workspace's melodies, for `on: melody` triggers. */
   readonly melodyNames?: ReadonlySet<string>;
+  /**
+   * The platform melodies will run on. On Windows, which has no sandbox for programs, a
+   * melody that runs programs must say `permissions.sandbox: off`. Unchecked when undefined.
+   */
+  readonly platform?: NodeJS.Platform;
 }
 
 /** A melody that loaded, with the warnings found on the way. */
@@ -73,6 +79,8 @@ function loadUnchecked(text: string, file: string, context: MelodyContext): Resu
   }
   diagnostics.push(...checkExpressions(source, data, ids));
   diagnostics.push(...checkCommands(source, data, nodes));
+  diagnostics.push(...checkEnvironment(source, data, nodes));
+  diagnostics.push(...checkSandbox(source, data, context));
   diagnostics.push(...checkTriggers(source, data, context));
 
   diagnostics.sort(compareDiagnostics);
@@ -223,6 +231,54 @@ function checkCommands(source: YamlSource, data: Raw, nodes: Raw): Diagnostic[] 
     out.push(source.diagnostic(path, `node \`${id}\` runs \`${program}\`, which this melody does not allow: ${fix}`, 'permission'));
   }
   return out;
+}
+
+/**
+ * Variables that decide which program runs or what it loads (PATH, LD_PRELOAD,
+ * NODE_OPTIONS…) may be set by a node only when `permissions.env` lists them; the engine
+ * refuses the rest when the program starts. Keys are literal, so every one is known now.
+ */
+function checkEnvironment(source: YamlSource, data: Raw, nodes: Raw): Diagnostic[] {
+  const permissions = isMapLike(data.permissions) ? data.permissions : {};
+  const allowed = new Set(Array.isArray(permissions.env) ? permissions.env.filter((n): n is string => typeof n === 'string').map((n) => n.toUpperCase()) : []);
+  const out: Diagnostic[] = [];
+  for (const [id, node] of Object.entries(nodes)) {
+    if (!isMapLike(node)) continue;
+    const maps: [YamlPath, unknown][] = [[['nodes', id, 'env'], node.env]];
+    if (node.uses === 'shell' && isMapLike(node.with)) maps.push([['nodes', id, 'with', 'env'], node.with.env]);
+    for (const [path, env] of maps) {
+      if (!isMapLike(env)) continue;
+      for (const name of Object.keys(env)) {
+        if (!isGuardedVariable(name) || allowed.has(name.toUpperCase())) continue;
+        out.push(
+          source.diagnostic(
+            [...path, name],
+            `node \`${id}\` sets ${name} in env:, which decides which program runs or what it loads; list it in \`permissions.env\` to allow it (programs are found on Symphony's own PATH either way)`,
+            'permission',
+            { on: 'key' },
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Programs run in an OS sandbox; Windows has none, so a melody that may run programs there
+ * must opt out in words — every program would be refused otherwise.
+ */
+function checkSandbox(source: YamlSource, data: Raw, context: MelodyContext): Diagnostic[] {
+  const permissions = isMapLike(data.permissions) ? data.permissions : {};
+  if (context.platform !== 'win32' || !Array.isArray(permissions.commands) || permissions.commands.length === 0 || permissions.sandbox === 'off') return [];
+  return [
+    source.diagnostic(
+      ['permissions', 'commands'],
+      'Windows has no sandbox for the programs this melody runs: add `sandbox: off` to its permissions to run them unsandboxed, with all of your rights',
+      'sandbox',
+      { on: 'key' },
+    ),
+  ];
 }
 
 const CONDITION_KEYS = (path: YamlPath): boolean =>

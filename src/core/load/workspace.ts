@@ -96,7 +96,7 @@ export async function loadWorkspaceModel(fs: FileSystem, root: string, ensembles
   const parsed = texts.map((t) => ('text' in t ? parseYamlMap(t.text ?? '', t.file, '') : undefined));
   const names = new Set<string>();
   for (const p of parsed) if (p?.ok && typeof p.value.data.name === 'string') names.add(p.value.data.name);
-  const context: MelodyContext = { instruments: ensembles.refs, ensemblesDir: ensemblesFolder + sep, melodyNames: names };
+  const context: MelodyContext = { instruments: ensembles.refs, ensemblesDir: ensemblesFolder + sep, melodyNames: names, platform: process.platform };
 
   const melodies = texts.map((t, i): MelodySummary => {
     if (!('text' in t) || t.text === undefined) {

@@ -40,6 +40,7 @@ export type DiagnosticCode =
   | 'cron'
   | 'duplicate-nickname'
   | 'permission'
+  | 'sandbox'
   | 'json-syntax'
   | 'deviation-marker';
 

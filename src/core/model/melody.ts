@@ -117,6 +117,20 @@ export const permissionsSchema = z
       .optional(),
     commands: z.array(z.string()).meta({ description: 'Programs `shell` nodes may run.' }).optional(),
     network: z.array(z.string()).meta({ description: 'Hosts nodes may reach.' }).optional(),
+    env: z
+      .array(z.string())
+      .meta({
+        description:
+          'Variables a node’s `env:` may set although they decide which program runs or what it loads: PATH, PATHEXT, ComSpec, NODE_OPTIONS, BASH_ENV, LD_*, DYLD_*. Programs are still found on the PATH Symphony started with.',
+      })
+      .optional(),
+    sandbox: z
+      .enum(['on', 'off'])
+      .meta({
+        description:
+          'on (the default): programs run in an OS sandbox — bubblewrap on Linux, sandbox-exec on macOS — that enforces fs.write and network on them too. off: they run with all of your rights (Windows has no sandbox, so melodies that run programs there must say off).',
+      })
+      .optional(),
   })
   .meta({ description: 'What the melody may touch. Anything not granted is refused when a node tries it.' });
 export type Permissions = z.output<typeof permissionsSchema>;

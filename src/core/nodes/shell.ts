@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { baseEnvironment, variable } from '../programs/environment';
+import { launch } from '../programs/launch';
+import { resolveProgram } from '../programs/resolve';
 import { isWorkspaceRoot, permanentError } from './support';
 import { NodeError, type NodeContext, type NodeImplementation } from './types';
 
@@ -28,6 +31,8 @@ export interface ProgramResult {
 /** How to run one program. */
 export interface ProgramRequest {
   readonly command: string;
+  /** The program as the melody named it, for messages (default: `command`). */
+  readonly name?: string;
   readonly args: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
@@ -36,6 +41,11 @@ export interface ProgramRequest {
   readonly signal: AbortSignal;
   /** Receives output as it arrives. */
   readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /**
+   * When the program exits, kill what it left running in its process group. For a
+   * sandbox, whose processes are all the program's: the sandbox ends with it.
+   */
+  readonly stopRestOnExit?: boolean;
 }
 
 /**
@@ -46,12 +56,13 @@ export interface ProgramRequest {
  * leave the server running.
  */
 export function runProgram(request: ProgramRequest): Promise<ProgramResult> {
-  const { command, signal } = request;
+  const { signal } = request;
+  const command = request.name ?? request.command;
   if (signal.aborted) return Promise.reject(stoppedError(command, signal));
   return new Promise<ProgramResult>((resolvePromise, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(command, [...request.args], {
+      child = spawn(request.command, [...request.args], {
         shell: false,
         // Its own process group, so the group can be signalled as a whole. On Windows a
         // detached child gets a console window of its own instead; taskkill /T walks the tree.
@@ -93,6 +104,12 @@ export function runProgram(request: ProgramRequest): Promise<ProgramResult> {
     signal.addEventListener('abort', onAbort, { once: true });
 
     child.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(spawnError(command, e))));
+    // Processes it left behind may hold its output open, so this comes before 'close'.
+    if (request.stopRestOnExit && !IS_WINDOWS) {
+      child.on('exit', () => {
+        if (!signal.aborted && child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      });
+    }
     child.on('close', (exitCode, exitSignal) => {
       // Once aborted, the run ends when the whole tree is gone, not when the child is.
       if (signal.aborted) return;
@@ -111,28 +128,41 @@ export interface NodeProgram {
   readonly args?: readonly string[];
   /** Relative to the workspace root; the root by default. */
   readonly cwd?: string;
-  /** Variables on top of the node's environment. */
+  /** Variables on top of the node's `env:`. */
   readonly env?: Readonly<Record<string, string>>;
   readonly stdin?: string;
   readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
+/** What runNodeProgram needs of a node's context. */
+export type ProgramContext = Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'env' | 'programs' | 'signal' | 'log'>;
+
 /**
- * Runs a program on behalf of a node: only when `permissions.commands` lists it, in a
- * working directory inside the workspace, with the node's environment, stopped with the
- * node's signal. Every way a melody starts a program goes through here.
+ * Runs a program on behalf of a node: only when `permissions.commands` lists it, found on
+ * the PATH Symphony started with (a node's `env:` cannot point `node` at a planted file),
+ * in a working directory inside the workspace, with a minimal environment plus the
+ * variables the node names (those that decide what runs only when `permissions.env` lists
+ * them), inside the OS sandbox (programs/launch.ts: the write scopes and the network are
+ * enforced on the program too), stopped with the node's signal. Every way a melody starts
+ * a program goes through here.
  */
-export async function runNodeProgram(ctx: Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'env' | 'signal'>, program: NodeProgram): Promise<ProgramResult> {
+export async function runNodeProgram(ctx: ProgramContext, program: NodeProgram): Promise<ProgramResult> {
   ctx.permissions.checkCommand(program.command);
-  return runProgram({
-    command: program.command,
-    args: program.args ?? [],
-    cwd: await workingDirectory(ctx, program.cwd),
-    env: { ...ctx.env, ...program.env },
-    stdin: program.stdin,
-    signal: ctx.signal,
-    onOutput: program.onOutput,
-  });
+  const named = { ...ctx.env, ...program.env };
+  ctx.permissions.checkEnv(Object.keys(named));
+  const cwd = await workingDirectory(ctx, program.cwd);
+  const { startEnv, platform } = ctx.programs;
+  const executable = await resolveProgram(program.command, cwd, { path: variable(startEnv, 'PATH', platform), pathext: variable(startEnv, 'PATHEXT', platform), platform });
+  if (!executable) throw notFound(program.command);
+  const launched = await launch(ctx, { executable, name: program.command, args: program.args ?? [], env: { ...baseEnvironment(startEnv, platform), ...named }, cwd });
+  let result: ProgramResult;
+  try {
+    const { command, args, env, cwd: where, stopRestOnExit } = launched;
+    result = await runProgram({ command, args, env, cwd: where, stopRestOnExit, name: program.command, stdin: program.stdin, signal: ctx.signal, onOutput: program.onOutput });
+  } finally {
+    await launched.finish();
+  }
+  return { ...result, ...launched.status(result.exitCode, result.exitSignal) };
 }
 
 /** How a program ended, in words, with the last lines of its stderr: `npm exited with code 1:\n…`. */
@@ -166,11 +196,13 @@ async function workingDirectory(ctx: Pick<NodeContext, 'permissions' | 'workspac
   return dir;
 }
 
+function notFound(command: string, cause?: unknown): NodeError {
+  const where = /[\\/]/.test(command) ? '' : ' on PATH';
+  return permanentError(`program ${command} was not found${where}`, cause);
+}
+
 function spawnError(command: string, e: NodeJS.ErrnoException): NodeError {
-  if (e.code === 'ENOENT') {
-    const where = /[\\/]/.test(command) ? '' : ' on PATH';
-    return permanentError(`program ${command} was not found${where}`, e);
-  }
+  if (e.code === 'ENOENT') return notFound(command, e);
   if (e.code === 'EACCES') return permanentError(`program ${command} cannot be run: permission denied (is it executable?)`, e);
   return permanentError(`program ${command} could not start: ${e.message}`, e);
 }

@@ -2,6 +2,7 @@ import type { Instrument } from '../model/instrument';
 import type { NodeKind, WithOf } from '../model/nodeKinds';
 import type { NodeTool, RunStatus, TokenUsage } from '../model/run';
 import type { PermissionGuard } from '../engine/permissions';
+import type { ProgramHost } from '../programs/host';
 import type { Price } from '../providers/prices';
 import type { ModelProvider } from '../providers/types';
 
@@ -74,8 +75,14 @@ export interface NodeContext {
   readonly permissions: PermissionGuard;
   /** The node's instrument (instrument and summarize nodes), after fallbacks. */
   readonly instrument?: Instrument;
-  /** The environment for child processes: the engine's base environment plus the node's `env:`. */
+  /**
+   * The variables the node's `env:` sets for the programs it runs — on top of the minimal
+   * environment every program gets (programs/environment.ts); checked against
+   * `permissions.env` when a program starts.
+   */
   readonly env: Readonly<Record<string, string>>;
+  /** How programs start: Symphony's start environment (programs are found on its PATH). */
+  readonly programs: ProgramHost;
   readonly host: Host;
   /** The model providers (instrument and summarize nodes). */
   readonly models: ModelProvider;

@@ -1,6 +1,5 @@
-import { promises as fsp } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
 import { modelLabel, type Instrument } from '../model/instrument';
+import { resolveProgram } from '../programs/resolve';
 import type { ModelCheck, ModelProvider } from './types';
 
 /** Longest a reachability check may take before it counts as "no answer". */
@@ -30,7 +29,7 @@ export async function checkInstruments(models: ModelProvider, instruments: reado
       const base = { instrument: instrument.ref, nickname: instrument.nickname, kind: instrument.kind };
       try {
         if (instrument.kind === 'script' && instrument.script) {
-          const found = await findProgram(instrument.script.command, options.env.PATH ?? '');
+          const found = await resolveProgram(instrument.script.command, options.workspaceRoot, { path: options.env.PATH, pathext: options.env.PATHEXT, platform: process.platform });
           return { ...base, provider: 'script', model: instrument.script.command, reachable: found !== undefined, detail: found ? `runs ${found}` : `program ${instrument.script.command} was not found on PATH` };
         }
         if (instrument.kind === 'service' && instrument.service) {
@@ -47,17 +46,4 @@ export async function checkInstruments(models: ModelProvider, instruments: reado
       }
     }),
   );
-}
-
-/** The absolute path a program name resolves to on PATH, or undefined. */
-async function findProgram(command: string, path: string): Promise<string | undefined> {
-  const candidates = isAbsolute(command) || command.includes('/') ? [command] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, command));
-  const exts = process.platform === 'win32' ? ['', '.exe', '.cmd', '.bat'] : [''];
-  for (const c of candidates) {
-    for (const ext of exts) {
-      const ok = await fsp.access(c + ext, 1 /* X_OK */).then(() => true, () => false);
-      if (ok) return c + ext;
-    }
-  }
-  return undefined;
 }
