@@ -218,7 +218,7 @@ describe('loadMelody', () => {
       '3:14 schema node `r` uses an instrument but does not say which: add `instrument: ensemble/name`',
     ]);
     assert.deepEqual(check('name: x\nnodes:\n  r: { uses: shell, instrument: backend/reviewer, with: { command: ls } }\npermissions: { commands: [ls] }\n'), [
-      '3:21 schema `instrument` only applies to nodes that use instrument or summarize, not `shell`',
+      '3:21 schema `instrument` only applies to nodes that use instrument, summarize or assignment, not `shell`',
     ]);
   });
 

@@ -25,7 +25,7 @@ const CATEGORY: Record<NodeKind, PaletteCategory> = {
   summarize: 'Addons',
   handoff: 'Addons',
   notify: 'Addons',
-  assignment: 'Instruments',
+  assignment: 'Control',
   'merge-chambers': 'Control',
 };
 

@@ -134,7 +134,7 @@ function checkNode(
     for (const key of ['instrument', 'fallback'] as const) {
       if (node[key] !== undefined && !mayNameInstrument) {
         out.push(
-          source.diagnostic(at(key), `\`${key}\` only applies to nodes that use ${KINDS_WITH_INSTRUMENT.join(' or ')}, not \`${uses}\``, 'schema', { on: 'key' }),
+          source.diagnostic(at(key), `\`${key}\` only applies to nodes that use ${KINDS_WITH_INSTRUMENT.slice(0, -1).join(', ')} or ${KINDS_WITH_INSTRUMENT.at(-1)}, not \`${uses}\``, 'schema', { on: 'key' }),
         );
       }
     }
