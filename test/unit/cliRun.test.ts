@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cli, REPO, tempDir, yaml } from './helpers';
+import { cli, REPO, tempDir, waitFor, yaml } from './helpers';
 
 function workspace(melodies: Record<string, string>): string {
   const root = tempDir('symphony-cli-run-');
@@ -158,8 +158,7 @@ describe('symphony run and the run records', () => {
     assert.match(text, /Moved the schema to v2\./);
   });
 
-  it('cancels on Ctrl+C: the child process stops and the run ends cancelled (real process)', async function () {
-    this.timeout(30_000);
+  it('cancels on Ctrl+C: the child process stops and the run ends cancelled (real process)', async () => {
     const root = workspace({
       'slow.melody.yaml': yaml`
         name: slow
@@ -172,19 +171,29 @@ describe('symphony run and the run records', () => {
     if (!existsSync(bin)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [bin, 'run', 'slow.melody.yaml', '--json'], { cwd: root });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 20_000;
-    while (!existsSync(join(root, 'pid'))) {
-      if (Date.now() > deadline) throw new Error('the node never started');
-      await new Promise((r) => setTimeout(r, 50));
+    let grandchild: number | undefined;
+    let stopped = false;
+    try {
+      grandchild = Number(await waitFor('the node to write its pid', () => existsSync(join(root, 'pid')) && readFileSync(join(root, 'pid'), 'utf8')));
+      child.kill('SIGINT');
+      assert.equal(await exited, 1);
+      assert.equal(JSON.parse(out).status, 'cancelled');
+      assert.throws(() => process.kill(grandchild!, 0), 'the node’s process was stopped with the run');
+      stopped = true;
+    } finally {
+      // A failed test must not leave the CLI, or the minute-long node it started, behind.
+      if (!stopped) {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        try {
+          if (grandchild) process.kill(-grandchild, 'SIGKILL'); // it leads its own process group
+        } catch {
+          // already gone
+        }
+      }
     }
-    const grandchild = Number(readFileSync(join(root, 'pid'), 'utf8'));
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
-    assert.equal(code, 1);
-    assert.equal(JSON.parse(out).status, 'cancelled');
-    assert.throws(() => process.kill(grandchild, 0), 'the node’s process was stopped with the run');
   });
 });
 

@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PermissionError } from '../../src/core/engine/permissions';
 import { OUTPUT_LIMIT, shellNode } from '../../src/core/nodes/shell';
 import { NodeError } from '../../src/core/nodes/types';
 import type { WithOf } from '../../src/core/model/nodeKinds';
+import { waitFor } from './helpers';
 import { nodeRig, rejection, type RigOptions } from './nodeContext';
 
 const NODE_ONLY: RigOptions = { permissions: { commands: ['node'] } };
@@ -13,15 +13,6 @@ const NODE_ONLY: RigOptions = { permissions: { commands: ['node'] } };
 /** Runs `node -e script args…` as a shell node. */
 function runNode(rig: ReturnType<typeof nodeRig>, script: string, extra: Partial<WithOf<'shell'>> = {}) {
   return shellNode.run({ command: 'node', ...extra, args: ['-e', script, ...(extra.args ?? [])] }, rig.ctx);
-}
-
-/** Polls until `check` holds (tests never sleep a fixed time and hope). */
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /**
@@ -46,11 +37,15 @@ describe('shell node', () => {
   it('streams output to the log while the program runs, and returns stdout, stderr and the exit code', async () => {
     const rig = nodeRig(NODE_ONLY);
     let settled = false;
-    const running = runNode(rig, "process.stdout.write('first\\n'); setTimeout(() => { process.stdout.write('second\\n'); console.error('careful'); }, 300)").finally(
-      () => (settled = true),
-    );
-    await until(() => rig.logged('stdout').includes('first'), 'the first line in the log');
+    // The program goes on only once the test has seen its first line (a file named `go`), so
+    // "not ended yet" holds however slowly either side runs.
+    const running = runNode(
+      rig,
+      "process.stdout.write('first\\n'); const t = setInterval(() => { if (require('fs').existsSync('go')) { clearInterval(t); process.stdout.write('second\\n'); console.error('careful'); } }, 10)",
+    ).finally(() => (settled = true));
+    await waitFor('the first line in the log', () => rig.logged('stdout').includes('first'));
     assert.equal(settled, false, 'the first chunk reached the log before the program ended');
+    writeFileSync(join(rig.root, 'go'), '');
     const { output } = await running;
     assert.deepEqual(output, { stdout: 'first\nsecond\n', stderr: 'careful\n', exitCode: 0 });
     assert.equal(rig.logged('stdout'), 'first\nsecond\n');
@@ -142,9 +137,7 @@ describe('shell node', () => {
     assert.match(stdout.slice(OUTPUT_LIMIT), /^\n\[output truncated: 1000 more characters were not kept\]\n$/);
   });
 
-  describe('on abort', function () {
-    this.timeout(15_000);
-
+  describe('on abort', () => {
     /** A program that starts a grandchild which would outlive it, then writes both pids. */
     function writeTree(root: string, ignoreTerm: boolean): string {
       const script = join(root, 'tree.js');
@@ -165,7 +158,7 @@ describe('shell node', () => {
         writeTree(rig.root, ignoreTerm);
         const running = shellNode.run({ command: 'node', args: ['tree.js'] }, rig.ctx);
         const pidsFile = join(rig.root, 'pids.json');
-        await until(() => existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').endsWith(']'), 'the pids file');
+        await waitFor('the pids file', () => existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').endsWith(']'));
         const pids = JSON.parse(readFileSync(pidsFile, 'utf8')) as number[];
         assert.ok(pids.every(isRunning), 'both processes run before the abort');
 
