@@ -31,8 +31,9 @@ export function folderUrl(server: RunningCodeServer, folder: string): string {
 
 /**
  * Workbench chatter that reaches `codeAutomationLog` along with the extension host's
- * console: connection set-up, and the Open VSX gallery that this offline machine cannot
- * reach. Kept in the log file, left out of the terminal.
+ * console: connection set-up, the Open VSX gallery that this offline machine cannot
+ * reach, and the workbench timing its own start-up on a busy machine. Kept in the log
+ * file, left out of the terminal.
  */
 const WORKBENCH_NOISE = [
   /^Resolving connection token/,
@@ -42,6 +43,7 @@ const WORKBENCH_NOISE = [
   /^\[Service Worker\]/,
   /^ChatSessionStore:/,
   /open-vsx\.org/,
+  /^Creation of workbench contribution '[^']+' took \d+ms\./,
 ];
 
 /**
