@@ -16,7 +16,7 @@ import type { RunningCodeServer } from '../harness/codeServer';
 import { repoRoot, testResultsDir } from '../harness/paths';
 import type { TestDirs } from '../harness/workspace';
 import { startPackagedWorkbench } from '../harness/packaged';
-import { folderUrl, openSymphonyContainer, viewTreeSelector } from '../harness/workbench';
+import { choose, closeAllEditorsWithoutSaving, folderUrl, openSymphonyContainer, quickOpen, until, viewTreeSelector } from '../harness/workbench';
 
 const logDir = path.join(testResultsDir, 'e2e-board');
 const MELODY = 'hello.melody.yaml';
@@ -41,52 +41,25 @@ async function editorText(page: Page): Promise<string> {
   return lines.join('\n');
 }
 
-/** Polls `probe` until it holds; the failure says what was last seen. */
-async function until(what: string, probe: () => Promise<boolean>, describe: () => Promise<string>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last seen:\n${await describe().catch((e: Error) => e.message)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/**
- * In the open quick input: types `text` (again, should the input clear itself as it
- * opens) until an entry showing `entry` is offered, and clicks it.
- */
-async function choose(page: Page, text: string, entry: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor();
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: entry }).first();
-  await until(
-    `the quick input to offer ${entry}`,
-    async () => {
-      if ((await input.inputValue()) !== text) await input.fill(text);
-      return row.isVisible();
-    },
-    async () => `typed "${await input.inputValue()}"`,
-  );
-  await row.click();
-}
-
-/**
- * Quick Open from the title bar's command center, `text` typed (`>` for a command), and
- * the entry showing `entry` taken. Clicks, not keys: they work wherever the focus is, even
- * in a webview that keeps the keys it handles.
- */
-async function quickOpen(page: Page, text: string, entry: string): Promise<void> {
-  await page.locator('.command-center-center').click();
-  await choose(page, text, entry);
-}
-
 /** Closes every editor, then opens `melody` on the board with Open on Harmony Board's picker. */
 async function openOnBoard(page: Page, melody: string): Promise<FrameLocator> {
-  await quickOpen(page, '>View: Close All Editors', 'View: Close All Editors');
-  await page.locator('.part.editor .tab').first().waitFor({ state: 'detached' });
+  await closeAllEditorsWithoutSaving(page);
   await quickOpen(page, '>Symphony: Open on Harmony Board', 'Open on Harmony Board');
   await choose(page, melody, `melodies/${melody}.melody.yaml`);
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   return boardFrame(page);
+}
+
+/**
+ * The whole window for the board: the primary side bar closed. The tests that run
+ * melodies take the README's screenshot in this layout.
+ */
+async function closeSideBar(page: Page): Promise<void> {
+  const sideBar = page.locator('.part.sidebar');
+  // The palette only offers the command while there is a side bar to close.
+  if (!(await sideBar.isVisible())) return;
+  await quickOpen(page, '>View: Close Primary Side Bar', 'View: Close Primary Side Bar');
+  await sideBar.waitFor({ state: 'hidden' });
 }
 
 /** Drags with the mouse from the middle of one element to the middle of another. */
@@ -117,13 +90,17 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
     await openSymphonyContainer(page);
   });
 
+  // Each test opens what it needs and leaves no editor behind, passed or failed: a board
+  // left dirty by a failure would otherwise stop the next tests at a "Save changes?" dialog.
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
+    if (!page) return;
+    if (this.currentTest?.state === 'failed') {
       const file = path.join(testResultsDir, `e2e-board-failure-${(this.currentTest.title ?? 'test').replace(/[^\w-]+/g, '-').slice(0, 50)}.png`);
       await page.screenshot({ path: file }).catch(() => undefined);
       console.error(`    screenshot of the failure: ${path.relative(repoRoot, file)}`);
       if (server) console.error(`    last lines of ${server.logFile}:\n${server.logTail(15).replace(/^/gm, '      ')}`);
     }
+    await closeAllEditorsWithoutSaving(page);
   });
 
   after(async function () {
@@ -152,7 +129,8 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
 
   it('adds a node from the palette, connects it, shows the YAML change, and undoes both', async function () {
     const p = page!;
-    const board = boardFrame(p);
+    const board = await openOnBoard(p, 'hello');
+    await nodeCard(board, 'record').waitFor({ timeout: 60_000 });
     const search = board.getByRole('combobox', { name: /Add a node/ });
     await search.click();
     await search.fill('notify');
@@ -197,11 +175,7 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
 
   it('opens a melody from the Melodies view and inspects a node', async function () {
     const p = page!;
-    // Room for the board: only it in the editor area.
-    await p.locator('.part.editor').first().click({ position: { x: 5, y: 5 } }).catch(() => undefined);
-    await p.keyboard.press('F1');
-    await p.keyboard.type('View: Close All Editors');
-    await p.keyboard.press('Enter');
+    await openSymphonyContainer(p); // an earlier test may have closed the side bar
     // The Melodies view's inline "Open on Harmony Board" action on the code-review row.
     const row = p.locator(viewTreeSelector('Melodies')).getByRole('treeitem', { name: /^code-review/ });
     await row.hover();
@@ -222,7 +196,10 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
 
   it('renames a node from the inspector and adds one by dragging it from the palette', async function () {
     const p = page!;
-    const board = boardFrame(p);
+    const board = await openOnBoard(p, 'code-review');
+    await closeSideBar(p);
+    await nodeCard(board, 'review').waitFor({ timeout: 60_000 });
+    await nodeCard(board, 'review').click();
     const counts = board.locator('.statusbar .counts');
     // The inspector's Id field (a toolkit text field): type, Enter commits the rename.
     const id = board.locator('section[aria-label="Node review"] vscode-text-field').first().locator('input');
@@ -251,6 +228,7 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
 
   it('runs the build melody from the board: badges reach success; a breakpoint pauses it until Continue (the README’s screenshot)', async function () {
     const p = page!;
+    await closeSideBar(p);
     const board = await openOnBoard(p, 'build');
     const ids = ['syntax', 'test', 'summary'];
     for (const id of ids) await nodeCard(board, id).waitFor({ timeout: 60_000 });
@@ -292,6 +270,7 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
 
   it('runs a melody with inputs typed into the board’s dialog', async function () {
     const p = page!;
+    await closeSideBar(p);
     const board = await openOnBoard(p, 'hello');
     await nodeCard(board, 'message').waitFor({ timeout: 60_000 });
     await board.getByRole('button', { name: 'Run with inputs…' }).click();

@@ -341,7 +341,7 @@ export interface CodeServerOptions {
   /** Pass --disable-workspace-trust (everything except Restricted Mode tests wants this). */
   disableWorkspaceTrust?: boolean;
   /** User settings added to the quiet defaults (only when the user data folder is new). */
-  settings?: Record<string, unknown>;
+  settings?: Readonly<Record<string, unknown>>;
   /** Address to bind; 127.0.0.1 unless given. */
   host?: string;
   /** Port to bind; a free one unless given. */
@@ -385,7 +385,8 @@ const DEFAULT_SETTINGS = {
   'git.openRepositoryInParentFolders': 'never',
 };
 
-async function writeDefaultSettings(userDataDir: string, extra: Record<string, unknown> = {}): Promise<void> {
+/** Writes the quiet defaults plus `extra` as the user settings of `userDataDir`, unless it has settings. */
+export async function writeDefaultSettings(userDataDir: string, extra: Readonly<Record<string, unknown>> = {}): Promise<void> {
   const settings = path.join(userDataDir, 'User', 'settings.json');
   if (existsSync(settings)) return;
   await fsp.mkdir(path.dirname(settings), { recursive: true });

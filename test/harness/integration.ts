@@ -8,44 +8,26 @@
  *   SYMPHONY_INTEGRATION_TIMEOUT_MS    overall limit (default 10 minutes)
  *   SYMPHONY_KEEP_TEMP=1               keep the temp workspace even when the run passes
  */
-import { createWriteStream, existsSync, readdirSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './browser';
 import { startCodeServer } from './codeServer';
 import type { RunningCodeServer } from './codeServer';
-import { integrationOutDir, repoRoot, testResultsDir } from './paths';
+import { builtSuite, SUITE_SETTINGS, suiteEnv } from './integrationSuite';
+import { repoRoot, testResultsDir } from './paths';
 import { createTestDirs } from './workspace';
 import { developmentUrl, formatHostLog } from './workbench';
 
 const TIMEOUT_MS = Number(process.env.SYMPHONY_INTEGRATION_TIMEOUT_MS ?? 10 * 60_000);
 const logDir = path.join(testResultsDir, 'integration');
 
-/**
- * esbuild never deletes outputs, so a renamed or deleted test would still run from its
- * stale bundle; drop bundles whose source is gone.
- */
-async function removeStaleBundles(): Promise<void> {
-  for (const name of readdirSync(integrationOutDir)) {
-    const source = path.join(repoRoot, 'test', 'integration', name.replace(/\.js(\.map)?$/, '.ts'));
-    if (/\.js(\.map)?$/.test(name) && !existsSync(source)) {
-      console.log(`[integration] removing stale bundle out/test/integration/${name}`);
-      await fsp.rm(path.join(integrationOutDir, name));
-    }
-  }
-}
-
 class TimeoutError extends Error {}
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const suite = path.join(integrationOutDir, 'index.js');
-  if (!existsSync(suite)) throw new Error(`${suite} is missing: run \`npm run build\` first.`);
-  if (!existsSync(path.join(repoRoot, 'dist', 'extension.js'))) {
-    console.warn('[integration] warning: dist/extension.js is missing, the extension cannot activate (did the build fail?)');
-  }
-  await removeStaleBundles();
+  const suite = await builtSuite((line) => console.log(`[integration] ${line}`));
   await fsp.rm(logDir, { recursive: true, force: true });
   await fsp.mkdir(logDir, { recursive: true });
 
@@ -60,15 +42,10 @@ async function main(): Promise<number> {
       userDataDir: dirs.userDataDir,
       extensionsDir: dirs.extensionsDir,
       disableWorkspaceTrust: true,
-      // Melodies starting by themselves (the demo's save and schedule triggers) would run
-      // in the background of unrelated tests; the triggers suite turns them on itself.
-      settings: { 'symphony.triggers.enabled': false },
+      settings: SUITE_SETTINGS,
       logFile: path.join(logDir, 'code-server.log'),
       // The extension host inherits the server's environment.
-      env: {
-        SYMPHONY_TEST_WORKSPACE: dirs.workspace,
-        ...(process.env.SYMPHONY_TEST_GREP ? { SYMPHONY_TEST_GREP: process.env.SYMPHONY_TEST_GREP } : {}),
-      },
+      env: suiteEnv(dirs.workspace),
     });
     console.log(`[integration] code-server ${server.url} (pid ${server.pid}) on ${dirs.workspace}`);
     browser = await launchChromium({ headless: true });

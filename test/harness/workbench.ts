@@ -31,8 +31,9 @@ export function folderUrl(server: RunningCodeServer, folder: string): string {
 
 /**
  * Workbench chatter that reaches `codeAutomationLog` along with the extension host's
- * console: connection set-up, and the Open VSX gallery that this offline machine cannot
- * reach. Kept in the log file, left out of the terminal.
+ * console: connection set-up, the Open VSX gallery that this offline machine cannot
+ * reach, and the workbench timing its own start-up on a busy machine. Kept in the log
+ * file, left out of the terminal.
  */
 const WORKBENCH_NOISE = [
   /^Resolving connection token/,
@@ -42,6 +43,7 @@ const WORKBENCH_NOISE = [
   /^\[Service Worker\]/,
   /^ChatSessionStore:/,
   /open-vsx\.org/,
+  /^Creation of workbench contribution '[^']+' took \d+ms\./,
 ];
 
 /**
@@ -83,4 +85,79 @@ export async function openSymphonyContainer(page: Page, timeout = 90_000): Promi
   if (!(await header.isVisible())) await item.click();
   await header.waitFor({ state: 'visible', timeout: 30_000 });
   if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+}
+
+/**
+ * Polls `probe` until it holds; the failure says what was last seen. Playwright's own
+ * waits cover elements; this covers conditions across several of them.
+ */
+export async function until(what: string, probe: () => Promise<boolean>, describe: () => Promise<string>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen:\n${await describe().catch((e: Error) => e.message)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * In the open quick input: types `text` (again, should the input clear itself as it
+ * opens) until an entry showing `entry` is offered, and clicks it.
+ */
+export async function choose(page: Page, text: string, entry: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: entry }).first();
+  await until(
+    `the quick input to offer ${entry}`,
+    async () => {
+      if ((await input.inputValue()) !== text) await input.fill(text);
+      return row.isVisible();
+    },
+    async () => `typed "${await input.inputValue()}"`,
+  );
+  await row.click();
+}
+
+/**
+ * Quick Open from the title bar's command center, `text` typed (`>` for a command), and
+ * the entry showing `entry` taken. Clicks, not keys: they work wherever the focus is, even
+ * in a webview that keeps the keys it handles.
+ */
+export async function quickOpen(page: Page, text: string, entry: string): Promise<void> {
+  await page.locator('.command-center-center').click();
+  await choose(page, text, entry);
+}
+
+/** A modal dialog of the workbench, such as "Do you want to save the changes…?". */
+const DIALOG = '.monaco-dialog-box';
+
+/**
+ * Leaves the workbench as a test found it, whatever state a failure left it in: a modal
+ * dialog answered "Don't Save" (or cancelled), an open quick input closed, and every editor
+ * reverted and closed. A dirty editor left behind would otherwise make the next test's
+ * Close All Editors ask "Save changes?" — a dialog that fails every test after it.
+ */
+export async function closeAllEditorsWithoutSaving(page: Page): Promise<void> {
+  const dialog = page.locator(DIALOG);
+  const dismissDialogs = async () => {
+    for (let i = 0; i < 5 && (await dialog.isVisible()); i++) {
+      const dontSave = dialog.getByRole('button', { name: /Don.t Save/ });
+      if (await dontSave.isVisible()) await dontSave.click();
+      else await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+    }
+  };
+  await dismissDialogs();
+  const quickInput = page.locator('.quick-input-widget');
+  if (await quickInput.isVisible()) {
+    await page.keyboard.press('Escape');
+    await quickInput.waitFor({ state: 'hidden' });
+  }
+  const tabs = page.locator('.part.editor .tab');
+  // One editor per command, the active one: reverted first, so nothing is left to ask about.
+  for (let open = await tabs.count(); open > 0; open = await tabs.count()) {
+    await quickOpen(page, '>View: Revert and Close Editor', 'View: Revert and Close Editor');
+    await until('an editor to close', async () => (await tabs.count()) < open || (await dialog.isVisible()), async () => `${await tabs.count()} editors open`);
+    await dismissDialogs();
+  }
 }

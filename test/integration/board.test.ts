@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { HostMessage } from '../../src/protocol/board';
 import type { BoardDocument } from '../../src/protocol/boardModel';
 import type { BoardSession } from '../../src/extension/board/session';
-import { api, readFile, waitFor, workspaceRoot, writeFile } from './util';
+import { api, cleanUpAfterEach, readFile, scratch, waitFor, writeFile } from './util';
 
 /**
  * The Harmony Board in a real extension host: the custom editor opens on melody files,
@@ -12,8 +12,6 @@ import { api, readFile, waitFor, workspaceRoot, writeFile } from './util';
  * find their melody. The tests play the webview's side through `session.receive`, with
  * the very messages the webview sends.
  */
-
-const melody = (name: string) => vscode.Uri.joinPath(workspaceRoot(), 'melodies', `${name}.melody.yaml`);
 
 const TEXT = `# A melody for the board tests.
 name: board-test   # keep this comment
@@ -56,15 +54,11 @@ describe('Harmony Board', () => {
   let uri: vscode.Uri;
 
   beforeEach(async () => {
-    uri = melody(`board-${Date.now()}`);
+    uri = scratch('melodies', `board-${Date.now()}.melody.yaml`);
     await writeFile(uri, TEXT);
   });
 
-  afterEach(async () => {
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
-  });
+  cleanUpAfterEach();
 
   it('answers the ready handshake with the catalog and the document', async () => {
     const { session, sent } = await openBoard(uri);
@@ -171,6 +165,7 @@ describe('Harmony Board', () => {
   it('creates a melody from a template, never over an existing one', async () => {
     const { context } = await api();
     const name = `from-template-${Date.now()}`;
+    scratch('melodies', `${name}.melody.yaml`);
     const created = await vscode.commands.executeCommand<vscode.Uri | undefined>('symphony.newMelodyFromTemplate', {
       template: 'full-stack-review',
       name,
@@ -187,6 +182,5 @@ describe('Harmony Board', () => {
     const again = await vscode.commands.executeCommand<vscode.Uri | undefined>('symphony.newMelodyFromTemplate', { template: 'blank', name, instruments: {} });
     assert.equal(again, undefined);
     assert.equal(await readFile(created), 'name: mine\n');
-    await vscode.workspace.fs.delete(created);
   });
 });

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { BoardSession } from '../../src/extension/board/session';
 import type { HostMessage } from '../../src/protocol/board';
 import { NO_CONTROLS, NO_RUN, foldRunEvents, runView, type Pins, type RunControls, type RunView } from '../../src/protocol/boardRun';
-import { api, waitFor, workspaceRoot, writeFile } from './util';
+import { api, cleanUpAfterEach, waitFor, workspaceRoot, writeFile } from './util';
 
 /**
  * Running melodies from the Harmony Board in a real extension host: the tests play the
@@ -89,9 +89,7 @@ describe('Harmony Board runs', () => {
     await writeFile(uri, melodyText(name));
   });
 
-  afterEach(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  cleanUpAfterEach();
 
   after(async () => {
     for (const u of [uri, written]) await vscode.workspace.fs.delete(u).then(undefined, () => undefined);

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { ValidationSummary } from '../../src/extension/commands/validateMelodies';
-import { api, symphonyDiagnostics, waitFor, workspaceRoot, writeFile } from './util';
+import { api, cleanUpAfterEach, scratch, symphonyDiagnostics, waitFor, writeFile } from './util';
 
 const BROKEN = [
   'name: broken',
@@ -23,9 +23,11 @@ const show = (ds: vscode.Diagnostic[]) =>
   ds.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${vscode.DiagnosticSeverity[d.severity]} ${d.message}`);
 
 describe('melody diagnostics', () => {
+  cleanUpAfterEach();
+
   it('appear as the user types a broken melody and clear when it is fixed', async () => {
     await api();
-    const uri = vscode.Uri.joinPath(workspaceRoot(), 'melodies', 'typing.melody.yaml');
+    const uri = scratch('melodies', 'typing.melody.yaml');
     await writeFile(uri, 'name: typing\npermissions: { commands: [node] }\nnodes:\n  lint: { uses: shell, with: { command: node } }\n');
     const editor = await vscode.window.showTextDocument(uri);
     await waitFor('a clean start', () => symphonyDiagnostics(uri).length === 0);
@@ -52,13 +54,11 @@ describe('melody diagnostics', () => {
     });
     await waitFor('the diagnostics to clear', () => symphonyDiagnostics(uri).length === 0);
     await editor.document.save();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await vscode.workspace.fs.delete(uri);
   });
 
   it('cover files on disk that are not open, and follow them when they change', async () => {
     await api();
-    const uri = vscode.Uri.joinPath(workspaceRoot(), 'melodies', 'on-disk.melody.yaml');
+    const uri = scratch('melodies', 'on-disk.melody.yaml');
     await writeFile(uri, 'name: on-disk\nnodes:\n  a: { uses: notify, needs: [b], with: { message: a } }\n  b: { uses: notify, needs: [a], with: { message: b } }\n');
     const found = await waitFor('cycle diagnostics on the closed file', () => {
       const ds = symphonyDiagnostics(uri);
@@ -70,12 +70,11 @@ describe('melody diagnostics', () => {
     ]);
     await writeFile(uri, 'name: on-disk\nnodes:\n  a: { uses: notify, with: { message: a } }\n');
     await waitFor('the fix on disk to clear them', () => symphonyDiagnostics(uri).length === 0);
-    await vscode.workspace.fs.delete(uri);
   });
 
   it('check instrument files, with the instrument severity mapping', async () => {
     await api();
-    const uri = vscode.Uri.joinPath(workspaceRoot(), 'ensembles', 'qa', 'broken.yaml');
+    const uri = scratch('ensembles', 'qa', 'broken.yaml');
     await writeFile(uri, 'nickname: Gong\nkind: model\nconcurrency: 0\n');
     const found = await waitFor('instrument diagnostics', () => {
       const ds = symphonyDiagnostics(uri);
@@ -88,7 +87,7 @@ describe('melody diagnostics', () => {
 
   it('Validate Melodies reports what it found', async () => {
     await api();
-    const uri = vscode.Uri.joinPath(workspaceRoot(), 'melodies', 'bad.melody.yaml');
+    const uri = scratch('melodies', 'bad.melody.yaml');
     await writeFile(uri, 'name: bad\nnodes:\n  a: { uses: notify, needs: [zz], with: { message: a } }\n');
     const summary = await vscode.commands.executeCommand<ValidationSummary>('symphony.validateMelodies');
     assert.strictEqual(summary.errors, 1);

@@ -4,8 +4,11 @@
  * (exit code 0), rejecting reports failure. esbuild bundles it, and every
  * test/integration/*.test.ts, into out/test/integration/ (with `mocha` left external).
  *
- * Mocha's reporter writes with console.log, which the extension host forwards to the
- * workbench and so to the harness (test/harness/integration.ts) that prints it.
+ * Two launchers run it: test/harness/integration.ts in code-server (`npm test`) and
+ * test/harness/electron.ts in desktop VS Code (`npm run test:electron`), so nothing here
+ * may depend on either. Mocha's reporter writes with console.log, which reaches the
+ * terminal: forwarded by the web workbench to the code-server harness, or printed by the
+ * desktop extension host itself.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,7 +21,7 @@ export function run(): Promise<void> {
     timeout: 60_000,
     color: false,
     reporter: 'spec',
-    // SYMPHONY_TEST_GREP reaches the extension host through code-server's environment.
+    // SYMPHONY_TEST_GREP reaches the extension host through its launcher (integrationSuite.ts).
     ...(process.env.SYMPHONY_TEST_GREP ? { grep: process.env.SYMPHONY_TEST_GREP } : {}),
   });
   const files = fs

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { RunResult } from '../../src/core/engine/engine';
 import type { RunsNode } from '../../src/extension/runs/tree';
 import { processesWith } from '../processes';
-import { api, EXTENSION_ID, readFile, waitFor, workspaceRoot, writeFile } from './util';
+import { api, cleanUpAfterEach, EXTENSION_ID, readFile, scratch, waitFor, workspaceRoot, writeFile } from './util';
 
 const melodyUri = (name: string) => vscode.Uri.joinPath(workspaceRoot(), 'melodies', `${name}.melody.yaml`);
 
@@ -34,7 +34,6 @@ async function click(row: RunsNode): Promise<void> {
   await vscode.commands.executeCommand(command.command, ...(command.arguments ?? []));
 }
 
-/** The active editor once it shows a `symphony-run:` document at `path`. */
 /** The `symphony` CLI of this checkout, run with the extension host's Node. */
 const cliPath = () => join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
 const cliOptions = () => ({ cwd: workspaceRoot().fsPath, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
@@ -63,8 +62,8 @@ async function writeSleeper(name: string, upstream = false): Promise<{ readonly 
   const lines = [`name: ${name}`, 'permissions: { commands: [node] }', 'nodes:'];
   if (upstream) lines.push('  first:', '    uses: transform', '    with: { value: 1 }');
   lines.push('  sleep:', '    uses: shell', ...(upstream ? ['    needs: [first]'] : []), `    with: { command: node, args: ["-e", "${script}", "${name}.pid", "${marker}"] }`, '');
-  await writeFile(melodyUri(name), lines.join('\n'));
-  const pidFile = vscode.Uri.joinPath(workspaceRoot(), `${name}.pid`);
+  await writeFile(scratch('melodies', `${name}.melody.yaml`), lines.join('\n'));
+  const pidFile = scratch(`${name}.pid`);
   const started = async () => void (await waitFor(`${name} to reach its sleeping node`, async () => (await readFile(pidFile).then(() => true, () => false)) || undefined));
   return { pidFile, started, processes: () => processesWith(marker) };
 }
@@ -74,6 +73,7 @@ function allGone(what: string, processes: () => number[]): Promise<true> {
   return waitFor(`${what} to be gone`, () => processes().length === 0);
 }
 
+/** The active editor once it shows a `symphony-run:` document at `path`. */
 function runDocument(path: string): Promise<vscode.TextEditor> {
   return waitFor(`the document ${path}`, () => {
     const editor = vscode.window.activeTextEditor;
@@ -82,9 +82,7 @@ function runDocument(path: string): Promise<vscode.TextEditor> {
 }
 
 describe('Runs', () => {
-  afterEach(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  cleanUpAfterEach();
 
   it('runs build from the command; the Runs view reaches success on every node; a node opens its output', async () => {
     const started = Date.now();
@@ -121,7 +119,7 @@ describe('Runs', () => {
 
   it('a failing node ends the run as a failure, shows its error, and the extension carries on', async () => {
     await writeFile(
-      melodyUri('fails'),
+      scratch('melodies', 'fails.melody.yaml'),
       [
         'name: fails',
         'permissions: { commands: [node] }',
@@ -162,7 +160,6 @@ describe('Runs', () => {
     assert.ok(vscode.extensions.getExtension(EXTENSION_ID)?.isActive);
     const again = await vscode.commands.executeCommand<RunResult | undefined>('symphony.runMelody', melodyUri('hello'), { inputs: { greeting: 'Still here' } });
     assert.strictEqual(again?.state, 'success', 'the next run works');
-    await vscode.workspace.fs.delete(melodyUri('fails'));
   });
 
   it('Cancel Run stops a running melody: it ends cancelled and its process is gone', async () => {
@@ -193,7 +190,6 @@ describe('Runs', () => {
     console.log(`      cancel → run ended in ${ended} ms, process gone in ${Date.now() - cancelledAt} ms`);
     await waitFor('the view to show it cancelled', async () => (await runRow(result.runId))?.run.state === 'cancelled');
     assert.deepStrictEqual(context.runs.activeRuns(), []);
-    for (const uri of [melodyUri('sleeper'), sleeper.pidFile]) await vscode.workspace.fs.delete(uri);
   });
 
   it('shutting down (as deactivate() does) cancels running melodies and waits for their journals', async () => {
@@ -213,12 +209,11 @@ describe('Runs', () => {
     assert.deepStrictEqual(context.runs.activeRuns(), []);
     await allGone('the napper', napper.processes);
     console.log(`      shutdown with one running melody took ${took} ms`);
-    for (const uri of [melodyUri('napper'), napper.pidFile]) await vscode.workspace.fs.delete(uri);
   });
 
   it('nests a sub-melody run under the node that started it', async () => {
     await writeFile(
-      melodyUri('parent'),
+      scratch('melodies', 'parent.melody.yaml'),
       [
         'name: parent',
         // A sub-melody gets no more than its caller: hello runs git and writes handoff.md.
@@ -248,7 +243,6 @@ describe('Runs', () => {
       (await nodeRows(sub)).lines.map((l) => l.replace(/ · .*/, '')),
       ['status — success', 'message — success', 'record — success'],
     );
-    await vscode.workspace.fs.delete(melodyUri('parent'));
   });
 
   it('shows a run the CLI started, from the files it writes', async () => {
@@ -269,27 +263,41 @@ describe('Runs', () => {
   });
 
   it('a CLI run killed outright shows as interrupted, and Resume Run finishes it without re-running what finished', async () => {
-    const go = vscode.Uri.joinPath(workspaceRoot(), 'go');
+    const go = scratch('go');
     const resumable = await writeSleeper('resumable', true);
+    let runId = '';
     const cli = spawn(process.execPath, [cliPath(), 'run', 'melodies/resumable.melody.yaml'], { ...cliOptions(), stdio: 'ignore' });
-    await resumable.started();
-    const { views } = await api();
-    const running = await waitFor('the run to show as running in another process', () =>
-      views.runs.getChildren().find((n): n is RunRow => n.kind === 'run' && n.run.melody === 'resumable' && n.phase === 'elsewhere'),
-    );
-    const { runId } = running.run;
+    let interrupted: RunRow;
+    try {
+      await resumable.started();
+      const { views } = await api();
+      const running = await waitFor('the run to show as running in another process', () =>
+        views.runs.getChildren().find((n): n is RunRow => n.kind === 'run' && n.run.melody === 'resumable' && n.phase === 'elsewhere'),
+      );
+      runId = running.run.runId;
 
-    cli.kill('SIGKILL');
-    for (const pid of resumable.processes()) process.kill(pid, 'SIGKILL'); // the sandbox and its program, which the CLI would have stopped
-    await allGone('the sleeper', resumable.processes);
-    await gone('the CLI', cli.pid!);
-    const killed = Date.now();
-    const interrupted = await waitFor('the run to show as interrupted', async () => {
-      const r = await runRow(runId);
-      return r?.phase === 'interrupted' && r;
-    });
-    console.log(`      a killed CLI run showed as interrupted ${Date.now() - killed} ms after its process was gone`);
-    assert.strictEqual(views.runs.getTreeItem(interrupted).contextValue, 'run.interrupted');
+      cli.kill('SIGKILL');
+      for (const pid of resumable.processes()) process.kill(pid, 'SIGKILL'); // the sandbox and its program, which the CLI would have stopped
+      await allGone('the sleeper', resumable.processes);
+      await gone('the CLI', cli.pid!);
+      const killed = Date.now();
+      interrupted = await waitFor('the run to show as interrupted', async () => {
+        const r = await runRow(runId);
+        return r?.phase === 'interrupted' && r;
+      });
+      console.log(`      a killed CLI run showed as interrupted ${Date.now() - killed} ms after its process was gone`);
+      assert.strictEqual(views.runs.getTreeItem(interrupted).contextValue, 'run.interrupted');
+    } finally {
+      // Failed before the kills: the CLI and its minute-long node must not outlive the test.
+      if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
+      for (const pid of resumable.processes()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone, as it should be
+        }
+      }
+    }
 
     await writeFile(go, '');
     const result = await vscode.commands.executeCommand<RunResult | undefined>('symphony.resumeRun', interrupted);
@@ -299,6 +307,5 @@ describe('Runs', () => {
     assert.strictEqual(result.resumes, 1);
     assert.strictEqual(result.nodes.first!.attempts, 1, 'the node that finished before the kill did not run again');
     await waitFor('the view to show it succeeded', async () => (await runRow(runId))?.run.state === 'success');
-    for (const uri of [melodyUri('resumable'), resumable.pidFile, go]) await vscode.workspace.fs.delete(uri);
   });
 });

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { createServer } from 'net';
 import { simpleGit } from 'simple-git';
 import * as vscode from 'vscode';
-import { api, readFile, waitFor, workspaceRoot, writeFile } from './util';
+import { api, closeAllEditors, readFile, waitFor, workspaceRoot, writeFile } from './util';
 
 /** A melody that records what started it into out/<name>.txt. */
 const recorder = (name: string, trigger: string) =>
@@ -50,7 +50,7 @@ describe('triggers', () => {
     await waitFor('the test melodies to leave the index', async () => !(await api()).context.index.model?.melodies.some((m) => ours.has(m.file)));
     await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspaceRoot(), 'out'), { recursive: true }).then(undefined, () => undefined);
     for (const dir of ['notes', 'docs']) await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspaceRoot(), dir), { recursive: true }).then(undefined, () => undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
 
   it('start a melody when a matching file is saved in the editor', async () => {
@@ -63,7 +63,7 @@ describe('triggers', () => {
     await waitFor('the index to see on-save', async () => (await api()).context.index.model?.melodies.some((m) => m.melody?.name === 'on-save'));
     await editor.edit((e) => e.insert(new vscode.Position(1, 0), 'saved from the editor\n'));
     await editor.document.save();
-    await waitFor('the triggered run to write its note', () => exists(out), 20_000);
+    await waitFor('the triggered run to write its note', () => exists(out));
     assert.strictEqual(await readFile(out), 'save notes/today.md');
   });
 
@@ -73,7 +73,7 @@ describe('triggers', () => {
     const hello = vscode.Uri.joinPath(workspaceRoot(), 'melodies', 'hello.melody.yaml');
     const result = await vscode.commands.executeCommand<{ state: string }>('symphony.runMelody', hello, { inputs: {} });
     assert.strictEqual(result.state, 'success');
-    await waitFor('the chained run', () => exists(out), 20_000);
+    await waitFor('the chained run', () => exists(out));
     assert.strictEqual(await readFile(out), 'melody hello');
   });
 
@@ -84,7 +84,7 @@ describe('triggers', () => {
     await writeFile(vscode.Uri.joinPath(workspaceRoot(), 'docs', 'guide.md'), '# guide\n');
     await git.add(['docs/guide.md']);
     await git.commit('docs: add a guide');
-    await waitFor('the commit-triggered run', () => exists(out), 30_000);
+    await waitFor('the commit-triggered run', () => exists(out));
     assert.strictEqual((await readFile(out)).trim(), 'commit');
   });
 
@@ -98,7 +98,7 @@ describe('triggers', () => {
     await waitFor('the route to be served', () => triggers.dispatcher()?.webhookPaths().includes('/hook'));
     const res = await fetch(`${triggers.webhookUrl()}/hook`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     assert.strictEqual(res.status, 202);
-    await waitFor('the webhook run', () => exists(out), 20_000);
+    await waitFor('the webhook run', () => exists(out));
     assert.strictEqual((await readFile(out)).trim(), 'webhook');
   });
 

@@ -22,9 +22,10 @@ export async function api(): Promise<SymphonyApi> {
 
 /**
  * Polls until `probe` returns a value other than undefined/false, or fails with the last
- * value seen. Integration tests wait for conditions, never for fixed times.
+ * value seen. Integration tests wait for conditions, never for fixed times; the deadline
+ * only catches a hang, so it is generous (CI machines are loaded: npm run test:stress).
  */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -51,4 +52,42 @@ export async function writeFile(uri: vscode.Uri, text: string): Promise<void> {
 
 export async function readFile(uri: vscode.Uri): Promise<string> {
   return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+}
+
+/**
+ * Closes every editor, discarding unsaved changes. `workbench.action.closeAllEditors`
+ * alone asks "Save changes?" about a dirty editor, and that modal dialog would hold up
+ * every test after the one that left it.
+ */
+export async function closeAllEditors(): Promise<void> {
+  const open = () => vscode.window.tabGroups.all.reduce((n, group) => n + group.tabs.length, 0);
+  // One editor per call: the active one, reverted first, so nothing is left to ask about.
+  for (let n = open(); n > 0; n--) {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    if (open() === 0) return;
+  }
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+/** Workspace paths the tests of this file created; see {@link cleanUpAfterEach}. */
+const made: vscode.Uri[] = [];
+
+/** A workspace path a test creates (files or folders), removed after the test whether it passed or not. */
+export function scratch(...path: string[]): vscode.Uri {
+  const uri = vscode.Uri.joinPath(workspaceRoot(), ...path);
+  made.push(uri);
+  return uri;
+}
+
+/**
+ * Call inside a describe: after each test, passed or failed, its runs are cancelled, its
+ * editors closed without saving and its {@link scratch} paths removed — so a failure stays
+ * the failure of one test instead of breaking the ones after it.
+ */
+export function cleanUpAfterEach(): void {
+  afterEach(async () => {
+    await (await api()).context.runs.shutdown(30_000);
+    await closeAllEditors();
+    for (const uri of made.splice(0)) await vscode.workspace.fs.delete(uri, { recursive: true }).then(undefined, () => undefined);
+  });
 }

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { EnsembleNode } from '../../src/extension/views/ensemblesTree';
-import { api, waitFor, workspaceRoot, writeFile } from './util';
+import { api, cleanUpAfterEach, scratch, waitFor, workspaceRoot, writeFile } from './util';
 
 /** The rendered rows of a tree: `label — description`, depth-first, two levels. */
 async function rows<T>(tree: vscode.TreeDataProvider<T>): Promise<string[]> {
@@ -18,6 +18,8 @@ async function rows<T>(tree: vscode.TreeDataProvider<T>): Promise<string[]> {
 }
 
 describe('Ensembles view', () => {
+  cleanUpAfterEach();
+
   it('shows ensembles with their instruments: nickname, kind and model', async () => {
     const { views } = await api();
     assert.deepStrictEqual(await rows(views.ensembles), [
@@ -42,12 +44,11 @@ describe('Ensembles view', () => {
     const editor = await waitFor('the definition to open', () => vscode.window.activeTextEditor);
     assert.ok(editor.document.uri.path.endsWith('/ensembles/backend/database.yaml'), editor.document.uri.path);
     assert.match(editor.document.getText(), /nickname: Tuba/);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('refreshes when an instrument file is added, changed or deleted', async () => {
     const { views } = await api();
-    const file = vscode.Uri.joinPath(workspaceRoot(), 'ensembles', 'qa', 'linter.yaml');
+    const file = scratch('ensembles', 'qa', 'linter.yaml');
     await writeFile(file, 'nickname: Triangle\nkind: script\nscript: { command: node, args: [--check, src/greet.js] }\n');
     await waitFor('Triangle in the tree', async () => (await rows(views.ensembles)).includes('  Triangle — script · node --check src/greet.js'));
     await writeFile(file, 'nickname: Piccolo\nkind: script\nscript: { command: node }\n');

@@ -373,7 +373,8 @@ describe('board operations', () => {
     assert.deepEqual((parse(out) as { nodes: { review: { needs: string[] } } }).nodes.review.needs, ['lint', 'test', 'docs']);
   });
 
-  it('any sequence of board edits leaves a melody that reads, without cycles, comments intact', () => {
+  it('any sequence of board edits leaves a melody that reads, without cycles, comments intact', function () {
+    this.timeout(180_000); // hundreds of generated edit sequences: seconds, more on a loaded machine
     const id = fc.constantFrom('lint', 'test', 'review', 'undo', 'new', 'new-2', 'x');
     const op = fc.oneof(
       fc.record({ kind: fc.constant('add' as const), hint: fc.constantFrom('new', 'lint', 'a b') }),

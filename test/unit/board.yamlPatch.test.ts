@@ -80,7 +80,8 @@ describe('board YAML writer', () => {
   assert.ok(parsed.ok);
   const data = parsed.value.data as Data;
 
-  it('writes exactly the data asked for, for any change', () => {
+  it('writes exactly the data asked for, for any change', function () {
+    this.timeout(180_000); // hundreds of generated edits: seconds, more on a loaded machine
     fc.assert(
       fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), fc.boolean(), (edits, block) => {
         let next = data;

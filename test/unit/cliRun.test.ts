@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cli, processesWith, REPO, tempDir, yaml } from './helpers';
+import { cli, processesWith, REPO, tempDir, waitFor, yaml } from './helpers';
 
 function workspace(melodies: Record<string, string>): string {
   const root = tempDir('symphony-cli-run-');
@@ -158,8 +158,7 @@ describe('symphony run and the run records', () => {
     assert.match(text, /Moved the schema to v2\./);
   });
 
-  it('cancels on Ctrl+C: the child process stops and the run ends cancelled (real process)', async function () {
-    this.timeout(30_000);
+  it('cancels on Ctrl+C: the child process stops and the run ends cancelled (real process)', async () => {
     // In the sandbox a program's pid is not the host's: it is found by a marker in its arguments.
     const marker = `symphony-ctrl-c-${Date.now()}`;
     const root = workspace({
@@ -174,19 +173,31 @@ describe('symphony run and the run records', () => {
     if (!existsSync(bin)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [bin, 'run', 'slow.melody.yaml', '--json'], { cwd: root });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 20_000;
-    while (!existsSync(join(root, 'pid'))) {
-      if (Date.now() > deadline) throw new Error('the node never started');
-      await new Promise((r) => setTimeout(r, 50));
+    let stopped = false;
+    try {
+      await waitFor('the node to start', () => existsSync(join(root, 'pid')));
+      assert.ok(processesWith(marker).length > 0, 'the node’s process runs');
+      child.kill('SIGINT');
+      assert.equal(await exited, 1);
+      assert.equal(JSON.parse(out).status, 'cancelled');
+      assert.deepEqual(processesWith(marker), [], 'the node’s process was stopped with the run');
+      stopped = true;
+    } finally {
+      // A failed test must not leave the CLI, or the minute-long node it started, behind.
+      if (!stopped) {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        for (const pid of processesWith(marker)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      }
     }
-    assert.ok(processesWith(marker).length > 0, 'the node’s process runs');
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
-    assert.equal(code, 1);
-    assert.equal(JSON.parse(out).status, 'cancelled');
-    assert.deepEqual(processesWith(marker), [], 'the node’s process was stopped with the run');
   });
 });
 

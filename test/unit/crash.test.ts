@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tempDir } from './helpers';
 
@@ -20,17 +20,33 @@ function crashMelody(): string {
   return lines.join('\n') + '\n';
 }
 
-/** Runs the CLI; kills it with SIGKILL after `killAfterMs` when given. Resolves to the exit code (null when killed). */
-function cli(cwd: string, args: string[], killAfterMs?: number): Promise<number | null> {
+/**
+ * Runs the CLI; when `killWhen` is given, polls it and kills the CLI with SIGKILL as soon as
+ * it holds. Killing at a state of the run rather than after a fixed time keeps the test
+ * meaning the same on a loaded machine, where the CLI may take seconds just to start.
+ * Resolves to the exit code (null when killed).
+ */
+function cli(cwd: string, args: string[], killWhen?: () => boolean): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: 'ignore' });
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    let poll: NodeJS.Timeout | undefined;
+    const check = () => {
+      if (killWhen!()) child.kill('SIGKILL');
+      else poll = setTimeout(check, 2);
+    };
+    if (killWhen) check();
     child.on('error', reject);
     child.on('exit', (code) => {
-      clearTimeout(timer);
+      clearTimeout(poll);
       resolve(code);
     });
   });
+}
+
+/** Complete lines in a journal (a kill may leave a torn last one); 0 while it does not exist. */
+function journalLines(journal: string | undefined): number {
+  if (!journal || !existsSync(journal)) return 0;
+  return readFileSync(journal, 'utf8').split('\n').length - 1;
 }
 
 interface JournalEvent {
@@ -40,36 +56,51 @@ interface JournalEvent {
 }
 
 describe('crash safety (real processes killed with SIGKILL)', function () {
-  this.timeout(240_000);
+  this.timeout(600_000); // 25 runs of real processes: about a minute on a loaded machine
 
   before(() => {
     if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
   });
 
   it('resume finishes every killed run without executing a completed node twice', async () => {
-    const root = tempDir('symphony-crash-');
-    writeFileSync(join(root, 'sheetMusic.md'), '# crash test\n');
-    writeFileSync(join(root, 'crash.melody.yaml'), crashMelody());
+    const base = tempDir('symphony-crash-');
     let seed = 20261122;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const runs = 25;
     let kills = 0;
+    const ids = ['a1', 'a2', 'a3', 'b1', 'b2', 'c1', 'c2', 'c3', 'c4', 'd1', 'e1', 'e2', 'e3', 'f1'];
+    /** run-started, a start and an end per node, run-finished. */
+    const fullRunEvents = 2 + 2 * ids.length;
     for (let i = 0; i < runs; i++) {
+      // A folder per run: a node program outlives the CLI killed under it (it leads its own
+      // process group) and may append to its ledger late, which must not count for the next run.
+      const root = join(base, `run-${i}`);
+      mkdirSync(root);
+      writeFileSync(join(root, 'sheetMusic.md'), '# crash test\n');
+      writeFileSync(join(root, 'crash.melody.yaml'), crashMelody());
       writeFileSync(join(root, 'ledger.txt'), '');
-      const before = new Set(existsSync(join(root, '.symphony', 'runs')) ? readdirSync(join(root, '.symphony', 'runs')) : []);
-      const code = await cli(root, ['run', 'crash.melody.yaml'], Math.floor(random() * 700));
+      const runsDir = join(root, '.symphony', 'runs');
+      // Killed early, the CLI may not have made its folders yet.
+      const currentRun = () => (existsSync(runsDir) ? readdirSync(runsDir)[0] : undefined);
+      const journalOf = (id: string | undefined) => (id ? join(runsDir, id, 'journal.jsonl') : undefined);
+      // The kill lands once the run has journaled k events (k = 0: while the CLI starts).
+      const k = Math.floor(random() * fullRunEvents);
+      const code = await cli(root, ['run', 'crash.melody.yaml'], () => journalLines(journalOf(currentRun())) >= k);
       if (code === null) kills++;
-      // Killed before the run's folder (or .symphony/runs itself) was created: nothing began.
-      const runId = existsSync(join(root, '.symphony', 'runs')) ? readdirSync(join(root, '.symphony', 'runs')).find((r) => !before.has(r)) : undefined;
-      const journal = runId ? join(root, '.symphony', 'runs', runId, 'journal.jsonl') : '';
+      const runId = currentRun();
+      const journal = journalOf(runId);
       // Killed before run-started was on disk: the run never began, so there is nothing to resume.
-      const begun = runId && existsSync(journal) && /"type":"run-started"[^\n]*\n/.test(readFileSync(journal, 'utf8'));
+      const begun = runId && journal && existsSync(journal) && /"type":"run-started"[^\n]*\n/.test(readFileSync(journal, 'utf8'));
       if (!begun) continue;
-      // Resume, sometimes killing the resume too, until it completes.
+      // Resume, sometimes killing the resume too (again after k more events), until it completes.
       for (let attempt = 0; attempt < 10; attempt++) {
-        if (readFileSync(journal, 'utf8').includes('"type":"run-finished"')) break;
+        const text = readFileSync(journal, 'utf8');
+        if (text.includes('"type":"run-finished"')) break;
         const last = attempt === 9 || random() < 0.6;
-        const c = await cli(root, ['resume', runId], last ? undefined : Math.floor(random() * 500));
+        const unfinished = ids.length - (text.match(/"type":"node-finished"/g) ?? []).length;
+        const start = journalLines(journal);
+        const more = Math.floor(random() * (2 + 2 * unfinished)); // run-resumed … run-finished
+        const c = await cli(root, ['resume', runId], last ? undefined : () => journalLines(journal) >= start + more);
         if (c === null) kills++;
       }
 
@@ -89,7 +120,6 @@ describe('crash safety (real processes killed with SIGKILL)', function () {
       assert.equal(finished[0]!.status, 'success', `run ${runId} ended ${finished[0]!.status}`);
 
       const ledger = readFileSync(join(root, 'ledger.txt'), 'utf8').trim().split('\n');
-      const ids = ['a1', 'a2', 'a3', 'b1', 'b2', 'c1', 'c2', 'c3', 'c4', 'd1', 'e1', 'e2', 'e3', 'f1'];
       for (const id of ids) {
         const finishes = events.filter((e) => e.type === 'node-finished' && e.nodeId === id);
         assert.equal(finishes.length, 1, `${id} must be recorded finished exactly once in ${runId}`);

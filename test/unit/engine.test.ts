@@ -93,8 +93,10 @@ describe('engine', () => {
           a: { uses: instrument, instrument: team/solo, with: { prompt: a } }
           b: { uses: instrument, instrument: team/solo, with: { prompt: b } }
       `);
-      await rig.until('one node to run', () => rig.running.size === 1);
-      await new Promise((r) => setTimeout(r, 30));
+      // Both attempts have started (node-started is emitted before the instrument is
+      // acquired); once the event loop has turned, the second is plainly waiting.
+      await rig.until('both attempts to start', () => rig.eventsOf('node-started').length === 2);
+      await new Promise((r) => setImmediate(r));
       assert.equal(rig.running.size, 1, 'the second call must wait for the instrument');
       const first = [...rig.running.keys()][0]!;
       assert.equal(rig.running.get(first)!.ctx.instrument?.nickname, 'Solo');

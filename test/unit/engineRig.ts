@@ -86,8 +86,11 @@ export class EngineRig {
     });
   }
 
-  /** Waits until `probe` holds, re-checking after every engine event and node start. */
-  async until(what: string, probe: () => boolean, timeoutMs = 5000): Promise<void> {
+  /**
+   * Waits until `probe` holds, re-checking after every engine event and node start. The
+   * deadline only catches a hang, so it is generous (a loaded CI machine is slow).
+   */
+  async until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!probe()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; started: ${this.started.join(', ')}`);

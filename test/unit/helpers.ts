@@ -12,8 +12,25 @@ export const REPO = join(__dirname, '..', '..');
 /** A fresh temporary folder, removed after the current test file. */
 export function tempDir(prefix = 'symphony-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  // Retries: a process a test started (and stopped) may still be writing its last file here.
+  after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
+}
+
+/**
+ * Polls until `probe` returns something other than undefined/false and returns it, or fails
+ * naming what it waited for. Tests wait for states, never for fixed times; the deadline
+ * only catches a hang, so it is generous: CI machines are loaded, and a state reached in
+ * 50 ms on a quiet machine may take seconds there.
+ */
+export async function waitFor<T>(what: string | (() => string), probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** `line:col code message` per diagnostic — compact and exact, for deep-equal assertions. */

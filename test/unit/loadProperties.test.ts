@@ -39,7 +39,11 @@ const melodyLike = fc.record(
   { requiredKeys: [] },
 );
 
-describe('loaders never throw (property tests)', () => {
+describe('loaders never throw (property tests)', function () {
+  // Thousands of generated documents: seconds on a quiet machine, several times that on a
+  // loaded CI machine, and the documents (random each run) vary in size.
+  this.timeout(180_000);
+
   it('on arbitrary text', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => {

@@ -2,12 +2,11 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PermissionError } from '../../src/core/engine/permissions';
 import { OUTPUT_LIMIT, shellNode } from '../../src/core/nodes/shell';
 import { NodeError } from '../../src/core/nodes/types';
 import type { WithOf } from '../../src/core/model/nodeKinds';
-import { processesWith } from './helpers';
+import { processesWith, waitFor } from './helpers';
 import { nodeRig, rejection, type RigOptions } from './nodeContext';
 
 const NODE_ONLY: RigOptions = { permissions: { commands: ['node'] } };
@@ -17,24 +16,19 @@ function runNode(rig: ReturnType<typeof nodeRig>, script: string, extra: Partial
   return shellNode.run({ command: 'node', ...extra, args: ['-e', script, ...(extra.args ?? [])] }, rig.ctx);
 }
 
-/** Polls until `check` holds (tests never sleep a fixed time and hope). */
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 describe('shell node', () => {
   it('streams output to the log while the program runs, and returns stdout, stderr and the exit code', async () => {
     const rig = nodeRig(NODE_ONLY);
     let settled = false;
-    const running = runNode(rig, "process.stdout.write('first\\n'); setTimeout(() => { process.stdout.write('second\\n'); console.error('careful'); }, 300)").finally(
-      () => (settled = true),
-    );
-    await until(() => rig.logged('stdout').includes('first'), 'the first line in the log');
+    // The program goes on only once the test has seen its first line (a file named `go`), so
+    // "not ended yet" holds however slowly either side runs.
+    const running = runNode(
+      rig,
+      "process.stdout.write('first\\n'); const t = setInterval(() => { if (require('fs').existsSync('go')) { clearInterval(t); process.stdout.write('second\\n'); console.error('careful'); } }, 10)",
+    ).finally(() => (settled = true));
+    await waitFor('the first line in the log', () => rig.logged('stdout').includes('first'));
     assert.equal(settled, false, 'the first chunk reached the log before the program ended');
+    writeFileSync(join(rig.root, 'go'), '');
     const { output } = await running;
     assert.deepEqual(output, { stdout: 'first\nsecond\n', stderr: 'careful\n', exitCode: 0 });
     assert.equal(rig.logged('stdout'), 'first\nsecond\n');
@@ -136,9 +130,7 @@ describe('shell node', () => {
     assert.match(stdout.slice(OUTPUT_LIMIT), /^\n\[output truncated: 1000 more characters were not kept\]\n$/);
   });
 
-  describe('on abort', function () {
-    this.timeout(15_000);
-
+  describe('on abort', () => {
     /**
      * A program that starts a grandchild which would outlive it, then writes `started`. Both
      * carry `marker` in their arguments: in the sandbox their pids are not the host's, so
@@ -167,7 +159,7 @@ describe('shell node', () => {
         writeTree(rig.root, ignoreTerm);
         const marker = `symphony-tree-${randomUUID()}`;
         const running = shellNode.run({ command: 'node', args: ['tree.js', marker] }, rig.ctx);
-        await until(() => existsSync(join(rig.root, 'started')), 'the grandchild');
+        await waitFor('the grandchild', () => existsSync(join(rig.root, 'started')));
         assert.ok(treeOf(marker).length >= 2, 'the program and its grandchild run before the abort');
 
         const started = Date.now();
@@ -186,7 +178,7 @@ describe('shell node', () => {
       const script = `require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', process.argv[1]], { stdio: 'inherit' }).on('spawn', () => process.exit(0))`;
       const { output } = await runNode(rig, script, { args: [marker] });
       assert.equal((output as { exitCode: number }).exitCode, 0);
-      await until(() => treeOf(marker).length === 0, 'the left-behind process to end', 5000);
+      await waitFor('the left-behind process to end', () => treeOf(marker).length === 0);
     });
 
     it('does not start a program when the signal is already aborted', async () => {

@@ -1,14 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mock } from 'node:test';
 import { loadMelody } from '../../src/core/load/melody';
 import type { TriggerInfo } from '../../src/core/model/run';
 import { MAX_CHAIN, TriggerDispatcher } from '../../src/core/triggers/dispatcher';
 import { chainFirings, commitFirings, saveFirings, webhookRoutes, type TriggerTarget } from '../../src/core/triggers/match';
 import { signatureMatches } from '../../src/core/triggers/webhook';
-import { REPO, tempDir, yaml } from './helpers';
+import { REPO, tempDir, waitFor, yaml } from './helpers';
 
 function target(text: string, file = '/ws/m.melody.yaml'): TriggerTarget {
   const r = loadMelody(text, file);
@@ -82,25 +83,28 @@ describe('triggers', () => {
       return { d, started };
     }
 
-    const until = async (probe: () => boolean) => {
-      const deadline = Date.now() + 5000;
-      while (!probe()) {
-        if (Date.now() > deadline) throw new Error('timed out');
-        await new Promise((r) => setTimeout(r, 10));
+    it('debounces saves: a burst of saves starts each melody once, with the last file', () => {
+      // Fake timers: "nothing more starts" is then a fact about the pending timers, not a
+      // hope that a real wait was long enough on a busy machine.
+      mock.timers.enable({ apis: ['setTimeout'] });
+      try {
+        const { d, started } = dispatcher([LINT]);
+        d.fileSaved('/ws/src/a.ts');
+        d.fileSaved('/ws/src/b.ts');
+        mock.timers.tick(19);
+        d.fileSaved('/ws/src/c.ts');
+        mock.timers.tick(19);
+        assert.deepEqual(started, [], 'each save restarts the 20 ms debounce');
+        mock.timers.tick(1);
+        assert.deepEqual(started, [{ melody: 'lint', trigger: { kind: 'save', detail: 'src/c.ts', file: 'src/c.ts' } }]);
+        mock.timers.tick(60_000);
+        assert.equal(started.length, 1, 'nothing else was pending');
+        d.fileSaved('/elsewhere/src/a.ts');
+        mock.timers.tick(60_000);
+        assert.equal(started.length, 1, 'files outside the workspace start nothing');
+      } finally {
+        mock.timers.reset();
       }
-    };
-
-    it('debounces saves: a burst of saves starts each melody once, with the last file', async () => {
-      const { d, started } = dispatcher([LINT]);
-      d.fileSaved('/ws/src/a.ts');
-      d.fileSaved('/ws/src/b.ts');
-      d.fileSaved('/ws/src/c.ts');
-      await until(() => started.length > 0);
-      await new Promise((r) => setTimeout(r, 60));
-      assert.deepEqual(started, [{ melody: 'lint', trigger: { kind: 'save', detail: 'src/c.ts', file: 'src/c.ts' } }]);
-      d.fileSaved('/elsewhere/src/a.ts');
-      await new Promise((r) => setTimeout(r, 60));
-      assert.equal(started.length, 1, 'files outside the workspace start nothing');
     });
 
     it('starts chained melodies and stops a chain that loops', async () => {
@@ -134,7 +138,7 @@ describe('triggers', () => {
       const [s] = d.schedules();
       assert.equal(s!.melody, 'tick');
       assert.ok(s!.next instanceof Date && s!.next.getTime() > Date.now() - 1000);
-      await until(() => started.length > 0);
+      await waitFor('the schedule to fire', () => started.length > 0);
       assert.deepEqual(started[0], { melody: 'tick', trigger: { kind: 'schedule', detail: '* * * * * *' } });
     });
 
@@ -174,7 +178,6 @@ describe('triggers', () => {
 
   describe('symphony serve (real process)', () => {
     it('runs a melody when its webhook is called, then the melody chained after it', async function () {
-      this.timeout(30_000);
       const bin = join(REPO, 'dist', 'cli.js');
       if (!existsSync(bin)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
       const root = tempDir('symphony-serve-');
@@ -200,25 +203,19 @@ describe('triggers', () => {
       try {
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        const deadline = Date.now() + 15_000;
-        let url: string | undefined;
-        while (!(url = /POST (http:\/\/127\.0\.0\.1:\d+\/deploy)/.exec(out)?.[1])) {
-          if (Date.now() > deadline) throw new Error(`serve did not start:\n${out}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        const url = await waitFor(() => `serve to print its webhook; it printed:\n${out}`, () => /POST (http:\/\/127\.0\.0\.1:\d+\/deploy)/.exec(out)?.[1]);
         const res = await fetch(url, { method: 'POST', body: '{"ref":"v2.1"}', headers: { 'content-type': 'application/json' } });
         assert.equal(res.status, 202);
-        while (!existsSync(join(root, 'out', 'announced.txt'))) {
-          if (Date.now() > deadline) throw new Error(`the chained melody never ran:\n${out}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        const { readFileSync } = await import('node:fs');
+        await waitFor(() => `the chained melody to write its file; serve printed:\n${out}`, () => existsSync(join(root, 'out', 'announced.txt')));
         assert.equal(readFileSync(join(root, 'out', 'ref.txt'), 'utf8'), 'v2.1');
         assert.equal(readFileSync(join(root, 'out', 'announced.txt'), 'utf8'), 'after deploy');
         assert.equal(readdirSync(join(root, '.symphony', 'runs')).length, 2);
       } finally {
-        child.kill('SIGINT');
-        await new Promise((r) => child.once('exit', r));
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((r) => child.once('exit', r));
+          child.kill('SIGINT');
+          await exited;
+        }
       }
     });
   });
