@@ -141,5 +141,13 @@ export function runJson(record: RunRecord): Record<string, unknown> {
       endedAt: n.endedAt ?? null,
     };
   }
-  return { runId: record.runId, melody: record.melody, status: record.state, nodes, tokens: record.tokens, costUsd: record.costUsd };
+  return {
+    runId: record.runId,
+    melody: record.melody,
+    status: record.state,
+    nodes,
+    tokens: record.tokens,
+    costUsd: record.costUsd,
+    ...(record.auditError !== undefined ? { auditError: record.auditError } : {}),
+  };
 }

@@ -120,5 +120,60 @@ describe('hardening: runs, webhooks and the audit log', function () {
       assert.equal((await start(root, ['audit', 'verify']).done).code, 0);
     });
 
+    it('fails fast and clearly on a lock it cannot check (another host)', async () => {
+      const root = workspace({ 'a.melody.yaml': MELODY });
+      mkdirSync(join(root, '.symphony'), { recursive: true });
+      writeFileSync(join(root, '.symphony', 'audit.jsonl.lock'), JSON.stringify({ pid: 4242, host: 'build-server-7', nonce: 'elsewhere', at: new Date().toISOString() }));
+      const began = Date.now();
+      const r = await start(root, ['run', 'a.melody.yaml']).done;
+      assert.ok(Date.now() - began < 20_000, `the run took ${Date.now() - began} ms`);
+      assert.equal(r.code, 1, 'a run that could not be audited does not exit 0');
+      assert.match(r.stderr, /audit\.jsonl\.lock is held by pid 4242 on host build-server-7/);
+      assert.match(r.stderr, /delete it/);
+    });
+
+    it('stops auditing loudly at a record cut mid-line, instead of dropping it', async () => {
+      const root = workspace({ 'a.melody.yaml': MELODY });
+      assert.equal((await start(root, ['run', 'a.melody.yaml']).done).code, 0);
+      const size = readFileSync(auditFile(root)).length;
+      truncateSync(auditFile(root), size - 20);
+      const cut = readFileSync(auditFile(root));
+      const r = await start(root, ['run', 'a.melody.yaml']).done;
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /the audit log \.symphony\/audit\.jsonl is damaged: its last line \(4\) is cut off.*symphony audit verify/s);
+      assert.deepEqual(readFileSync(auditFile(root)), cut, 'the damaged log is left as it was found');
+      const verify = await start(root, ['audit', 'verify']).done;
+      assert.equal(verify.code, 1);
+      assert.match(verify.stdout, /audit\.jsonl:4: incomplete last line/);
+    });
+
+    it('stops auditing loudly at a garbage last line', async () => {
+      const root = workspace({ 'a.melody.yaml': MELODY });
+      assert.equal((await start(root, ['run', 'a.melody.yaml']).done).code, 0);
+      writeFileSync(auditFile(root), readFileSync(auditFile(root), 'utf8') + 'garbage\n');
+      const r = await start(root, ['run', 'a.melody.yaml']).done;
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /the audit log \.symphony\/audit\.jsonl is damaged: its last line \(5\) is not a record.*symphony audit verify/s);
+      const verify = await start(root, ['audit', 'verify']).done;
+      assert.equal(verify.code, 1);
+      assert.match(verify.stdout, /audit\.jsonl:5: not valid JSON/);
+    });
+
+    it('anchors each run in run.json, so whole lines cut off the end fail verify', async () => {
+      const root = workspace({ 'a.melody.yaml': MELODY });
+      assert.equal((await start(root, ['run', 'a.melody.yaml']).done).code, 0);
+      assert.equal((await start(root, ['run', 'a.melody.yaml']).done).code, 0);
+      const all = lines(auditFile(root));
+      assert.equal(all.length, 8);
+      const runs = readdirSync(join(root, '.symphony', 'runs')).sort();
+      const record = JSON.parse(readFileSync(join(root, '.symphony', 'runs', runs[1]!, 'run.json'), 'utf8')) as { auditHead?: { seq: number; hash: string } };
+      assert.deepEqual(record.auditHead, { seq: 8, hash: (JSON.parse(all[7]!) as { hash: string }).hash });
+      assert.deepEqual(journal(root, runs[1]!).at(-1)!.auditHead, record.auditHead, 'the anchor is in the journal too');
+
+      writeFileSync(auditFile(root), all.slice(0, 6).join('\n') + '\n');
+      const verify = await start(root, ['audit', 'verify']).done;
+      assert.equal(verify.code, 1);
+      assert.match(verify.stdout, new RegExp(`audit\\.jsonl ends at record 6, before record 8 that run ${runs[1]} anchored`));
+    });
   });
 });

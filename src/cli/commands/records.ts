@@ -66,7 +66,8 @@ export async function auditVerifyCommand(env: CliEnvironment): Promise<number> {
   const { root } = await storageFor(env);
   const v = await verifyAudit(root);
   if (v.ok) {
-    env.stdout(`${paint(env.color, 'green', '✓')} audit log intact: ${plural(v.records, 'record')}, head ${v.head}\n`);
+    const anchors = v.anchored ? `, the anchors of ${plural(v.anchored, 'run')} in place` : '';
+    env.stdout(`${paint(env.color, 'green', '✓')} audit log intact: ${plural(v.records, 'record')}${anchors}, head ${v.head}\n`);
     return 0;
   }
   env.stdout(`${paint(env.color, 'red', '✗')} .symphony/audit.jsonl:${v.line}: ${v.reason}\n`);

@@ -7,7 +7,18 @@ import { formatDiagnostic } from '../model/diagnostic';
 import type { Instrument } from '../model/instrument';
 import { needsOf, type Melody, type NodeSpec } from '../model/melody';
 import { NODE_KINDS, type NodeKind } from '../model/nodeKinds';
-import { NO_TOKENS, replayEvents, RunRecordBuilder, type NodeStatus, type RunEvent, type RunRecord, type RunStatus, type TokenUsage, type TriggerInfo } from '../model/run';
+import {
+  NO_TOKENS,
+  replayEvents,
+  RunRecordBuilder,
+  type AuditHead,
+  type NodeStatus,
+  type RunEvent,
+  type RunRecord,
+  type RunStatus,
+  type TokenUsage,
+  type TriggerInfo,
+} from '../model/run';
 import { loadMelody } from '../load/melody';
 import { nodeFileSystem } from '../load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
@@ -403,7 +414,14 @@ class RunExecution {
 
   constructor(
     private readonly engine: Engine,
-    private readonly opts: EngineOptions & { maxParallel: number; sleep: (ms: number, s: AbortSignal) => Promise<void>; random: () => number; now: () => number; inlineOutputLimit: number; logLimit: number },
+    private readonly opts: EngineOptions & {
+      maxParallel: number;
+      sleep: (ms: number, s: AbortSignal) => Promise<void>;
+      random: () => number;
+      now: () => number;
+      inlineOutputLimit: number;
+      logLimit: number;
+    },
     private readonly setup: ExecutionSetup,
   ) {
     // Without a caller's signal the run cannot be cancelled; a signal that never aborts keeps one code path.
@@ -459,21 +477,31 @@ class RunExecution {
     return this.recordWrite;
   }
 
-  private auditing: Promise<void>[] = [];
+  private auditing: Promise<unknown>[] = [];
   /** Artifact writes still in flight; awaited before the run ends. */
   private storing: Promise<void>[] = [];
+  /** The first reason the run's audit trail could not be written: said once, kept in run-finished. */
+  private auditFailure: string | undefined;
 
   /**
    * Appends to the audit log without holding the run up: the log orders its own appends,
    * and the run waits for all of them before it ends.
    */
   private audit(action: string, detail: Record<string, unknown>, nodeId?: string): void {
-    if (!this.opts.audit) return;
-    this.auditing.push(
-      this.opts.audit.append(this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail })).catch((err: unknown) => {
-        this.opts.host.notify({ level: 'warning', runId: this.setup.runId, message: `could not write the audit log: ${(err as Error).message}` });
-      }),
-    );
+    this.auditing.push(this.appendAudit(action, detail, nodeId));
+  }
+
+  /** Resolves with the record's place in the chain, or undefined when it could not be written. */
+  private appendAudit(action: string, detail: Record<string, unknown>, nodeId?: string): Promise<AuditHead | undefined> {
+    if (!this.opts.audit) return Promise.resolve(undefined);
+    return this.opts.audit.append(this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail })).catch((err: unknown) => {
+      // Said once and loudly: an audit log that stops taking records is not a detail.
+      if (this.auditFailure === undefined) {
+        this.auditFailure = this.redactor.redactText((err as Error).message);
+        this.opts.host.notify({ level: 'error', runId: this.setup.runId, message: `this run could not be audited: ${this.auditFailure}` });
+      }
+      return undefined;
+    });
   }
 
   // ── The run ───────────────────────────────────────────────────────────────
@@ -1060,6 +1088,10 @@ class RunExecution {
     const status: RunStatus = this.signal.aborted ? 'cancelled' : this.halting ? 'failure' : 'success';
     const record = this.record;
     const elapsed = record ? this.opts.now() - Date.parse(record.startedAt) : this.opts.now() - this.startedAt;
+    // The run's last audit record goes first, so run-finished can anchor the chain at it:
+    // `audit verify` then notices if records are later cut off the end of the log.
+    const auditHead = await this.appendAudit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
+    await Promise.all([...this.auditing, ...this.storing]);
     await this.emit({
       type: 'run-finished',
       runId: this.setup.runId,
@@ -1069,9 +1101,9 @@ class RunExecution {
       costUsd: this.costUsd,
       durationMs: Math.max(0, elapsed),
       error: status === 'failure' ? this.halting : status === 'cancelled' ? 'cancelled' : undefined,
+      ...(auditHead ? { auditHead } : {}),
+      ...(this.auditFailure !== undefined ? { auditError: this.auditFailure } : {}),
     }).catch(() => undefined);
-    this.audit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
-    await Promise.all([...this.auditing, ...this.storing]);
     clearTimeout(this.recordTimer);
     this.recordTimer = undefined;
     await this.flushRecord();

@@ -169,6 +169,20 @@ export interface RunFinished extends EventBase {
   readonly costUsd: number;
   readonly durationMs: number;
   readonly error?: string;
+  /** The audit chain's head once the run's last record was appended: `audit verify` checks it is still there. */
+  readonly auditHead?: AuditHead;
+  /** Why the run's audit trail could not be written (whole or in part). */
+  readonly auditError?: string;
+}
+
+/**
+ * A place in the hash-chained audit log: the record `seq` and its `hash`. A run anchors the
+ * chain at its end with it (in the journal and run.json), so cutting records off the end of
+ * `audit.jsonl` — which leaves a valid chain — is still detected.
+ */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
 }
 
 export type RunEvent =
@@ -239,6 +253,9 @@ export interface RunRecord {
   readonly error?: string;
   /** How many times the run was resumed after its process died. */
   readonly resumes: number;
+  /** See RunFinished. */
+  readonly auditHead?: AuditHead;
+  readonly auditError?: string;
 }
 
 /** What one instrument's model spent in a run. */
@@ -370,6 +387,8 @@ export class RunRecordBuilder {
       }
       case 'run-finished':
         Object.assign(r, { state: e.status, endedAt: e.at, durationMs: e.durationMs, tokens: e.tokens, costUsd: e.costUsd, error: e.error });
+        if (e.auditHead) r.auditHead = e.auditHead;
+        if (e.auditError !== undefined) r.auditError = e.auditError;
         return;
       case 'node-tool': {
         const n = node(e.nodeId);
