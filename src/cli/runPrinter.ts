@@ -72,6 +72,9 @@ export class RunPrinter {
       }
       case 'run-resumed':
         this.write(`${indent}${this.c('bold', `↺ resumed run ${e.runId}`)} ${this.c('dim', `(pid ${e.pid})`)}`);
+        for (const s of e.stopped ?? []) this.write(`${indent}  ${this.c('yellow', `⊘ stopped the programs left running by ${s.nodeId} (attempt ${s.attempt}): ${s.command}, process group ${s.pgid}`)}`);
+        return;
+      case 'node-process':
         return;
       case 'node-started':
         live(e.nodeId, true);

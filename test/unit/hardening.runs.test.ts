@@ -102,6 +102,134 @@ describe('hardening: runs, webhooks and the audit log', function () {
     if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
   });
 
+  describe('7. one run has one owner, and a killed node’s programs die with it', () => {
+    /** 20 nodes, each noting its id in ledger.txt and then working 300 ms. */
+    const TWENTY = [
+      'name: twenty',
+      'permissions: { commands: [node] }',
+      'nodes:',
+      ...Array.from({ length: 20 }, (_, i) => `  n${i + 1}: { uses: shell, with: { command: node, args: ["-e", "require('fs').appendFileSync('ledger.txt', process.argv[1] + '\\\\n'); setTimeout(() => {}, 300)", "n${i + 1}"] } }`),
+      '',
+    ].join('\n');
+
+    it('lets only one of two `resume`s started at once run the killed run; the other names the holder', async () => {
+      for (let trial = 0; trial < 3; trial++) {
+        const root = workspace({ 'twenty.melody.yaml': TWENTY });
+        const run = start(root, ['run', 'twenty.melody.yaml']);
+        await until('the first node to start', () => lines(join(root, 'ledger.txt')).length > 0);
+        run.child.kill('SIGKILL');
+        await run.done;
+        const runId = onlyRun(root);
+
+        const [a, b] = await Promise.all([start(root, ['resume', runId]).done, start(root, ['resume', runId]).done]);
+        const codes = [a.code, b.code].sort();
+        assert.deepEqual(codes, [0, 1], `trial ${trial}: exit codes ${a.code} and ${b.code}\n${a.stderr}\n${b.stderr}`);
+        const loser = a.code === 1 ? a : b;
+        assert.match(loser.stderr, new RegExp(`run ${runId} is being resumed by pid \\d+ \\(host ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) since \\d{4}-\\d\\d-\\d\\dT`));
+
+        const events = journal(root, runId);
+        assert.equal(events.filter((e) => e.type === 'run-resumed').length, 1, `trial ${trial}: resumed twice`);
+        assert.equal(events.filter((e) => e.type === 'run-finished').length, 1);
+        for (let i = 1; i <= 20; i++) {
+          assert.equal(events.filter((e) => e.type === 'node-finished' && e.nodeId === `n${i}`).length, 1, `trial ${trial}: n${i} finished more than once`);
+        }
+      }
+    });
+
+    it('ends the programs of a killed node — in its group or setsid’d away — before running the node again', async () => {
+      // The program notes its start, leaves two grandchildren that write side.txt after a
+      // delay (one in its process group, one in a session of its own), and works on. Run
+      // again, it finds the ledger and is quick.
+      const work = [
+        "const fs = require('fs');",
+        "const { spawn } = require('child_process');",
+        "const again = fs.existsSync('ledger.txt');",
+        "fs.appendFileSync('ledger.txt', `start ${process.pid}\\n`);",
+        'const later = (tag) => `setTimeout(() => require("fs").appendFileSync("side.txt", "${tag}\\\\n"), ${again ? 200 : 10000})`;',
+        "spawn(process.execPath, ['-e', later(`group ${process.pid}`)], { stdio: 'ignore' });",
+        "spawn('setsid', [process.execPath, '-e', later(`session ${process.pid}`)], { stdio: 'ignore' });",
+        'setTimeout(() => {}, again ? 1000 : 60000);',
+        '',
+      ].join('\n');
+      const root = workspace({
+        'work.js': work,
+        'side.melody.yaml': yaml`
+          name: side
+          permissions: { commands: [node] }
+          nodes:
+            work: { uses: shell, with: { command: node, args: [work.js] } }
+        `,
+      });
+      const run = start(root, ['run', 'side.melody.yaml']);
+      await until('the program to start', () => lines(join(root, 'ledger.txt')).length > 0);
+      const firstStart = Date.now();
+      const firstPid = lines(join(root, 'ledger.txt'))[0]!.split(' ')[1]!;
+      await sleep(300);
+      run.child.kill('SIGKILL');
+      await run.done;
+      const runId = onlyRun(root);
+
+      const resumed = await start(root, ['resume', runId]).done;
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const ledger = lines(join(root, 'ledger.txt'));
+      assert.equal(ledger.length, 2, ledger.join('\n'));
+      const secondPid = ledger[1]!.split(' ')[1]!;
+      // Past the moment the killed attempt's grandchildren would have written.
+      await sleep(Math.max(0, firstStart + 11_000 - Date.now()));
+      assert.deepEqual(lines(join(root, 'side.txt')).sort(), [`group ${secondPid}`, `session ${secondPid}`], `the killed attempt (pid ${firstPid}) still had its side effect`);
+
+      const events = journal(root, runId);
+      const processes = events.filter((e) => e.type === 'node-process');
+      assert.deepEqual(processes.map((e) => [e.nodeId, e.attempt]), [['work', 1], ['work', 2]]);
+      assert.equal(processes[0]!.pgid, Number(firstPid));
+      const resumedEvent = events.find((e) => e.type === 'run-resumed')!;
+      assert.deepEqual(resumedEvent.stopped?.map((s) => [s.nodeId, s.attempt]), [['work', 1]]);
+      assert.match(resumed.stdout, /stopped the programs left running by work \(attempt 1\)/);
+    });
+
+    it('cleans lock drafts and temp files left by killed writers, in the next run and in gc', async () => {
+      const root = workspace({ 'ok.melody.yaml': 'name: ok\nnodes:\n  a: { uses: transform, with: { value: 1 } }\n' });
+      const dead = deadPid();
+      const old = new Date(Date.now() - 60_000);
+      const shard = join(root, '.symphony', 'artifacts', 'sha256', 'ab');
+      mkdirSync(shard, { recursive: true });
+      const plant = () => {
+        const files = {
+          deadDraft: join(root, '.symphony', `audit.jsonl.lock.${dead}-0a1b2c3d4e5f6a7b.draft`),
+          deadRunDraft: join(root, '.symphony', 'runs', 'owner-test', `owner.json.lock.${dead}-1a1b2c3d4e5f6a7b.draft`),
+          deadHandoffDraft: join(root, '.symphony', `handoff.md.lock.${dead}-2a1b2c3d4e5f6a7b.draft`),
+          deadStale: join(root, '.symphony', `DEVIATIONS.json.lock.stale-${dead}-0a1b2c3d4e5f`),
+          deadTmp: join(shard, `${'ab'.padEnd(64, '0')}.${dead}-0badc0de.tmp`),
+          liveDraft: join(root, '.symphony', `audit.jsonl.lock.${process.pid}-3a1b2c3d4e5f6a7b.draft`),
+          liveTmp: join(shard, `${'ab'.padEnd(64, '1')}.${process.pid}-0badc0de.tmp`),
+          youngTmp: join(shard, `${'ab'.padEnd(64, '2')}.${dead}-0badc0de.tmp`),
+        };
+        mkdirSync(join(root, '.symphony', 'runs', 'owner-test'), { recursive: true });
+        for (const [name, path] of Object.entries(files)) {
+          writeFileSync(path, JSON.stringify({ pid: dead }));
+          if (name !== 'youngTmp') utimesSync(path, old, old);
+        }
+        return files;
+      };
+      const check = (files: ReturnType<typeof plant>, after: 'the next run' | 'gc') => {
+        for (const [name, path] of Object.entries(files)) {
+          // A new run does not walk every run folder; gc does.
+          const kept = name.startsWith('live') || name.startsWith('young') || (name === 'deadRunDraft' && after === 'the next run');
+          assert.equal(existsSync(path), kept, `${name} after ${after}`);
+        }
+      };
+      let files = plant();
+      const run = await start(root, ['run', 'ok.melody.yaml']).done;
+      assert.equal(run.code, 0, run.stderr);
+      check(files, 'the next run');
+
+      files = plant();
+      const gc = await start(root, ['gc']).done;
+      assert.equal(gc.code, 0, gc.stderr);
+      check(files, 'gc');
+    });
+  });
+
   describe('12. the audit log: no planted wait, no silent loss, no unnoticed trimming', () => {
     const MELODY = 'name: audited\nnodes:\n  a: { uses: transform, with: { value: 1 } }\n  b: { uses: transform, needs: [a], with: { value: 2 } }\n';
     const auditFile = (root: string) => join(root, '.symphony', 'audit.jsonl');

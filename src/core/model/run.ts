@@ -60,6 +60,42 @@ export interface RunStarted extends EventBase {
 export interface RunResumed extends EventBase {
   readonly type: 'run-resumed';
   readonly pid: number;
+  /**
+   * Programs of attempts the killed process never finished that were still running, and
+   * were ended before anything ran again (see NodeProcess).
+   */
+  readonly stopped?: readonly StoppedProgram[];
+}
+
+/** A program a killed run left running, ended by the resume. */
+export interface StoppedProgram {
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly command: string;
+  readonly pgid: number;
+  /** Set when the program belonged to a sub-melody run the killed process left unfinished. */
+  readonly runId?: string;
+}
+
+/**
+ * A node started a program (a shell node, an agent's `run` tool, a script instrument).
+ * Journaled so that a resume after a crash can end what the killed attempt left running
+ * before the node runs again: its process group (`pgid`, checked against `startTime` so a
+ * recycled pid is never taken for it) and, on Linux, every process that inherited
+ * `token` in its environment (SYMPHONY_PROGRAM_ID) — also those that left the group.
+ */
+export interface NodeProcess extends EventBase {
+  readonly type: 'node-process';
+  readonly nodeId: string;
+  readonly attempt: number;
+  /** The program, as the node named it. */
+  readonly command: string;
+  /** The program's pid, which is also its process group: each program leads its own. */
+  readonly pgid: number;
+  /** When it started (`processStartTime`); absent where the platform cannot tell, or it had already exited. */
+  readonly startTime?: string;
+  /** The value of SYMPHONY_PROGRAM_ID in its environment. */
+  readonly token: string;
 }
 
 export interface NodeStarted extends EventBase {
@@ -189,6 +225,7 @@ export type RunEvent =
   | RunStarted
   | RunResumed
   | NodeStarted
+  | NodeProcess
   | NodeLog
   | NodeRetried
   | NodeFallback
@@ -396,6 +433,7 @@ export class RunRecordBuilder {
         return;
       }
       case 'node-log':
+      case 'node-process':
       case 'approval-requested':
         return;
       default: {

@@ -15,7 +15,7 @@ import { ModelCallError, type ChatModel, type ChatRequest, type ChatTurn } from 
  */
 
 /** The parts of a NodeContext a model call needs. */
-export type CallContext = Pick<NodeContext, 'signal' | 'workspaceRoot' | 'models' | 'log' | 'usage' | 'budgetLeft' | 'priceOf' | 'addSecret' | 'permissions' | 'env'>;
+export type CallContext = Pick<NodeContext, 'signal' | 'workspaceRoot' | 'models' | 'log' | 'usage' | 'budgetLeft' | 'priceOf' | 'addSecret' | 'permissions' | 'env' | 'programStarted'>;
 
 /**
  * Opens an instrument as a model: a model instrument through the run's providers; a script
