@@ -230,6 +230,143 @@ describe('hardening: runs, webhooks and the audit log', function () {
     });
   });
 
+  describe('11. webhooks: signed once, used once, from nowhere but the bound address', () => {
+    const SECRET = 's3cr3t-hook-value';
+    let root: string;
+    let serve: ReturnType<typeof start>;
+    let base: URL;
+
+    /** POST (or any method) with full control of the headers, Host and Origin included. */
+    const send = (path: string, body: string, headers: Record<string, string> = {}, method = 'POST') =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: base.hostname, port: base.port, path, method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+
+    const signed = (body: string, ts = Math.floor(Date.now() / 1000)) => ({
+      'x-symphony-timestamp': String(ts),
+      'x-symphony-signature-256': `sha256=${createHmac('sha256', SECRET).update(`${ts}.${body}`).digest('hex')}`,
+    });
+    const runsOf = (melody: string) =>
+      existsSync(join(root, '.symphony', 'runs'))
+        ? readdirSync(join(root, '.symphony', 'runs')).filter((id) => journal(root, id)[0] && (journal(root, id)[0] as { melody?: string }).melody === melody).length
+        : 0;
+
+    const hook = (name: string, trigger: string, content = name) => yaml`
+      name: ${name}
+      triggers: [${trigger}]
+      permissions: { fs: { write: ["out/**"] } }
+      nodes:
+        note: { uses: write-file, with: { path: out/${name}.txt, content: "${content}" } }
+    `;
+
+    before(async () => {
+      root = workspace({
+        'signed.melody.yaml': hook('signed', '{ on: webhook, path: /signed, secret: HOOK_SECRET }'),
+        'gh.melody.yaml': hook('gh', '{ on: webhook, path: /gh, secret: HOOK_SECRET }'),
+        'burst.melody.yaml': hook('burst', '{ on: webhook, path: /burst, secret: HOOK_SECRET }'),
+        'open.melody.yaml': hook('open', '{ on: webhook, path: /open }', '${{ trigger.payload.constructor }}|${{ trigger.payload.__proto__.polluted }}|${{ trigger.payload.toString }}'),
+      });
+      serve = start(root, ['serve', '--port', '0'], { HOOK_SECRET: SECRET });
+      await until('serve to listen', () => /webhooks: http:\/\/127\.0\.0\.1:\d+/.test(serve.output()));
+      base = new URL(/webhooks: (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.output())![1]!);
+    });
+
+    after(async () => {
+      serve?.child.kill('SIGINT');
+      await serve?.done;
+    });
+
+    it('accepts a signed request once: its replays are refused with 409', async () => {
+      const body = '{"ref":"v1"}';
+      const headers = signed(body);
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push((await send('/signed', body, headers)).status);
+      assert.deepEqual(answers, [202, 409, 409]);
+      await until('the run', () => existsSync(join(root, 'out', 'signed.txt')));
+      assert.equal(runsOf('signed'), 1);
+    });
+
+    it('refuses the body-only signature, a stale or future timestamp, and a wrong signature (401)', async () => {
+      const body = '{"ref":"v2"}';
+      const bodyOnly = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+      assert.equal((await send('/signed', body, { 'x-symphony-signature-256': bodyOnly })).status, 401);
+      const now = Math.floor(Date.now() / 1000);
+      assert.equal((await send('/signed', body, signed(body, now - 301))).status, 401);
+      assert.equal((await send('/signed', body, signed(body, now + 301))).status, 401);
+      const res = await send('/signed', body, { ...signed(body), 'x-symphony-signature-256': `sha256=${'0'.repeat(64)}` });
+      assert.equal(res.status, 401);
+      assert.match(res.body, /X-Symphony-Timestamp/);
+    });
+
+    it('accepts GitHub’s X-Hub-Signature-256 once per delivery (409 for a repeat, even under another delivery id)', async () => {
+      const body = '{"action":"opened"}';
+      const sig = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+      const gh = (id: string) => ({ 'x-hub-signature-256': sig, 'x-github-delivery': id, 'x-github-event': 'pull_request' });
+      assert.equal((await send('/gh', body, gh('72d3162e-cc78-11e3-81ab-4c9367dc0958'))).status, 202);
+      assert.equal((await send('/gh', body, gh('72d3162e-cc78-11e3-81ab-4c9367dc0958'))).status, 409);
+      assert.equal((await send('/gh', body, gh('00000000-0000-0000-0000-000000000000'))).status, 409);
+      assert.equal((await send('/gh', body, { 'x-hub-signature-256': sig })).status, 401, 'a GitHub signature without its delivery id');
+    });
+
+    it('refuses browser origins and foreign Host headers (403), and non-JSON bodies (415)', async () => {
+      assert.equal((await send('/open', '{}', { origin: 'http://evil.example' })).status, 403);
+      assert.equal((await send('/open', '{}', { origin: 'null' })).status, 403);
+      assert.equal((await send('/open', '{}', { host: `rebound.evil.example:${base.port}` })).status, 403);
+      assert.equal((await send('/open', '{}', { host: `127.0.0.1:${Number(base.port) + 1}` })).status, 403);
+      assert.equal((await send('/open', 'ref=v1', { 'content-type': 'application/x-www-form-urlencoded' })).status, 415);
+      assert.equal((await send('/open', '{"a":1}', { 'content-type': 'text/plain' })).status, 415);
+      assert.equal((await send('/open', 'not json', { 'content-type': 'application/json' })).status, 400);
+      assert.equal(runsOf('open'), 0);
+      assert.equal((await send('/open', '{}', { host: `localhost:${base.port}`, 'content-type': 'application/vnd.api+json' })).status, 202);
+    });
+
+    it('answers a burst past the route’s rate limit with 429', async () => {
+      const statuses = await Promise.all(Array.from({ length: 100 }, () => send('/burst', '{}')));
+      const counts = new Map<number, number>();
+      for (const s of statuses) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+      assert.ok((counts.get(429) ?? 0) >= 30, `statuses: ${JSON.stringify([...counts])}`);
+      assert.equal((counts.get(401) ?? 0) + (counts.get(429) ?? 0), 100);
+      // Another route has its own bucket.
+      assert.equal((await send('/signed', '{}', {})).status, 401);
+    });
+
+    it('keeps payload keys such as constructor and __proto__ as data', async () => {
+      const res = await send('/open', '{"constructor":"c","__proto__":{"polluted":"yes"},"toString":"t"}', { host: `localhost:${base.port}` });
+      assert.equal(res.status, 202, res.body);
+      await until('the run', () => runsOf('open') === 2 && existsSync(join(root, 'out', 'open.txt')) && readFileSync(join(root, 'out', 'open.txt'), 'utf8').startsWith('c'));
+      assert.equal(readFileSync(join(root, 'out', 'open.txt'), 'utf8'), 'c|yes|t');
+    });
+
+    it('keeps such keys as data through expressions, rendering and redaction (in process)', () => {
+      const payload = JSON.parse('{"constructor":{"name":"n"},"__proto__":{"polluted":"yes"},"nested":{"constructor":1,"hasOwnProperty":"h"}}') as Record<string, unknown>;
+      const ctx = toCel({ trigger: { payload } }) as Record<string, unknown>;
+      assert.equal(renderString('${{ trigger.payload.constructor.name }}', ctx), 'n');
+      assert.equal(renderString('${{ trigger.payload.__proto__.polluted }}', ctx), 'yes');
+      assert.equal(renderString('${{ trigger.payload.nested.constructor + 1 }}', ctx), 2);
+      assert.deepEqual(JSON.parse(renderString('${{ toJson(trigger.payload) }}', ctx) as string), payload);
+      const copied = renderValue(payload, ctx) as Record<string, unknown>;
+      assert.ok(Object.hasOwn(copied, '__proto__') && Object.getPrototypeOf(copied) === Object.prototype);
+      const redacted = new Redactor(['secret-value']).redact(payload);
+      assert.equal(JSON.stringify(redacted), JSON.stringify(payload));
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    });
+
+    it('binds beyond loopback only with --allow-remote and a secret on every webhook, and says so', async () => {
+      const refused = await start(root, ['serve', '--port', '0', '--host', '0.0.0.0'], {}, 30_000).done;
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /--host 0\.0\.0\.0 is not a loopback address.*--allow-remote/s);
+      const unsigned = await start(root, ['serve', '--port', '0', '--host', '0.0.0.0', '--allow-remote'], { HOOK_SECRET: SECRET }, 30_000).done;
+      assert.equal(unsigned.code, 1);
+      assert.match(unsigned.stderr, /open\.melody\.yaml.*\/open.*has no secret/s);
+    });
+  });
+
   describe('12. the audit log: no planted wait, no silent loss, no unnoticed trimming', () => {
     const MELODY = 'name: audited\nnodes:\n  a: { uses: transform, with: { value: 1 } }\n  b: { uses: transform, needs: [a], with: { value: 2 } }\n';
     const auditFile = (root: string) => join(root, '.symphony', 'audit.jsonl');
