@@ -59,7 +59,8 @@ describe('crash safety (real processes killed with SIGKILL)', function () {
       const before = new Set(existsSync(join(root, '.symphony', 'runs')) ? readdirSync(join(root, '.symphony', 'runs')) : []);
       const code = await cli(root, ['run', 'crash.melody.yaml'], Math.floor(random() * 700));
       if (code === null) kills++;
-      const runId = readdirSync(join(root, '.symphony', 'runs')).find((r) => !before.has(r));
+      // Killed before it created its first run (a slow start on a loaded machine): no folder yet.
+      const runId = (existsSync(join(root, '.symphony', 'runs')) ? readdirSync(join(root, '.symphony', 'runs')) : []).find((r) => !before.has(r));
       const journal = runId ? join(root, '.symphony', 'runs', runId, 'journal.jsonl') : '';
       // Killed before run-started was on disk: the run never began, so there is nothing to resume.
       const begun = runId && existsSync(journal) && /"type":"run-started"[^\n]*\n/.test(readFileSync(journal, 'utf8'));
