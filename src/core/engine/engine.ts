@@ -1084,8 +1084,7 @@ class RunExecution {
    */
   private async stopLeftovers(events: readonly RunEvent[]): Promise<StoppedProgram[]> {
     const leftovers: (NodeProcess & { readonly childRunId?: string })[] = unfinishedPrograms(events);
-    const interrupted = unfinishedNodes(events).filter((id) => this.melody.nodes[id]?.uses === 'melody');
-    if (interrupted.length) {
+    if (unfinishedNodes(events).some((id) => this.melody.nodes[id]?.uses === 'melody')) {
       // Sub-melody runs the killed process started, and theirs, never finished either.
       const records = await this.opts.storage.list().catch(() => [] as RunRecord[]);
       const children = (parent: string): RunRecord[] => records.filter((r) => r.parent?.runId === parent && r.state === 'running');

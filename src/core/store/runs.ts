@@ -68,6 +68,11 @@ async function readClaim(path: string): Promise<RunClaim | undefined> {
   }
 }
 
+/** A claim of this process, made now. */
+async function newClaim(action: RunClaim['action']): Promise<RunClaim> {
+  return { ...(await thisProcess()), action, since: new Date().toISOString(), nonce: randomBytes(8).toString('hex') };
+}
+
 /**
  * Claims a run for this process. Checking the current claim and writing ours happen under
  * a lock (an exclusive hard-linked create, see lock.ts), so of two processes resuming one
@@ -75,7 +80,7 @@ async function readClaim(path: string): Promise<RunClaim | undefined> {
  * died — the case `resume` exists for — is replaced.
  */
 async function claim(path: string, runId: string, action: RunClaim['action']): Promise<RunClaim> {
-  const mine: RunClaim = { ...(await thisProcess()), action, since: new Date().toISOString(), nonce: randomBytes(8).toString('hex') };
+  const mine = await newClaim(action);
   return withFileLock(
     `${path}.lock`,
     async () => {
@@ -89,7 +94,7 @@ async function claim(path: string, runId: string, action: RunClaim['action']): P
       await writeFileAtomic(path, JSON.stringify(mine), { durable: false });
       return mine;
     },
-    // Held for a read and a rename; a second is plenty, and a resume should not hang.
+    // Held for a read and a rename: a live holder is waited for a few seconds at most.
     { timeoutMs: 10_000 },
   );
 }
@@ -285,7 +290,7 @@ export class FileRunStorage implements RunStorage {
       throw e;
     }
     // The exclusive mkdir made the folder ours: nobody else can hold a claim in it yet.
-    const mine: RunClaim = { ...(await thisProcess()), action: 'run', since: new Date().toISOString(), nonce: randomBytes(8).toString('hex') };
+    const mine = await newClaim('run');
     await writeFileAtomic(this.paths(runId).owner, JSON.stringify(mine), { durable: false });
     const fd = await fsp.open(journal, 'a');
     await syncDir(dir);
