@@ -127,11 +127,12 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
       return n;
     }, 8787)
-    .option('--host <host>', 'address the webhook endpoint binds to', '127.0.0.1')
+    .option('--host <host>', 'address the webhook endpoint binds to (loopback unless --allow-remote)', '127.0.0.1')
+    .option('--allow-remote', 'let --host be an address other machines can reach; every webhook trigger must then have a secret')
     .option('--no-webhooks', 'do not open the webhook endpoint')
     .option('-y, --yes', 'approve every approval node without asking')
     .option('-v, --verbose', "print the nodes' output as it arrives")
-    .action(async (opts: { port: number; host: string; webhooks: boolean; yes?: boolean; verbose?: boolean }) => {
+    .action(async (opts: { port: number; host: string; allowRemote?: boolean; webhooks: boolean; yes?: boolean; verbose?: boolean }) => {
       exit.code = await serveCommand(env, opts);
     });
 

@@ -72,6 +72,9 @@ export class RunPrinter {
       }
       case 'run-resumed':
         this.write(`${indent}${this.c('bold', `↺ resumed run ${e.runId}`)} ${this.c('dim', `(pid ${e.pid})`)}`);
+        for (const s of e.stopped ?? []) this.write(`${indent}  ${this.c('yellow', `⊘ stopped the programs left running by ${s.nodeId} (attempt ${s.attempt}): ${s.command}, process group ${s.pgid}`)}`);
+        return;
+      case 'node-process':
         return;
       case 'node-started':
         live(e.nodeId, true);
@@ -141,5 +144,13 @@ export function runJson(record: RunRecord): Record<string, unknown> {
       endedAt: n.endedAt ?? null,
     };
   }
-  return { runId: record.runId, melody: record.melody, status: record.state, nodes, tokens: record.tokens, costUsd: record.costUsd };
+  return {
+    runId: record.runId,
+    melody: record.melody,
+    status: record.state,
+    nodes,
+    tokens: record.tokens,
+    costUsd: record.costUsd,
+    ...(record.auditError !== undefined ? { auditError: record.auditError } : {}),
+  };
 }

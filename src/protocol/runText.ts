@@ -94,7 +94,9 @@ export function eventLines(e: RunEvent): string[] {
       return lines;
     }
     case 'run-resumed':
-      return [`↺ resumed (pid ${e.pid})`];
+      return [`↺ resumed (pid ${e.pid})`, ...(e.stopped ?? []).map((s) => `  ⊘ stopped the programs left running by ${s.nodeId} (attempt ${s.attempt}): ${s.command}, process group ${s.pgid}`)];
+    case 'node-process':
+      return [`  ⚙ ${e.nodeId} attempt ${e.attempt} started ${e.command} (process group ${e.pgid})`];
     case 'node-started':
       return [`▸ ${e.nodeId} attempt ${e.attempt}${e.iteration ? ` iteration ${e.iteration + 1}` : ''}${e.instrument ? ` · ${e.instrument}` : ''}`];
     case 'node-log':

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { canonicalJson, sha256 } from '../../src/core/engine/hash';
-import { auditPath, FileAuditLog, GENESIS_HASH, verifyAudit } from '../../src/core/store/audit';
+import { AuditDamagedError, auditPath, FileAuditLog, GENESIS_HASH, verifyAudit } from '../../src/core/store/audit';
 import { tempDir } from './helpers';
 import { runChild, sampleAudit } from './storeFixtures';
 
@@ -40,7 +40,7 @@ describe('FileAuditLog', () => {
       if (i > 0) assert.equal(r.prev, records[i - 1]!.hash);
     }
     assert.deepEqual(Object.keys(records[0]!), ['seq', 'at', 'prev', 'hash', 'action', 'actor', 'detail', 'nodeId', 'runId']);
-    assert.deepEqual(await verifyAudit(root), { ok: true, records: 3, head: records[2]!.hash });
+    assert.deepEqual(await verifyAudit(root), { ok: true, records: 3, head: records[2]!.hash, anchored: 0 });
   });
 
   it('never lets an entry overwrite the chain fields', async () => {
@@ -54,7 +54,7 @@ describe('FileAuditLog', () => {
   });
 
   it('treats a missing log as valid and empty', async () => {
-    assert.deepEqual(await verifyAudit(tempDir()), { ok: true, records: 0, head: GENESIS_HASH });
+    assert.deepEqual(await verifyAudit(tempDir()), { ok: true, records: 0, head: GENESIS_HASH, anchored: 0 });
   });
 
   describe('verifyAudit names the first bad line', () => {
@@ -122,11 +122,20 @@ describe('FileAuditLog', () => {
     });
   });
 
-  it('drops a line torn by a crash before appending, so the chain stays valid', async () => {
+  it('neither drops nor chains onto a line cut short: it stops, naming the line', async () => {
     const { root, lines } = await logOf(2);
     appendFileSync(auditPath(root), lines[1]!.slice(0, 30));
-    assert.equal((await verifyAudit(root)).ok, false);
-    await new FileAuditLog(root).append({ action: 'after-crash' });
+    const cut = readFileSync(auditPath(root));
+    await assert.rejects(new FileAuditLog(root).append({ action: 'after-crash' }), (e: unknown) => {
+      assert.ok(e instanceof AuditDamagedError);
+      assert.equal(e.line, 3);
+      assert.match(e.message, /^the audit log \.symphony\/audit\.jsonl is damaged: its last line \(3\) is cut off .*run `symphony audit verify`/);
+      return true;
+    });
+    assert.deepEqual(readFileSync(auditPath(root)), cut, 'the log is left as it was');
+    // Repaired (here: the cut record removed by hand), auditing goes on.
+    writeFileSync(auditPath(root), lines.join('\n') + '\n');
+    await new FileAuditLog(root).append({ action: 'after-repair' });
     const result = await verifyAudit(root);
     assert.equal(result.ok && result.records, 3);
   });
@@ -134,7 +143,52 @@ describe('FileAuditLog', () => {
   it('refuses to chain onto a damaged last record', async () => {
     const { root, lines } = await logOf(2);
     rewrite(root, [lines[0]!, '{"not":"a record"}']);
-    await assert.rejects(new FileAuditLog(root).append({ action: 'x' }), /last record .* is unreadable/);
+    await assert.rejects(new FileAuditLog(root).append({ action: 'x' }), /its last line \(2\) is not a record/);
+  });
+
+  it('resolves each append with its place in the chain', async () => {
+    const root = tempDir();
+    const audit = new FileAuditLog(root);
+    const heads = await Promise.all([audit.append({ action: 'a' }), audit.append({ action: 'b' })]);
+    const hashes = readFileSync(auditPath(root), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { hash: string }).hash);
+    assert.deepEqual(heads, [
+      { seq: 1, hash: hashes[0] },
+      { seq: 2, hash: hashes[1] },
+    ]);
+  });
+
+  describe('verifyAudit checks the anchors runs keep', () => {
+    it('passes while each anchored record is in place', async () => {
+      const { root, lines } = await logOf(4);
+      const anchors = [2, 4].map((seq) => ({ runId: `r${seq}`, seq, hash: (JSON.parse(lines[seq - 1]!) as { hash: string }).hash }));
+      const result = await verifyAudit(root, { anchors });
+      assert.equal(result.ok && result.anchored, 2);
+    });
+
+    it('names the run whose record was cut off the end', async () => {
+      const { root, lines } = await logOf(4);
+      const anchors = [2, 4].map((seq) => ({ runId: `r${seq}`, seq, hash: (JSON.parse(lines[seq - 1]!) as { hash: string }).hash }));
+      rewrite(root, lines.slice(0, 3));
+      const result = await verifyAudit(root, { anchors });
+      assert.equal(result.ok, false);
+      assert.equal(!result.ok && result.line, 4);
+      assert.match(!result.ok ? result.reason : '', /^audit\.jsonl ends at record 3, before record 4 that run r4 anchored \(hash [0-9a-f]{12}…\): records were cut off its end$/);
+      // Emptied entirely: still noticed.
+      rewrite(root, [], '');
+      assert.equal((await verifyAudit(root, { anchors })).ok, false);
+    });
+
+    it('names a record rewritten after the run that anchored it (chain forged anew)', async () => {
+      const { root, lines } = await logOf(3);
+      const anchors = [{ runId: 'r3', seq: 3, hash: (JSON.parse(lines[2]!) as { hash: string }).hash }];
+      lines[2] = resign(lines[2]!, (r) => (r.action = 'forged'));
+      rewrite(root, lines);
+      assert.deepEqual(await verifyAudit(root, { anchors }), {
+        ok: false,
+        line: 3,
+        reason: `this is not the record run r3 anchored here (hash ${anchors[0]!.hash.slice(0, 12)}…): the log was rewritten after that run ended`,
+      });
+    });
   });
 
   it('keeps one chain when this process and three others append at once', async function () {

@@ -12,7 +12,7 @@ import type { ChildRun, Host, NodeContext } from '../../src/core/nodes/types';
 import type { ChatModel, ChatRequest, ModelCheck, ModelProvider, ToolCall } from '../../src/core/providers/types';
 import { priceOf } from '../../src/core/providers/prices';
 import { sha256, canonicalJson } from '../../src/core/engine/hash';
-import type { BudgetLeft, ModelUsage, ToolCallReport } from '../../src/core/nodes/types';
+import type { BudgetLeft, ModelUsage, StartedProgram, ToolCallReport } from '../../src/core/nodes/types';
 
 /**
  * A real NodeContext for node-kind tests: a temporary workspace behind a real
@@ -143,6 +143,8 @@ export interface NodeRig {
   readonly secrets: string[];
   /** Values stored with ctx.storeArtifact, by sha256. */
   readonly artifacts: Map<string, unknown>;
+  /** Programs reported with ctx.programStarted. */
+  readonly programs: StartedProgram[];
   /** Everything logged to one stream, concatenated. */
   logged(stream: 'stdout' | 'stderr' | 'info'): string;
 }
@@ -159,6 +161,7 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
   const tools: ToolCallReport[] = [];
   const secrets: string[] = [];
   const artifacts = new Map<string, unknown>();
+  const programs: StartedProgram[] = [];
   const host: Host = {
     name: 'test',
     approve: (request) => {
@@ -201,6 +204,7 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
       artifacts.set(hash, value);
       return Promise.resolve(hash);
     },
+    programStarted: (program) => void programs.push(program),
     log: (stream, text) => void logs.push({ stream, text }),
     runMelody: options.runMelody ?? (() => Promise.reject(new Error('the test gave no runMelody'))),
     render: (text) => renderString(text, celContext),
@@ -217,6 +221,7 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     tools,
     secrets,
     artifacts,
+    programs,
     logged: (stream) => logs.filter((l) => l.stream === stream).map((l) => l.text).join(''),
   };
 }

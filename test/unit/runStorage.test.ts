@@ -43,7 +43,7 @@ describe('FileRunStorage', () => {
     try {
       writeFileSync(runPaths(root, '20260101-000000-0wn3r1').owner, JSON.stringify({ pid: child.pid, host: hostname() }));
       assert.equal(await storage.isLive('20260101-000000-0wn3r1'), true);
-      await assert.rejects(storage.reopen('20260101-000000-0wn3r1'), new RegExp(`still running in process ${child.pid}`));
+      await assert.rejects(storage.reopen('20260101-000000-0wn3r1'), new RegExp(`run 20260101-000000-0wn3r1 is being run by pid ${child.pid} \\(host `));
     } finally {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
@@ -53,6 +53,44 @@ describe('FileRunStorage', () => {
     const { journal: again } = await storage.reopen('20260101-000000-0wn3r1');
     assert.equal(JSON.parse(readFileSync(runPaths(root, '20260101-000000-0wn3r1').owner, 'utf8')).pid, process.pid);
     await again.close();
+  });
+
+  it('gives a run to one of two reopens at once; the other is told who holds it, and when from', async () => {
+    const root = tempDir();
+    const storage = new FileRunStorage(root);
+    await storeRun(storage, sampleRun('r1').slice(0, 2));
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => storage.reopen('r1')));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1);
+    for (const r of results) {
+      if (r.status === 'rejected') assert.match(String(r.reason), new RegExp(`^RunBusyError: run r1 is being resumed by pid ${process.pid} \\(host ${hostname()}\\) since \\d{4}-`));
+    }
+    const claim = JSON.parse(readFileSync(runPaths(root, 'r1').owner, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(claim).sort(), ['action', 'host', 'nonce', 'pid', 'since', ...(process.platform === 'win32' ? [] : ['startTime'])].sort());
+    assert.equal(claim.action, 'resume');
+    await (won[0] as PromiseFulfilledResult<{ journal: { close(): Promise<void> } }>).value.journal.close();
+    assert.equal(existsSync(runPaths(root, 'r1').owner), false);
+  });
+
+  it('takes a run over from a claim whose pid now belongs to another process (recycled pid)', async function () {
+    if (process.platform === 'win32') this.skip();
+    const root = tempDir();
+    const storage = new FileRunStorage(root);
+    await storeRun(storage, sampleRun('r1').slice(0, 2));
+    // Our own pid, alive, but with a start time that is not ours: the claim is someone else's, long gone.
+    writeFileSync(runPaths(root, 'r1').owner, JSON.stringify({ pid: process.pid, host: hostname(), startTime: 'boot:1', action: 'run', since: AT, nonce: 'old' }));
+    assert.equal(await storage.isLive('r1'), false);
+    const { journal } = await storage.reopen('r1');
+    await journal.close();
+  });
+
+  it('refuses a run claimed on another host, which it cannot check, saying how to release it', async () => {
+    const root = tempDir();
+    const storage = new FileRunStorage(root);
+    await storeRun(storage, sampleRun('r1').slice(0, 2));
+    writeFileSync(runPaths(root, 'r1').owner, JSON.stringify({ pid: 4242, host: 'build-server-7', action: 'resume', since: AT, nonce: 'x' }));
+    assert.equal(await storage.isLive('r1'), true);
+    await assert.rejects(storage.reopen('r1'), /run r1 is being resumed by pid 4242 \(host build-server-7\) since 2026-01-01T00:00:00\.000Z, which this machine cannot check; if that process is gone, delete .*owner\.json/);
   });
 
   it('journals events in order and rebuilds the record from them', async () => {

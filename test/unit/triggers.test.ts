@@ -8,7 +8,7 @@ import { loadMelody } from '../../src/core/load/melody';
 import type { TriggerInfo } from '../../src/core/model/run';
 import { MAX_CHAIN, TriggerDispatcher } from '../../src/core/triggers/dispatcher';
 import { chainFirings, commitFirings, saveFirings, webhookRoutes, type TriggerTarget } from '../../src/core/triggers/match';
-import { signatureMatches } from '../../src/core/triggers/webhook';
+import { signatureMatches, symphonySignature } from '../../src/core/triggers/webhook';
 import { REPO, tempDir, waitFor, yaml } from './helpers';
 
 function target(text: string, file = '/ws/m.melody.yaml'): TriggerTarget {
@@ -154,16 +154,23 @@ describe('triggers', () => {
       assert.deepEqual(started[0]!.trigger, { kind: 'webhook', detail: 'POST /deploy', payload: { ref: 'v1.2' } });
 
       const body = '{"ok":true}';
-      res = await post('/signed', body, { 'x-symphony-signature-256': 'sha256=deadbeef' });
+      const now = String(Math.floor(Date.now() / 1000));
+      res = await post('/signed', body, { 'x-symphony-timestamp': now, 'x-symphony-signature-256': 'sha256=deadbeef' });
       assert.equal(res.status, 401);
-      const good = `sha256=${createHmac('sha256', 's3cr3t-hook').update(body).digest('hex')}`;
-      res = await post('/signed', body, { 'x-hub-signature-256': good });
+      res = await post('/signed', body, { 'x-symphony-timestamp': now, 'x-symphony-signature-256': symphonySignature('s3cr3t-hook', now, body) });
+      assert.equal(res.status, 202);
+      const github = `sha256=${createHmac('sha256', 's3cr3t-hook').update(body).digest('hex')}`;
+      res = await post('/signed', body, { 'x-hub-signature-256': github, 'x-github-delivery': 'd-1' });
       assert.equal(res.status, 202);
 
       assert.equal((await post('/nowhere', '{}')).status, 404);
       assert.equal((await fetch(`${base}/deploy`)).status, 405);
       assert.equal((await post('/deploy', 'x'.repeat(1024 * 1024 + 1))).status, 413);
-      assert.equal(started.length, 2);
+      assert.equal(started.length, 3);
+    });
+
+    it('signs "<timestamp>.<body>" in Symphony\'s scheme', () => {
+      assert.equal(symphonySignature('k', '1700000000', '{"a":1}'), `sha256=${createHmac('sha256', 'k').update('1700000000.{"a":1}').digest('hex')}`);
     });
 
     it('compares signatures in constant time and only in the sha256= form', () => {

@@ -3,6 +3,7 @@ import { findWorkspaceRoot } from '../../core/load/workspace';
 import type { RunRecord } from '../../core/model/run';
 import { collectGarbage } from '../../core/store/artifacts';
 import { verifyAudit } from '../../core/store/audit';
+import { sweepLeftovers } from '../../core/store/leftovers';
 import { metricsText } from '../../core/store/metrics';
 import { FileRunStorage } from '../../core/store/runs';
 import type { CliEnvironment } from '../options';
@@ -53,11 +54,13 @@ export async function runsCommand(env: CliEnvironment, options: { json?: boolean
   return 0;
 }
 
-/** `symphony gc [--keep-last N]` — removes old runs and unreferenced artifacts. */
+/** `symphony gc [--keep-last N]` — removes old runs, unreferenced artifacts and what killed writers left. */
 export async function gcCommand(env: CliEnvironment, options: { keepLast: number }): Promise<number> {
   const { root, storage } = await storageFor(env);
   const r = await collectGarbage(root, storage, options.keepLast);
-  env.stdout(`removed ${plural(r.runsRemoved, 'run')} and ${plural(r.artifactsRemoved, 'artifact')}, freed ${(r.bytesFreed / 1024).toFixed(1)} KiB (kept the newest ${options.keepLast} runs)\n`);
+  const leftovers = await sweepLeftovers(root, { runs: 'all' });
+  const swept = leftovers ? ` and ${plural(leftovers, 'file')} killed writers left` : '';
+  env.stdout(`removed ${plural(r.runsRemoved, 'run')} and ${plural(r.artifactsRemoved, 'artifact')}${swept}, freed ${(r.bytesFreed / 1024).toFixed(1)} KiB (kept the newest ${options.keepLast} runs)\n`);
   return 0;
 }
 
@@ -66,7 +69,8 @@ export async function auditVerifyCommand(env: CliEnvironment): Promise<number> {
   const { root } = await storageFor(env);
   const v = await verifyAudit(root);
   if (v.ok) {
-    env.stdout(`${paint(env.color, 'green', '✓')} audit log intact: ${plural(v.records, 'record')}, head ${v.head}\n`);
+    const anchors = v.anchored ? `, the anchors of ${plural(v.anchored, 'run')} in place` : '';
+    env.stdout(`${paint(env.color, 'green', '✓')} audit log intact: ${plural(v.records, 'record')}${anchors}, head ${v.head}\n`);
     return 0;
   }
   env.stdout(`${paint(env.color, 'red', '✗')} .symphony/audit.jsonl:${v.line}: ${v.reason}\n`);

@@ -50,7 +50,9 @@ async function drive(
     const engine = cliEngine(env, root, { ...options, onEvent: (e) => printer?.onEvent(e) });
     const result = await start(engine, controller.signal);
     if (options.json) env.stdout(JSON.stringify(runJson(result), null, 2) + '\n');
-    return result.state === 'success' ? 0 : 1;
+    // A run that could not be audited did not go as it should, whatever its nodes did (the
+    // reason was said when it happened).
+    return result.state === 'success' && result.auditError === undefined ? 0 : 1;
   } catch (e) {
     if (e instanceof RunRequestError || e instanceof InputError) {
       env.stderr(`symphony: ${e.message}\n`);

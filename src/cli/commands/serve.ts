@@ -1,9 +1,11 @@
 import { watch } from 'node:fs';
+import { relative } from 'node:path';
 import { nodeFileSystem } from '../../core/load/fs';
 import { findWorkspaceRoot, loadWorkspaceModel } from '../../core/load/workspace';
 import type { RunEvent } from '../../core/model/run';
 import { TriggerDispatcher } from '../../core/triggers/dispatcher';
-import type { TriggerTarget } from '../../core/triggers/match';
+import { webhookRoutes, type TriggerTarget } from '../../core/triggers/match';
+import { isLoopback } from '../../core/triggers/webhook';
 import { cliEngine, type RunOptions } from '../host';
 import type { CliEnvironment } from '../options';
 import { paint } from '../print';
@@ -13,6 +15,8 @@ import { RunPrinter } from '../runPrinter';
 export interface ServeOptions extends RunOptions {
   readonly port?: number;
   readonly host?: string;
+  /** Bind the webhook endpoint beyond loopback; every webhook trigger must then have a secret. */
+  readonly allowRemote?: boolean;
   readonly webhooks?: boolean;
   readonly verbose?: boolean;
 }
@@ -24,6 +28,15 @@ export interface ServeOptions extends RunOptions {
  * change.
  */
 export async function serveCommand(env: CliEnvironment, options: ServeOptions): Promise<number> {
+  const host = options.host ?? '127.0.0.1';
+  const webhooks = options.webhooks !== false;
+  if (webhooks && !isLoopback(host) && !options.allowRemote) {
+    env.stderr(
+      `symphony: --host ${host} is not a loopback address: the webhook endpoint would be reachable from other machines. ` +
+        'Pass --allow-remote if that is meant; every webhook trigger then needs a secret, and only signed requests are answered.\n',
+    );
+    return 2;
+  }
   const root = await findWorkspaceRoot(nodeFileSystem, env.cwd);
   const printer = new RunPrinter({ ...env, interactive: false }, { verbose: options.verbose });
   const engine = cliEngine(env, root, { ...options, onEvent: (e) => printer.onEvent(e) });
@@ -36,11 +49,24 @@ export async function serveCommand(env: CliEnvironment, options: ServeOptions): 
     for (const m of broken) env.stderr(paint(env.color, 'yellow', `skipping ${m.file}: it has errors (run \`symphony validate\`)`) + '\n');
   };
   await reload();
+  if (webhooks) {
+    const routes = webhookRoutes(targets);
+    const unsigned = routes.filter((r) => !r.trigger.secret);
+    if (options.allowRemote && unsigned.length) {
+      const list = unsigned.map((r) => `  ${relative(root, r.target.file)}: POST ${r.path} has no secret`).join('\n');
+      env.stderr(`symphony: --allow-remote answers signed webhooks only, and these webhook triggers have no secret:\n${list}\n`);
+      return 1;
+    }
+    for (const name of new Set(routes.flatMap((r) => (r.trigger.secret ? [r.trigger.secret] : [])))) {
+      if (env.env[name] === undefined) env.stderr(paint(env.color, 'yellow', `the webhook secret ${name} is not set (the environment variable ${name}): its routes answer 500`) + '\n');
+    }
+  }
 
   const dispatcher: TriggerDispatcher = new TriggerDispatcher({
     root,
     targets: () => targets,
     secrets: async (name) => env.env[name],
+    allowRemote: options.allowRemote,
     log: (level, message) => env.stderr(paint(env.color, level === 'warning' ? 'yellow' : 'cyan', `[trigger] ${message}`) + '\n'),
     start: (target, trigger) =>
       new Promise<string | undefined>((resolve, reject) => {
@@ -69,8 +95,8 @@ export async function serveCommand(env: CliEnvironment, options: ServeOptions): 
   dispatcher.refresh();
 
   const lines: string[] = [];
-  if (options.webhooks !== false) {
-    const url = await dispatcher.listen(options.port ?? 8787, options.host ?? '127.0.0.1');
+  if (webhooks) {
+    const url = await dispatcher.listen(options.port ?? 8787, host);
     lines.push(`webhooks: ${url}${dispatcher.webhookPaths().map((p) => `\n  POST ${url}${p}`).join('') || ' (no melody has an on: webhook trigger)'}`);
   }
   const schedules = dispatcher.schedules();

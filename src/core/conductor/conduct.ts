@@ -107,6 +107,8 @@ export function modelPlanner(planner: Instrument, deps: PlannerDeps, usage: Plan
       permissions: new PermissionGuard(deps.root, {}),
       env: {},
       programs: programHost(processEnv()),
+      // Planning runs no program of its own to record.
+      programStarted: () => undefined,
     };
     const model = await openModel(ctx, planner);
     const prompt = [

@@ -7,15 +7,29 @@ import { formatDiagnostic } from '../model/diagnostic';
 import type { Instrument } from '../model/instrument';
 import { needsOf, type Melody, type NodeSpec } from '../model/melody';
 import { NODE_KINDS, type NodeKind } from '../model/nodeKinds';
-import { NO_TOKENS, replayEvents, RunRecordBuilder, type NodeStatus, type RunEvent, type RunRecord, type RunStatus, type TokenUsage, type TriggerInfo } from '../model/run';
+import {
+  NO_TOKENS,
+  replayEvents,
+  RunRecordBuilder,
+  type AuditHead,
+  type NodeProcess,
+  type NodeStatus,
+  type RunEvent,
+  type RunRecord,
+  type RunStatus,
+  type StoppedProgram,
+  type TokenUsage,
+  type TriggerInfo,
+} from '../model/run';
 import { loadMelody } from '../load/melody';
 import { nodeFileSystem } from '../load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
 import { evaluateCondition, ExpressionError, renderString, renderValue, toCel } from '../expr/evaluate';
-import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult } from '../nodes/types';
+import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult, type StartedProgram } from '../nodes/types';
 import { ProviderUnavailableError, type ModelProvider } from '../providers/types';
 import { unavailableModels } from '../providers/unavailable';
 import { loadWorkspacePrices, priceOf, type Price } from '../providers/prices';
+import { endPrograms, processStartTime, type RecordedProgram } from '../store/processes';
 import type { ArtifactStore, AuditLog, RunJournal, RunStorage } from '../store/types';
 import { canonicalJson, sha256 } from './hash';
 import { resolveInputs } from './inputs';
@@ -63,7 +77,23 @@ export interface EngineOptions {
   readonly newRunId?: () => string;
   /** Called with every event of every run (including sub-melody runs), after redaction. */
   readonly onEvent?: (event: RunEvent) => void;
+  /** The processes of this host: start times of programs nodes start, and ending what a killed run left running. */
+  readonly processes?: ProcessControl;
+  /**
+   * Tidying after earlier processes (temp files and lock drafts a killed writer left),
+   * started as a top-level run begins; the run does not wait for it before its nodes.
+   */
+  readonly housekeeping?: (run: { readonly runId: string; readonly resumed: boolean }) => Promise<void>;
 }
+
+/** What the engine needs to know about, and do to, the processes of the programs nodes start. */
+export interface ProcessControl {
+  startTime(pid: number): Promise<string | undefined>;
+  /** Ends what the programs left running; resolves with the tokens of those that had something left. */
+  end(programs: readonly RecordedProgram[]): Promise<ReadonlySet<string>>;
+}
+
+const hostProcesses: ProcessControl = { startTime: processStartTime, end: endPrograms };
 
 /** A request to run a melody. */
 export interface RunRequest {
@@ -122,7 +152,7 @@ const defaultSleep = (ms: number, signal: AbortSignal) => sleepFor(ms, undefined
 export class Engine {
   private readonly instrumentLimits = new Map<string, Semaphore>();
   private readonly groups = new ConcurrencyGroups();
-  private readonly opts: Required<Pick<EngineOptions, 'maxParallel' | 'sleep' | 'random' | 'now' | 'inlineOutputLimit' | 'logLimit' | 'newRunId' | 'programs'>> & EngineOptions;
+  private readonly opts: Required<Pick<EngineOptions, 'maxParallel' | 'sleep' | 'random' | 'now' | 'inlineOutputLimit' | 'logLimit' | 'newRunId' | 'programs' | 'processes'>> & EngineOptions;
 
   constructor(options: EngineOptions) {
     this.opts = {
@@ -133,6 +163,7 @@ export class Engine {
       inlineOutputLimit: 16 * 1024,
       logLimit: 1024 * 1024,
       newRunId: () => newRunId(),
+      processes: hostProcesses,
       ...options,
       programs: options.programs ?? programHost(options.env ?? {}),
     };
@@ -415,7 +446,16 @@ class RunExecution {
 
   constructor(
     private readonly engine: Engine,
-    private readonly opts: EngineOptions & { maxParallel: number; sleep: (ms: number, s: AbortSignal) => Promise<void>; random: () => number; now: () => number; inlineOutputLimit: number; logLimit: number; programs: ProgramHost },
+    private readonly opts: EngineOptions & {
+      maxParallel: number;
+      sleep: (ms: number, s: AbortSignal) => Promise<void>;
+      random: () => number;
+      now: () => number;
+      inlineOutputLimit: number;
+      logLimit: number;
+      programs: ProgramHost;
+      processes: ProcessControl;
+    },
     private readonly setup: ExecutionSetup,
   ) {
     // Without a caller's signal the run cannot be cancelled; a signal that never aborts keeps one code path.
@@ -471,21 +511,33 @@ class RunExecution {
     return this.recordWrite;
   }
 
-  private auditing: Promise<void>[] = [];
-  /** Artifact writes still in flight; awaited before the run ends. */
+  private auditing: Promise<unknown>[] = [];
+  /** Artifact writes and program records still in flight; awaited before the run ends. */
   private storing: Promise<void>[] = [];
+  /** The first reason the run's audit trail could not be written: said once, kept in run-finished. */
+  private auditFailure: string | undefined;
+  /** Tidying after earlier processes, started with a top-level run. */
+  private housekeeping: Promise<void> | undefined;
 
   /**
    * Appends to the audit log without holding the run up: the log orders its own appends,
    * and the run waits for all of them before it ends.
    */
   private audit(action: string, detail: Record<string, unknown>, nodeId?: string): void {
-    if (!this.opts.audit) return;
-    this.auditing.push(
-      this.opts.audit.append(this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail })).catch((err: unknown) => {
-        this.opts.host.notify({ level: 'warning', runId: this.setup.runId, message: `could not write the audit log: ${(err as Error).message}` });
-      }),
-    );
+    this.auditing.push(this.appendAudit(action, detail, nodeId));
+  }
+
+  /** Resolves with the record's place in the chain, or undefined when it could not be written. */
+  private appendAudit(action: string, detail: Record<string, unknown>, nodeId?: string): Promise<AuditHead | undefined> {
+    if (!this.opts.audit) return Promise.resolve(undefined);
+    return this.opts.audit.append(this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail })).catch((err: unknown) => {
+      // Said once and loudly: an audit log that stops taking records is not a detail.
+      if (this.auditFailure === undefined) {
+        this.auditFailure = this.redactor.redactText((err as Error).message);
+        this.opts.host.notify({ level: 'error', runId: this.setup.runId, message: `this run could not be audited: ${this.auditFailure}` });
+      }
+      return undefined;
+    });
   }
 
   // ── The run ───────────────────────────────────────────────────────────────
@@ -493,11 +545,14 @@ class RunExecution {
   async execute(): Promise<RunResult> {
     const { melody } = this;
     try {
+      if (this.setup.depth === 0) this.housekeeping = this.opts.housekeeping?.({ runId: this.setup.runId, resumed: this.setup.prior !== undefined }).catch(() => undefined);
       await this.prepareContext();
       if (this.setup.prior) {
+        // Before anything runs again: what the killed attempts started may still be running.
+        const stopped = await this.stopLeftovers(this.setup.prior.events);
         await this.restore(this.setup.prior.events);
-        await this.emit({ type: 'run-resumed', runId: this.setup.runId, at: this.iso(), pid: process.pid });
-        this.audit('run-resumed', { pid: process.pid });
+        await this.emit({ type: 'run-resumed', runId: this.setup.runId, at: this.iso(), pid: process.pid, ...(stopped.length ? { stopped } : {}) });
+        this.audit('run-resumed', { pid: process.pid, ...(stopped.length ? { stopped } : {}) });
       } else {
         await this.emit({
           type: 'run-started',
@@ -886,6 +941,7 @@ class RunExecution {
       addSecret: (value) => this.redactor.add(value),
       redact: (text) => this.redactor.redactText(text),
       toolCall: (call) => void this.emit({ type: 'node-tool', runId: this.setup.runId, at: this.iso(), nodeId: id, ...call }),
+      programStarted: (program) => void this.storing.push(this.recordProgram(id, attempt, program)),
       storeArtifact: (value) => this.opts.artifacts.put(value, { durable: true }),
       log: (stream, text) => this.log(id, stream, text),
       runMelody: (file, inputs) => this.runChild(id, file, inputs, signal),
@@ -910,6 +966,22 @@ class RunExecution {
       },
       notify: (notice) => host.notify({ ...notice, message: this.redactor.redactText(notice.message) }),
     };
+  }
+
+  /** Journals a program a node started, so a resume after a crash can end what it left running. */
+  private async recordProgram(nodeId: string, attempt: number, program: StartedProgram): Promise<void> {
+    const startTime = await this.opts.processes.startTime(program.pid).catch(() => undefined);
+    await this.emit({
+      type: 'node-process',
+      runId: this.setup.runId,
+      at: this.iso(),
+      nodeId,
+      attempt,
+      command: program.command,
+      pgid: program.pid,
+      ...(startTime !== undefined ? { startTime } : {}),
+      token: program.token,
+    }).catch(() => undefined);
   }
 
   /** One stream redactor per node and stream: a secret split across two reads is still caught. */
@@ -1050,6 +1122,31 @@ class RunExecution {
     }
   }
 
+  /**
+   * Resume: ends the programs of attempts the killed process never finished — and of the
+   * sub-melody runs it left unfinished — that are still running, so a node never runs
+   * again while its previous attempt is still at work.
+   */
+  private async stopLeftovers(events: readonly RunEvent[]): Promise<StoppedProgram[]> {
+    const leftovers: (NodeProcess & { readonly childRunId?: string })[] = unfinishedPrograms(events);
+    if (unfinishedNodes(events).some((id) => this.melody.nodes[id]?.uses === 'melody')) {
+      // Sub-melody runs the killed process started, and theirs, never finished either.
+      const records = await this.opts.storage.list().catch(() => [] as RunRecord[]);
+      const children = (parent: string): RunRecord[] => records.filter((r) => r.parent?.runId === parent && r.state === 'running');
+      const queue = children(this.setup.runId);
+      for (let child = queue.shift(); child; child = queue.shift()) {
+        const childEvents = await this.opts.storage.events(child.runId).catch(() => [] as RunEvent[]);
+        leftovers.push(...unfinishedPrograms(childEvents).map((p) => ({ ...p, childRunId: child.runId })));
+        queue.push(...children(child.runId));
+      }
+    }
+    if (!leftovers.length) return [];
+    const ended = await this.opts.processes.end(leftovers.map((p) => ({ pgid: p.pgid, startTime: p.startTime, token: p.token })));
+    return leftovers
+      .filter((p) => ended.has(p.token))
+      .map((p) => ({ nodeId: p.nodeId, attempt: p.attempt, command: p.command, pgid: p.pgid, ...(p.childRunId ? { runId: p.childRunId } : {}) }));
+  }
+
   /** Resume: restore finished nodes, their outputs and the counters from the journal. */
   private async restore(events: readonly RunEvent[]): Promise<void> {
     for (const e of events) this.builder.apply(e);
@@ -1104,6 +1201,10 @@ class RunExecution {
     const status: RunStatus = this.signal.aborted ? 'cancelled' : this.halting ? 'failure' : 'success';
     const record = this.record;
     const elapsed = record ? this.opts.now() - Date.parse(record.startedAt) : this.opts.now() - this.startedAt;
+    // The run's last audit record goes first, so run-finished can anchor the chain at it:
+    // `audit verify` then notices if records are later cut off the end of the log.
+    const auditHead = await this.appendAudit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
+    await Promise.all([...this.auditing, ...this.storing, this.housekeeping]);
     await this.emit({
       type: 'run-finished',
       runId: this.setup.runId,
@@ -1113,15 +1214,35 @@ class RunExecution {
       costUsd: this.costUsd,
       durationMs: Math.max(0, elapsed),
       error: status === 'failure' ? this.halting : status === 'cancelled' ? 'cancelled' : undefined,
+      ...(auditHead ? { auditHead } : {}),
+      ...(this.auditFailure !== undefined ? { auditError: this.auditFailure } : {}),
     }).catch(() => undefined);
-    this.audit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
-    await Promise.all([...this.auditing, ...this.storing]);
     clearTimeout(this.recordTimer);
     this.recordTimer = undefined;
     await this.flushRecord();
     await this.setup.journal.close().catch(() => undefined);
     return this.record as RunResult;
   }
+}
+
+/** The programs journaled for attempts that have no node-finished after them. */
+function unfinishedPrograms(events: readonly RunEvent[]): NodeProcess[] {
+  const open = new Map<string, NodeProcess>();
+  for (const e of events) {
+    if (e.type === 'node-process') open.set(e.token, e);
+    if (e.type === 'node-finished') for (const [token, p] of open) if (p.nodeId === e.nodeId) open.delete(token);
+  }
+  return [...open.values()];
+}
+
+/** Nodes started but never finished. */
+function unfinishedNodes(events: readonly RunEvent[]): string[] {
+  const open = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'node-started') open.add(e.nodeId);
+    if (e.type === 'node-finished') open.delete(e.nodeId);
+  }
+  return [...open];
 }
 
 /** The smaller of two limits, either of which may be absent (unlimited). */

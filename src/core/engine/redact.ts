@@ -108,9 +108,8 @@ export class Redactor {
       if (typeof v === 'string') return this.redactText(v);
       if (Array.isArray(v)) return v.map(walk);
       if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
-        const out: Record<string, unknown> = Object.create(Object.getPrototypeOf(v) === null ? null : Object.prototype) as Record<string, unknown>;
-        for (const [k, x] of Object.entries(v)) out[this.redactText(k)] = walk(x);
-        return out;
+        // fromEntries keeps a `__proto__` key as data (assignment would set the prototype).
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.redactText(k), walk(x)]));
       }
       return v;
     };

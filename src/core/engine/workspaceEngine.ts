@@ -4,6 +4,7 @@ import type { ModelProvider } from '../providers/types';
 import type { RunEvent } from '../model/run';
 import { FileArtifactStore } from '../store/artifacts';
 import { FileAuditLog } from '../store/audit';
+import { sweepLeftovers } from '../store/leftovers';
 import { FileRunStorage } from '../store/runs';
 import { Engine, type EngineOptions } from './engine';
 
@@ -29,6 +30,8 @@ export function createWorkspaceEngine(root: string, options: WorkspaceEngineOpti
     artifacts: new FileArtifactStore(root),
     audit: new FileAuditLog(root),
     nodes: builtinNodes,
+    // What killed writers left: in `.symphony/`, and in the folder of a run being resumed.
+    housekeeping: async (run) => void (await sweepLeftovers(root, { runs: run.resumed ? [run.runId] : [] })),
     ...options,
   });
 }

@@ -62,14 +62,19 @@ function compile(expression: string): Compiled {
 
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0] ?? 'error';
 
-/** A JSON-like value as CEL sees it: integral numbers become ints. */
+/**
+ * A JSON-like value as CEL sees it: integral numbers become ints. Keys are data, whatever
+ * they are called (a webhook's payload is anyone's JSON): objects are rebuilt with
+ * `Object.fromEntries`, which keeps `__proto__` as a key instead of setting the prototype,
+ * and an object with a `constructor` key becomes a Map — the CEL library tells maps from
+ * other values by `value.constructor`, which such a key would shadow.
+ */
 export function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) && Number.isSafeInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map(toCel);
   if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toCel(v);
-    return out;
+    const entries = Object.entries(value).map(([k, v]) => [k, toCel(v)] as const);
+    return Object.hasOwn(value, 'constructor') ? new Map(entries) : Object.fromEntries(entries);
   }
   return value === undefined ? null : value;
 }
@@ -83,9 +88,7 @@ export function fromCel(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromCel);
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), fromCel(v)]));
   if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = fromCel(v);
-    return out;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromCel(v)]));
   }
   return value;
 }
@@ -143,10 +146,6 @@ export function renderString(text: string, celContext: Record<string, unknown>):
 export function renderValue(value: unknown, celContext: Record<string, unknown>): unknown {
   if (typeof value === 'string') return renderString(value, celContext);
   if (Array.isArray(value)) return value.map((v) => renderValue(v, celContext));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderValue(v, celContext);
-    return out;
-  }
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, celContext)]));
   return value;
 }

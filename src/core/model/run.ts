@@ -60,6 +60,42 @@ export interface RunStarted extends EventBase {
 export interface RunResumed extends EventBase {
   readonly type: 'run-resumed';
   readonly pid: number;
+  /**
+   * Programs of attempts the killed process never finished that were still running, and
+   * were ended before anything ran again (see NodeProcess).
+   */
+  readonly stopped?: readonly StoppedProgram[];
+}
+
+/** A program a killed run left running, ended by the resume. */
+export interface StoppedProgram {
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly command: string;
+  readonly pgid: number;
+  /** Set when the program belonged to a sub-melody run the killed process left unfinished. */
+  readonly runId?: string;
+}
+
+/**
+ * A node started a program (a shell node, an agent's `run` tool, a script instrument).
+ * Journaled so that a resume after a crash can end what the killed attempt left running
+ * before the node runs again: its process group (`pgid`, checked against `startTime` so a
+ * recycled pid is never taken for it) and, on Linux, every process that inherited
+ * `token` in its environment (SYMPHONY_PROGRAM_ID) — also those that left the group.
+ */
+export interface NodeProcess extends EventBase {
+  readonly type: 'node-process';
+  readonly nodeId: string;
+  readonly attempt: number;
+  /** The program, as the node named it. */
+  readonly command: string;
+  /** The program's pid, which is also its process group: each program leads its own. */
+  readonly pgid: number;
+  /** When it started (`processStartTime`); absent where the platform cannot tell, or it had already exited. */
+  readonly startTime?: string;
+  /** The value of SYMPHONY_PROGRAM_ID in its environment. */
+  readonly token: string;
 }
 
 export interface NodeStarted extends EventBase {
@@ -169,12 +205,27 @@ export interface RunFinished extends EventBase {
   readonly costUsd: number;
   readonly durationMs: number;
   readonly error?: string;
+  /** The audit chain's head once the run's last record was appended: `audit verify` checks it is still there. */
+  readonly auditHead?: AuditHead;
+  /** Why the run's audit trail could not be written (whole or in part). */
+  readonly auditError?: string;
+}
+
+/**
+ * A place in the hash-chained audit log: the record `seq` and its `hash`. A run anchors the
+ * chain at its end with it (in the journal and run.json), so cutting records off the end of
+ * `audit.jsonl` — which leaves a valid chain — is still detected.
+ */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
 }
 
 export type RunEvent =
   | RunStarted
   | RunResumed
   | NodeStarted
+  | NodeProcess
   | NodeLog
   | NodeRetried
   | NodeFallback
@@ -239,6 +290,9 @@ export interface RunRecord {
   readonly error?: string;
   /** How many times the run was resumed after its process died. */
   readonly resumes: number;
+  /** See RunFinished. */
+  readonly auditHead?: AuditHead;
+  readonly auditError?: string;
 }
 
 /** What one instrument's model spent in a run. */
@@ -370,6 +424,8 @@ export class RunRecordBuilder {
       }
       case 'run-finished':
         Object.assign(r, { state: e.status, endedAt: e.at, durationMs: e.durationMs, tokens: e.tokens, costUsd: e.costUsd, error: e.error });
+        if (e.auditHead) r.auditHead = e.auditHead;
+        if (e.auditError !== undefined) r.auditError = e.auditError;
         return;
       case 'node-tool': {
         const n = node(e.nodeId);
@@ -377,6 +433,7 @@ export class RunRecordBuilder {
         return;
       }
       case 'node-log':
+      case 'node-process':
       case 'approval-requested':
         return;
       default: {

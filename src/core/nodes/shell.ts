@@ -1,17 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { baseEnvironment, variable } from '../programs/environment';
 import { launch } from '../programs/launch';
 import { resolveProgram } from '../programs/resolve';
+import { endProcesses, PROGRAM_MARKER, signalGroup } from '../store/processes';
 import { isWorkspaceRoot, permanentError } from './support';
 import { NodeError, type NodeContext, type NodeImplementation } from './types';
 
 /** Characters of stdout (and of stderr) a node keeps; a runaway program must not exhaust memory. */
 export const OUTPUT_LIMIT = 10 * 1024 * 1024;
-/** How long a stopped program may take to exit on SIGTERM before the tree gets SIGKILL. */
-export const KILL_GRACE_MS = 2000;
 /** stderr lines quoted in the error of a failed program: enough to see why, short enough to read. */
 const STDERR_TAIL_LINES = 5;
 const TAIL_CHARS = 4096;
@@ -46,6 +45,8 @@ export interface ProgramRequest {
    * sandbox, whose processes are all the program's: the sandbox ends with it.
    */
   readonly stopRestOnExit?: boolean;
+  /** Told the program's pid — also its process group — as soon as it is started. */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 /**
@@ -76,6 +77,7 @@ export function runProgram(request: ProgramRequest): Promise<ProgramResult> {
       // Arguments Node refuses outright, such as one holding a NUL byte.
       return reject(spawnError(command, e as NodeJS.ErrnoException));
     }
+    if (child.pid !== undefined) request.onSpawn?.(child.pid);
     const stdout = new Captured();
     const stderr = new Captured();
     const pipe = (stream: 'stdout' | 'stderr', into: Captured) => {
@@ -135,7 +137,7 @@ export interface NodeProgram {
 }
 
 /** What runNodeProgram needs of a node's context. */
-export type ProgramContext = Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'env' | 'programs' | 'signal' | 'log'>;
+export type ProgramContext = Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'env' | 'programs' | 'signal' | 'log' | 'programStarted'>;
 
 /**
  * Runs a program on behalf of a node: only when `permissions.commands` lists it, found on
@@ -144,7 +146,10 @@ export type ProgramContext = Pick<NodeContext, 'permissions' | 'workspaceRoot' |
  * variables the node names (those that decide what runs only when `permissions.env` lists
  * them), inside the OS sandbox (programs/launch.ts: the write scopes and the network are
  * enforced on the program too), stopped with the node's signal. Every way a melody starts
- * a program goes through here.
+ * a program goes through here — and so every program is reported to the run
+ * (`programStarted`) with its process group and a marker in its environment that its
+ * descendants inherit, so a run killed outright can have what it left running ended when
+ * it is resumed.
  */
 export async function runNodeProgram(ctx: ProgramContext, program: NodeProgram): Promise<ProgramResult> {
   ctx.permissions.checkCommand(program.command);
@@ -154,11 +159,23 @@ export async function runNodeProgram(ctx: ProgramContext, program: NodeProgram):
   const { startEnv, platform } = ctx.programs;
   const executable = await resolveProgram(program.command, cwd, { path: variable(startEnv, 'PATH', platform), pathext: variable(startEnv, 'PATHEXT', platform), platform });
   if (!executable) throw notFound(program.command);
-  const launched = await launch(ctx, { executable, name: program.command, args: program.args ?? [], env: { ...baseEnvironment(startEnv, platform), ...named }, cwd });
+  const token = randomBytes(12).toString('hex');
+  const launched = await launch(ctx, { executable, name: program.command, args: program.args ?? [], env: { ...baseEnvironment(startEnv, platform), ...named, [PROGRAM_MARKER]: token }, cwd });
   let result: ProgramResult;
   try {
     const { command, args, env, cwd: where, stopRestOnExit } = launched;
-    result = await runProgram({ command, args, env, cwd: where, stopRestOnExit, name: program.command, stdin: program.stdin, signal: ctx.signal, onOutput: program.onOutput });
+    result = await runProgram({
+      command,
+      args,
+      env,
+      cwd: where,
+      stopRestOnExit,
+      name: program.command,
+      stdin: program.stdin,
+      signal: ctx.signal,
+      onOutput: program.onOutput,
+      onSpawn: (pid) => ctx.programStarted({ pid, command: program.command, token }),
+    });
   } finally {
     await launched.finish();
   }
@@ -229,59 +246,7 @@ async function stopTree(child: ChildProcess): Promise<void> {
     });
     return;
   }
-  signalGroup(pid, 'SIGTERM');
-  if (await groupEnded(pid, KILL_GRACE_MS)) return;
-  signalGroup(pid, 'SIGKILL');
-  // SIGKILL cannot be caught, but the kernel takes a moment to tear processes down; the
-  // caller is told the tree is gone only once it is.
-  await groupEnded(pid, 1000);
-}
-
-/** Waits up to `ms` for every process of the group to exit; true when they did. */
-async function groupEnded(pgid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    await sleep(25);
-    if (!(await groupAlive(pgid))) return true;
-  }
-  return false;
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // The group is already gone.
-  }
-}
-
-/**
- * Whether any process of the group still runs. A process whose parent died is reparented
- * to PID 1, and in many containers PID 1 never reaps it: it lingers as a zombie that still
- * answers `kill(-pgid, 0)`. On Linux such zombies are told apart through /proc, so a stopped
- * tree is not waited on (and SIGKILLed) for nothing.
- */
-async function groupAlive(pgid: number): Promise<boolean> {
-  try {
-    process.kill(-pgid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (process.platform !== 'linux') return true;
-  let pids: string[];
-  try {
-    pids = (await fsp.readdir('/proc')).filter((name) => /^\d+$/.test(name));
-  } catch {
-    return true;
-  }
-  for (const pid of pids) {
-    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    // The command name may hold spaces and parentheses; the fields after the last ")" are
-    // state, ppid, pgrp.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z') return true;
-  }
-  return false;
+  await endProcesses([pid], []);
 }
 
 /**

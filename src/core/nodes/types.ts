@@ -109,12 +109,25 @@ export interface NodeContext {
   toolCall(call: ToolCallReport): void;
   /** Puts a value (text, JSON) in the run's content-addressed artifact store; resolves to its sha256. */
   storeArtifact(value: unknown): Promise<string>;
+  /**
+   * Told of every program the node starts (through `runNodeProgram`): the run journals its
+   * process group and marker, so that a resume after a crash first ends what the killed
+   * attempt left running.
+   */
+  programStarted(program: StartedProgram): void;
   /** Writes to the node's log; the engine redacts secrets before anything is stored or shown. */
   log(stream: 'stdout' | 'stderr' | 'info', text: string): void;
   /** Runs another melody as a child run of this one. */
   runMelody(file: string, inputs: Readonly<Record<string, unknown>>): Promise<ChildRun>;
   /** Renders text holding `${{ }}` expressions with this node's expression context (template files). */
   render(text: string): unknown;
+}
+
+/** A program a node started: its pid (also its process group), what it is, and the marker in its environment. */
+export interface StartedProgram {
+  readonly pid: number;
+  readonly command: string;
+  readonly token: string;
 }
 
 /** What a node produces. Model usage is not part of it: nodes report it as it happens (`ctx.usage`). */

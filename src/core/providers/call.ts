@@ -15,7 +15,7 @@ import { ModelCallError, type ChatMessage, type ChatModel, type ChatRequest, typ
  */
 
 /** The parts of a NodeContext a model call needs. */
-export type CallContext = Pick<NodeContext, 'signal' | 'workspaceRoot' | 'models' | 'log' | 'usage' | 'budgetLeft' | 'priceOf' | 'addSecret' | 'redact' | 'permissions' | 'env' | 'programs'>;
+export type CallContext = Pick<NodeContext, 'signal' | 'workspaceRoot' | 'models' | 'log' | 'usage' | 'budgetLeft' | 'priceOf' | 'addSecret' | 'redact' | 'permissions' | 'env' | 'programs' | 'programStarted'>;
 
 /**
  * Opens an instrument as a model: a model instrument through the run's providers; a script

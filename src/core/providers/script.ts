@@ -11,7 +11,7 @@ import { ModelCallError, type ChatModel } from './types';
  * as JSON on stdin; its stdout is the answer (see instrumentRequest.ts). Its stderr goes to
  * the node's log.
  */
-export function scriptModel(ctx: Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'env' | 'programs' | 'log'>, instrument: Instrument & { readonly script: NonNullable<Instrument['script']> }): ChatModel {
+export function scriptModel(ctx: Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'env' | 'programs' | 'log' | 'programStarted'>, instrument: Instrument & { readonly script: NonNullable<Instrument['script']> }): ChatModel {
   const { command, args = [] } = instrument.script;
   return {
     provider: 'script',

@@ -1,9 +1,11 @@
 import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { canonicalJson, sha256 } from '../engine/hash';
+import type { AuditHead } from '../model/run';
 import { isErrno, readLastLine, writeAll } from './files';
 import { GroupCommit } from './groupCommit';
 import { withFileLock, type LockOptions } from './lock';
+import { FileRunStorage, runIds } from './runs';
 import type { AuditEntry, AuditLog } from './types';
 
 /** `.symphony/audit.jsonl`. */
@@ -47,13 +49,33 @@ function chainFields(value: unknown): Pick<AuditRecord, 'seq' | 'at' | 'prev' | 
 }
 
 /**
+ * The audit log's last line is not a whole record — an append was interrupted, or the file
+ * was cut or edited. Nothing is chained onto it: dropping the line would lose a record
+ * silently, chaining after it would launder the damage. Auditing stops until someone looks.
+ */
+export class AuditDamagedError extends Error {
+  constructor(
+    /** The log, relative to the workspace root. */
+    readonly file: string,
+    /** The 1-based line that is damaged. */
+    readonly line: number,
+    what: string,
+  ) {
+    super(`the audit log ${file} is damaged: its last line (${line}) ${what}; nothing more is audited until it is repaired — run \`symphony audit verify\` to see where`);
+    this.name = 'AuditDamagedError';
+  }
+}
+
+/**
  * The hash-chained audit log. Appends are serialized in this process and, through a lock
  * file, across processes: the last line is read under the lock, so two `symphony`
  * processes can never both chain onto the same record.
  */
 export class FileAuditLog implements AuditLog {
   private readonly path: string;
-  private readonly entries = new GroupCommit<AuditEntry>((batch) =>
+  /** The log as messages name it: relative to the workspace root. */
+  private readonly shown: string;
+  private readonly entries = new GroupCommit<AuditEntry, AuditHead>((batch) =>
     withFileLock(`${this.path}.lock`, () => this.appendLocked(batch), this.options.lock),
   );
 
@@ -62,6 +84,7 @@ export class FileAuditLog implements AuditLog {
     private readonly options: { readonly now?: () => Date; readonly lock?: LockOptions } = {},
   ) {
     this.path = auditPath(workspaceRoot);
+    this.shown = relative(workspaceRoot, this.path).split(sep).join('/');
   }
 
   /**
@@ -69,17 +92,18 @@ export class FileAuditLog implements AuditLog {
    * lock, one read of the chain's head, one write and one flush (group commit) — a run
    * with many nodes does not pay a lock and a disk flush per node.
    */
-  append(entry: AuditEntry): Promise<void> {
+  append(entry: AuditEntry): Promise<AuditHead> {
     return this.entries.push(entry);
   }
 
-  private async appendLocked(entries: readonly AuditEntry[]): Promise<void> {
+  private async appendLocked(entries: readonly AuditEntry[]): Promise<AuditHead[]> {
     await fsp.mkdir(dirname(this.path), { recursive: true });
     const fd = await fsp.open(this.path, 'a+');
     try {
       const tail = await readLastLine(fd);
-      // A line torn by a crash was never acknowledged; drop it rather than chain after garbage.
-      if (tail.end < tail.size) await fd.truncate(tail.end);
+      // Bytes after the last newline: a record cut short. It may have been acknowledged to
+      // a run before the file was cut, so it is not dropped; auditing stops, loudly.
+      if (tail.end < tail.size) throw await this.damaged(tail.end, 1, 'is cut off (an append was interrupted, or the file was cut)');
       let seq = 1;
       let prev = GENESIS_HASH;
       if (tail.line !== undefined) {
@@ -90,10 +114,11 @@ export class FileAuditLog implements AuditLog {
           last = undefined;
         }
         // Chaining onto a damaged record would launder it; refuse until someone looks.
-        if (!last) throw new Error(`the last record of ${this.path} is unreadable; run \`symphony audit verify\``);
+        if (!last) throw await this.damaged(tail.end, 0, 'is not a record');
         seq = last.seq + 1;
         prev = last.hash;
       }
+      const heads: AuditHead[] = [];
       const lines: string[] = [];
       for (const entry of entries) {
         // Through canonical JSON first, so the hash covers exactly what the line will hold
@@ -103,14 +128,27 @@ export class FileAuditLog implements AuditLog {
         const body = { seq, at: (this.options.now?.() ?? new Date()).toISOString(), prev, ...plain };
         const hash = chainHash(body);
         lines.push(JSON.stringify({ seq, at: body.at, prev, hash, ...plain }));
+        heads.push({ seq, hash });
         seq += 1;
         prev = hash;
       }
       await writeAll(fd, Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
       await fd.datasync();
+      return heads;
     } finally {
       await fd.close();
     }
+  }
+
+  /**
+   * The error for a damaged last line. Its number costs a read of the whole log, paid only
+   * here: `extra` is 1 for a line after the last newline, 0 for the last complete line.
+   */
+  private async damaged(completeEnd: number, extra: 0 | 1, what: string): Promise<AuditDamagedError> {
+    const data = await fsp.readFile(this.path).catch(() => Buffer.alloc(0));
+    let newlines = 0;
+    for (let i = data.indexOf(0x0a); i >= 0 && i < completeEnd; i = data.indexOf(0x0a, i + 1)) newlines++;
+    return new AuditDamagedError(this.shown, newlines + extra, what);
   }
 }
 
@@ -119,25 +157,52 @@ export type AuditVerification =
   | {
       readonly ok: true;
       readonly records: number;
-      /** The last hash: publish it elsewhere (a commit, a CI log) to also detect cutting lines off the end. */
+      /**
+       * The last hash. Runs anchor the chain in their run.json, so records cut off the end
+       * are detected while the run that wrote them is kept; publish the head elsewhere (a
+       * commit, a CI log) to detect it for the newest records, or after `gc`.
+       */
       readonly head: string;
+      /** How many runs' anchors were checked. */
+      readonly anchored: number;
     }
   | { readonly ok: false; readonly line: number; readonly reason: string };
 
+/** A run's anchor in the chain (`auditHead` of its run.json). */
+export interface RunAnchor extends AuditHead {
+  readonly runId: string;
+}
+
+/** The anchors of every run in the workspace that has one. */
+export async function runAnchors(workspaceRoot: string): Promise<RunAnchor[]> {
+  const storage = new FileRunStorage(workspaceRoot);
+  const anchors: RunAnchor[] = [];
+  for (const runId of await runIds(workspaceRoot)) {
+    // A damaged run is `events`' to report; it anchors nothing here.
+    const head = (await storage.record(runId).catch(() => undefined))?.auditHead;
+    if (head && Number.isInteger(head.seq) && typeof head.hash === 'string') anchors.push({ runId, seq: head.seq, hash: head.hash });
+  }
+  return anchors;
+}
+
 /**
  * `symphony audit verify`: checks every line in order and names the first one that does not
- * fit — edited (hash), deleted, inserted or moved (seq, prev), unreadable, or cut short.
- * A missing log is a valid, empty one. Lines removed from the very end cannot be detected
- * from the file alone; compare `head` with a copy kept elsewhere for that.
+ * fit — edited (hash), deleted, inserted or moved (seq, prev), unreadable, or cut short —
+ * and then that the record each run anchored at its end (`anchors`: by default every run of
+ * the workspace) is still in the chain, so whole records cut off the end are detected too.
+ * A missing log is a valid, empty one, unless a run anchored a record in it.
  */
-export async function verifyAudit(workspaceRoot: string): Promise<AuditVerification> {
+export async function verifyAudit(workspaceRoot: string, options: { readonly anchors?: readonly RunAnchor[] } = {}): Promise<AuditVerification> {
+  const anchors = options.anchors ?? (await runAnchors(workspaceRoot));
   let text: string;
   try {
     text = await fsp.readFile(auditPath(workspaceRoot), 'utf8');
   } catch (e) {
-    if (isErrno(e, 'ENOENT')) return { ok: true, records: 0, head: GENESIS_HASH };
-    throw e;
+    if (!isErrno(e, 'ENOENT')) throw e;
+    text = '';
   }
+  const anchoredAt = new Map<number, RunAnchor[]>();
+  for (const a of anchors) anchoredAt.set(a.seq, [...(anchoredAt.get(a.seq) ?? []), a]);
   const lines = text.split('\n');
   const torn = lines.pop() ?? '';
   let prev = GENESIS_HASH;
@@ -156,8 +221,18 @@ export async function verifyAudit(workspaceRoot: string): Promise<AuditVerificat
     if (fields.seq !== line) return bad(`seq is ${fields.seq}, expected ${line}: a record was deleted, inserted or moved`);
     if (fields.prev !== prev) return bad(line === 1 ? 'prev is not the genesis hash' : `prev does not match the hash of line ${line - 1}: a record before it was changed or removed`);
     if (chainHash(value as Record<string, unknown>) !== fields.hash) return bad('hash does not match the record: it was edited');
+    const rewritten = anchoredAt.get(line)?.find((a) => a.hash !== fields.hash);
+    if (rewritten) return bad(`this is not the record run ${rewritten.runId} anchored here (hash ${rewritten.hash.slice(0, 12)}…): the log was rewritten after that run ended`);
     prev = fields.hash;
   }
   if (torn !== '') return { ok: false, line: lines.length + 1, reason: 'incomplete last line: the file was cut or an append was interrupted' };
-  return { ok: true, records: lines.length, head: prev };
+  const beyond = anchors.filter((a) => a.seq > lines.length).sort((a, b) => a.seq - b.seq)[0];
+  if (beyond) {
+    return {
+      ok: false,
+      line: lines.length + 1,
+      reason: `audit.jsonl ends at record ${lines.length}, before record ${beyond.seq} that run ${beyond.runId} anchored (hash ${beyond.hash.slice(0, 12)}…): records were cut off its end`,
+    };
+  }
+  return { ok: true, records: lines.length, head: prev, anchored: anchors.length };
 }

@@ -1,22 +1,23 @@
-interface Pending<T> {
+interface Pending<T, R> {
   readonly item: T;
-  readonly resolve: () => void;
+  readonly resolve: (result: R) => void;
   readonly reject: (e: unknown) => void;
 }
 
 /**
  * Group commit: items pushed while a flush is in flight go out together in the next one —
  * one write and one disk flush per batch instead of per item — and in the order pushed.
- * `push` resolves once its item's batch is flushed, and rejects with the batch's error.
+ * `push` resolves once its item's batch is flushed — with what `flush` returned for that
+ * item, if anything — and rejects with the batch's error.
  */
-export class GroupCommit<T> {
-  private queue: Pending<T>[] = [];
+export class GroupCommit<T, R = void> {
+  private queue: Pending<T, R>[] = [];
   private draining: Promise<void> | undefined;
 
-  constructor(private readonly flush: (items: readonly T[]) => Promise<void>) {}
+  constructor(private readonly flush: (items: readonly T[]) => Promise<readonly R[] | void>) {}
 
-  push(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  push(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.draining ??= this.drain();
     });
@@ -35,8 +36,8 @@ export class GroupCommit<T> {
         const batch = this.queue;
         this.queue = [];
         try {
-          await this.flush(batch.map((p) => p.item));
-          for (const p of batch) p.resolve();
+          const results = await this.flush(batch.map((p) => p.item));
+          batch.forEach((p, i) => p.resolve((results ? results[i] : undefined) as R));
         } catch (e) {
           for (const p of batch) p.reject(e);
         }

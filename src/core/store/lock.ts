@@ -1,28 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isErrno, processAlive } from './files';
+import { isErrno } from './files';
+import { processState, thisProcess, type ProcessRecord } from './processes';
 
 /**
  * A lock file for short critical sections shared by several processes (two `symphony`
  * commands, the CLI and the extension host) — the audit log and `handoff.md` append under
  * it. Node has no portable `flock`, so the lock is a file created exclusively (`wx`);
- * whoever creates it holds the lock until they delete it.
+ * whoever creates it holds the lock until they delete it. It names its holder by pid, host
+ * and start time, so a lock whose holder died — or whose pid now belongs to another
+ * process — is taken over at once, and one that cannot be judged fails within a second
+ * instead of being waited out.
  */
 
 /** How long to wait for a lock, and when a lock left behind counts as abandoned. */
 export interface LockOptions {
   /**
-   * A lock older than this is taken over even if its owner cannot be checked (another host,
-   * or a reused pid). Critical sections are milliseconds; this only has to outlast a slow
-   * fsync. Default 30 s.
+   * A lock older than this is taken over whoever holds it. Critical sections are
+   * milliseconds; this only has to outlast a slow fsync. Default 30 s.
    */
   readonly staleMs?: number;
-  /** Give up waiting after this long. Default 60 s. */
+  /** Give up waiting for a live holder after this long. Default 60 s. */
   readonly timeoutMs?: number;
+  /**
+   * How long a lock this process cannot judge — held on another host, or not written by
+   * Symphony — may stay as it is before acquiring fails with LockUncheckableError. Default
+   * 1 s: a real holder keeps a lock for milliseconds, so one unchanged for a second is
+   * abandoned or planted, and saying so beats waiting for `staleMs`.
+   */
+  readonly undecidedMs?: number;
 }
 
 /** The lock could not be taken in time; names who holds it. */
@@ -36,10 +45,24 @@ export class LockTimeoutError extends Error {
   }
 }
 
+/** The lock is held by a process this one cannot check, and did not go away within `undecidedMs`. */
+export class LockUncheckableError extends Error {
+  constructor(
+    readonly lockPath: string,
+    readonly holder: string,
+  ) {
+    const owner = parseOwner(holder);
+    super(
+      owner
+        ? `${lockPath} is held by pid ${owner.pid} on host ${owner.host} since ${owner.at}, which this machine cannot check; if no Symphony process on ${owner.host} is using this workspace, delete it`
+        : `${lockPath} was not written by Symphony (it holds ${JSON.stringify(holder.slice(0, 80))}); if no Symphony process is using this workspace, delete it`,
+    );
+    this.name = 'LockUncheckableError';
+  }
+}
+
 /** What a lock file says about its owner. */
-interface Owner {
-  readonly pid: number;
-  readonly host: string;
+interface Owner extends ProcessRecord {
   readonly nonce: string;
   readonly at: string;
 }
@@ -54,14 +77,22 @@ function parseOwner(text: string): Owner | undefined {
 }
 
 /**
- * Abandoned when its owner is a dead process on this host (a crash), or when it is older
- * than `staleMs` — the fallback for owners we cannot check. A lock whose content is not
- * written yet (just created) is judged by age alone.
+ * What to do about a lock another holds: wait for a live holder; take over a stale lock
+ * (its holder is dead or is not the process that was recorded — a recycled pid —, or it is
+ * older than `staleMs`); and for a lock that cannot be judged, watch it for `undecidedMs`
+ * (`unsure`). A lock naming a live pid of this host without the start time every lock of
+ * this Symphony records (`legacy`) is an older Symphony's or a planted one: an older
+ * Symphony holds it for milliseconds, so it is taken over once it has not changed for
+ * `undecidedMs`.
  */
-function isStale(text: string, mtimeMs: number, staleMs: number): boolean {
+async function judge(text: string, mtimeMs: number, staleMs: number): Promise<'wait' | 'stale' | 'unsure' | 'legacy'> {
+  if (Date.now() - mtimeMs > staleMs) return 'stale';
   const owner = parseOwner(text);
-  if (owner && owner.host === hostname() && !processAlive(owner.pid)) return true;
-  return Date.now() - mtimeMs > staleMs;
+  if (!owner) return 'unsure';
+  const { state, legacy } = await processState(owner);
+  if (state === 'dead') return 'stale';
+  if (state === 'unknown') return 'unsure';
+  return legacy ? 'legacy' : 'wait';
 }
 
 async function readLock(path: string): Promise<{ text: string; mtimeMs: number } | undefined> {
@@ -80,18 +111,16 @@ async function readLock(path: string): Promise<{ text: string; mtimeMs: number }
 }
 
 /**
- * Removes the lock if it is abandoned; true when the caller should try again at once.
+ * Removes the lock judged abandoned (`seen` is what was judged); true when the caller should
+ * try again at once.
  *
  * Two waiters can judge the same lock stale at once; if one removes it and takes a new lock
  * before the other acts, the other must not delete that new lock. So the lock is first
  * renamed aside (atomic: only one waiter gets a given file) and only deleted if it is still
  * the one that was judged; a lock taken by mistake is linked back into place.
  */
-async function breakIfStale(path: string, staleMs: number): Promise<boolean> {
-  const seen = await readLock(path);
-  if (!seen) return true;
-  if (!isStale(seen.text, seen.mtimeMs, staleMs)) return false;
-  const aside = `${path}.stale-${randomBytes(6).toString('hex')}`;
+async function breakLock(path: string, seen: string): Promise<boolean> {
+  const aside = `${path}.stale-${process.pid}-${randomBytes(6).toString('hex')}`;
   try {
     await fsp.rename(path, aside);
   } catch (e) {
@@ -99,7 +128,7 @@ async function breakIfStale(path: string, staleMs: number): Promise<boolean> {
     throw e;
   }
   const moved = await fsp.readFile(aside, 'utf8').catch(() => undefined);
-  if (moved === seen.text) {
+  if (moved === seen) {
     await fsp.rm(aside, { force: true });
     return true;
   }
@@ -110,15 +139,19 @@ async function breakIfStale(path: string, staleMs: number): Promise<boolean> {
 
 async function acquire(path: string, options: LockOptions): Promise<() => Promise<void>> {
   const staleMs = options.staleMs ?? 30_000;
+  const undecidedMs = options.undecidedMs ?? 1000;
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  const owner: Owner = { pid: process.pid, host: hostname(), nonce: randomBytes(8).toString('hex'), at: new Date().toISOString() };
+  const owner: Owner = { ...(await thisProcess()), nonce: randomBytes(8).toString('hex'), at: new Date().toISOString() };
   let delay = 1;
   // The lock is created with its content already in it — written to a private file, then
   // hard-linked into place, which fails if the lock exists. A lock created empty (open 'wx',
   // then write) would, if its process died in between, say nothing about its owner and
-  // could only be judged by age.
-  const draft = `${path}.${owner.nonce}.draft`;
+  // could only be judged by age. The draft's name carries our pid, so one left behind by a
+  // kill is recognised as abandoned without reading it (see leftovers.ts).
+  const draft = `${path}.${process.pid}-${owner.nonce}.draft`;
   const content = JSON.stringify(owner);
+  // The lock we could not judge, and since when it has been there unchanged.
+  let unsure: { text: string; since: number } | undefined;
   for (;;) {
     try {
       await fsp.writeFile(draft, content);
@@ -137,7 +170,17 @@ async function acquire(path: string, options: LockOptions): Promise<() => Promis
       await fsp.rm(draft, { force: true });
     }
     if (taken) return () => release(path, owner.nonce);
-    if (await breakIfStale(path, staleMs)) continue;
+    const seen = await readLock(path);
+    if (!seen) continue;
+    const verdict = await judge(seen.text, seen.mtimeMs, staleMs);
+    if (verdict === 'stale' && (await breakLock(path, seen.text))) continue;
+    if (verdict === 'unsure' || verdict === 'legacy') {
+      if (unsure?.text !== seen.text) unsure = { text: seen.text, since: Date.now() };
+      else if (Date.now() - unsure.since > undecidedMs) {
+        if (verdict === 'unsure') throw new LockUncheckableError(path, seen.text);
+        if (await breakLock(path, seen.text)) continue;
+      }
+    }
     if (Date.now() > deadline) throw new LockTimeoutError(path, (await readLock(path))?.text ?? '');
     // Jittered exponential backoff, capped low: holders keep the lock for milliseconds.
     await sleep(delay * (0.5 + Math.random()));

@@ -1,11 +1,13 @@
-import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { promises as fsp, type Dirent } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Semaphore } from '../engine/semaphore';
 import { GroupCommit } from './groupCommit';
 import { replayEvents, type RunEvent, type RunEventType, type RunRecord } from '../model/run';
-import { completeLinesEnd, isErrno, processAlive, readLastLine, syncDir, writeAll, writeFileAtomic } from './files';
+import { completeLinesEnd, isErrno, readLastLine, syncDir, writeAll, writeFileAtomic } from './files';
+import { withFileLock } from './lock';
+import { processState, thisProcess, type ProcessRecord, type ProcessState } from './processes';
 import type { RunJournal, RunStorage } from './types';
 
 /** `.symphony/runs`: one folder per run. */
@@ -23,29 +25,83 @@ export function runPaths(workspaceRoot: string, runId: string): { readonly dir: 
   return { dir, journal: join(dir, 'journal.jsonl'), record: join(dir, 'run.json'), owner: join(dir, 'owner.json') };
 }
 
-/** Who has a run's journal open: written when a process creates or reopens it, removed on close. */
-interface Owner {
-  readonly pid: number;
-  readonly host: string;
+/**
+ * `owner.json`: who has a run's journal open — the process that created it (`run`) or
+ * picked it up again (`resume`) — by pid, host and start time, so a recycled pid is never
+ * taken for the owner. Written when a process creates or reopens the run, removed on close.
+ */
+export interface RunClaim extends ProcessRecord {
+  readonly action: 'run' | 'resume';
+  /** ISO-8601 time the claim was made. */
+  readonly since: string;
+  /** Tells this claim from a later one of the same process. */
+  readonly nonce: string;
 }
 
-/**
- * The live process (other than this one) that has the run open, if any. An owner file left
- * by a process that died — the case `resume` exists for — does not count.
- */
-async function liveOwner(path: string): Promise<Owner | undefined> {
-  let owner: Owner;
+/** The run is open in another process (or one this host cannot check); says which. */
+export class RunBusyError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly claim: RunClaim,
+    state: ProcessState,
+    ownerFile: string,
+  ) {
+    const doing = claim.action === 'resume' ? 'being resumed' : 'being run';
+    const what = `run ${runId} is ${doing} by pid ${claim.pid} (host ${claim.host}) since ${claim.since}`;
+    super(
+      state === 'unknown'
+        ? `${what}, which this machine cannot check; if that process is gone, delete ${ownerFile}`
+        : `${what}; wait for it to end, or cancel it there`,
+    );
+    this.name = 'RunBusyError';
+  }
+}
+
+async function readClaim(path: string): Promise<RunClaim | undefined> {
   try {
-    owner = JSON.parse(await fsp.readFile(path, 'utf8')) as Owner;
+    const claim = JSON.parse(await fsp.readFile(path, 'utf8')) as Partial<RunClaim>;
+    if (typeof claim.pid !== 'number' || typeof claim.host !== 'string') return undefined;
+    // Claims of older versions had neither: they count as run by that pid, from some time.
+    return { action: 'run', since: 'an earlier time', nonce: '', ...claim } as RunClaim;
   } catch {
     return undefined;
   }
-  if (typeof owner.pid !== 'number' || owner.host !== hostname()) return undefined;
-  return owner.pid !== process.pid && processAlive(owner.pid) ? owner : undefined;
 }
 
-async function claim(path: string): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify({ pid: process.pid, host: hostname() } satisfies Owner), { durable: false });
+/** A claim of this process, made now. */
+async function newClaim(action: RunClaim['action']): Promise<RunClaim> {
+  return { ...(await thisProcess()), action, since: new Date().toISOString(), nonce: randomBytes(8).toString('hex') };
+}
+
+/**
+ * Claims a run for this process. Checking the current claim and writing ours happen under
+ * a lock (an exclusive hard-linked create, see lock.ts), so of two processes resuming one
+ * run at once exactly one gets it; the other learns who holds it. A claim whose process
+ * died — the case `resume` exists for — is replaced.
+ */
+async function claim(path: string, runId: string, action: RunClaim['action']): Promise<RunClaim> {
+  const mine = await newClaim(action);
+  return withFileLock(
+    `${path}.lock`,
+    async () => {
+      const held = await readClaim(path);
+      if (held) {
+        // Alive, or on another host (which cannot be checked). A claim without a start time
+        // (an older Symphony's) is trusted by its pid: the run may really go on in that version.
+        const { state } = await processState(held);
+        if (state !== 'dead') throw new RunBusyError(runId, held, state, path);
+      }
+      await writeFileAtomic(path, JSON.stringify(mine), { durable: false });
+      return mine;
+    },
+    // Held for a read and a rename: a live holder is waited for a few seconds at most.
+    { timeoutMs: 10_000 },
+  );
+}
+
+/** Removes the claim if it is still ours. */
+async function release(path: string, nonce: string): Promise<void> {
+  if ((await readClaim(path))?.nonce === nonce) await fsp.unlink(path).catch(() => undefined);
 }
 
 /**
@@ -84,6 +140,7 @@ const EVENT_TYPES = new Set(
     'run-started': true,
     'run-resumed': true,
     'node-started': true,
+    'node-process': true,
     'node-log': true,
     'node-retried': true,
     'node-fallback': true,
@@ -145,6 +202,7 @@ class FileRunJournal implements RunJournal {
     private size: number,
     /** This process's claim on the run, released on close. */
     private readonly ownerPath: string,
+    private readonly claimNonce: string,
   ) {}
 
   append(event: RunEvent): Promise<void> {
@@ -189,7 +247,7 @@ class FileRunJournal implements RunJournal {
       // Lines queued before close are still written.
       await this.lines.idle();
       await this.fd.close();
-      await fsp.unlink(this.ownerPath).catch(() => undefined);
+      await release(this.ownerPath, this.claimNonce);
     })();
     return this.closing;
   }
@@ -231,23 +289,39 @@ export class FileRunStorage implements RunStorage {
       if (isErrno(e, 'EEXIST')) throw new Error(`run ${runId} already exists in ${parent}`);
       throw e;
     }
-    await claim(this.paths(runId).owner);
+    // The exclusive mkdir made the folder ours: nobody else can hold a claim in it yet.
+    const mine = await newClaim('run');
+    await writeFileAtomic(this.paths(runId).owner, JSON.stringify(mine), { durable: false });
     const fd = await fsp.open(journal, 'a');
     await syncDir(dir);
     await syncDir(parent);
-    return new FileRunJournal(runId, journal, fd, 0, this.paths(runId).owner);
+    return new FileRunJournal(runId, journal, fd, 0, this.paths(runId).owner, mine.nonce);
   }
 
-  /** Whether another live process has the run open (so it must not be resumed here). */
+  /** Whether another process has the run open (or one on another host that cannot be checked). */
   async isLive(runId: string): Promise<boolean> {
-    return (await liveOwner(this.paths(runId).owner)) !== undefined;
+    const held = await readClaim(this.paths(runId).owner);
+    return held !== undefined && (held.pid !== process.pid || held.host !== (await thisProcess()).host) && (await processState(held)).state !== 'dead';
   }
 
   async reopen(runId: string): Promise<{ readonly events: RunEvent[]; readonly journal: RunJournal }> {
     const { journal, owner } = this.paths(runId);
-    // Two processes appending to one journal would interleave two runs' worth of events.
-    const live = await liveOwner(owner);
-    if (live) throw new Error(`run ${runId} is still running in process ${live.pid}; cancel it there, or wait for it to end`);
+    await fsp.stat(journal).catch((e: unknown) => {
+      throw isErrno(e, 'ENOENT') ? new Error(`no run ${runId} (no ${journal})`) : e;
+    });
+    // Two processes appending to one journal would interleave two runs' worth of events:
+    // the run is claimed before its journal is read, and only one process gets the claim.
+    const mine = await claim(owner, runId, 'resume');
+    try {
+      return await this.openClaimed(runId, mine);
+    } catch (e) {
+      await release(owner, mine.nonce);
+      throw e;
+    }
+  }
+
+  private async openClaimed(runId: string, mine: RunClaim): Promise<{ readonly events: RunEvent[]; readonly journal: RunJournal }> {
+    const { journal, owner } = this.paths(runId);
     const data = await readJournal(journal, runId);
     const { events, end } = parseJournal(data, journal, runId);
     // 'a': every write lands at the end of the file, whatever the position.
@@ -262,8 +336,7 @@ export class FileRunStorage implements RunStorage {
       await fd.close();
       throw e;
     }
-    await claim(owner);
-    return { events, journal: new FileRunJournal(runId, journal, fd, end, owner) };
+    return { events, journal: new FileRunJournal(runId, journal, fd, end, owner, mine.nonce) };
   }
 
   async events(runId: string): Promise<RunEvent[]> {

@@ -1,4 +1,4 @@
-import type { RunEvent, RunRecord } from '../model/run';
+import type { AuditHead, RunEvent, RunRecord } from '../model/run';
 
 /**
  * The durable records of runs, under `<workspace>/.symphony/`:
@@ -62,5 +62,6 @@ export interface AuditEntry {
 }
 
 export interface AuditLog {
-  append(entry: AuditEntry): Promise<void>;
+  /** Appends an entry; resolves with its place in the chain once it is on disk. */
+  append(entry: AuditEntry): Promise<AuditHead>;
 }

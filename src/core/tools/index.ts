@@ -42,7 +42,7 @@ interface Tool<S extends z.ZodType> {
 }
 
 /** What tools may use: a node's context. */
-export type ToolContext = Pick<NodeContext, 'workspaceRoot' | 'permissions' | 'signal' | 'env' | 'programs' | 'log'>;
+export type ToolContext = Pick<NodeContext, 'workspaceRoot' | 'permissions' | 'signal' | 'env' | 'programs' | 'log' | 'programStarted'>;
 
 const path = z.string().min(1).describe('A workspace-relative path, e.g. "src/app.ts".');
 

@@ -20,6 +20,8 @@ export interface DispatcherOptions {
   readonly start: (target: TriggerTarget, trigger: TriggerInfo) => Promise<string | undefined>;
   readonly secrets?: (name: string) => Promise<string | undefined>;
   readonly log?: (level: 'info' | 'warning', message: string) => void;
+  /** The webhook endpoint may bind beyond loopback (`symphony serve --allow-remote`): it then answers signed routes only. */
+  readonly allowRemote?: boolean;
 }
 
 /** A scheduled trigger and when it fires next, for views. */
@@ -140,7 +142,7 @@ export class TriggerDispatcher {
 
   /** Starts the webhook endpoint; resolves with its base URL. */
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
-    this.webhooks ??= new WebhookServer(this.opts.secrets ?? (async () => undefined));
+    this.webhooks ??= new WebhookServer(this.opts.secrets ?? (async () => undefined), { allowRemote: this.opts.allowRemote });
     this.webhooks.setRoutes(this.routes());
     return this.webhooks.listen(port, host);
   }

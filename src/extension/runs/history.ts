@@ -96,7 +96,7 @@ export class RunHistory {
    * shows changed (log lines change no record).
    */
   apply(event: RunEvent): boolean {
-    if (event.type === 'node-log' || event.type === 'approval-requested') return false;
+    if (event.type === 'node-log' || event.type === 'node-process' || event.type === 'approval-requested') return false;
     let builder = this.live.get(event.runId);
     if (!builder) {
       if (event.type !== 'run-started') {
