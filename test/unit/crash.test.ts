@@ -117,7 +117,7 @@ describe('crash safety (real processes killed with SIGKILL)', function () {
         .map((l) => JSON.parse(l) as JournalEvent);
       const finished = events.filter((e) => e.type === 'run-finished');
       assert.equal(finished.length, 1, `run ${runId} must end exactly once`);
-      assert.equal(finished[0]!.status, 'success', `run ${runId} ended ${finished[0]!.status}`);
+      assert.equal(finished[0]!.status, 'success', `run ${runId} ended ${finished[0]!.status}: ${JSON.stringify(events.filter((e) => e.type === 'node-finished' && e.status !== 'success'))}`);
 
       const ledger = readFileSync(join(root, 'ledger.txt'), 'utf8').trim().split('\n');
       for (const id of ids) {

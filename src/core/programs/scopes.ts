@@ -70,7 +70,9 @@ export async function protectedPaths(root: string, scopes: readonly string[], ne
   const rule = (rel: string, isDir: boolean) => never(rel) ?? (isDir ? never(`${rel}/_`) : undefined);
   const visit = async (abs: string, isDir: boolean): Promise<void> => {
     const rel = toPosix(relative(root, abs));
-    const r = rel ? rule(rel, isDir) : undefined;
+    // Symphony's own folder is protected as a whole: its locks and drafts come and go while
+    // programs run, and a path that vanishes between the walk and the mount would fail it.
+    const r = rel === '.symphony' && isDir ? never('.symphony/audit.jsonl') : rel ? rule(rel, isDir) : undefined;
     if (r) {
       found.push({ rel, abs, rule: r });
       return;
