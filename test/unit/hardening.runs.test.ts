@@ -185,7 +185,7 @@ describe('hardening: runs, webhooks and the audit log', function () {
       assert.deepEqual(processes.map((e) => [e.nodeId, e.attempt]), [['work', 1], ['work', 2]]);
       // The recorded group is the one Symphony started: in the sandbox, the sandbox's (the
       // program's own pid there is the namespace's, not the host's).
-      assert.ok(Number.isInteger(processes[0]!.pgid) && processes[0]!.pgid > 1);
+      assert.ok(Number.isInteger(processes[0]!.pgid) && (processes[0]!.pgid ?? 0) > 1);
       const resumedEvent = events.find((e) => e.type === 'run-resumed')!;
       assert.deepEqual(resumedEvent.stopped?.map((s) => [s.nodeId, s.attempt]), [['work', 1]]);
       assert.match(resumed.stdout, /stopped the programs left running by work \(attempt 1\)/);

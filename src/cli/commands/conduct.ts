@@ -46,7 +46,7 @@ export async function conductCommand(env: CliEnvironment, options: ConductOption
   try {
     const planning = { tokens: { input: 0, output: 0 }, costUsd: 0 };
     const { plan, inputs } = await makePlan(root, { models, workspace, signal: controller.signal, only: options.task, log: (t) => options.verbose && env.stderr(t) }, planning);
-    const melodyText = planMelody(plan, inputs, newRunId(), { chambers: options.chambers });
+    const melodyText = planMelody(plan, inputs, newRunId(), { chambers: options.chambers, instruments: workspace.ensembles.ensembles.flatMap((e) => e.instruments) });
     const permissions = `permissions: ${/permissions:[\s\S]*?\n(?=nodes:)/.exec(melodyText)?.[0].replace(/^permissions:\s*/, '').replace(/\s+/g, ' ').trim() ?? 'none'}${testCommandOf(inputs) ? ` · tests: ${testCommandOf(inputs)!.join(' ')}` : ''}`;
     if (options.dryRun) {
       if (options.json) env.stdout(JSON.stringify({ plan: { assignments: plan.assignments }, unroutable: plan.unroutable.map((u) => ({ task: u.task, reason: u.reason })) }, null, 2) + '\n');

@@ -149,13 +149,15 @@ export const MERGE_NODE = 'merge';
  * chamber of their own, a `merge` node merges them back once all have passed, and the
  * assignments that needed one of them run after the merge.
  */
-export function planMelody(plan: Plan, inputs: ConductInputs, runId: string, options: { chambers?: boolean } = {}): string {
+export function planMelody(plan: Plan, inputs: ConductInputs, runId: string, options: { chambers?: boolean; instruments?: readonly Instrument[] } = {}): string {
   const testCommand = testCommandOf(inputs);
+  // Script instruments run their program: the plan allows the programs of those it assigns.
+  const scripts = plan.assignments.flatMap((a) => options.instruments?.find((i) => i.ref === a.instrument)?.script?.command ?? []);
   const parallel = plan.assignments.filter((a) => a.needs.length === 0);
   const chambered = new Set(options.chambers && parallel.length > 1 ? parallel.map((a) => a.id) : []);
   const commit = inputs.config.commit !== false || chambered.size > 0;
   const write = [...new Set(plan.assignments.flatMap((a) => a.outputs.scope))];
-  const commands = [...new Set([...(plan.assignments.some((a) => a.parameters.tests) && testCommand ? [testCommand[0]!] : []), ...(commit ? ['git'] : [])])];
+  const commands = [...new Set([...(plan.assignments.some((a) => a.parameters.tests) && testCommand ? [testCommand[0]!] : []), ...scripts, ...(commit ? ['git'] : [])])];
   const nodes: Record<string, unknown> = {};
   for (const a of plan.assignments) {
     const node = assignmentNode(a, inputs, testCommand, commit);
@@ -327,7 +329,7 @@ export async function conduct(root: string, run: ConductRun): Promise<ConductRep
   const planning: PlanningUsage = { tokens: { input: 0, output: 0 }, costUsd: 0 };
   const { plan, inputs } = await makePlan(root, run, planning);
   const runId = newRunId();
-  const text = planMelody(plan, inputs, runId, { chambers: run.chambers });
+  const text = planMelody(plan, inputs, runId, { chambers: run.chambers, instruments: run.workspace.ensembles.ensembles.flatMap((e) => e.instruments) });
   const { file } = await writePlan(root, runId, text);
   if (!plan.assignments.length) {
     return { runId, plan: { file, assignments: [] }, unroutable: plan.unroutable, status: plan.unroutable.length ? 'failure' : 'success', assignments: {}, tokens: planning.tokens, costUsd: planning.costUsd };

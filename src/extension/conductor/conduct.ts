@@ -40,7 +40,7 @@ export async function conductCommand(ctx: SymphonyContext, target: ConductTarget
     });
     plan = made.plan;
     const runId = newRunId();
-    melodyText = planMelody(plan, made.inputs, runId);
+    melodyText = planMelody(plan, made.inputs, runId, { instruments: workspace.ensembles.ensembles.flatMap((e) => e.instruments) });
     const tests = testCommandOf(made.inputs);
     permissions = `may write ${[...new Set(plan.assignments.flatMap((a) => a.outputs.scope))].join(', ') || 'nothing'}${tests ? `; runs ${tests.join(' ')}` : ''}`;
     if (!plan.assignments.length) {

@@ -53,15 +53,17 @@ export function vscodeHost(log: vscode.LogOutputChannel): Host {
       void SHOW[notice.level](`Symphony: ${notice.message}`);
     },
     executeCommand: async (command, args) => vscode.commands.executeCommand(command, ...args),
-    // Through a WorkspaceEdit, so an open editor of the file and its undo stack see the change;
-    // a file no editor has open is saved at once, as writing it would have.
+    // Through a WorkspaceEdit, so an open editor of the file and its undo stack see the
+    // change; then saved, as writing the file would have — unless the document already had
+    // unsaved changes of the person's, which are theirs to save.
     editText: async (file, edit) => {
       const uri = vscode.Uri.file(file);
-      const wasOpen = vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString());
+      const before = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      const hadChanges = before?.isDirty ?? false;
       const change = new vscode.WorkspaceEdit();
       change.replace(uri, new vscode.Range(edit.line - 1, edit.start, edit.line - 1, edit.end), edit.text);
       if (!(await vscode.workspace.applyEdit(change))) return false;
-      if (!wasOpen) await (await vscode.workspace.openTextDocument(uri)).save();
+      if (!hadChanges) await (await vscode.workspace.openTextDocument(uri)).save();
       return true;
     },
   };
