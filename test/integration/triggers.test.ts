@@ -62,7 +62,7 @@ describe('triggers', () => {
     const editor = await vscode.window.showTextDocument(note);
     await waitFor('the index to see on-save', async () => (await api()).context.index.model?.melodies.some((m) => m.melody?.name === 'on-save'));
     await editor.edit((e) => e.insert(new vscode.Position(1, 0), 'saved from the editor\n'));
-    await editor.document.save();
+    assert.ok(await editor.document.save(), 'the editor saved the note');
     await waitFor('the triggered run to write its note', () => exists(out));
     assert.strictEqual(await readFile(out), 'save notes/today.md');
   });
