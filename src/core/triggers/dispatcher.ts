@@ -152,6 +152,16 @@ export class TriggerDispatcher {
     return this.webhooks?.paths ?? [];
   }
 
+  /**
+   * Closes the webhook endpoint only: saves waiting out their debounce and schedules go on
+   * (a changed port must not swallow a save made a moment before).
+   */
+  async closeWebhooks(): Promise<void> {
+    const server = this.webhooks;
+    this.webhooks = undefined;
+    await server?.close();
+  }
+
   async dispose(): Promise<void> {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();

@@ -73,11 +73,11 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
       });
     }
     dispatcher.refresh();
-    if (options.webhookPort !== listening) {
-      await dispatcher.dispose();
+    // Port 0 means closed, which is also how the endpoint starts.
+    if (options.webhookPort !== (listening ?? 0)) {
+      await dispatcher.closeWebhooks();
       webhookUrl = undefined;
       listening = undefined;
-      dispatcher.refresh();
       if (options.webhookPort > 0) {
         try {
           webhookUrl = await dispatcher.listen(options.webhookPort);
