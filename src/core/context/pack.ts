@@ -1,5 +1,7 @@
 import { err, ok, type Result } from '../model/result';
-import { countTokens, truncateToTokens } from '../providers/tokens';
+import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
+import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
+import { countTokens, openAiEncoding, truncateToTokens } from '../providers/tokens';
 
 /**
  * Context packing (DESIGN.md §4.5): an instrument's prompt built from three tiers under a
@@ -46,12 +48,25 @@ export interface TokenCounter {
   count(text: string): number;
   /** The longest prefix of `text` with at most `limit` tokens. */
   truncate(text: string, limit: number): string;
+  /** The tokens of `text` if at most `limit`, else false — stopping early, so a file too large to fit is not tokenized whole. */
+  within?(text: string, limit: number): number | false;
 }
 
 /** The tokenizer `callModel` counts a model's calls with (`providers/tokens.ts`). */
 export function tokenCounter(modelId?: string): TokenCounter {
-  return { count: (text) => countTokens(text, modelId), truncate: (text, limit) => truncateToTokens(text, limit, modelId) };
+  return {
+    count: (text) => countTokens(text, modelId),
+    truncate: (text, limit) => truncateToTokens(text, limit, modelId),
+    within: (text, limit) => (limit < 0 ? false : encodingFor(modelId).isWithinTokenLimit(text, limit)),
+  };
 }
+
+/**
+ * The encoding `countTokens` uses for a model (the same rule as providers/tokens.ts: OpenAI
+ * ids their own, anything else o200k_base). Only for stopping early: the counts that
+ * decide are always `countTokens`'.
+ */
+const encodingFor = (modelId: string | undefined) => (modelId && openAiEncoding(modelId) === 'cl100k_base' ? cl100k : o200k);
 
 export interface PackOptions {
   /** Tokens the packed text may take, measured on the final text. */
@@ -108,6 +123,8 @@ export const MIN_CUT = 64;
  * unused goes to the list afterwards.
  */
 export const TRAILER_TOKENS = { share: 0.05, min: 256, max: 2000 } as const;
+/** About what `[cut: N of M tokens]` and the blank line before it take. */
+const CUT_MARKER_TOKENS = 12;
 /** Why a section that did not fit is left out. */
 export const NO_ROOM = 'no room in the budget';
 
@@ -207,11 +224,21 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   // text is measured at the end anyway.
   const frameOf = memo((i) => counter.count(SEPARATED(sectionBlock(sections[i]!, ''))));
   const textOf = memo((i) => counter.count(sections[i]!.text));
-  const wholeOf = (i: number): number => frameOf(i) + textOf(i);
+  /** The tokens of a section's text when at most `limit`, else false — without tokenizing all of a large text when the counter can stop early. */
+  const known = new Map<number, { exact?: number; over?: number }>();
+  const textWithin = (i: number, limit: number): number | false => {
+    if (!counter.within) return textOf(i) <= limit ? textOf(i) : false;
+    const k = known.get(i) ?? {};
+    if (k.exact !== undefined) return k.exact <= limit ? k.exact : false;
+    if (k.over !== undefined && limit <= k.over) return false;
+    const n = counter.within(sections[i]!.text, limit);
+    known.set(i, n === false ? { over: limit } : { exact: n });
+    return n;
+  };
   const tierCost = new Map(TIERS.map((t) => [t, counter.count(SEPARATED(tierBlock(t)))]));
 
   /** Optional sections placed greedily into `room` tokens (their blocks' costs add up to at most it). */
-  const fill = (room: number): { placed: Placement[]; leftOut: LeftOut[] } => {
+  const fill = (room: number): { placed: Placement[]; leftOut: LeftOut[]; used: number } => {
     const placed: Placement[] = [];
     const leftOut: LeftOut[] = [];
     const opened = new Set<Tier>();
@@ -223,19 +250,23 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
         leftOut.push({ title: section.title, reason: NO_ROOM });
         continue;
       }
-      const whole = heading + wholeOf(index);
-      if (whole <= left) {
+      const text = textWithin(index, left - frame);
+      if (text !== false) {
         placed.push({ index, body: section.text });
-        left -= whole;
+        left -= frame + text;
         opened.add(section.tier);
         continue;
       }
+      // Too long to fit whole; a cut is counted only when one could be useful.
+      const keep = left - frame - CUT_MARKER_TOKENS;
+      if (keep < minCut) {
+        leftOut.push({ title: section.title, reason: NO_ROOM });
+        continue;
+      }
       const of = textOf(index);
-      const marker = counter.count(`\n\n[cut: ${of} of ${of} tokens]`);
-      const keep = left - frame - marker;
-      // No token is anywhere near 32 characters long, so the cut is taken from a prefix
-      // rather than tokenizing a large file whole once more.
-      const body = keep >= minCut ? counter.truncate(section.text.slice(0, keep * 32), keep) : '';
+      // No token is longer than 128 characters, so the cut is taken from a prefix rather
+      // than tokenizing a large file whole once more.
+      const body = counter.truncate(section.text.slice(0, keep * 128), keep);
       const kept = body ? counter.count(body) : 0;
       if (kept < minCut) {
         leftOut.push({ title: section.title, reason: NO_ROOM });
@@ -246,7 +277,7 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
       left -= heading + counter.count(SEPARATED(sectionBlock(section, body, cut)));
       opened.add(section.tier);
     }
-    return { placed, leftOut: [...leftOut, ...omitted.map((o) => ({ title: o.title, reason: o.reason }))] };
+    return { placed, leftOut: [...leftOut, ...omitted.map((o) => ({ title: o.title, reason: o.reason }))], used: room - left };
   };
 
   const assemble = (placed: readonly Placement[], trailer: string): string => {
@@ -275,9 +306,10 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   const mustTokens = counter.count(SEPARATED(joinBlocks(mustBlocks)));
   // The longest list there can be: every optional section cut (a cut's line is the longer).
   const everyCut = optional.map(({ section }) => ({ index: -1, body: '', cut: { title: section.title, kept: 99999, of: 99999 } }));
-  const fullTrailer = counter.count(trailerOf(everyCut, omitted, Number.POSITIVE_INFINITY));
-  const share = Math.min(TRAILER_TOKENS.max, Math.max(TRAILER_TOKENS.min, Math.floor(budget * TRAILER_TOKENS.share)));
-  const allowance = Math.min(fullTrailer, Math.max(counter.count(floorTrailer), share), budget - mustTokens);
+  const share = Math.max(counter.count(floorTrailer), Math.min(TRAILER_TOKENS.max, Math.max(TRAILER_TOKENS.min, Math.floor(budget * TRAILER_TOKENS.share))));
+  const fullText = trailerOf(everyCut, omitted, Number.POSITIVE_INFINITY);
+  const fullTrailer = counter.within ? counter.within(fullText, share) : counter.count(fullText);
+  const allowance = Math.min(fullTrailer === false ? share : fullTrailer, share, budget - mustTokens);
 
   const measured = (placed: readonly Placement[], leftOut: readonly LeftOut[], trailerTokens: number): Attempt => {
     const trailer = leftOut.length || placed.some((p) => p.cut) ? trailerOf(placed, leftOut, trailerTokens) : '';
@@ -292,6 +324,17 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   // Fill, measure the whole text, and correct: counts of parts need not add up exactly,
   // and the list of what is left out shrinks as more fits.
   let room = budget - mustTokens - allowance;
+  // Sections never get more than MUST READ leaves; a room that overflowed is not tried again.
+  let ceiling = budget - mustTokens;
+  // First settle the room on estimates alone (counts of parts are cached, the list of what
+  // is left out is short): each measurement of the whole text tokenizes all of it.
+  for (let i = 0; i < 3; i++) {
+    const { placed, leftOut, used } = fill(room);
+    const trailer = leftOut.length || placed.some((p) => p.cut) ? trailerOf(placed, leftOut, allowance) : '';
+    const estimate = mustTokens + used + (trailer ? counter.count(trailer) : 0);
+    if (estimate === budget || leftOut.every((l) => l.reason !== NO_ROOM)) break;
+    room = Math.min(ceiling, room + budget - estimate);
+  }
   let best: Attempt | undefined;
   let previous = '';
   for (let i = 0; i < MAX_ATTEMPTS; i++) {
@@ -300,7 +343,8 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
     const complete = !a.leftOut.some((l) => l.reason === NO_ROOM) && !a.placed.some((p) => p.cut);
     if (a.text === previous || (a.tokens <= budget && (complete || budget - a.tokens <= Math.floor(budget * 0.002)))) break;
     previous = a.text;
-    room += budget - a.tokens;
+    if (a.tokens > budget) ceiling = Math.min(ceiling, room - 1);
+    room = Math.min(ceiling, room + budget - a.tokens);
   }
   best ??= { text: floor, tokens: floorTokens, placed: [], leftOut: everything.leftOut };
   // Room the sections could not use names more of what is left out.
