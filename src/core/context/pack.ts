@@ -224,8 +224,8 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   // text is measured at the end anyway.
   const frameOf = memo((i) => counter.count(SEPARATED(sectionBlock(sections[i]!, ''))));
   const textOf = memo((i) => counter.count(sections[i]!.text));
-  /** The tokens of a section's text when at most `limit`, else false — without tokenizing all of a large text when the counter can stop early. */
   const known = new Map<number, { exact?: number; over?: number }>();
+  /** The tokens of a section's text when at most `limit`, else false — without tokenizing all of a large text when the counter can stop early. */
   const textWithin = (i: number, limit: number): number | false => {
     if (!counter.within) return textOf(i) <= limit ? textOf(i) : false;
     const k = known.get(i) ?? {};
@@ -337,14 +337,20 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   }
   let best: Attempt | undefined;
   let previous = '';
+  let overflows = 0;
   for (let i = 0; i < MAX_ATTEMPTS; i++) {
     const a = attempt(room);
-    if (a.tokens <= budget && (!best || a.tokens > best.tokens)) best = a;
-    const complete = !a.leftOut.some((l) => l.reason === NO_ROOM) && !a.placed.some((p) => p.cut);
-    if (a.text === previous || (a.tokens <= budget && (complete || budget - a.tokens <= Math.floor(budget * 0.002)))) break;
+    if (a.tokens <= budget) {
+      if (!best || a.tokens > best.tokens) best = a;
+      const complete = !a.leftOut.some((l) => l.reason === NO_ROOM) && !a.placed.some((p) => p.cut);
+      if (a.text === previous || complete || budget - a.tokens <= Math.floor(budget * 0.002)) break;
+      room = Math.min(ceiling, room + budget - a.tokens);
+    } else {
+      // Estimates ran short: step back by the overflow, twice as far each time it recurs.
+      ceiling = Math.min(ceiling, room - 1);
+      room = Math.min(ceiling, room - (a.tokens - budget) * 2 ** overflows++);
+    }
     previous = a.text;
-    if (a.tokens > budget) ceiling = Math.min(ceiling, room - 1);
-    room = Math.min(ceiling, room + budget - a.tokens);
   }
   best ??= { text: floor, tokens: floorTokens, placed: [], leftOut: everything.leftOut };
   // Room the sections could not use names more of what is left out.
