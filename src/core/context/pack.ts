@@ -1,7 +1,5 @@
 import { err, ok, type Result } from '../model/result';
-import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
-import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
-import { countTokens, openAiEncoding, truncateToTokens } from '../providers/tokens';
+import { countTokens, truncateToTokens } from '../providers/tokens';
 
 /**
  * Context packing (DESIGN.md §4.5): an instrument's prompt built from three tiers under a
@@ -48,8 +46,6 @@ export interface TokenCounter {
   count(text: string): number;
   /** The longest prefix of `text` with at most `limit` tokens. */
   truncate(text: string, limit: number): string;
-  /** The tokens of `text` if at most `limit`, else false — stopping early, so a file too large to fit is not tokenized whole. */
-  within?(text: string, limit: number): number | false;
 }
 
 /** The tokenizer `callModel` counts a model's calls with (`providers/tokens.ts`). */
@@ -57,16 +53,8 @@ export function tokenCounter(modelId?: string): TokenCounter {
   return {
     count: (text) => countTokens(text, modelId),
     truncate: (text, limit) => truncateToTokens(text, limit, modelId),
-    within: (text, limit) => (limit < 0 ? false : encodingFor(modelId).isWithinTokenLimit(text, limit)),
   };
 }
-
-/**
- * The encoding `countTokens` uses for a model (the same rule as providers/tokens.ts: OpenAI
- * ids their own, anything else o200k_base). Only for stopping early: the counts that
- * decide are always `countTokens`'.
- */
-const encodingFor = (modelId: string | undefined) => (modelId && openAiEncoding(modelId) === 'cl100k_base' ? cl100k : o200k);
 
 export interface PackOptions {
   /** Tokens the packed text may take, measured on the final text. */
@@ -123,6 +111,8 @@ export const MIN_CUT = 64;
  * unused goes to the list afterwards.
  */
 export const TRAILER_TOKENS = { share: 0.05, min: 256, max: 2000 } as const;
+/** The longest token of o200k_base and cl100k_base, in bytes (so at most this many characters). */
+const MAX_TOKEN_CHARS = 128;
 /** About what `[cut: N of M tokens]` and the blank line before it take. */
 const CUT_MARKER_TOKENS = 12;
 /** Why a section that did not fit is left out. */
@@ -155,12 +145,17 @@ function fenced(text: string): string {
 
 /** Blocks joined by one blank line, however each block ends. */
 function joinBlocks(blocks: readonly string[]): string {
-  let out = '';
+  const parts: string[] = [];
+  let before = '';
   for (const block of blocks) {
-    if (out) out += out.endsWith('\n\n') ? '' : out.endsWith('\n') ? '\n' : '\n\n';
-    out += block;
+    if (!block) continue;
+    // Judged on the block before, not the text so far: asking a long concatenation how it
+    // ends flattens it every time.
+    if (parts.length) parts.push(before.endsWith('\n\n') ? '' : before.endsWith('\n') ? '\n' : '\n\n');
+    parts.push(block);
+    before = block;
   }
-  return out;
+  return parts.join('');
 }
 
 /** The Markdown of one section. */
@@ -224,16 +219,14 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   // text is measured at the end anyway.
   const frameOf = memo((i) => counter.count(SEPARATED(sectionBlock(sections[i]!, ''))));
   const textOf = memo((i) => counter.count(sections[i]!.text));
-  const known = new Map<number, { exact?: number; over?: number }>();
-  /** The tokens of a section's text when at most `limit`, else false — without tokenizing all of a large text when the counter can stop early. */
+  /**
+   * The tokens of a section's text when at most `limit`, else false. No token of the BPE
+   * encodings is longer than 128 bytes (so 128 characters), which rules out a text too long
+   * to fit without tokenizing it.
+   */
   const textWithin = (i: number, limit: number): number | false => {
-    if (!counter.within) return textOf(i) <= limit ? textOf(i) : false;
-    const k = known.get(i) ?? {};
-    if (k.exact !== undefined) return k.exact <= limit ? k.exact : false;
-    if (k.over !== undefined && limit <= k.over) return false;
-    const n = counter.within(sections[i]!.text, limit);
-    known.set(i, n === false ? { over: limit } : { exact: n });
-    return n;
+    if (sections[i]!.text.length > limit * MAX_TOKEN_CHARS) return false;
+    return textOf(i) <= limit ? textOf(i) : false;
   };
   const tierCost = new Map(TIERS.map((t) => [t, counter.count(SEPARATED(tierBlock(t)))]));
 
@@ -264,9 +257,8 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
         continue;
       }
       const of = textOf(index);
-      // No token is longer than 128 characters, so the cut is taken from a prefix rather
-      // than tokenizing a large file whole once more.
-      const body = counter.truncate(section.text.slice(0, keep * 128), keep);
+      // The cut is taken from a prefix rather than tokenizing a large file whole once more.
+      const body = counter.truncate(section.text.slice(0, keep * MAX_TOKEN_CHARS), keep);
       const kept = body ? counter.count(body) : 0;
       if (kept < minCut) {
         leftOut.push({ title: section.title, reason: NO_ROOM });
@@ -307,9 +299,9 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   // The longest list there can be: every optional section cut (a cut's line is the longer).
   const everyCut = optional.map(({ section }) => ({ index: -1, body: '', cut: { title: section.title, kept: 99999, of: 99999 } }));
   const share = Math.max(counter.count(floorTrailer), Math.min(TRAILER_TOKENS.max, Math.max(TRAILER_TOKENS.min, Math.floor(budget * TRAILER_TOKENS.share))));
-  const fullText = trailerOf(everyCut, omitted, Number.POSITIVE_INFINITY);
-  const fullTrailer = counter.within ? counter.within(fullText, share) : counter.count(fullText);
-  const allowance = Math.min(fullTrailer === false ? share : fullTrailer, share, budget - mustTokens);
+  // Only the part of the longest list that could be within the share needs counting.
+  const fullText = trailerOf(everyCut, omitted, Number.POSITIVE_INFINITY).slice(0, (share + 1) * MAX_TOKEN_CHARS);
+  const allowance = Math.min(counter.count(fullText), share, budget - mustTokens);
 
   const measured = (placed: readonly Placement[], leftOut: readonly LeftOut[], trailerTokens: number): Attempt => {
     const trailer = leftOut.length || placed.some((p) => p.cut) ? trailerOf(placed, leftOut, trailerTokens) : '';

@@ -67,9 +67,9 @@ export const TITLES = {
 export const HANDOFF_SHARE = { digest: { share: 1 / 8, max: 2000 }, history: { share: 1 / 4, max: 4000 } } as const;
 /**
  * Files are read until their text passes this many characters per token of budget; the
- * rest could not fit anyway (real text runs 3–5 characters a token) and are listed unread.
+ * rest could not fit anyway (code and prose run 3–5 characters a token) and are listed unread.
  */
-export const CHARS_PER_TOKEN_READ = 16;
+export const CHARS_PER_TOKEN_READ = 8;
 
 const shareOf = (budget: number, s: { share: number; max: number }) => Math.max(0, Math.min(s.max, Math.floor(budget * s.share)));
 
