@@ -199,5 +199,9 @@ describe('context packing', () => {
       assert.equal(r.value.tokens, counter.count(r.value.text));
       assert.ok(r.value.tokens <= budget, `${r.value.tokens} > ${budget}`);
     }
+    // Joins cost far more than the parts suggest: still within the budget, and still packed.
+    const joins = { ...counter, count: (t: string) => counter.count(t) + 3 * (t.match(/\n\n/g)?.length ?? 0) };
+    const r = pack(sections, { budget: 900, counter: joins });
+    assert.ok(r.ok && r.value.tokens <= 900 && r.value.included.length > 5, r.ok ? `${r.value.tokens}, ${r.value.included.length}` : '');
   });
 });

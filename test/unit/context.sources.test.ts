@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { compactHandoff } from '../../src/core/conductor/compact';
 import { appendHandoff } from '../../src/core/conductor/handoff';
 import { NO_ROOM } from '../../src/core/context/pack';
-import { gatherContext, TITLES } from '../../src/core/context/sources';
+import { CHARS_PER_TOKEN_READ, gatherContext, TITLES } from '../../src/core/context/sources';
 import { nodeRig, scratchDir, testInstrument } from './nodeContext';
 
 function write(root: string, path: string, text: string | Buffer): void {
@@ -90,7 +90,9 @@ describe('context sources', () => {
       ],
     );
     // The handles glob that reaches outside spoils the whole list: nothing of db/ was listed.
-    const ok = await gatherContext(rig.ctx, testInstrument({ handles: ['db/**'] }), { prompt: 'x', tiers: ['reference'], budget: 300 });
+    // 600 tokens of budget: about 4,800 characters are read (CHARS_PER_TOKEN_READ), then no more.
+    const ok = await gatherContext(rig.ctx, testInstrument({ handles: ['db/**'] }), { prompt: 'x', tiers: ['reference'], budget: 600 });
+    assert.equal(CHARS_PER_TOKEN_READ, 8);
     assert.deepEqual(brief(ok), ['must Task', `must ${TITLES.constraints}`, 'reference db/a.sql', 'reference db/big0.sql', 'reference db/big1.sql']);
     assert.deepEqual(ok.omitted, [
       { title: 'db/big2.sql', reason: NO_ROOM },

@@ -121,6 +121,8 @@ export interface HandoffDigestOptions {
   readonly keep?: number;
   /** The `## Digest` section's body from `handoff.md`, covering archived entries. */
   readonly stored?: string;
+  /** Sum up the older entries still in `handoff.md` per instrument (default true); off when they are shown one by one elsewhere. */
+  readonly overview?: boolean;
   readonly counter?: TokenCounter;
 }
 
@@ -165,7 +167,7 @@ export function handoffDigest(entries: readonly HandoffEntry[], budgetTokens: nu
     if (lines.length > 1) add(3, lines.join('\n'));
   }
   if (stored) add(1, `Compacted earlier (the digest in handoff.md):\n\n${stored}`);
-  if (older.length) {
+  if (older.length && options.overview !== false) {
     const overview = digestEntries(older, { sentences: 1, files: 5 }).map((d) => formatInstrumentDigest(d, { files: 5 }));
     add(2, [`${entriesCount(older.length, 'older entry')} in handoff.md, by instrument:`, ...overview].join('\n'));
   }

@@ -50,7 +50,10 @@ export interface TokenCounter {
 
 /** The tokenizer `callModel` counts a model's calls with (`providers/tokens.ts`). */
 export function tokenCounter(modelId?: string): TokenCounter {
-  return { count: (text) => countTokens(text, modelId), truncate: (text, limit) => truncateToTokens(text, limit, modelId) };
+  return {
+    count: (text) => countTokens(text, modelId),
+    truncate: (text, limit) => truncateToTokens(text, limit, modelId),
+  };
 }
 
 export interface PackOptions {
@@ -108,6 +111,10 @@ export const MIN_CUT = 64;
  * unused goes to the list afterwards.
  */
 export const TRAILER_TOKENS = { share: 0.05, min: 256, max: 2000 } as const;
+/** The longest token of o200k_base and cl100k_base, in bytes (so at most this many characters). */
+const MAX_TOKEN_CHARS = 128;
+/** About what `[cut: N of M tokens]` and the blank line before it take. */
+const CUT_MARKER_TOKENS = 12;
 /** Why a section that did not fit is left out. */
 export const NO_ROOM = 'no room in the budget';
 
@@ -138,12 +145,17 @@ function fenced(text: string): string {
 
 /** Blocks joined by one blank line, however each block ends. */
 function joinBlocks(blocks: readonly string[]): string {
-  let out = '';
+  const parts: string[] = [];
+  let before = '';
   for (const block of blocks) {
-    if (out) out += out.endsWith('\n\n') ? '' : out.endsWith('\n') ? '\n' : '\n\n';
-    out += block;
+    if (!block) continue;
+    // Judged on the block before, not the text so far: asking a long concatenation how it
+    // ends flattens it every time.
+    if (parts.length) parts.push(before.endsWith('\n\n') ? '' : before.endsWith('\n') ? '\n' : '\n\n');
+    parts.push(block);
+    before = block;
   }
-  return out;
+  return parts.join('');
 }
 
 /** The Markdown of one section. */
@@ -207,11 +219,19 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   // text is measured at the end anyway.
   const frameOf = memo((i) => counter.count(SEPARATED(sectionBlock(sections[i]!, ''))));
   const textOf = memo((i) => counter.count(sections[i]!.text));
-  const wholeOf = (i: number): number => frameOf(i) + textOf(i);
+  /**
+   * The tokens of a section's text when at most `limit`, else false. No token of the BPE
+   * encodings is longer than 128 bytes (so 128 characters), which rules out a text too long
+   * to fit without tokenizing it.
+   */
+  const textWithin = (i: number, limit: number): number | false => {
+    if (sections[i]!.text.length > limit * MAX_TOKEN_CHARS) return false;
+    return textOf(i) <= limit ? textOf(i) : false;
+  };
   const tierCost = new Map(TIERS.map((t) => [t, counter.count(SEPARATED(tierBlock(t)))]));
 
   /** Optional sections placed greedily into `room` tokens (their blocks' costs add up to at most it). */
-  const fill = (room: number): { placed: Placement[]; leftOut: LeftOut[] } => {
+  const fill = (room: number): { placed: Placement[]; leftOut: LeftOut[]; used: number } => {
     const placed: Placement[] = [];
     const leftOut: LeftOut[] = [];
     const opened = new Set<Tier>();
@@ -223,19 +243,22 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
         leftOut.push({ title: section.title, reason: NO_ROOM });
         continue;
       }
-      const whole = heading + wholeOf(index);
-      if (whole <= left) {
+      const text = textWithin(index, left - frame);
+      if (text !== false) {
         placed.push({ index, body: section.text });
-        left -= whole;
+        left -= frame + text;
         opened.add(section.tier);
         continue;
       }
+      // Too long to fit whole; a cut is counted only when one could be useful.
+      const keep = left - frame - CUT_MARKER_TOKENS;
+      if (keep < minCut) {
+        leftOut.push({ title: section.title, reason: NO_ROOM });
+        continue;
+      }
       const of = textOf(index);
-      const marker = counter.count(`\n\n[cut: ${of} of ${of} tokens]`);
-      const keep = left - frame - marker;
-      // No token is anywhere near 32 characters long, so the cut is taken from a prefix
-      // rather than tokenizing a large file whole once more.
-      const body = keep >= minCut ? counter.truncate(section.text.slice(0, keep * 32), keep) : '';
+      // The cut is taken from a prefix rather than tokenizing a large file whole once more.
+      const body = counter.truncate(section.text.slice(0, keep * MAX_TOKEN_CHARS), keep);
       const kept = body ? counter.count(body) : 0;
       if (kept < minCut) {
         leftOut.push({ title: section.title, reason: NO_ROOM });
@@ -246,7 +269,7 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
       left -= heading + counter.count(SEPARATED(sectionBlock(section, body, cut)));
       opened.add(section.tier);
     }
-    return { placed, leftOut: [...leftOut, ...omitted.map((o) => ({ title: o.title, reason: o.reason }))] };
+    return { placed, leftOut: [...leftOut, ...omitted.map((o) => ({ title: o.title, reason: o.reason }))], used: room - left };
   };
 
   const assemble = (placed: readonly Placement[], trailer: string): string => {
@@ -275,9 +298,10 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   const mustTokens = counter.count(SEPARATED(joinBlocks(mustBlocks)));
   // The longest list there can be: every optional section cut (a cut's line is the longer).
   const everyCut = optional.map(({ section }) => ({ index: -1, body: '', cut: { title: section.title, kept: 99999, of: 99999 } }));
-  const fullTrailer = counter.count(trailerOf(everyCut, omitted, Number.POSITIVE_INFINITY));
-  const share = Math.min(TRAILER_TOKENS.max, Math.max(TRAILER_TOKENS.min, Math.floor(budget * TRAILER_TOKENS.share)));
-  const allowance = Math.min(fullTrailer, Math.max(counter.count(floorTrailer), share), budget - mustTokens);
+  const share = Math.max(counter.count(floorTrailer), Math.min(TRAILER_TOKENS.max, Math.max(TRAILER_TOKENS.min, Math.floor(budget * TRAILER_TOKENS.share))));
+  // Only the part of the longest list that could be within the share needs counting.
+  const fullText = trailerOf(everyCut, omitted, Number.POSITIVE_INFINITY).slice(0, (share + 1) * MAX_TOKEN_CHARS);
+  const allowance = Math.min(counter.count(fullText), share, budget - mustTokens);
 
   const measured = (placed: readonly Placement[], leftOut: readonly LeftOut[], trailerTokens: number): Attempt => {
     const trailer = leftOut.length || placed.some((p) => p.cut) ? trailerOf(placed, leftOut, trailerTokens) : '';
@@ -292,15 +316,33 @@ export function pack(sections: readonly PackSection[], options: PackOptions): Re
   // Fill, measure the whole text, and correct: counts of parts need not add up exactly,
   // and the list of what is left out shrinks as more fits.
   let room = budget - mustTokens - allowance;
+  // Sections never get more than MUST READ leaves; a room that overflowed is not tried again.
+  let ceiling = budget - mustTokens;
+  // First settle the room on estimates alone (counts of parts are cached, the list of what
+  // is left out is short): each measurement of the whole text tokenizes all of it.
+  for (let i = 0; i < 3; i++) {
+    const { placed, leftOut, used } = fill(room);
+    const trailer = leftOut.length || placed.some((p) => p.cut) ? trailerOf(placed, leftOut, allowance) : '';
+    const estimate = mustTokens + used + (trailer ? counter.count(trailer) : 0);
+    if (estimate === budget || leftOut.every((l) => l.reason !== NO_ROOM)) break;
+    room = Math.min(ceiling, room + budget - estimate);
+  }
   let best: Attempt | undefined;
   let previous = '';
+  let overflows = 0;
   for (let i = 0; i < MAX_ATTEMPTS; i++) {
     const a = attempt(room);
-    if (a.tokens <= budget && (!best || a.tokens > best.tokens)) best = a;
-    const complete = !a.leftOut.some((l) => l.reason === NO_ROOM) && !a.placed.some((p) => p.cut);
-    if (a.text === previous || (a.tokens <= budget && (complete || budget - a.tokens <= Math.floor(budget * 0.002)))) break;
+    if (a.tokens <= budget) {
+      if (!best || a.tokens > best.tokens) best = a;
+      const complete = !a.leftOut.some((l) => l.reason === NO_ROOM) && !a.placed.some((p) => p.cut);
+      if (a.text === previous || complete || budget - a.tokens <= Math.floor(budget * 0.002)) break;
+      room = Math.min(ceiling, room + budget - a.tokens);
+    } else {
+      // Estimates ran short: step back by the overflow, twice as far each time it recurs.
+      ceiling = Math.min(ceiling, room - 1);
+      room = Math.min(ceiling, room - (a.tokens - budget) * 2 ** overflows++);
+    }
     previous = a.text;
-    room += budget - a.tokens;
   }
   best ??= { text: floor, tokens: floorTokens, placed: [], leftOut: everything.leftOut };
   // Room the sections could not use names more of what is left out.

@@ -4,6 +4,7 @@ import { permanentError } from '../nodes/support';
 import type { NodeContext } from '../nodes/types';
 import { contextWindowOf, DEFAULT_CONTEXT_WINDOW } from '../providers/prices';
 import { isExactCount } from '../providers/tokens';
+import type { FilesContext } from './files';
 import { pack, tokenCounter, type Packed } from './pack';
 import { gatherContext } from './sources';
 
@@ -53,7 +54,7 @@ export function promptBudget(instrument: Instrument, maxTokens: number | undefin
  * prompt alone (with the system prompt) does not fit, the node fails for good: a retry
  * would not make it smaller.
  */
-export async function buildPrompt(ctx: NodeContext, instrument: Instrument, input: WithOf<'instrument'>, system?: string): Promise<string> {
+export async function buildPrompt(ctx: FilesContext & Pick<NodeContext, 'log'>, instrument: Instrument, input: WithOf<'instrument'>, system?: string): Promise<string> {
   const packed = await packPrompt(ctx, instrument, input, system);
   const missing = [...packed.cut.map((c) => `${c.title} (cut: ${c.kept} of ${c.of} tokens)`), ...packed.leftOut.map((l) => l.title)];
   if (missing.length) {
@@ -64,7 +65,7 @@ export async function buildPrompt(ctx: NodeContext, instrument: Instrument, inpu
 }
 
 /** `buildPrompt` with the whole packing result, for callers that report on it. */
-export async function packPrompt(ctx: NodeContext, instrument: Instrument, input: WithOf<'instrument'>, system?: string): Promise<Packed> {
+export async function packPrompt(ctx: FilesContext, instrument: Instrument, input: WithOf<'instrument'>, system?: string): Promise<Packed> {
   const counter = tokenCounter(countedAs(instrument));
   const budget = promptBudget(instrument, input.maxTokens ?? instrument.model?.maxTokens, input.context?.tokens);
   const systemTokens = system ? counter.count(system) : 0;

@@ -67,9 +67,9 @@ export const TITLES = {
 export const HANDOFF_SHARE = { digest: { share: 1 / 8, max: 2000 }, history: { share: 1 / 4, max: 4000 } } as const;
 /**
  * Files are read until their text passes this many characters per token of budget; the
- * rest could not fit anyway (real text runs 3–5 characters a token) and are listed unread.
+ * rest could not fit anyway (code and prose run 3–5 characters a token) and are listed unread.
  */
-export const CHARS_PER_TOKEN_READ = 16;
+export const CHARS_PER_TOKEN_READ = 8;
 
 const shareOf = (budget: number, s: { share: number; max: number }) => Math.max(0, Math.min(s.max, Math.floor(budget * s.share)));
 
@@ -127,8 +127,12 @@ export async function gatherContext(ctx: FilesContext, instrument: Instrument | 
   const handoff = full && (tiers.has('should') || tiers.has('reference')) ? await readIfThere(HANDOFF_FILE) : undefined;
   const log = handoff === undefined ? undefined : readHandoff(handoff);
   const keep = request.keep ?? DIGEST_KEEP;
+  const older = log ? log.entries.slice(0, Math.max(0, log.entries.length - keep)) : [];
+  const history = older.length && tiers.has('reference') ? handoffHistory(older, shareOf(request.budget, HANDOFF_SHARE.history), counter) : '';
   if (log && tiers.has('should')) {
-    const digest = handoffDigest(log.entries, shareOf(request.budget, HANDOFF_SHARE.digest), { keep, stored: log.digest, counter });
+    // When REFERENCE lists every older entry, an overview of them would say it twice.
+    const overview = !history || history.includes('\n- …and ') || history.startsWith('- …and ');
+    const digest = handoffDigest(log.entries, shareOf(request.budget, HANDOFF_SHARE.digest), { keep, stored: log.digest, overview, counter });
     if (digest) sections.push({ tier: 'should', title: TITLES.handoff, text: digest });
   }
   if (tiers.has('should') && instrument) {
@@ -160,10 +164,7 @@ export async function gatherContext(ctx: FilesContext, instrument: Instrument | 
   }
 
   // REFERENCE IF NEEDED: older handoff entries, the files the instrument handles.
-  if (log && tiers.has('reference')) {
-    const older = log.entries.slice(0, Math.max(0, log.entries.length - keep));
-    if (older.length) sections.push({ tier: 'reference', title: TITLES.olderHandoff, text: handoffHistory(older, shareOf(request.budget, HANDOFF_SHARE.history), counter) });
-  }
+  if (history) sections.push({ tier: 'reference', title: TITLES.olderHandoff, text: history });
   if (tiers.has('reference') && instrument?.handles?.length) {
     let paths: string[] = [];
     try {
