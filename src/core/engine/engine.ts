@@ -9,7 +9,7 @@ import { needsOf, type Melody, type NodeSpec } from '../model/melody';
 import { NODE_KINDS, type NodeKind } from '../model/nodeKinds';
 import { NO_TOKENS, replayEvents, RunRecordBuilder, type NodeStatus, type RunEvent, type RunRecord, type RunStatus, type TokenUsage, type TriggerInfo } from '../model/run';
 import { loadMelody } from '../load/melody';
-import { nodeFileSystem } from '../load/fs';
+import { decodeText, nodeFileSystem, TextEncodingError } from '../load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
 import { evaluateCondition, ExpressionError, renderString, renderValue, toCel } from '../expr/evaluate';
 import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult } from '../nodes/types';
@@ -252,8 +252,9 @@ export class Engine {
     const file = isAbsolute(path) ? path : resolve(this.opts.workspaceRoot, path);
     let text: string;
     try {
-      text = await fsp.readFile(file, 'utf8');
+      text = decodeText(await fsp.readFile(file));
     } catch (e) {
+      if (e instanceof TextEncodingError) throw new RunRequestError(`${path} is not a valid melody:\n${formatDiagnostic({ file, range: { start: e.position, end: e.position }, severity: 'error', code: 'encoding', message: e.message }, relative(this.opts.workspaceRoot, file))}`);
       throw new RunRequestError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
     }
     const workspace = await this.workspace();

@@ -7,7 +7,8 @@ import { isNodeKind, KINDS_WITH_INSTRUMENT, NODE_KIND_NAMES, NODE_KINDS } from '
 import { err, ok, type Result } from '../model/result';
 import { schemaDiagnostics } from './schemaIssues';
 import { closest } from './suggest';
-import { internalError, parseYamlMap } from './yamlData';
+import { count, MAX_MELODY_NODES } from './limits';
+import { internalError, parseYamlMap, type YamlData } from './yamlData';
 import type { YamlPath, YamlSource } from './yamlSource';
 
 /** What the loader knows about the workspace around a melody. */
@@ -39,18 +40,42 @@ const isMapLike = (v: unknown): v is Raw => typeof v === 'object' && v !== null 
  * unknown kinds, unknown needs, cycles, unknown instruments, malformed expressions —
  * comes back as a diagnostic with the `file:line:column` of the key or value at fault.
  */
-export function loadMelody(text: string, file: string, context: MelodyContext = {}): Result<LoadedMelody, Diagnostic[]> {
+export function loadMelody(text: string, file: string, context: MelodyContext = {}, limits: MelodyLimits = MELODY_LIMITS): Result<LoadedMelody, Diagnostic[]> {
   try {
-    return loadUnchecked(text, file, context);
+    const parsed = parseMelodyYaml(text, file);
+    return parsed.ok ? checkMelody(parsed.value, context, limits) : parsed;
   } catch (e) {
     return err([internalError(file, e)]);
   }
 }
 
-function loadUnchecked(text: string, file: string, context: MelodyContext): Result<LoadedMelody, Diagnostic[]> {
-  const parsed = parseYamlMap(text, file, 'a melody needs at least `name:` and `nodes:`');
-  if (!parsed.ok) return parsed;
-  const { source, data, warnings } = parsed.value;
+/** The first half of `loadMelody`: the YAML, parsed once (the workspace reads names from it). */
+export function parseMelodyYaml(text: string, file: string): Result<YamlData, Diagnostic[]> {
+  return parseYamlMap(text, file, 'a melody needs at least `name:` and `nodes:`', 'a melody');
+}
+
+/** The second half of `loadMelody`, on YAML already parsed by `parseMelodyYaml`. */
+export function loadParsedMelody(parsed: YamlData, context: MelodyContext = {}, limits: MelodyLimits = MELODY_LIMITS): Result<LoadedMelody, Diagnostic[]> {
+  try {
+    return checkMelody(parsed, context, limits);
+  } catch (e) {
+    return err([internalError(parsed.source.file, e)]);
+  }
+}
+
+/** Limits of one melody beyond those of its YAML (see `limits.ts`). */
+export interface MelodyLimits {
+  readonly maxNodes: number;
+}
+
+export const MELODY_LIMITS: MelodyLimits = { maxNodes: MAX_MELODY_NODES };
+
+function checkMelody({ source, data, warnings }: YamlData, context: MelodyContext, limits: MelodyLimits): Result<LoadedMelody, Diagnostic[]> {
+  // Counted before anything is checked node by node.
+  const nodeCount = isMapLike(data.nodes) ? Object.keys(data.nodes).length : 0;
+  if (nodeCount > limits.maxNodes) {
+    return err([source.diagnostic(['nodes'], `the melody has ${count(nodeCount)} nodes; a melody may have at most ${count(limits.maxNodes)}`, 'limit', { on: 'key' })]);
+  }
 
   const diagnostics: Diagnostic[] = [...warnings];
   const shape = melodyShapeSchema.safeParse(data);
@@ -233,10 +258,18 @@ const CONDITION_KEYS = (path: YamlPath): boolean =>
 function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string>): Diagnostic[] {
   const out: Diagnostic[] = [];
   const inputs = new Set(isMapLike(data.inputs) ? Object.keys(data.inputs) : []);
+  // References must name a node of this melody, or a declared input.
+  const kinds = [
+    { prefix: 'nodes', find: referencedNodes, known: ids, code: 'unknown-node-ref' as const,
+      what: (n: string) => `expression refers to node \`${n}\`, which is not in this melody`, otherwise: () => '' },
+    { prefix: 'inputs', find: referencedInputs, known: inputs, code: 'unknown-input' as const,
+      what: (n: string) => `expression uses input \`${n}\`, which is not declared`,
+      otherwise: (n: string) => `; declare it under \`inputs:\` (e.g. \`${n}: { type: string }\`)` },
+  ];
   source.forEachString((path, value, [nodeStart, nodeEnd]) => {
-    if (path[0] === 'board') return;
-    const isBare = CONDITION_KEYS(path) && !value.includes('${{');
-    if (!isBare && !value.includes('${{')) return;
+    const hasTemplate = value.includes('${{');
+    const isBare = !hasTemplate && CONDITION_KEYS(path);
+    if ((!hasTemplate && !isBare) || path[0] === 'board') return;
     const raw = source.text.slice(nodeStart, nodeEnd);
     const parts = isBare ? [bare(value)] : findTemplateParts(value);
     let searchFrom = 0;
@@ -265,16 +298,8 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
         });
         continue;
       }
-      // References must name a node of this melody, or a declared input.
-      const kinds = [
-        { prefix: 'nodes', refs: referencedNodes(part.expression), known: ids, code: 'unknown-node-ref' as const,
-          what: (n: string) => `expression refers to node \`${n}\`, which is not in this melody`, otherwise: () => '' },
-        { prefix: 'inputs', refs: referencedInputs(part.expression), known: inputs, code: 'unknown-input' as const,
-          what: (n: string) => `expression uses input \`${n}\`, which is not declared`,
-          otherwise: (n: string) => `; declare it under \`inputs:\` (e.g. \`${n}: { type: string }\`)` },
-      ];
       for (const k of kinds) {
-        for (const ref of k.refs) {
+        for (const ref of k.find(part.expression)) {
           if (k.known.has(ref.name)) continue;
           const hint = closest(ref.name, [...k.known]);
           out.push({
