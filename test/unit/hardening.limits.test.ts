@@ -74,6 +74,80 @@ const SLOW = "inputs.s.split('').all(a, inputs.s.split('').all(b, a == b))";
 const LONG_INPUT = 'x'.repeat(20_000);
 
 describe('hardening: limits on what a melody can make Symphony do', () => {
+  describe('9. node ids and input names that are Object.prototype’s names are ordinary names', () => {
+    const PROTO_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'isPrototypeOf', 'propertyIsEnumerable', '__defineGetter__'];
+
+    it('runs nodes named constructor, toString, valueOf, hasOwnProperty and __proto__, each reported once', async () => {
+      const root = workspace({
+        'proto.melody.yaml': [
+          'name: proto',
+          'inputs: { constructor: { type: string, default: c }, __proto__: { type: string, default: p } }',
+          'nodes:',
+          "  constructor: { uses: transform, with: { value: \"${{ inputs['constructor'] }}\" } }",
+          "  __proto__: { uses: transform, with: { value: \"${{ inputs['__proto__'] }}\" } }",
+          "  toString: { uses: transform, needs: [constructor, __proto__], with: { value: \"${{ nodes.constructor.output + nodes['__proto__'].output }}\" } }",
+          '  valueOf: { uses: transform, needs: toString, if: "nodes.toString.output == \'cp\'", with: { value: { __proto__: 1, constructor: 2 } } }',
+          '  hasOwnProperty: { uses: transform, needs: [valueOf], with: { value: "${{ nodes.valueOf.output }}" } }',
+          '',
+        ].join('\n'),
+      });
+      const validated = await cli(root, ['validate', 'proto.melody.yaml']);
+      assert.equal(validated.code, 0, validated.stdout + validated.stderr);
+      const r = await run(root, 'proto.melody.yaml');
+      assert.equal(r.status, 'success', JSON.stringify(r.nodes));
+      assert.deepEqual(Object.keys(r.nodes).sort(), ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf']);
+      const node = (id: string) => r.nodes[id]!;
+      assert.equal(node('constructor').output, 'c');
+      assert.equal(node('__proto__').output, 'p');
+      assert.equal(node('toString').output, 'cp');
+      assert.deepEqual(Object.entries(node('hasOwnProperty').output as object), [['__proto__', 1], ['constructor', 2]]);
+      const record = JSON.parse(readFileSync(join(root, '.symphony', 'runs', r.runId, 'run.json'), 'utf8')) as { nodes: Record<string, { state: string }> };
+      assert.deepEqual(Object.keys(record.nodes).sort(), Object.keys(r.nodes).sort());
+      // Replaying from a node named like a prototype member finds it.
+      const again = await cli(root, ['replay', r.runId, '--from', 'toString', '--json']);
+      assert.equal(again.code, 0, again.stderr);
+      const replayed = (JSON.parse(again.stdout) as RunJson).nodes;
+      assert.equal(replayed['toString' as string]!.output, 'cp');
+    });
+
+    it('property: melodies of such node ids and input names load, run, and report each node exactly once', async function () {
+      this.timeout(120_000);
+      const names = fc.constantFrom(...PROTO_NAMES, 'a', 'b', 'node-1');
+      await fc.assert(
+        fc.asyncProperty(fc.uniqueArray(names, { minLength: 1, maxLength: 6 }), fc.uniqueArray(names, { maxLength: 3 }), async (ids, inputNames) => {
+          // Each node outputs its index (or a map keyed by the names), an earlier node's output, or an input.
+          const expected = new Map<string, unknown>();
+          const nodes: [string, Record<string, unknown>][] = ids.map((id, i) => {
+            const earlier = i > 0 ? ids[i - 1]! : undefined;
+            const input = inputNames[i % Math.max(1, inputNames.length)];
+            if (earlier && i % 2 === 1) {
+              expected.set(id, expected.get(earlier));
+              return [id, { uses: 'transform', needs: [earlier], with: { value: `\${{ nodes['${earlier}'].output }}` } }];
+            }
+            if (input !== undefined && i % 3 === 2) {
+              expected.set(id, `in-${input}`);
+              return [id, { uses: 'transform', with: { value: `\${{ inputs['${input}'] }}` } }];
+            }
+            // An output whose keys are the same names: it must come back key for key.
+            const value = i % 2 === 0 && inputNames.length ? entries(inputNames.map((n) => [n, i])) : i;
+            expected.set(id, value);
+            return [id, { uses: 'transform', with: { value } }];
+          });
+          const doc = { name: 'prop', inputs: entries(inputNames.map((n) => [n, { type: 'string', default: `in-${n}` }])), nodes: entries(nodes) };
+          const root = workspace({ 'prop.melody.yaml': stringify(doc) });
+          const r = await run(root, 'prop.melody.yaml');
+          assert.equal(r.status, 'success', JSON.stringify(r.nodes));
+          assert.deepEqual(Object.keys(r.nodes).sort(), [...ids].sort());
+          for (const id of ids) assert.deepEqual(r.nodes[id]!.output, expected.get(id), id);
+          const record = JSON.parse(readFileSync(join(root, '.symphony', 'runs', r.runId, 'run.json'), 'utf8')) as { nodes: Record<string, { state: string }> };
+          assert.deepEqual(Object.keys(record.nodes).sort(), [...ids].sort());
+          assert.ok(Object.values(record.nodes).every((n) => n.state === 'success'));
+        }),
+        { numRuns: 25 },
+      );
+    });
+  });
+
   describe('10. the loader has limits, says them, and is linear in the size of a melody', () => {
     /** `n` transform nodes in a chain, each reading its predecessor's output. */
     function chain(n: number): string {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermissionGuard } from '../../src/core/engine/permissions';
-import { renderString, toCel } from '../../src/core/expr/evaluate';
+import { celVariables, renderString } from '../../src/core/expr/evaluate';
 import type { Instrument } from '../../src/core/model/instrument';
 import type { Permissions } from '../../src/core/model/melody';
 import type { TokenUsage } from '../../src/core/model/run';
@@ -166,7 +166,7 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
   };
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  const celContext = toCel(options.expressions ?? {}) as Record<string, unknown>;
+  const celContext = celVariables(options.expressions ?? {});
   const ctx: NodeContext = {
     runId: '20261122-140312-a1b2c3',
     nodeId: 'node',

@@ -11,7 +11,7 @@ import { NO_TOKENS, replayEvents, RunRecordBuilder, type NodeStatus, type RunEve
 import { loadMelody } from '../load/melody';
 import { decodeText, nodeFileSystem, TextEncodingError } from '../load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
-import { evaluateCondition, ExpressionError, renderString, renderValue, toCel } from '../expr/evaluate';
+import { celVariables, evaluateCondition, ExpressionError, renderString, renderValue, toCel } from '../expr/evaluate';
 import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult } from '../nodes/types';
 import { ProviderUnavailableError, type ModelProvider } from '../providers/types';
 import { unavailableModels } from '../providers/unavailable';
@@ -27,6 +27,7 @@ import { ConcurrencyGroups } from './concurrency';
 import type { RunDebugger } from './debugger';
 import { Semaphore } from './semaphore';
 import { parseDuration } from '../model/duration';
+import { safeParseNames, setOwn } from '../model/names';
 
 /** What the engine is built from. Every dependency comes in here, so tests can swap it. */
 export interface EngineOptions {
@@ -142,7 +143,7 @@ export class Engine {
     if (!concurrency) return this.start(request, inputs, request.signal);
     let group: string;
     try {
-      group = String(renderString(concurrency.group, toCel({ inputs, trigger: request.trigger ?? { kind: 'manual' } }) as Record<string, unknown>));
+      group = String(renderString(concurrency.group, celVariables({ inputs, trigger: request.trigger ?? { kind: 'manual' } })));
     } catch (e) {
       throw new RunRequestError(`concurrency.group: ${(e as Error).message}`);
     }
@@ -383,8 +384,11 @@ class RunExecution {
   private readonly signal: AbortSignal;
   private readonly redactor: Redactor;
   private readonly outcomes = new Map<string, Outcome>();
-  private readonly celNodes: Record<string, unknown> = {};
+  /** `nodes` as expressions see it; a Map, so any node id is a key and nothing else is. */
+  private readonly celNodes = new Map<string, unknown>();
   private celBase: Record<string, unknown> = {};
+  /** The secrets this run looked up, by name (their values are redacted everywhere). */
+  private secrets: Record<string, string> = Object.create(null) as Record<string, string>;
   private readonly parallel: Semaphore;
   /** One guard per run: its globs are compiled once. */
   private readonly permissions: PermissionGuard;
@@ -527,7 +531,8 @@ class RunExecution {
         this.redactor.add(value);
       }
     }
-    this.celBase = toCel({ inputs: this.setup.inputs, trigger: this.setup.trigger, secrets }) as Record<string, unknown>;
+    this.secrets = secrets;
+    this.celBase = celVariables({ inputs: this.setup.inputs, trigger: this.setup.trigger, secrets });
     const prices = await loadWorkspacePrices(this.opts.workspaceRoot);
     this.workspacePrices = prices.prices;
     if (prices.problem && this.setup.depth === 0) this.opts.host.notify({ level: 'warning', runId: this.setup.runId, message: `${prices.problem} (the file is ignored)` });
@@ -646,7 +651,7 @@ class RunExecution {
       const iterations = iteration + 1;
       if (r.status !== 'success') return this.finishNode(id, spec, { ...r, iterations, started });
       // `until` sees this iteration's output as nodes.<id>.output.
-      this.celNodes[id] = toCel({ status: 'success', output: r.output ?? null });
+      this.celNodes.set(id, toCel({ status: 'success', output: r.output ?? null }));
       let done: boolean;
       try {
         done = evaluateCondition(loop.until, this.context(iteration));
@@ -741,7 +746,7 @@ class RunExecution {
     try {
       input = renderValue(spec.with ?? {}, this.context(iteration));
     } catch (e) {
-      const missing = secretNames(JSON.stringify(spec.with ?? {})).filter((n) => !Object.hasOwn(this.celBase.secrets as object, n));
+      const missing = secretNames(JSON.stringify(spec.with ?? {})).filter((n) => !Object.hasOwn(this.secrets, n));
       const message = !missing.length
         ? (e as Error).message
         : this.setup.caller
@@ -754,7 +759,7 @@ class RunExecution {
     const provenance = sha256(canonicalJson({ node: spec, input: this.redactor.redact(input), instrument: instrumentRef, kind }));
     void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance });
 
-    const parsed = NODE_KINDS[kind].safeParse(input);
+    const parsed = safeParseNames(NODE_KINDS[kind], input);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ');
       return fail(`the evaluated inputs do not fit ${kind}: ${issues}`, false, { provenance });
@@ -846,7 +851,7 @@ class RunExecution {
 
   private nodeContext(id: string, spec: NodeSpec, attempt: number, iteration: number, signal: AbortSignal, instrument: Instrument | undefined): NodeContext {
     const env: Record<string, string> = { ...(this.opts.env ?? {}) };
-    for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = String(renderValue(v, this.context(iteration)));
+    for (const [k, v] of Object.entries(spec.env ?? {})) setOwn(env, k, String(renderValue(v, this.context(iteration))));
     return {
       runId: this.setup.runId,
       nodeId: id,
@@ -930,12 +935,11 @@ class RunExecution {
         charge: (call, childRunId) => this.recordUsage(nodeId, call, childRunId),
         redactor: this.redactor,
         guard: this.permissions,
-        secrets: new Set(Object.keys(this.celBase.secrets as Record<string, string>)),
+        secrets: new Set(Object.keys(this.secrets)),
       },
     });
     const result = await child.execute();
-    const outputs: Record<string, unknown> = {};
-    for (const [id, n] of Object.entries(result.nodes)) outputs[id] = n.output;
+    const outputs = Object.fromEntries(Object.entries(result.nodes).map(([id, n]) => [id, n.output]));
     return { runId: result.runId, status: result.state, outputs };
   }
 
@@ -947,7 +951,7 @@ class RunExecution {
   ): Promise<void> {
     const tolerated = r.status === 'failure' && spec['continue-on-error'] === true;
     this.outcomes.set(id, { status: r.status, output: r.output, tolerated });
-    this.celNodes[id] = toCel({ status: r.status, output: r.output ?? null });
+    this.celNodes.set(id, toCel({ status: r.status, output: r.output ?? null }));
     if (r.status === 'failure' && !tolerated) this.halting ??= `${id} failed`;
 
     let outputRef: string | undefined;
@@ -1021,7 +1025,7 @@ class RunExecution {
       // Outputs too large for the journal come back from the artifact store.
       const output = n.output === undefined && n.outputRef ? await this.opts.artifacts.getJson(n.outputRef).catch(() => undefined) : n.output;
       this.outcomes.set(id, { status: n.state, output, tolerated });
-      this.celNodes[id] = toCel({ status: n.state, output: output ?? null });
+      this.celNodes.set(id, toCel({ status: n.state, output: output ?? null }));
       if (n.state === 'failure' && !tolerated) this.halting ??= `${id} failed`;
     }
   }

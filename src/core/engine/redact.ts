@@ -1,3 +1,5 @@
+import { nameRecord } from '../model/names';
+
 /**
  * Removes secret values from everything Symphony writes or shows: logs, journal events,
  * artifacts, messages. Each secret is matched raw, base64-encoded (standard and URL-safe)
@@ -41,10 +43,11 @@ export class Redactor {
     const walk = (v: unknown): unknown => {
       if (typeof v === 'string') return this.redactText(v);
       if (Array.isArray(v)) return v.map(walk);
+      // fromEntries keeps every key an own key, `__proto__` included; a record without a
+      // prototype (a run's nodes) stays without one.
       if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
-        const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v)) out[this.redactText(k)] = walk(x);
-        return out;
+        const entries = Object.entries(v).map(([k, x]) => [this.redactText(k), walk(x)] as const);
+        return Object.getPrototypeOf(v) === null ? nameRecord(entries) : Object.fromEntries(entries);
       }
       return v;
     };

@@ -62,16 +62,25 @@ function compile(expression: string): Compiled {
 
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0] ?? 'error';
 
-/** A JSON-like value as CEL sees it: integral numbers become ints. */
+/**
+ * A JSON-like value as CEL sees it: integral numbers become ints, and maps become `Map`s.
+ * The CEL library tells an object's type by its `constructor` property, so a plain object
+ * with a key named `constructor` (a node's output, a webhook's payload) would not be a map
+ * to it — and `__proto__` would not survive being copied; a `Map` has neither problem.
+ */
 export function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) && Number.isSafeInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map(toCel);
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, toCel(v)]));
   if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toCel(v);
-    return out;
+    return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
   }
   return value === undefined ? null : value;
+}
+
+/** The variables of an expression (`inputs`, `trigger`, `nodes`…), each value as CEL sees it. */
+export function celVariables(variables: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, toCel(v)]));
 }
 
 /** A CEL result as plain JSON-like data: ints become numbers (or strings when too large). */
@@ -83,9 +92,7 @@ export function fromCel(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromCel);
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), fromCel(v)]));
   if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = fromCel(v);
-    return out;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromCel(v)]));
   }
   return value;
 }
@@ -143,10 +150,6 @@ export function renderString(text: string, celContext: Record<string, unknown>):
 export function renderValue(value: unknown, celContext: Record<string, unknown>): unknown {
   if (typeof value === 'string') return renderString(value, celContext);
   if (Array.isArray(value)) return value.map((v) => renderValue(v, celContext));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderValue(v, celContext);
-    return out;
-  }
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, celContext)]));
   return value;
 }

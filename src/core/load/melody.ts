@@ -3,6 +3,7 @@ import { celSyntaxError, conditionSource, findTemplateParts, referencedInputs, r
 import { findCycles } from '../engine/graph';
 import { compareDiagnostics, hasErrors, type Diagnostic } from '../model/diagnostic';
 import { melodyShapeSchema, needsOf, type Melody, type NodeSpec } from '../model/melody';
+import { nameRecord, safeParseNames } from '../model/names';
 import { isNodeKind, KINDS_WITH_INSTRUMENT, NODE_KIND_NAMES, NODE_KINDS } from '../model/nodeKinds';
 import { err, ok, type Result } from '../model/result';
 import { schemaDiagnostics } from './schemaIssues';
@@ -78,7 +79,7 @@ function checkMelody({ source, data, warnings }: YamlData, context: MelodyContex
   }
 
   const diagnostics: Diagnostic[] = [...warnings];
-  const shape = melodyShapeSchema.safeParse(data);
+  const shape = safeParseNames(melodyShapeSchema, data);
   if (!shape.success) diagnostics.push(...schemaDiagnostics(shape.error.issues, source, melodyShapeSchema, data));
 
   const nodes = isMapLike(data.nodes) ? data.nodes : {};
@@ -102,7 +103,10 @@ function checkMelody({ source, data, warnings }: YamlData, context: MelodyContex
 
   diagnostics.sort(compareDiagnostics);
   if (hasErrors(diagnostics) || !shape.success) return err(diagnostics);
-  return ok({ melody: shape.data as Melody, warnings: diagnostics, source });
+  // Node ids and input names index these records: no prototype, so no id is inherited.
+  const { nodes: specs, inputs: declared } = shape.data;
+  const melody = { ...shape.data, nodes: nameRecord(Object.entries(specs)), ...(declared ? { inputs: nameRecord(Object.entries(declared)) } : {}) } as Melody;
+  return ok({ melody, warnings: diagnostics, source });
 }
 
 function unknownNode(source: YamlSource, path: YamlPath, name: string, ids: ReadonlySet<string>, role: string): Diagnostic {
@@ -141,7 +145,7 @@ function checkNode(
     const schema = NODE_KINDS[uses];
     const withValue = node.with ?? {};
     if (isMapLike(withValue)) {
-      const parsed = schema.safeParse(withValue);
+      const parsed = safeParseNames(schema, withValue);
       if (!parsed.success) out.push(...schemaDiagnostics(parsed.error.issues, source, schema, withValue, at('with')));
     }
     const mayNameInstrument = KINDS_WITH_INSTRUMENT.includes(uses);
