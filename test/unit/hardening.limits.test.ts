@@ -59,9 +59,9 @@ async function longestStall<T>(work: () => Promise<T>): Promise<{ value: T; stal
   }
 }
 
-/** Five `all()` nested over 30 numbers: 24 million steps from 600 bytes of CEL. */
+/** Five `all()` nested over 40 numbers: 100 million steps from 650 bytes of CEL. */
 const PIN = (() => {
-  const list = `[${Array.from({ length: 30 }, (_, i) => i).join(',')}]`;
+  const list = `[${Array.from({ length: 40 }, (_, i) => i).join(',')}]`;
   const vars = ['a', 'b', 'c', 'd', 'e'];
   let body = `${vars.join(' + ')} >= 0`;
   for (const v of [...vars].reverse()) body = `${list}.all(${v}, ${body})`;
@@ -74,6 +74,159 @@ const SLOW = "inputs.s.split('').all(a, inputs.s.split('').all(b, a == b))";
 const LONG_INPUT = 'x'.repeat(20_000);
 
 describe('hardening: limits on what a melody can make Symphony do', () => {
+  describe('8. expressions are bounded: a node’s timeout and cancellation always win', () => {
+    it('refuses at load the 650-byte expression that would pin a core, at its line and column', async () => {
+      assert.ok(PIN.length > 600 && PIN.length < 700, `${PIN.length} bytes`);
+      const root = workspace({
+        'pin.melody.yaml': ['name: pin', 'nodes:', '  spin:', '    uses: transform', `    if: \${{ ${PIN} }}`, '    with: { value: 1 }', ''].join('\n'),
+      });
+      const started = Date.now();
+      const r = await cli(root, ['validate', 'pin.melody.yaml']);
+      assert.ok(Date.now() - started < 2000, `validate took ${Date.now() - started} ms`);
+      assert.equal(r.code, 1);
+      // Pointing at the first comprehension past the limit: the third list of the line.
+      const line = `    if: \${{ ${PIN} }}`;
+      const third = line.indexOf('[', line.indexOf('[', line.indexOf('[') + 1) + 1);
+      assert.match(r.stdout, new RegExp(`pin\\.melody\\.yaml:5:${third + 1}: comprehensions are nested 5 deep here; an expression may nest at most 2`));
+    });
+
+    it('refuses expressions that are too long or nest too deep, naming the limit', () => {
+      const long = `\${{ ${Array.from({ length: 1200 }, (_, i) => `inputs.x${i % 3}`).join(' + ')} }}`;
+      const deep = `\${{ ${'('.repeat(40)}1${')'.repeat(40)} }}`;
+      const text = [
+        'name: big',
+        'inputs: { x0: { type: string }, x1: { type: string }, x2: { type: string } }',
+        'nodes:',
+        `  long: { uses: transform, with: { value: "${long}" } }`,
+        `  deep: { uses: transform, with: { value: "${deep}" } }`,
+        '',
+      ].join('\n');
+      const messages = diagnosticsOf(loadMelody(text, 'big.melody.yaml')).map((d) => `${d.range.start.line}: ${d.message}`);
+      assert.ok(messages.some((m) => /^4: the expression is 1[\d,]+ characters long; an expression may be at most 4,096/.test(m)), messages.join('\n'));
+      assert.ok(messages.some((m) => /^5: the expression nests deeper than 32 levels/.test(m)), messages.join('\n'));
+    });
+
+    it('stops a slow `with:` expression at the node’s timeout, and the run goes on', async function () {
+      this.timeout(20_000);
+      const root = workspace({
+        'slow.melody.yaml': [
+          'name: slow',
+          'inputs: { s: { type: string } }',
+          'nodes:',
+          '  spin:',
+          '    uses: transform',
+          '    timeout: 1s',
+          '    continue-on-error: true',
+          `    with: { value: "\${{ ${SLOW} }}" }`,
+          '  after: { uses: transform, needs: [spin], with: { value: done } }',
+          '',
+        ].join('\n'),
+      });
+      const { value: r, stallMs } = await longestStall(() => run(root, 'slow.melody.yaml', { inputs: { s: LONG_INPUT } }));
+      assert.equal(r.nodes.spin!.status, 'failure');
+      assert.match(r.nodes.spin!.error!, /timed out after 1s/);
+      assert.equal(r.nodes.after!.status, 'success');
+      assert.ok(r.ms < 6000, `the run took ${r.ms} ms`);
+      assert.ok(stallMs < 500, `the event loop stalled for ${stallMs.toFixed(0)} ms`);
+    });
+
+    it('stops a slow `if:` condition at the node’s timeout', async function () {
+      this.timeout(20_000);
+      const root = workspace({
+        'cond.melody.yaml': ['name: cond', 'inputs: { s: { type: string } }', 'nodes:', '  spin:', '    uses: transform', '    timeout: 1s', `    if: \${{ ${SLOW} }}`, '    with: { value: 1 }', ''].join('\n'),
+      });
+      const r = await run(root, 'cond.melody.yaml', { inputs: { s: LONG_INPUT } });
+      assert.equal(r.nodes.spin!.status, 'failure');
+      assert.match(r.nodes.spin!.error!, /timed out after 1s/);
+      assert.ok(r.ms < 6000, `the run took ${r.ms} ms`);
+    });
+
+    it('stops a regular expression that backtracks forever', async function () {
+      this.timeout(20_000);
+      const root = workspace({
+        'redos.melody.yaml': ['name: redos', 'inputs: { s: { type: string } }', 'nodes:', '  match:', '    uses: transform', '    timeout: 1s', `    with: { value: "\${{ inputs.s.matches('^(a+)+$') }}" }`, ''].join('\n'),
+      });
+      const r = await run(root, 'redos.melody.yaml', { inputs: { s: `${'a'.repeat(40)}!` } });
+      assert.equal(r.nodes.match!.status, 'failure');
+      assert.match(r.nodes.match!.error!, /timed out after 1s/);
+      assert.ok(r.ms < 6000, `the run took ${r.ms} ms`);
+    });
+
+    it('cancels a slow expression on Ctrl+C', async function () {
+      this.timeout(20_000);
+      const root = workspace({
+        'loop.melody.yaml': ['name: loop', 'inputs: { s: { type: string } }', 'nodes:', '  spin:', '    uses: transform', `    with: { value: "\${{ ${SLOW} }}" }`, ''].join('\n'),
+      });
+      const r = await run(root, 'loop.melody.yaml', { inputs: { s: LONG_INPUT }, interruptAfterMs: 500 });
+      assert.equal(r.status, 'cancelled');
+      assert.equal(r.nodes.spin!.status, 'cancelled');
+      assert.ok(r.ms < 4000, `cancelling took ${r.ms} ms`);
+    });
+
+    it('lets `symphony run` exit when the run ends: idle expression threads hold no process', async function () {
+      this.timeout(30_000);
+      const bin = join(REPO, 'dist', 'cli.js');
+      if (!existsSync(bin)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
+      const root = workspace({ 'map.melody.yaml': ['name: map', 'nodes:', '  twice: { uses: transform, with: { value: "${{ [1, 2].map(x, x * 2) }}" } }', ''].join('\n') });
+      const child = spawn(process.execPath, [bin, 'run', 'map.melody.yaml', '--json'], { cwd: root });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => (child.kill('SIGKILL'), resolve(null)), 20_000);
+        child.once('exit', (c) => (clearTimeout(timer), resolve(c)));
+      });
+      assert.equal(code, 0, `symphony run did not exit by itself:\n${out}`);
+      assert.deepEqual((JSON.parse(out) as RunJson).nodes.twice!.output, [2, 4]);
+    });
+
+    it('under `symphony serve`, answers webhooks while a run evaluates a slow expression', async function () {
+      this.timeout(40_000);
+      const bin = join(REPO, 'dist', 'cli.js');
+      if (!existsSync(bin)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
+      const root = workspace({
+        'slow.melody.yaml': [
+          'name: slow',
+          'triggers: [{ on: webhook }]',
+          'nodes:',
+          `  spin: { uses: transform, timeout: 20s, with: { value: "\${{ string(trigger.payload.s).split('').all(a, string(trigger.payload.s).split('').all(b, a == b)) }}" } }`,
+          '',
+        ].join('\n'),
+        'ping.melody.yaml': ['name: ping', 'triggers: [{ on: webhook }]', 'nodes:', '  pong: { uses: transform, with: { value: pong } }', ''].join('\n'),
+      });
+      const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { cwd: root });
+      try {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const deadline = Date.now() + 15_000;
+        let base: string | undefined;
+        while (!(base = /POST (http:\/\/127\.0\.0\.1:\d+)\/slow/.exec(out)?.[1])) {
+          if (Date.now() > deadline) throw new Error(`serve did not start:\n${out}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+        assert.equal((await post('/slow', { s: LONG_INPUT })).status, 202);
+        await new Promise((r) => setTimeout(r, 300));
+        const asked = Date.now();
+        assert.equal((await post('/ping', {})).status, 202);
+        const answeredMs = Date.now() - asked;
+        assert.ok(answeredMs < 500, `the webhook was answered after ${answeredMs} ms`);
+        const runs = join(root, '.symphony', 'runs');
+        const pingDone = () =>
+          readdirSync(runs).some((id) => {
+            const file = join(runs, id, 'run.json');
+            return existsSync(file) && /"melody": ?"ping"[\s\S]*"state": ?"success"/.test(readFileSync(file, 'utf8'));
+          });
+        while (!pingDone()) {
+          if (Date.now() - asked > 5000) throw new Error(`the ping run did not finish while the slow one ran:\n${out}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        child.kill('SIGINT');
+        await new Promise((r) => child.once('exit', r));
+      }
+    });
+  });
+
   describe('9. node ids and input names that are Object.prototype’s names are ordinary names', () => {
     const PROTO_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'isPrototypeOf', 'propertyIsEnumerable', '__defineGetter__'];
 

@@ -11,7 +11,7 @@ import { NO_TOKENS, replayEvents, RunRecordBuilder, type NodeStatus, type RunEve
 import { loadMelody } from '../load/melody';
 import { decodeText, nodeFileSystem, TextEncodingError } from '../load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
-import { celVariables, evaluateCondition, ExpressionError, renderString, renderValue, toCel } from '../expr/evaluate';
+import { celVariables, evaluateCondition, EXPRESSION_TIME_LIMIT_MS, ExpressionError, renderString, renderValue, toCel, type EvaluationBounds } from '../expr/evaluate';
 import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult } from '../nodes/types';
 import { ProviderUnavailableError, type ModelProvider } from '../providers/types';
 import { unavailableModels } from '../providers/unavailable';
@@ -143,7 +143,7 @@ export class Engine {
     if (!concurrency) return this.start(request, inputs, request.signal);
     let group: string;
     try {
-      group = String(renderString(concurrency.group, celVariables({ inputs, trigger: request.trigger ?? { kind: 'manual' } })));
+      group = String(await renderString(concurrency.group, celVariables({ inputs, trigger: request.trigger ?? { kind: 'manual' } }), { signal: request.signal }));
     } catch (e) {
       throw new RunRequestError(`concurrency.group: ${(e as Error).message}`);
     }
@@ -376,6 +376,19 @@ interface Outcome {
   readonly tolerated?: boolean;
 }
 
+/** How one attempt of a node ended. */
+interface AttemptOutcome {
+  readonly ok: boolean;
+  readonly output?: unknown;
+  readonly error: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  /** A fallback instrument might do better. */
+  readonly fallbackHelps?: boolean;
+  readonly cancelled?: boolean;
+  readonly provenance?: string;
+}
+
 /** Thrown inside a node attempt when the run was cancelled. */
 class Cancelled extends Error {}
 
@@ -580,7 +593,7 @@ class RunExecution {
   private async runNode(id: string): Promise<void> {
     const spec = this.melody.nodes[id]!;
     const started = this.opts.now();
-    const decision = this.decide(spec);
+    const decision = await this.decide(spec);
     if (decision.kind === 'skip') {
       return this.finishNode(id, spec, { status: decision.cancelled ? 'cancelled' : 'skipped', reason: decision.reason, attempts: 0, iterations: 0, started });
     }
@@ -616,7 +629,7 @@ class RunExecution {
    * function means `success() && (if)`, as in GitHub Actions; with one (`always()`,
    * `failure()`…) it decides alone. A condition that cannot be evaluated fails the node.
    */
-  private decide(spec: NodeSpec): { kind: 'run' } | { kind: 'skip'; reason: string; cancelled?: boolean } | { kind: 'error'; error: string } {
+  private async decide(spec: NodeSpec): Promise<{ kind: 'run' } | { kind: 'skip'; reason: string; cancelled?: boolean } | { kind: 'error'; error: string }> {
     if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
     const outcomes = needsOf(spec).map((n) => [n, this.outcomes.get(n)] as const);
     const notOk = outcomes.filter(([, o]) => !(o?.status === 'success' || o?.tolerated));
@@ -629,10 +642,31 @@ class RunExecution {
     const explicit = typeof spec.if === 'boolean' || STATUS_FUNCTION.test(spec.if);
     if (!explicit && !status.success) return { kind: 'skip', reason: upstream };
     try {
-      return evaluateCondition(spec.if, this.context(0), status) ? { kind: 'run' } : { kind: 'skip', reason: `its condition is false: ${String(spec.if)}` };
+      const holds = await evaluateCondition(spec.if, this.context(0), status, this.conditionBounds(spec));
+      return holds ? { kind: 'run' } : { kind: 'skip', reason: `its condition is false: ${String(spec.if)}` };
     } catch (e) {
-      return { kind: 'error', error: (e as Error).message };
+      if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
+      return { kind: 'error', error: this.expressionFailure(spec, e, 'its condition') };
     }
+  }
+
+  /**
+   * What bounds a condition of a node (`if:`, `loop.until`): the run's cancellation, and the
+   * node's `timeout:` — which bounds everything the node evaluates — or else the default.
+   */
+  private conditionBounds(spec: NodeSpec): EvaluationBounds {
+    return { signal: this.signal, timeLimitMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : EXPRESSION_TIME_LIMIT_MS };
+  }
+
+  /** Why an expression of a node failed, in the words of the node's `timeout:` when that stopped it. */
+  private expressionFailure(spec: NodeSpec, e: unknown, what: string, timedOut = false): string {
+    const stopped = e instanceof ExpressionError ? e.stopped : undefined;
+    if (spec.timeout !== undefined && (timedOut || stopped === 'deadline')) {
+      const expression = e instanceof ExpressionError ? ` (\`${e.expression.length > 80 ? `${e.expression.slice(0, 77)}...` : e.expression}\`)` : '';
+      return `timed out after ${spec.timeout} evaluating ${what}${expression}`;
+    }
+    if (stopped === 'deadline') return `${(e as Error).message} (an expression may take ${EXPRESSION_TIME_LIMIT_MS / 1000}s unless its node's \`timeout:\` says otherwise)`;
+    return (e as Error).message;
   }
 
   private context(iteration: number): Record<string, unknown> {
@@ -654,9 +688,10 @@ class RunExecution {
       this.celNodes.set(id, toCel({ status: 'success', output: r.output ?? null }));
       let done: boolean;
       try {
-        done = evaluateCondition(loop.until, this.context(iteration));
+        done = await evaluateCondition(loop.until, this.context(iteration), undefined, this.conditionBounds(spec));
       } catch (e) {
-        return this.finishNode(id, spec, { ...r, status: 'failure', error: (e as Error).message, iterations, started });
+        if (this.signal.aborted) return this.finishNode(id, spec, { ...r, status: 'cancelled', error: 'cancelled', iterations, started });
+        return this.finishNode(id, spec, { ...r, status: 'failure', error: this.expressionFailure(spec, e, '`loop.until`'), iterations, started });
       }
       if (done) return this.finishNode(id, spec, { ...r, iterations, started });
       if (iterations >= loop.max) {
@@ -737,22 +772,52 @@ class RunExecution {
     iteration: number,
     attempt: number,
     instrumentRef: string | undefined,
-  ): Promise<{ ok: boolean; output?: unknown; error: string; retryable: boolean; retryAfterMs?: number; fallbackHelps?: boolean; cancelled?: boolean; provenance?: string }> {
-    const kind = spec.uses as NodeKind;
-    const fail = (error: string, retryable: boolean, extra: { fallbackHelps?: boolean; provenance?: string } = {}) => ({ ok: false, error, retryable, ...extra });
-
-    // Inputs: evaluate the expressions of `with:`, then parse with the kind's schema.
-    let input: unknown;
+  ): Promise<AttemptOutcome> {
+    // Timeout and cancellation reach everything an attempt does — evaluating its inputs,
+    // waiting for its instrument, the implementation — through one signal.
+    const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
+    const attemptController = new AbortController();
+    const signal = AbortSignal.any([this.signal, attemptController.signal]);
+    const timeout = { fired: false };
+    const timer = timeoutMs !== undefined ? setTimeout(() => ((timeout.fired = true), attemptController.abort(new Error('timeout'))), timeoutMs) : undefined;
     try {
-      input = renderValue(spec.with ?? {}, this.context(iteration));
+      return await this.attemptWithin(id, spec, iteration, attempt, instrumentRef, { signal, timeLimitMs: timeoutMs ?? EXPRESSION_TIME_LIMIT_MS }, timeout);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async attemptWithin(
+    id: string,
+    spec: NodeSpec,
+    iteration: number,
+    attempt: number,
+    instrumentRef: string | undefined,
+    bounds: EvaluationBounds & { signal: AbortSignal },
+    timeout: { readonly fired: boolean },
+  ): Promise<AttemptOutcome> {
+    const kind = spec.uses as NodeKind;
+    const { signal } = bounds;
+    const fail = (error: string, retryable: boolean, extra: { fallbackHelps?: boolean; provenance?: string } = {}) => ({ ok: false, error, retryable, ...extra });
+    const cancelled = { ok: false, error: 'cancelled', retryable: false, cancelled: true } as const;
+
+    // Inputs: evaluate the expressions of `with:` and `env:`, then parse with the kind's schema.
+    let input: unknown;
+    let env: Record<string, string>;
+    try {
+      input = await renderValue(spec.with ?? {}, this.context(iteration), bounds);
+      env = await this.nodeEnv(spec, iteration, bounds);
     } catch (e) {
+      void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
+      if (this.signal.aborted) return cancelled;
+      // The same expressions over the same data would take as long again: not retried.
+      if (timeout.fired) return fail(this.expressionFailure(spec, e, 'its inputs', true), false);
       const missing = secretNames(JSON.stringify(spec.with ?? {})).filter((n) => !Object.hasOwn(this.secrets, n));
       const message = !missing.length
-        ? (e as Error).message
+        ? this.expressionFailure(spec, e, 'its inputs')
         : this.setup.caller
           ? `secret ${missing.join(', ')} is not available to this sub-melody: the melody that started it does not use it (a sub-melody gets only its caller's secrets; pass the value as an input)`
           : `secret ${missing.join(', ')} is not set (the CLI reads it from the environment variable of that name; in VS Code run "Symphony: Set Secret")`;
-      void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
       return fail(message, false);
     }
     const instrument = instrumentRef ? this.instruments.get(instrumentRef) : undefined;
@@ -770,19 +835,10 @@ class RunExecution {
     const budgetError = this.budgetExceeded();
     if (budgetError && (kind === 'instrument' || kind === 'summarize')) return fail(budgetError, false, { provenance });
 
-    // Timeout and cancellation reach the implementation through one signal.
-    const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
-    const attemptController = new AbortController();
-    const signal = AbortSignal.any([this.signal, attemptController.signal]);
-    let timedOut = false;
-    const timer = timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), attemptController.abort(new Error('timeout'))), timeoutMs) : undefined;
     const releaseInstrument = instrument ? await this.engine.instrumentLimit(instrument).acquire(signal).catch(() => undefined) : () => undefined;
-    if (!releaseInstrument) {
-      clearTimeout(timer);
-      return timedOut ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : { ok: false, error: 'cancelled', retryable: false, cancelled: true };
-    }
+    if (!releaseInstrument) return timeout.fired ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : cancelled;
 
-    const ctx = this.nodeContext(id, spec, attempt, iteration, signal, instrument);
+    const ctx = this.nodeContext(id, attempt, iteration, bounds, instrument, env);
     try {
       const result = await raceAbort(impl.run(parsed.data, ctx), signal);
       const output = this.redactor.redact(result.output);
@@ -794,8 +850,8 @@ class RunExecution {
       if (over) return fail(over, false, { provenance });
       return { ok: true, output, error: '', retryable: true, provenance };
     } catch (e) {
-      if (timedOut) return fail(`timed out after ${spec.timeout}`, true, { provenance });
-      if (this.signal.aborted || e instanceof Cancelled) return { ok: false, error: 'cancelled', retryable: false, cancelled: true };
+      if (timeout.fired) return fail(`timed out after ${spec.timeout}`, true, { provenance });
+      if (this.signal.aborted || e instanceof Cancelled) return cancelled;
       if (e instanceof NodeError) {
         return { ...fail(this.redactor.redactText(e.message), e.retryable, { fallbackHelps: true, provenance }), output: this.redactor.redact(e.output), retryAfterMs: e.retryAfterMs };
       }
@@ -803,9 +859,15 @@ class RunExecution {
       if (e instanceof ProviderUnavailableError) return fail(e.message, false, { fallbackHelps: true, provenance });
       return fail(`${kind} failed unexpectedly: ${this.redactor.redactText((e as Error)?.message ?? String(e))}`, true, { fallbackHelps: true, provenance });
     } finally {
-      clearTimeout(timer);
       releaseInstrument();
     }
+  }
+
+  /** The environment of a node's processes: the engine's, and the node's `env:` evaluated. */
+  private async nodeEnv(spec: NodeSpec, iteration: number, bounds: EvaluationBounds): Promise<Record<string, string>> {
+    const env: Record<string, string> = { ...(this.opts.env ?? {}) };
+    for (const [k, v] of Object.entries(spec.env ?? {})) setOwn(env, k, String(await renderValue(v, this.context(iteration), bounds)));
+    return env;
   }
 
   // ── Model usage and budgets ───────────────────────────────────────────────
@@ -849,9 +911,8 @@ class RunExecution {
     return up ? `${up} (the budget of the melody that started this one)` : undefined;
   }
 
-  private nodeContext(id: string, spec: NodeSpec, attempt: number, iteration: number, signal: AbortSignal, instrument: Instrument | undefined): NodeContext {
-    const env: Record<string, string> = { ...(this.opts.env ?? {}) };
-    for (const [k, v] of Object.entries(spec.env ?? {})) setOwn(env, k, String(renderValue(v, this.context(iteration))));
+  private nodeContext(id: string, attempt: number, iteration: number, bounds: EvaluationBounds & { signal: AbortSignal }, instrument: Instrument | undefined, env: Record<string, string>): NodeContext {
+    const signal = bounds.signal;
     return {
       runId: this.setup.runId,
       nodeId: id,
@@ -874,7 +935,7 @@ class RunExecution {
       storeArtifact: (value) => this.opts.artifacts.put(value, { durable: true }),
       log: (stream, text) => this.log(id, stream, text),
       runMelody: (file, inputs) => this.runChild(id, file, inputs, signal),
-      render: (text) => renderString(text, this.context(iteration)),
+      render: (text) => renderString(text, this.context(iteration), bounds),
     };
   }
 

@@ -297,8 +297,9 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
           file: source.file,
           range: here(syntax.offset),
           severity: 'error',
-          code: 'expression',
-          message: `invalid expression \`${part.expression}\`: ${syntax.message}`,
+          code: syntax.limit ? 'limit' : 'expression',
+          // A limit's message stands alone: quoting a 5,000-character expression helps nobody.
+          message: syntax.limit ? syntax.message : `invalid expression \`${part.expression}\`: ${syntax.message}`,
         });
         continue;
       }
