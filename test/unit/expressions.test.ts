@@ -144,6 +144,15 @@ describe('expressions: bounded evaluation', () => {
     });
   });
 
+  it('reads keys named like Object.prototype’s members in payloads and outputs, and no inherited ones', async () => {
+    const payload = JSON.parse('{"constructor": "c", "__proto__": {"toString": "t"}, "ref": "v1"}') as unknown;
+    const context = celVariables({ trigger: { kind: 'webhook', payload } });
+    assert.equal(await evaluateExpression('trigger.payload.constructor', context), 'c');
+    assert.equal(await evaluateExpression("trigger.payload['__proto__'].toString", context), 't');
+    assert.equal(await evaluateExpression('has(trigger.payload.hasOwnProperty)', context), false);
+    assert.deepEqual(Object.keys((await evaluateExpression('trigger.payload', context)) as object), ['constructor', '__proto__', 'ref']);
+  });
+
   it('renders `with:` values keeping every key, expressions bounded by the same signal', async () => {
     const value = await renderValue({ a: '${{ inputs.list.map(x, x + 1) }}', b: ['${{ size(inputs.list) }}'], ['__proto__']: 'kept' }, celVariables({ inputs: { list: [1, 2] } }));
     assert.deepEqual(Object.entries(value as object), [

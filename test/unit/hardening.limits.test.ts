@@ -4,6 +4,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
 import { stringify } from 'yaml';
+import { boardDocument } from '../../src/core/board/model';
+import { connect, moveNodes, renameNode, type EditResult } from '../../src/core/board/operations';
+import { applyEdits } from '../../src/core/board/textEdit';
 import { diagnosticsOf, loadMelody } from '../../src/core/load/melody';
 import { cli, REPO, tempDir } from './helpers';
 
@@ -261,6 +264,35 @@ describe('hardening: limits on what a melody can make Symphony do', () => {
       assert.equal(again.code, 0, again.stderr);
       const replayed = (JSON.parse(again.stdout) as RunJson).nodes;
       assert.equal(replayed['toString' as string]!.output, 'cp');
+    });
+
+    it('on the board: such nodes have their own positions, and move, connect and rename like any other', () => {
+      const text = [
+        'name: board',
+        'nodes:',
+        '  constructor: { uses: transform, with: { value: 1 } }',
+        '  __proto__: { uses: transform, with: { value: 2 } }',
+        '  toString: { uses: transform, with: { value: 3 } }',
+        'board: { positions: { toString: [5, 5] } }',
+        '',
+      ].join('\n');
+      const edit = (r: EditResult, before: string) => {
+        assert.ok(r.ok, r.ok ? '' : r.error);
+        return applyEdits(before, r.value.edits);
+      };
+      // Built from entries: a literal `__proto__:` would set the object's prototype.
+      const moves = entries([['__proto__', [40, 80]], ['constructor', [0, 0]]]) as Record<string, readonly [number, number]>;
+      let next = edit(moveNodes(text, moves), text);
+      next = edit(connect(next, 'constructor', '__proto__'), next);
+      next = edit(renameNode(next, 'toString', 'valueOf'), next);
+      const melody = boardDocument(next, 'board.melody.yaml', { fileName: 'board.melody.yaml', version: 1 }).melody!;
+      const byId = new Map(melody.nodes.map((n) => [n.id, n]));
+      assert.deepEqual([...byId.keys()], ['constructor', '__proto__', 'valueOf']);
+      assert.deepEqual(byId.get('__proto__')!.position, [40, 80]);
+      assert.deepEqual(byId.get('constructor')!.position, [0, 0]);
+      assert.deepEqual(byId.get('valueOf')!.position, [5, 5]);
+      assert.deepEqual(byId.get('__proto__')!.needs, ['constructor']);
+      assert.ok(loadMelody(next, 'board.melody.yaml').ok, next);
     });
 
     it('property: melodies of such node ids and input names load, run, and report each node exactly once', async function () {

@@ -286,7 +286,7 @@ export function renameNode(text: string, from: string, to: string): EditResult {
       let n = forEachString(node, [], (s, path) => (path[0] === 'needs' ? undefined : renameInTemplate(s, from, to, isConditionPath(path)))) as Json;
       const needs = needsList(n);
       if (needs.includes(from)) n = { ...n, needs: typeof n.needs === 'string' ? to : needs.map((x) => (x === from ? to : x)) };
-      renamed[id === from ? to : id] = n;
+      setOwn(renamed, id === from ? to : id, n);
     }
     let next = withNodes(data, renamed);
     const renames: KeyRename[] = [{ map: ['nodes'], from, to }];

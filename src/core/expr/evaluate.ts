@@ -2,6 +2,7 @@ import { celEnvironment, EXPRESSION_TIME_LIMIT_MS, firstLine, fromCel, NO_FAILUR
 import { expressionShape, type ExpressionShape } from './shape';
 import { conditionSource, findTemplateParts, wholeExpression } from './template';
 import { EvaluationFailed, EvaluationStopped, ExpressionWorkers } from './workers';
+import { setOwn } from '../model/names';
 
 /**
  * Evaluation of `${{ }}` expressions with a CEL library — never `eval`. The context holds
@@ -133,7 +134,7 @@ function contextFor(shape: ExpressionShape, celContext: Readonly<Record<string, 
     const value = celContext[name];
     if (name === 'nodes' && shape.nodeIds && value instanceof Map) {
       out.nodes = new Map([...shape.nodeIds].filter((id) => value.has(id)).map((id) => [id, value.get(id)]));
-    } else out[name] = value;
+    } else setOwn(out, name, value);
   }
   return out;
 }
