@@ -1,6 +1,7 @@
 // Bundles Symphony's three targets — the extension (Node, CommonJS, `vscode` external),
-// the `symphony` CLI and the Harmony Board webview (browser) — plus the integration test
-// suite that runs inside a real extension host.
+// the `symphony` CLI and the Harmony Board webview (browser) — with the expression worker
+// both Node targets start, plus the integration test suite that runs inside a real
+// extension host.
 //
 //   node esbuild.mjs               development build (source maps, no minification)
 //   node esbuild.mjs --watch       rebuild on change
@@ -62,6 +63,14 @@ const targets = [
     outdir: 'dist',
     external: ['vscode', ...optionalRuntime],
     plugins: [reporter('extension')],
+  },
+  {
+    // The expression worker (src/core/expr/workers.ts): costly expressions run on a thread
+    // that can be stopped. The extension and the CLI find it next to themselves in dist/.
+    ...nodeShared,
+    entryPoints: { celWorker: 'src/core/expr/celWorker.ts' },
+    outdir: 'dist',
+    plugins: [reporter('expression worker')],
   },
   {
     ...nodeShared,

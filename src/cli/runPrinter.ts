@@ -132,25 +132,20 @@ export class RunPrinter {
 
 /** The `run --json` shape of DESIGN.md §6. */
 export function runJson(record: RunRecord): Record<string, unknown> {
-  const nodes: Record<string, unknown> = {};
-  for (const [id, n] of Object.entries(record.nodes)) {
-    nodes[id] = {
-      status: n.state,
-      attempts: n.attempts,
-      output: n.output ?? null,
-      ...(n.error !== undefined ? { error: n.error } : {}),
-      ...(n.reason !== undefined ? { reason: n.reason } : {}),
-      startedAt: n.startedAt ?? null,
-      endedAt: n.endedAt ?? null,
-    };
-  }
-  return {
-    runId: record.runId,
-    melody: record.melody,
-    status: record.state,
-    nodes,
-    tokens: record.tokens,
-    costUsd: record.costUsd,
-    ...(record.auditError !== undefined ? { auditError: record.auditError } : {}),
-  };
+  // fromEntries: a node named `__proto__` is printed like any other.
+  const nodes = Object.fromEntries(
+    Object.entries(record.nodes).map(([id, n]) => [
+      id,
+      {
+        status: n.state,
+        attempts: n.attempts,
+        output: n.output ?? null,
+        ...(n.error !== undefined ? { error: n.error } : {}),
+        ...(n.reason !== undefined ? { reason: n.reason } : {}),
+        startedAt: n.startedAt ?? null,
+        endedAt: n.endedAt ?? null,
+      },
+    ]),
+  );
+  return { runId: record.runId, melody: record.melody, status: record.state, nodes, tokens: record.tokens, costUsd: record.costUsd, ...(record.auditError !== undefined ? { auditError: record.auditError } : {}) };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { RunEvent, RunRecord } from '../core/model/run';
 import type { BoardCatalog, BoardDocument, FieldPath } from './boardModel';
 import type { Pins, RunControls } from './boardRun';
+import { safeParseNames } from '../core/model/names';
 
 /**
  * Every message between the extension and the Harmony Board, declared once. Both sides
@@ -110,7 +111,7 @@ export type BoardMessage = z.infer<typeof boardMessageSchema>;
  * a webview is another process, and a bad message must never reach the document.
  */
 export function parseBoardMessage(raw: unknown): { ok: true; message: BoardMessage } | { ok: false; error: string } {
-  const r = boardMessageSchema.safeParse(raw);
+  const r = safeParseNames(boardMessageSchema, raw);
   if (r.success) return { ok: true, message: r.data };
   const issue = r.error.issues[0];
   return { ok: false, error: `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}` };

@@ -7,6 +7,7 @@
  */
 import { RunRecordBuilder, type NodeRecord, type NodeState, type RunEvent, type RunRecord } from '../core/model/run';
 import { eventClock, eventLines, formatCost, formatDuration, formatTokens, nodeFacts } from './runText';
+import { own } from '../core/model/names';
 
 /** Events the debug console keeps per run; older ones are dropped (and counted). */
 export const CONSOLE_LIMIT = 2000;
@@ -103,7 +104,7 @@ export function foldRunEvents(view: RunView, events: readonly RunEvent[]): RunVi
  * node is part of its graph but has not started. Undefined when there is nothing to show.
  */
 export function nodeState(run: RunRecord | undefined, nodeId: string, inGraph: boolean): NodeState | undefined {
-  const node = run?.nodes[nodeId];
+  const node = own(run?.nodes, nodeId);
   if (node) return node.state;
   return run?.state === 'running' && inGraph ? 'pending' : undefined;
 }
@@ -148,8 +149,8 @@ export function runSummary(run: RunRecord, planned: number): string {
  * `failed` from one that failed, `flowing` into a node running now; undefined otherwise.
  */
 export function edgeRunState(run: RunRecord | undefined, from: string, to: string): 'done' | 'failed' | 'flowing' | undefined {
-  const source = run?.nodes[from]?.state;
-  if (source === 'success') return run?.nodes[to]?.state === 'running' ? 'flowing' : 'done';
+  const source = own(run?.nodes, from)?.state;
+  if (source === 'success') return own(run?.nodes, to)?.state === 'running' ? 'flowing' : 'done';
   return source === 'failure' ? 'failed' : undefined;
 }
 

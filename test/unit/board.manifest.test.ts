@@ -32,9 +32,10 @@ describe('Harmony Board in the manifest', () => {
     );
   });
 
-  it('ships the webview bundle and the templates in the package', () => {
+  it('ships the webview bundle, the expression worker and the templates in the package', () => {
     const ignore = readFileSync(join(REPO, '.vscodeignore'), 'utf8').split('\n');
     assert.ok(ignore.includes('!dist/webview/**'));
+    assert.ok(ignore.includes('!dist/celWorker.js'), 'the extension evaluates costly expressions on it');
     assert.ok(ignore.includes('!templates/**'));
   });
 });

@@ -93,7 +93,7 @@ describe('board run fold', () => {
     const next = foldRunEvents(view, [started('r2')]);
     assert.equal(next.run?.runId, 'r2', 'a new run of the melody replaces the old one');
     assert.deepEqual(next.events.map((e) => e.type), ['run-started']);
-    assert.deepEqual(next.run?.nodes, {});
+    assert.deepEqual(Object.keys(next.run!.nodes), [], 'no nodes yet (the record has no prototype: node ids are its only keys)');
   });
 
   it('ignores events of other runs, sub-melody runs and anything before a run started', () => {

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Redactor } from '../../src/core/engine/redact';
-import { renderString, renderValue, toCel } from '../../src/core/expr/evaluate';
+import { celVariables, renderString, renderValue } from '../../src/core/expr/evaluate';
 import { REPO, tempDir, yaml } from './helpers';
 
 /**
@@ -347,14 +347,14 @@ describe('hardening: runs, webhooks and the audit log', function () {
       assert.equal(readFileSync(join(root, 'out', 'open.txt'), 'utf8'), 'c|yes|t');
     });
 
-    it('keeps such keys as data through expressions, rendering and redaction (in process)', () => {
+    it('keeps such keys as data through expressions, rendering and redaction (in process)', async () => {
       const payload = JSON.parse('{"constructor":{"name":"n"},"__proto__":{"polluted":"yes"},"nested":{"constructor":1,"hasOwnProperty":"h"}}') as Record<string, unknown>;
-      const ctx = toCel({ trigger: { payload } }) as Record<string, unknown>;
-      assert.equal(renderString('${{ trigger.payload.constructor.name }}', ctx), 'n');
-      assert.equal(renderString('${{ trigger.payload.__proto__.polluted }}', ctx), 'yes');
-      assert.equal(renderString('${{ trigger.payload.nested.constructor + 1 }}', ctx), 2);
-      assert.deepEqual(JSON.parse(renderString('${{ toJson(trigger.payload) }}', ctx) as string), payload);
-      const copied = renderValue(payload, ctx) as Record<string, unknown>;
+      const ctx = celVariables({ trigger: { payload } });
+      assert.equal(await renderString('${{ trigger.payload.constructor.name }}', ctx), 'n');
+      assert.equal(await renderString('${{ trigger.payload.__proto__.polluted }}', ctx), 'yes');
+      assert.equal(await renderString('${{ trigger.payload.nested.constructor + 1 }}', ctx), 2);
+      assert.deepEqual(JSON.parse((await renderString('${{ toJson(trigger.payload) }}', ctx)) as string), payload);
+      const copied = (await renderValue(payload, ctx)) as Record<string, unknown>;
       assert.ok(Object.hasOwn(copied, '__proto__') && Object.getPrototypeOf(copied) === Object.prototype);
       const redacted = new Redactor(['secret-value']).redact(payload);
       assert.equal(JSON.stringify(redacted), JSON.stringify(payload));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PermissionGuard } from '../../src/core/engine/permissions';
 import { processEnv } from '../../src/core/engine/workspaceEngine';
 import { programHost } from '../../src/core/programs/host';
-import { renderString, toCel } from '../../src/core/expr/evaluate';
+import { celVariables, renderString } from '../../src/core/expr/evaluate';
 import type { Instrument } from '../../src/core/model/instrument';
 import type { Permissions } from '../../src/core/model/melody';
 import type { TokenUsage } from '../../src/core/model/run';
@@ -171,7 +171,7 @@ export function nodeRig(options: RigOptions = {}): NodeRig {
     notify: (notice) => void notices.push(notice),
     executeCommand: options.executeCommand,
   };
-  const celContext = toCel(options.expressions ?? {}) as Record<string, unknown>;
+  const celContext = celVariables(options.expressions ?? {});
   const ctx: NodeContext = {
     runId: '20261122-140312-a1b2c3',
     nodeId: 'node',

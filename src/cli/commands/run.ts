@@ -5,6 +5,7 @@ import { InputError, resolveInputs } from '../../core/engine/inputs';
 import { nodeFileSystem } from '../../core/load/fs';
 import { findWorkspaceRoot } from '../../core/load/workspace';
 import { needsOf, type Melody } from '../../core/model/melody';
+import { setOwn } from '../../core/model/names';
 import { cliEngine, type RunOptions } from '../host';
 import type { CliEnvironment } from '../options';
 import { paint } from '../print';
@@ -24,7 +25,7 @@ export function parseInputs(pairs: readonly string[] = []): Record<string, strin
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new InputError(`--input expects name=value, not "${pair}"`);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    setOwn(out, pair.slice(0, eq), pair.slice(eq + 1));
   }
   return out;
 }

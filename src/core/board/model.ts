@@ -5,6 +5,7 @@ import type { Diagnostic } from '../model/diagnostic';
 import type { BoardDiagnostic, BoardDocument, BoardMelody, BoardNode } from '../../protocol/boardModel';
 import { contentEnd, entryBody } from './yamlPatch';
 import { isPlainObject } from './yamlText';
+import { own, setOwn } from '../model/names';
 
 /**
  * The board's view of a melody document, rebuilt from the text on every change. It is
@@ -112,7 +113,7 @@ export function nodeSource(text: string, pair: Pair): string {
 
 function positionOf(data: Json, id: string): [number, number] | undefined {
   const board = data.board;
-  const p = isPlainObject(board) && isPlainObject(board.positions) ? board.positions[id] : undefined;
+  const p = isPlainObject(board) && isPlainObject(board.positions) ? own(board.positions, id) : undefined;
   return Array.isArray(p) && p.length === 2 && p.every((n) => typeof n === 'number' && Number.isFinite(n)) ? [p[0], p[1]] : undefined;
 }
 
@@ -176,7 +177,7 @@ function melodyOf(source: YamlSource, diagnostics: readonly BoardDiagnostic[]): 
     }
   }
   const settings: Json = {};
-  for (const [k, v] of Object.entries(data)) if (k !== 'nodes' && k !== 'board' && k !== '$schema') settings[k] = v;
+  for (const [k, v] of Object.entries(data)) if (k !== 'nodes' && k !== 'board' && k !== '$schema') setOwn(settings, k, v);
   return {
     name: asString(data.name),
     description: asString(data.description),

@@ -7,6 +7,7 @@ import { refersTo, renameInTemplate } from './expressions';
 import type { TextEdit } from './textEdit';
 import { blockPaths, columnOf, entryBody, parseForEdit, patchYaml, type KeyRename, type ParsedYaml } from './yamlPatch';
 import { isPlainObject } from './yamlText';
+import { setOwn } from '../model/names';
 
 /**
  * The Harmony Board's edits of a melody, as pure functions of the YAML text: each takes
@@ -58,12 +59,12 @@ export function withKey(obj: Json, key: string, value: unknown, order: readonly 
   let placed = false;
   for (const [k, v] of Object.entries(obj)) {
     if (!placed && rank(k) > rank(key)) {
-      out[key] = value;
+      setOwn(out, key, value);
       placed = true;
     }
-    out[k] = v;
+    setOwn(out, k, v);
   }
-  if (!placed) out[key] = value;
+  if (!placed) setOwn(out, key, value);
   return out;
 }
 
@@ -77,7 +78,7 @@ function nodesOf(data: Json): NodeMap {
   const nodes = data.nodes;
   if (!isPlainObject(nodes)) return {};
   const out: NodeMap = {};
-  for (const [id, n] of Object.entries(nodes)) out[id] = isPlainObject(n) ? n : {};
+  for (const [id, n] of Object.entries(nodes)) setOwn(out, id, isPlainObject(n) ? n : {});
   return out;
 }
 
@@ -242,7 +243,7 @@ export function deleteNodes(text: string, ids: readonly string[], edges: readonl
     if (gone.length === 0 && cut.length === 0) return err(ids.length ? `there is no node \`${ids[0]}\` in this melody` : 'nothing to delete');
     for (const e of cut) {
       const rest = needsList(nodes[e.to]!).filter((n) => n !== e.from);
-      nodes[e.to] = rest.length ? { ...nodes[e.to]!, needs: rest } : without(nodes[e.to]!, 'needs');
+      setOwn(nodes, e.to, rest.length ? { ...nodes[e.to]!, needs: rest } : without(nodes[e.to]!, 'needs'));
     }
     const kept: NodeMap = {};
     const dangling = new Set<string>();
@@ -250,7 +251,7 @@ export function deleteNodes(text: string, ids: readonly string[], edges: readonl
       if (gone.includes(id)) continue;
       const needs = needsList(node);
       const rest = needs.filter((n) => !gone.includes(n));
-      kept[id] = rest.length === needs.length ? node : rest.length ? { ...node, needs: rest } : without(node, 'needs');
+      setOwn(kept, id, rest.length === needs.length ? node : rest.length ? { ...node, needs: rest } : without(node, 'needs'));
       forEachString(node, [], (s, path) => {
         if (gone.some((g) => refersTo(s, g, isConditionPath(path)))) dangling.add(id);
       });
@@ -285,7 +286,7 @@ export function renameNode(text: string, from: string, to: string): EditResult {
       let n = forEachString(node, [], (s, path) => (path[0] === 'needs' ? undefined : renameInTemplate(s, from, to, isConditionPath(path)))) as Json;
       const needs = needsList(n);
       if (needs.includes(from)) n = { ...n, needs: typeof n.needs === 'string' ? to : needs.map((x) => (x === from ? to : x)) };
-      renamed[id === from ? to : id] = n;
+      setOwn(renamed, id === from ? to : id, n);
     }
     let next = withNodes(data, renamed);
     const renames: KeyRename[] = [{ map: ['nodes'], from, to }];
@@ -308,7 +309,7 @@ function positionsOf(data: Json): Json | undefined {
 function withPositions(data: Json, moves: Readonly<Record<string, readonly [number, number]>>): Json {
   const board = isPlainObject(data.board) ? data.board : {};
   const positions = { ...(positionsOf(data) ?? {}) };
-  for (const [id, [x, y]] of Object.entries(moves)) positions[id] = [Math.round(x), Math.round(y)];
+  for (const [id, [x, y]] of Object.entries(moves)) setOwn(positions, id, [Math.round(x), Math.round(y)]);
   return withKey(data, 'board', withKey(board, 'positions', positions, ['positions', 'viewport']), MELODY_KEY_ORDER);
 }
 
@@ -460,7 +461,7 @@ export function rebindMelody(text: string, change: { readonly name?: string; rea
       let n = node;
       if (n.instrument !== undefined) n = { ...n, instrument: swap(n.instrument) };
       if (Array.isArray(n.fallback)) n = { ...n, fallback: n.fallback.map(swap) };
-      nodes[id] = n;
+      setOwn(nodes, id, n);
     }
     let next = withNodes(data, nodes);
     if (change.name !== undefined) next = withKey(next, 'name', change.name, MELODY_KEY_ORDER);

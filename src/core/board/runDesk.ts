@@ -7,6 +7,7 @@
 import { Breakpoints } from '../engine/debugger';
 import type { RunEvent, RunRecord } from '../model/run';
 import { NO_RUN, foldRunEvents, runView, type PinnedOutput, type Pins, type RunControls, type RunView } from '../../protocol/boardRun';
+import { setOwn } from '../model/names';
 
 /** What the board keeps of a melody between sessions: pins and breakpoints. */
 export interface BoardRunSettings {
@@ -105,7 +106,7 @@ export class RunDesk {
       }
     }
     const pins = { ...this.settings.pins };
-    if (pin) pins[nodeId] = pin;
+    if (pin) setOwn(pins, nodeId, pin);
     else delete pins[nodeId];
     this.settings = { ...this.settings, pins };
     this.changed({ kind: 'settings' });
@@ -115,7 +116,7 @@ export class RunDesk {
   rename(from: string, to: string): void {
     if (!Object.hasOwn(this.settings.pins, from) && !this.settings.breakpoints.includes(from)) return;
     const pins: Record<string, PinnedOutput> = {};
-    for (const [id, pin] of Object.entries(this.settings.pins)) pins[id === from ? to : id] = pin;
+    for (const [id, pin] of Object.entries(this.settings.pins)) setOwn(pins, id === from ? to : id, pin);
     this.settings = { ...this.settings, pins };
     this.setBreakpoints(this.settings.breakpoints.map((id) => (id === from ? to : id)));
   }

@@ -1,6 +1,6 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { err, ok, type Result } from '../model/result';
-import type { YamlPath } from '../load/yamlSource';
+import { YamlSource, type YamlPath } from '../load/yamlSource';
 import type { TextEdit } from './textEdit';
 import { normalizeEdits } from './textEdit';
 import { blockScalar, DEFAULT_STYLE, flowText, isPlainObject, isScalarValue, itemLines, keyText, pairLines, scalarText, suitsBlock, valueAfter, type ScalarStyle, type WriteStyle } from './yamlText';
@@ -32,9 +32,11 @@ export interface ParsedYaml {
 
 /** Parses YAML for editing; refuses a file with syntax errors (there is no safe edit of it). */
 export function parseForEdit(text: string): Result<ParsedYaml, string> {
-  const doc = parseDocument(text, { keepSourceTokens: false, uniqueKeys: true, logLevel: 'error' });
-  const first = doc.errors[0];
-  if (first) return err(`the YAML has errors; fix them in the text editor first (${first.message.split('\n')[0]})`);
+  // The loader's parse: within its size and nesting limits, duplicate keys found in one pass
+  // (the `yaml` package's own check is quadratic in the keys of a map — of a big melody's nodes).
+  const { doc, refused } = new YamlSource('', text);
+  const first = refused?.message ?? doc.errors[0]?.message;
+  if (first) return err(`the YAML has errors; fix them in the text editor first (${first.split('\n')[0]})`);
   try {
     return ok({ text, doc, data: doc.toJS({ maxAliasCount: 1000 }) as unknown });
   } catch (e) {

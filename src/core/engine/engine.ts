@@ -22,9 +22,9 @@ import {
   type TriggerInfo,
 } from '../model/run';
 import { loadMelody } from '../load/melody';
-import { nodeFileSystem } from '../load/fs';
+import { decodeText, nodeFileSystem, TextEncodingError } from '../load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
-import { evaluateCondition, ExpressionError, renderString, renderValue, toCel } from '../expr/evaluate';
+import { celVariables, evaluateCondition, EXPRESSION_TIME_LIMIT_MS, ExpressionError, renderString, renderValue, toCel, type EvaluationBounds } from '../expr/evaluate';
 import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult, type StartedProgram } from '../nodes/types';
 import { ProviderUnavailableError, type ModelProvider } from '../providers/types';
 import { unavailableModels } from '../providers/unavailable';
@@ -43,6 +43,7 @@ import type { RunDebugger } from './debugger';
 import { Semaphore } from './semaphore';
 import { parseDuration } from '../model/duration';
 import { programHost, type ProgramHost } from '../programs/host';
+import { safeParseNames, setOwn } from '../model/names';
 
 /** What the engine is built from. Every dependency comes in here, so tests can swap it. */
 export interface EngineOptions {
@@ -183,7 +184,7 @@ export class Engine {
     if (!concurrency) return this.start(request, inputs, request.signal);
     let group: string;
     try {
-      group = String(renderString(concurrency.group, toCel({ inputs, trigger: request.trigger ?? { kind: 'manual' } }) as Record<string, unknown>));
+      group = String(await renderString(concurrency.group, celVariables({ inputs, trigger: request.trigger ?? { kind: 'manual' } }), { signal: request.signal }));
     } catch (e) {
       throw new RunRequestError(`concurrency.group: ${(e as Error).message}`);
     }
@@ -294,8 +295,9 @@ export class Engine {
     const file = isAbsolute(path) ? path : resolve(this.opts.workspaceRoot, path);
     let text: string;
     try {
-      text = await fsp.readFile(file, 'utf8');
+      text = decodeText(await fsp.readFile(file));
     } catch (e) {
+      if (e instanceof TextEncodingError) throw new RunRequestError(`${path} is not a valid melody:\n${formatDiagnostic({ file, range: { start: e.position, end: e.position }, severity: 'error', code: 'encoding', message: e.message }, relative(this.opts.workspaceRoot, file))}`);
       throw new RunRequestError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
     }
     const workspace = await this.workspace();
@@ -417,6 +419,19 @@ interface Outcome {
   readonly tolerated?: boolean;
 }
 
+/** How one attempt of a node ended. */
+interface AttemptOutcome {
+  readonly ok: boolean;
+  readonly output?: unknown;
+  readonly error: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  /** A fallback instrument might do better. */
+  readonly fallbackHelps?: boolean;
+  readonly cancelled?: boolean;
+  readonly provenance?: string;
+}
+
 /** Thrown inside a node attempt when the run was cancelled. */
 class Cancelled extends Error {}
 
@@ -425,8 +440,11 @@ class RunExecution {
   private readonly signal: AbortSignal;
   private readonly redactor: Redactor;
   private readonly outcomes = new Map<string, Outcome>();
-  private readonly celNodes: Record<string, unknown> = {};
+  /** `nodes` as expressions see it; a Map, so any node id is a key and nothing else is. */
+  private readonly celNodes = new Map<string, unknown>();
   private celBase: Record<string, unknown> = {};
+  /** The secrets this run looked up, by name (their values are redacted everywhere). */
+  private secrets: Record<string, string> = Object.create(null) as Record<string, string>;
   private readonly parallel: Semaphore;
   /** One guard per run: its globs are compiled once. */
   private readonly permissions: PermissionGuard;
@@ -593,7 +611,8 @@ class RunExecution {
         this.redactor.add(value);
       }
     }
-    this.celBase = toCel({ inputs: this.setup.inputs, trigger: this.setup.trigger, secrets }) as Record<string, unknown>;
+    this.secrets = secrets;
+    this.celBase = celVariables({ inputs: this.setup.inputs, trigger: this.setup.trigger, secrets });
     try {
       this.redactor.maskPii([...(await loadWorkspacePrivacy(this.opts.workspaceRoot)), ...(this.melody.privacy?.mask ?? [])]);
     } catch (e) {
@@ -647,7 +666,7 @@ class RunExecution {
   private async runNode(id: string): Promise<void> {
     const spec = this.melody.nodes[id]!;
     const started = this.opts.now();
-    const decision = this.decide(spec);
+    const decision = await this.decide(spec);
     if (decision.kind === 'skip') {
       return this.finishNode(id, spec, { status: decision.cancelled ? 'cancelled' : 'skipped', reason: decision.reason, attempts: 0, iterations: 0, started });
     }
@@ -683,7 +702,7 @@ class RunExecution {
    * function means `success() && (if)`, as in GitHub Actions; with one (`always()`,
    * `failure()`…) it decides alone. A condition that cannot be evaluated fails the node.
    */
-  private decide(spec: NodeSpec): { kind: 'run' } | { kind: 'skip'; reason: string; cancelled?: boolean } | { kind: 'error'; error: string } {
+  private async decide(spec: NodeSpec): Promise<{ kind: 'run' } | { kind: 'skip'; reason: string; cancelled?: boolean } | { kind: 'error'; error: string }> {
     if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
     const outcomes = needsOf(spec).map((n) => [n, this.outcomes.get(n)] as const);
     const notOk = outcomes.filter(([, o]) => !(o?.status === 'success' || o?.tolerated));
@@ -696,10 +715,31 @@ class RunExecution {
     const explicit = typeof spec.if === 'boolean' || STATUS_FUNCTION.test(spec.if);
     if (!explicit && !status.success) return { kind: 'skip', reason: upstream };
     try {
-      return evaluateCondition(spec.if, this.context(0), status) ? { kind: 'run' } : { kind: 'skip', reason: `its condition is false: ${String(spec.if)}` };
+      const holds = await evaluateCondition(spec.if, this.context(0), status, this.conditionBounds(spec));
+      return holds ? { kind: 'run' } : { kind: 'skip', reason: `its condition is false: ${String(spec.if)}` };
     } catch (e) {
-      return { kind: 'error', error: (e as Error).message };
+      if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
+      return { kind: 'error', error: this.expressionFailure(spec, e, 'its condition') };
     }
+  }
+
+  /**
+   * What bounds a condition of a node (`if:`, `loop.until`): the run's cancellation, and the
+   * node's `timeout:` — which bounds everything the node evaluates — or else the default.
+   */
+  private conditionBounds(spec: NodeSpec): EvaluationBounds {
+    return { signal: this.signal, timeLimitMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : EXPRESSION_TIME_LIMIT_MS };
+  }
+
+  /** Why an expression of a node failed, in the words of the node's `timeout:` when that stopped it. */
+  private expressionFailure(spec: NodeSpec, e: unknown, what: string, timedOut = false): string {
+    const stopped = e instanceof ExpressionError ? e.stopped : undefined;
+    if (spec.timeout !== undefined && (timedOut || stopped === 'deadline')) {
+      const expression = e instanceof ExpressionError ? ` (\`${e.expression.length > 80 ? `${e.expression.slice(0, 77)}...` : e.expression}\`)` : '';
+      return `timed out after ${spec.timeout} evaluating ${what}${expression}`;
+    }
+    if (stopped === 'deadline') return `${(e as Error).message} (an expression may take ${EXPRESSION_TIME_LIMIT_MS / 1000}s unless its node's \`timeout:\` says otherwise)`;
+    return (e as Error).message;
   }
 
   private context(iteration: number): Record<string, unknown> {
@@ -718,12 +758,13 @@ class RunExecution {
       const iterations = iteration + 1;
       if (r.status !== 'success') return this.finishNode(id, spec, { ...r, iterations, started });
       // `until` sees this iteration's output as nodes.<id>.output.
-      this.celNodes[id] = toCel({ status: 'success', output: r.output ?? null });
+      this.celNodes.set(id, toCel({ status: 'success', output: r.output ?? null }));
       let done: boolean;
       try {
-        done = evaluateCondition(loop.until, this.context(iteration));
+        done = await evaluateCondition(loop.until, this.context(iteration), undefined, this.conditionBounds(spec));
       } catch (e) {
-        return this.finishNode(id, spec, { ...r, status: 'failure', error: (e as Error).message, iterations, started });
+        if (this.signal.aborted) return this.finishNode(id, spec, { ...r, status: 'cancelled', error: 'cancelled', iterations, started });
+        return this.finishNode(id, spec, { ...r, status: 'failure', error: this.expressionFailure(spec, e, '`loop.until`'), iterations, started });
       }
       if (done) return this.finishNode(id, spec, { ...r, iterations, started });
       if (iterations >= loop.max) {
@@ -804,29 +845,59 @@ class RunExecution {
     iteration: number,
     attempt: number,
     instrumentRef: string | undefined,
-  ): Promise<{ ok: boolean; output?: unknown; error: string; retryable: boolean; retryAfterMs?: number; fallbackHelps?: boolean; cancelled?: boolean; provenance?: string }> {
-    const kind = spec.uses as NodeKind;
-    const fail = (error: string, retryable: boolean, extra: { fallbackHelps?: boolean; provenance?: string } = {}) => ({ ok: false, error, retryable, ...extra });
-
-    // Inputs: evaluate the expressions of `with:`, then parse with the kind's schema.
-    let input: unknown;
+  ): Promise<AttemptOutcome> {
+    // Timeout and cancellation reach everything an attempt does — evaluating its inputs,
+    // waiting for its instrument, the implementation — through one signal.
+    const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
+    const attemptController = new AbortController();
+    const signal = AbortSignal.any([this.signal, attemptController.signal]);
+    const timeout = { fired: false };
+    const timer = timeoutMs !== undefined ? setTimeout(() => ((timeout.fired = true), attemptController.abort(new Error('timeout'))), timeoutMs) : undefined;
     try {
-      input = renderValue(spec.with ?? {}, this.context(iteration));
+      return await this.attemptWithin(id, spec, iteration, attempt, instrumentRef, { signal, timeLimitMs: timeoutMs ?? EXPRESSION_TIME_LIMIT_MS }, timeout);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async attemptWithin(
+    id: string,
+    spec: NodeSpec,
+    iteration: number,
+    attempt: number,
+    instrumentRef: string | undefined,
+    bounds: EvaluationBounds & { signal: AbortSignal },
+    timeout: { readonly fired: boolean },
+  ): Promise<AttemptOutcome> {
+    const kind = spec.uses as NodeKind;
+    const { signal } = bounds;
+    const fail = (error: string, retryable: boolean, extra: { fallbackHelps?: boolean; provenance?: string } = {}) => ({ ok: false, error, retryable, ...extra });
+    const cancelled = { ok: false, error: 'cancelled', retryable: false, cancelled: true } as const;
+
+    // Inputs: evaluate the expressions of `with:` and `env:`, then parse with the kind's schema.
+    let input: unknown;
+    let env: Record<string, string>;
+    try {
+      input = await renderValue(spec.with ?? {}, this.context(iteration), bounds);
+      env = await this.nodeEnv(spec, iteration, bounds);
     } catch (e) {
-      const missing = secretNames(JSON.stringify(spec.with ?? {})).filter((n) => !Object.hasOwn(this.celBase.secrets as object, n));
+      void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
+      if (this.signal.aborted) return cancelled;
+      // The same expressions over the same data would take as long again: not retried.
+      if (timeout.fired) return fail(this.expressionFailure(spec, e, 'its inputs', true), false);
+      const missing = secretNames(JSON.stringify(spec.with ?? {})).filter((n) => !Object.hasOwn(this.secrets, n));
       const message = !missing.length
-        ? (e as Error).message
+        ? this.expressionFailure(spec, e, 'its inputs')
         : this.setup.caller
           ? `secret ${missing.join(', ')} is not available to this sub-melody: the melody that started it does not use it (a sub-melody gets only its caller's secrets; pass the value as an input)`
           : `secret ${missing.join(', ')} is not set (the CLI reads it from the environment variable of that name; in VS Code run "Symphony: Set Secret")`;
-      void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
       return fail(message, false);
     }
     const instrument = instrumentRef ? this.instruments.get(instrumentRef) : undefined;
     const provenance = sha256(canonicalJson({ node: spec, input: this.redactor.redact(input), instrument: instrumentRef, kind }));
     void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance });
 
-    const parsed = NODE_KINDS[kind].safeParse(input);
+    const parsed = safeParseNames(NODE_KINDS[kind], input);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ');
       return fail(`the evaluated inputs do not fit ${kind}: ${issues}`, false, { provenance });
@@ -837,19 +908,10 @@ class RunExecution {
     const budgetError = this.budgetExceeded();
     if (budgetError && (kind === 'instrument' || kind === 'summarize')) return fail(budgetError, false, { provenance });
 
-    // Timeout and cancellation reach the implementation through one signal.
-    const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
-    const attemptController = new AbortController();
-    const signal = AbortSignal.any([this.signal, attemptController.signal]);
-    let timedOut = false;
-    const timer = timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), attemptController.abort(new Error('timeout'))), timeoutMs) : undefined;
     const releaseInstrument = instrument ? await this.engine.instrumentLimit(instrument).acquire(signal).catch(() => undefined) : () => undefined;
-    if (!releaseInstrument) {
-      clearTimeout(timer);
-      return timedOut ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : { ok: false, error: 'cancelled', retryable: false, cancelled: true };
-    }
+    if (!releaseInstrument) return timeout.fired ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : cancelled;
 
-    const ctx = this.nodeContext(id, spec, attempt, iteration, signal, instrument);
+    const ctx = this.nodeContext(id, attempt, iteration, bounds, instrument, env);
     try {
       const result = await raceAbort(impl.run(parsed.data, ctx), signal);
       const output = this.redactor.redact(result.output);
@@ -861,8 +923,8 @@ class RunExecution {
       if (over) return fail(over, false, { provenance });
       return { ok: true, output, error: '', retryable: true, provenance };
     } catch (e) {
-      if (timedOut) return fail(`timed out after ${spec.timeout}`, true, { provenance });
-      if (this.signal.aborted || e instanceof Cancelled) return { ok: false, error: 'cancelled', retryable: false, cancelled: true };
+      if (timeout.fired) return fail(`timed out after ${spec.timeout}`, true, { provenance });
+      if (this.signal.aborted || e instanceof Cancelled) return cancelled;
       if (e instanceof NodeError) {
         return { ...fail(this.redactor.redactText(e.message), e.retryable, { fallbackHelps: true, provenance }), output: this.redactor.redact(e.output), retryAfterMs: e.retryAfterMs };
       }
@@ -870,9 +932,17 @@ class RunExecution {
       if (e instanceof ProviderUnavailableError) return fail(e.message, false, { fallbackHelps: true, provenance });
       return fail(`${kind} failed unexpectedly: ${this.redactor.redactText((e as Error)?.message ?? String(e))}`, true, { fallbackHelps: true, provenance });
     } finally {
-      clearTimeout(timer);
       releaseInstrument();
     }
+  }
+
+  /** The node's `env:` evaluated: what its processes get on top of the program host's environment. */
+  private async nodeEnv(spec: NodeSpec, iteration: number, bounds: EvaluationBounds): Promise<Record<string, string>> {
+    // Only what the node names: programs get the rest of their environment from the
+    // program host, which passes on just PATH, HOME, LANG… and what permissions.env allows.
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(spec.env ?? {})) setOwn(env, k, String(await renderValue(v, this.context(iteration), bounds)));
+    return env;
   }
 
   // ── Model usage and budgets ───────────────────────────────────────────────
@@ -916,9 +986,8 @@ class RunExecution {
     return up ? `${up} (the budget of the melody that started this one)` : undefined;
   }
 
-  private nodeContext(id: string, spec: NodeSpec, attempt: number, iteration: number, signal: AbortSignal, instrument: Instrument | undefined): NodeContext {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = String(renderValue(v, this.context(iteration)));
+  private nodeContext(id: string, attempt: number, iteration: number, bounds: EvaluationBounds & { signal: AbortSignal }, instrument: Instrument | undefined, env: Record<string, string>): NodeContext {
+    const signal = bounds.signal;
     return {
       runId: this.setup.runId,
       nodeId: id,
@@ -945,7 +1014,7 @@ class RunExecution {
       storeArtifact: (value) => this.opts.artifacts.put(value, { durable: true }),
       log: (stream, text) => this.log(id, stream, text),
       runMelody: (file, inputs) => this.runChild(id, file, inputs, signal),
-      render: (text) => renderString(text, this.context(iteration)),
+      render: (text) => renderString(text, this.context(iteration), bounds),
     };
   }
 
@@ -1044,12 +1113,11 @@ class RunExecution {
         charge: (call, childRunId) => this.recordUsage(nodeId, call, childRunId),
         redactor: this.redactor,
         guard: this.permissions,
-        secrets: new Set(Object.keys(this.celBase.secrets as Record<string, string>)),
+        secrets: new Set(Object.keys(this.secrets)),
       },
     });
     const result = await child.execute();
-    const outputs: Record<string, unknown> = {};
-    for (const [id, n] of Object.entries(result.nodes)) outputs[id] = n.output;
+    const outputs = Object.fromEntries(Object.entries(result.nodes).map(([id, n]) => [id, n.output]));
     return { runId: result.runId, status: result.state, outputs };
   }
 
@@ -1062,7 +1130,7 @@ class RunExecution {
     this.flushLogs(id);
     const tolerated = r.status === 'failure' && spec['continue-on-error'] === true;
     this.outcomes.set(id, { status: r.status, output: r.output, tolerated });
-    this.celNodes[id] = toCel({ status: r.status, output: r.output ?? null });
+    this.celNodes.set(id, toCel({ status: r.status, output: r.output ?? null }));
     if (r.status === 'failure' && !tolerated) this.halting ??= `${id} failed`;
 
     let outputRef: string | undefined;
@@ -1161,7 +1229,7 @@ class RunExecution {
       // Outputs too large for the journal come back from the artifact store.
       const output = n.output === undefined && n.outputRef ? await this.opts.artifacts.getJson(n.outputRef).catch(() => undefined) : n.output;
       this.outcomes.set(id, { status: n.state, output, tolerated });
-      this.celNodes[id] = toCel({ status: n.state, output: output ?? null });
+      this.celNodes.set(id, toCel({ status: n.state, output: output ?? null }));
       if (n.state === 'failure' && !tolerated) this.halting ??= `${id} failed`;
     }
   }

@@ -1,4 +1,5 @@
 import type { InputSpec, Melody } from '../model/melody';
+import { setOwn } from '../model/names';
 
 /** Raised when the given inputs do not fit the melody's `inputs:`; the run never starts. */
 export class InputError extends Error {
@@ -52,10 +53,11 @@ export function resolveInputs(melody: Pick<Melody, 'inputs' | 'name'>, given: Re
     }
   }
   for (const [name, spec] of Object.entries(declared)) {
-    if (Object.hasOwn(given, name)) out[name] = coerceInput(name, spec, given[name]);
-    else if (spec.default !== undefined) out[name] = spec.default;
+    // setOwn: an input may be called `__proto__` or `constructor` like any other.
+    if (Object.hasOwn(given, name)) setOwn(out, name, coerceInput(name, spec, given[name]));
+    else if (spec.default !== undefined) setOwn(out, name, spec.default);
     else if (spec.required) throw new InputError(`melody ${melody.name} needs input "${name}"${spec.description ? ` (${spec.description})` : ''}: pass --input ${name}=…`);
-    else out[name] = spec.type === 'string' ? '' : null;
+    else setOwn(out, name, spec.type === 'string' ? '' : null);
   }
   return out;
 }

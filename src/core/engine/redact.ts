@@ -1,4 +1,5 @@
 import { maskPii, type PiiKind } from './privacy';
+import { nameRecord } from '../model/names';
 
 /**
  * Removes secret values — and, when a melody asks, personal data — from everything
@@ -107,9 +108,11 @@ export class Redactor {
     const walk = (v: unknown): unknown => {
       if (typeof v === 'string') return this.redactText(v);
       if (Array.isArray(v)) return v.map(walk);
+      // fromEntries keeps every key an own key, `__proto__` included; a record without a
+      // prototype (a run's nodes) stays without one.
       if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
-        // fromEntries keeps a `__proto__` key as data (assignment would set the prototype).
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.redactText(k), walk(x)]));
+        const entries = Object.entries(v).map(([k, x]) => [this.redactText(k), walk(x)] as const);
+        return Object.getPrototypeOf(v) === null ? nameRecord(entries) : Object.fromEntries(entries);
       }
       return v;
     };

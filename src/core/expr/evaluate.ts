@@ -1,105 +1,121 @@
-import { Environment } from '@marcbachmann/cel-js';
+import { celEnvironment, EXPRESSION_TIME_LIMIT_MS, firstLine, fromCel, NO_FAILURE, toCel, type StatusFunctions } from './cel';
+import { expressionShape, type ExpressionShape } from './shape';
 import { conditionSource, findTemplateParts, wholeExpression } from './template';
+import { EvaluationFailed, EvaluationStopped, ExpressionWorkers } from './workers';
+import { setOwn } from '../model/names';
 
 /**
  * Evaluation of `${{ }}` expressions with a CEL library — never `eval`. The context holds
  * `inputs`, `nodes.<id>.status|output`, `trigger`, `secrets` and `loop.iteration`.
+ *
+ * Every evaluation is bounded. The melody loader refuses expressions past the size and
+ * nesting limits (`cel.ts`); what remains is either cheap — linear in the expression and
+ * the data, evaluated at once on this thread — or costly (comprehensions, regular
+ * expressions, functions whose output outgrows their input: `shape.ts`), and then it runs on
+ * a worker thread that its deadline or its signal terminates. So a node's `timeout:` and a
+ * run's cancellation always win, and a slow expression never holds up the thread that
+ * serves webhooks and the editor.
  *
  * CEL distinguishes integers from doubles; JSON does not. Values entering CEL have their
  * integral numbers turned into CEL ints (BigInt), and values leaving it have ints turned
  * back into numbers, so `nodes.test.output.exitCode == 0` and `size(x) + 1` both work.
  */
 
-/** The status functions of `if:` conditions (GitHub-Actions style). */
-export interface StatusFunctions {
-  /** All needs succeeded (the default condition). */
-  readonly success: boolean;
-  /** Some need failed. */
-  readonly failure: boolean;
-  /** The run is being cancelled. */
-  readonly cancelled: boolean;
-}
+export { EXPRESSION_TIME_LIMIT_MS, fromCel, toCel, type StatusFunctions } from './cel';
 
 /** Raised when an expression cannot be evaluated; the message says which and why. */
 export class ExpressionError extends Error {
   constructor(
     readonly expression: string,
     message: string,
+    /** Set when the evaluation was stopped (deadline, signal) rather than failing by itself. */
+    readonly stopped?: EvaluationStopped['reason'],
   ) {
     super(`expression \`${expression}\` failed: ${message}`);
     this.name = 'ExpressionError';
   }
 }
 
-// Evaluation is synchronous, so the status of the condition being evaluated can live in
-// one slot that the registered functions read.
-let currentStatus: StatusFunctions = { success: true, failure: false, cancelled: false };
+/** What bounds one evaluation beyond the load-time limits. */
+export interface EvaluationBounds {
+  /** Aborting it stops the evaluation: a node's timeout, a run's cancellation. */
+  readonly signal?: AbortSignal;
+  /** Most milliseconds a costly expression may take (default EXPRESSION_TIME_LIMIT_MS). */
+  readonly timeLimitMs?: number;
+}
 
-const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false, enableOptionalTypes: true })
-  .registerFunction('success(): bool', () => currentStatus.success)
-  .registerFunction('failure(): bool', () => currentStatus.failure)
-  .registerFunction('cancelled(): bool', () => currentStatus.cancelled)
-  .registerFunction('always(): bool', () => true)
-  .registerFunction('toJson(dyn): string', (v: unknown) => JSON.stringify(fromCel(v)))
-  .registerFunction('fromJson(string): dyn', (s: string) => toCel(JSON.parse(s)));
+// Evaluation on this thread is synchronous, so the status of the condition being evaluated
+// can live in one slot that the registered functions read.
+let currentStatus: StatusFunctions = NO_FAILURE;
+const env = celEnvironment(() => currentStatus);
 
-type Compiled = (context: Record<string, unknown>) => unknown;
+interface Compiled {
+  readonly run: (context: Readonly<Record<string, unknown>>) => unknown;
+  readonly shape: ExpressionShape;
+}
 const compiled = new Map<string, Compiled>();
 
 function compile(expression: string): Compiled {
-  let fn = compiled.get(expression);
-  if (!fn) {
+  let c = compiled.get(expression);
+  if (!c) {
     try {
-      fn = env.parse(expression) as unknown as Compiled;
+      const fn = env.parse(expression);
+      c = { run: fn as unknown as Compiled['run'], shape: expressionShape(fn.ast) };
     } catch (e) {
       throw new ExpressionError(expression, firstLine(e));
     }
     if (compiled.size > 5000) compiled.clear();
-    compiled.set(expression, fn);
+    compiled.set(expression, c);
   }
-  return fn;
+  return c;
 }
 
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0] ?? 'error';
+let workers: ExpressionWorkers | undefined;
 
-/**
- * A JSON-like value as CEL sees it: integral numbers become ints. Keys are data, whatever
- * they are called (a webhook's payload is anyone's JSON): objects are rebuilt with
- * `Object.fromEntries`, which keeps `__proto__` as a key instead of setting the prototype,
- * and an object with a `constructor` key becomes a Map — the CEL library tells maps from
- * other values by `value.constructor`, which such a key would shadow.
- */
-export function toCel(value: unknown): unknown {
-  if (typeof value === 'number') return Number.isInteger(value) && Number.isSafeInteger(value) ? BigInt(value) : value;
-  if (Array.isArray(value)) return value.map(toCel);
-  if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
-    const entries = Object.entries(value).map(([k, v]) => [k, toCel(v)] as const);
-    return Object.hasOwn(value, 'constructor') ? new Map(entries) : Object.fromEntries(entries);
-  }
-  return value === undefined ? null : value;
+/** The worker threads of this process, started when the first costly expression comes. */
+export function expressionWorkers(): ExpressionWorkers {
+  return (workers ??= new ExpressionWorkers());
 }
 
-/** A CEL result as plain JSON-like data: ints become numbers (or strings when too large). */
-export function fromCel(value: unknown): unknown {
-  if (typeof value === 'bigint') {
-    const n = Number(value);
-    return Number.isSafeInteger(n) ? n : value.toString();
-  }
-  if (Array.isArray(value)) return value.map(fromCel);
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), fromCel(v)]));
-  if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromCel(v)]));
-  }
-  return value;
+/** The variables of an expression (`inputs`, `trigger`, `nodes`…), each value as CEL sees it. */
+export function celVariables(variables: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, toCel(v)]));
 }
 
-/** Evaluates one CEL expression over a context already converted with `toCel`. */
-export function evaluateExpression(expression: string, celContext: Record<string, unknown>, status?: StatusFunctions): unknown {
-  const fn = compile(expression);
+/** Whether evaluating `expression` goes to a worker thread (see `shape.ts`); false for one that does not parse. */
+export function isCostly(expression: string): boolean {
+  try {
+    return compile(expression).shape.costly;
+  } catch {
+    return false;
+  }
+}
+
+/** Evaluates one CEL expression over a context made with `celVariables`. */
+export async function evaluateExpression(
+  expression: string,
+  celContext: Readonly<Record<string, unknown>>,
+  status?: StatusFunctions,
+  bounds: EvaluationBounds = {},
+): Promise<unknown> {
+  const c = compile(expression);
+  if (!c.shape.costly) return evaluateHere(expression, c, celContext, status);
+  try {
+    return await expressionWorkers().evaluate(expression, contextFor(c.shape, celContext), status, {
+      signal: bounds.signal,
+      timeLimitMs: bounds.timeLimitMs ?? EXPRESSION_TIME_LIMIT_MS,
+    });
+  } catch (e) {
+    if (e instanceof EvaluationStopped) throw new ExpressionError(expression, e.message, e.reason);
+    throw new ExpressionError(expression, e instanceof EvaluationFailed ? e.message : firstLine(e));
+  }
+}
+
+function evaluateHere(expression: string, c: Compiled, celContext: Readonly<Record<string, unknown>>, status: StatusFunctions | undefined): unknown {
   const saved = currentStatus;
   if (status) currentStatus = status;
   try {
-    return fromCel(fn(celContext));
+    return fromCel(c.run(celContext));
   } catch (e) {
     throw new ExpressionError(expression, firstLine(e));
   } finally {
@@ -107,11 +123,32 @@ export function evaluateExpression(expression: string, celContext: Record<string
   }
 }
 
+/**
+ * The part of the context an expression reads — all a worker needs to be sent. A run's
+ * `nodes` can hold every output so far; an expression naming `nodes.a` gets only `a`.
+ */
+function contextFor(shape: ExpressionShape, celContext: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of shape.variables) {
+    if (!Object.hasOwn(celContext, name)) continue;
+    const value = celContext[name];
+    if (name === 'nodes' && shape.nodeIds && value instanceof Map) {
+      out.nodes = new Map([...shape.nodeIds].filter((id) => value.has(id)).map((id) => [id, value.get(id)]));
+    } else setOwn(out, name, value);
+  }
+  return out;
+}
+
 /** An `if:` / `loop.until` condition: bare CEL or `${{ }}`; must yield a boolean. */
-export function evaluateCondition(source: string | boolean, celContext: Record<string, unknown>, status?: StatusFunctions): boolean {
+export async function evaluateCondition(
+  source: string | boolean,
+  celContext: Readonly<Record<string, unknown>>,
+  status?: StatusFunctions,
+  bounds?: EvaluationBounds,
+): Promise<boolean> {
   if (typeof source === 'boolean') return source;
   const expression = conditionSource(source);
-  const value = evaluateExpression(expression, celContext, status);
+  const value = await evaluateExpression(expression, celContext, status, bounds);
   if (typeof value !== 'boolean') throw new ExpressionError(expression, `a condition must be true or false, not ${JSON.stringify(value)}`);
   return value;
 }
@@ -128,24 +165,33 @@ export function interpolate(value: unknown): string {
  * Renders a string holding `${{ }}` parts. A string that is exactly one expression keeps
  * the expression's type (a list stays a list); otherwise the parts are interpolated as text.
  */
-export function renderString(text: string, celContext: Record<string, unknown>): unknown {
+export async function renderString(text: string, celContext: Readonly<Record<string, unknown>>, bounds?: EvaluationBounds): Promise<unknown> {
   if (!text.includes('${{')) return text;
   const whole = wholeExpression(text);
-  if (whole !== undefined) return evaluateExpression(whole, celContext);
+  if (whole !== undefined) return evaluateExpression(whole, celContext, undefined, bounds);
   let out = '';
   let at = 0;
   for (const part of findTemplateParts(text)) {
     if (!part.terminated) throw new ExpressionError(part.expression, 'the `${{` is not closed with `}}`');
-    out += text.slice(at, part.start) + interpolate(evaluateExpression(part.expression, celContext));
+    out += text.slice(at, part.start) + interpolate(await evaluateExpression(part.expression, celContext, undefined, bounds));
     at = part.end;
   }
   return out + text.slice(at);
 }
 
 /** Renders every string inside a value (the `with:` of a node), recursively. */
-export function renderValue(value: unknown, celContext: Record<string, unknown>): unknown {
-  if (typeof value === 'string') return renderString(value, celContext);
-  if (Array.isArray(value)) return value.map((v) => renderValue(v, celContext));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, celContext)]));
+export async function renderValue(value: unknown, celContext: Readonly<Record<string, unknown>>, bounds?: EvaluationBounds): Promise<unknown> {
+  if (typeof value === 'string') return renderString(value, celContext, bounds);
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value) out.push(await renderValue(v, celContext, bounds));
+    return out;
+  }
+  if (value && typeof value === 'object') {
+    // fromEntries keeps every key an own key, `__proto__` included.
+    const entries: [string, unknown][] = [];
+    for (const [k, v] of Object.entries(value)) entries.push([k, await renderValue(v, celContext, bounds)]);
+    return Object.fromEntries(entries);
+  }
   return value;
 }

@@ -1,4 +1,6 @@
-import { parse } from '@marcbachmann/cel-js';
+import type { ASTNode } from '@marcbachmann/cel-js';
+import { celEnvironment, EXPRESSION_LIMITS, NO_FAILURE } from './cel';
+import { expressionShape } from './shape';
 
 /**
  * `${{ … }}` expressions embedded in strings. The text between the braces is CEL (Common
@@ -62,22 +64,67 @@ export function conditionSource(text: string): string {
 
 export interface CelSyntaxError {
   readonly message: string;
-  /** Offset into the expression where the parser stopped. */
+  /** Offset into the expression where the parser stopped (or the limit was passed). */
   readonly offset: number;
+  /** Set when the expression is valid CEL but past one of EXPRESSION_LIMITS. */
+  readonly limit?: true;
 }
 
-/** Parses CEL; returns the syntax error, if any, without throwing. */
+// Parse-only: the status functions are never called here.
+const checker = celEnvironment(() => NO_FAILURE);
+
+/**
+ * Parses CEL and checks it against EXPRESSION_LIMITS; returns the first problem, if any,
+ * without throwing. A limit's message names the limit.
+ */
 export function celSyntaxError(expression: string): CelSyntaxError | undefined {
   if (expression.trim() === '') return { message: 'empty expression', offset: 0 };
+  const { maxChars, maxComprehensionNesting } = EXPRESSION_LIMITS;
+  if (expression.length > maxChars) {
+    return { message: `the expression is ${count(expression.length)} characters long; an expression may be at most ${count(maxChars)}`, offset: 0, limit: true };
+  }
+  let ast: ASTNode;
   try {
-    parse(expression);
-    return undefined;
+    ast = checker.parse(expression).ast;
   } catch (e) {
-    const error = e as { message?: string; node?: { pos?: number } };
+    const error = e as { message?: string; node?: { pos?: number }; code?: string };
     const first = String(error.message ?? e).split('\n')[0] ?? 'syntax error';
-    return { message: first, offset: typeof error.node?.pos === 'number' ? error.node.pos : 0 };
+    const offset = typeof error.node?.pos === 'number' ? error.node.pos : 0;
+    const limit = /^Exceeded (\w+) \((\d+)\)/.exec(first);
+    if (limit) return { message: limitMessage(limit[1]!), offset, limit: true };
+    return { message: first, offset };
+  }
+  const shape = expressionShape(ast);
+  if (shape.tooNestedAt !== undefined) {
+    return {
+      message: `comprehensions are nested ${shape.comprehensionNesting} deep here; an expression may nest at most ${maxComprehensionNesting} (map, filter, all, exists, exists_one): each level multiplies the work`,
+      offset: shape.tooNestedAt,
+      limit: true,
+    };
+  }
+  return undefined;
+}
+
+/** The CEL library's "Exceeded maxDepth (32)" in words. */
+function limitMessage(key: string): string {
+  const L = EXPRESSION_LIMITS;
+  switch (key) {
+    case 'maxDepth':
+      return `the expression nests deeper than ${L.maxDepth} levels; an expression may nest at most ${L.maxDepth}`;
+    case 'maxAstNodes':
+      return `the expression has more than ${count(L.maxAstNodes)} parts; an expression may have at most ${count(L.maxAstNodes)}`;
+    case 'maxListElements':
+      return `a list in the expression has more than ${count(L.maxListElements)} items; a list literal may have at most ${count(L.maxListElements)}`;
+    case 'maxMapEntries':
+      return `a map in the expression has more than ${count(L.maxMapEntries)} entries; a map literal may have at most ${count(L.maxMapEntries)}`;
+    case 'maxCallArguments':
+      return `a call in the expression has more than ${L.maxCallArguments} arguments; a call may have at most ${L.maxCallArguments}`;
+    default:
+      return `the expression is past the limit ${key}`;
   }
 }
+
+const count = (n: number) => n.toLocaleString('en-US');
 
 const NODE_REF = /\bnodes\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(?:'([^']*)'|"([^"]*)")\s*\])/g;
 const INPUT_REF = /\binputs\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(?:'([^']*)'|"([^"]*)")\s*\])/g;

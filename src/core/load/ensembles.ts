@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { compareDiagnostics, START_OF_FILE, type Diagnostic, type Range } from '../model/diagnostic';
 import { ensembleSchema, instrumentSchema, type Ensemble, type EnsembleSpec, type Instrument } from '../model/instrument';
-import type { FileSystem } from './fs';
+import { readTextFile, type FileSystem } from './fs';
 import { loadYamlWith } from './yamlData';
 
 /** The metadata file of an ensemble folder; every other YAML file there is an instrument. */
@@ -11,11 +11,11 @@ const isYaml = (name: string) => name.endsWith('.yaml') || name.endsWith('.yml')
 const stem = (name: string) => basename(name).replace(/\.ya?ml$/, '');
 
 export function loadInstrumentText(text: string, file: string) {
-  return loadYamlWith(instrumentSchema, text, file, 'an instrument needs `nickname:` and `kind:`');
+  return loadYamlWith(instrumentSchema, text, file, 'an instrument needs `nickname:` and `kind:`', 'an instrument file');
 }
 
 export function loadEnsembleText(text: string, file: string) {
-  return loadYamlWith(ensembleSchema, text, file, 'an ensemble file needs `name:`');
+  return loadYamlWith(ensembleSchema, text, file, 'an ensemble file needs `name:`', 'an ensemble file');
 }
 
 /** Whether a path is an ensemble or instrument definition: `<folder>/<ensemble>/<file>.yaml`. */
@@ -53,8 +53,13 @@ export async function loadEnsembles(fs: FileSystem, dir: string): Promise<Ensemb
       const broken: { id: string; file: string }[] = [];
       for (const f of files) {
         const file = join(ensembleDir, f.name);
-        const text = await fs.readFile(file).catch(() => undefined);
-        if (text === undefined) continue;
+        const read = await readTextFile(fs, file);
+        if (!read.ok) {
+          // A file that vanished since the listing is not a problem; one that cannot be decoded is.
+          if (read.error.code === 'encoding') diagnostics.push(read.error);
+          continue;
+        }
+        const text = read.value;
         if (f.name === ENSEMBLE_FILE) {
           const r = loadEnsembleText(text, file);
           if (r.ok) [meta, metaFile] = [r.value.value, file];

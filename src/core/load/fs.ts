@@ -1,5 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { Diagnostic, Position } from '../model/diagnostic';
+import { err, ok, type Result } from '../model/result';
+import { firstInvalidUtf8 } from './limits';
 
 /** An entry of a directory listing. */
 export interface DirEntry {
@@ -21,7 +24,7 @@ export interface FileSystem {
 }
 
 export const nodeFileSystem: FileSystem = {
-  readFile: (path) => fsp.readFile(path, 'utf8'),
+  readFile: async (path) => decodeText(await fsp.readFile(path)),
   async readDir(path) {
     try {
       const entries = await fsp.readdir(path, { withFileTypes: true });
@@ -58,4 +61,48 @@ export async function findFiles(fs: FileSystem, dir: string, match: (name: strin
   };
   await walk(dir);
   return found;
+}
+
+/** Thrown by `decodeText` (and so by `nodeFileSystem.readFile`) for bytes that are not UTF-8. */
+export class TextEncodingError extends Error {
+  constructor(
+    /** Where the first invalid byte is, counted in the characters before it. */
+    readonly position: Position,
+    readonly byte: number,
+  ) {
+    super(`the file is not valid UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')}); save it as UTF-8`);
+    this.name = 'TextEncodingError';
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * UTF-8 bytes as text. Invalid bytes are an error at their line and column, never the
+ * replacement characters a lenient decoder would put in their place (and the YAML parser
+ * then read as ordinary text).
+ */
+export function decodeText(bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes) ?? 0;
+    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, at));
+    const lineStart = before.lastIndexOf('\n') + 1;
+    let line = 1;
+    for (let i = before.indexOf('\n'); i >= 0; i = before.indexOf('\n', i + 1)) line++;
+    throw new TextEncodingError({ line, column: before.length - lineStart + 1 }, bytes[at] ?? 0);
+  }
+}
+
+/** Reads a text file; a file that cannot be read or decoded is a diagnostic saying why and where. */
+export async function readTextFile(fs: FileSystem, file: string): Promise<Result<string, Diagnostic>> {
+  try {
+    return ok(await fs.readFile(file));
+  } catch (e) {
+    if (e instanceof TextEncodingError) {
+      return err({ file, range: { start: e.position, end: e.position }, severity: 'error', code: 'encoding', message: e.message });
+    }
+    return err({ file, range: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, severity: 'error', code: 'io', message: `cannot read the file: ${(e as Error).message}` });
+  }
 }

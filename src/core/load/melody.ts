@@ -3,12 +3,14 @@ import { celSyntaxError, conditionSource, findTemplateParts, referencedInputs, r
 import { findCycles } from '../engine/graph';
 import { compareDiagnostics, hasErrors, type Diagnostic } from '../model/diagnostic';
 import { melodyShapeSchema, needsOf, type Melody, type NodeSpec } from '../model/melody';
+import { nameRecord, safeParseNames } from '../model/names';
 import { isNodeKind, KINDS_WITH_INSTRUMENT, NODE_KIND_NAMES, NODE_KINDS } from '../model/nodeKinds';
 import { err, ok, type Result } from '../model/result';
 import { isGuardedVariable } from '../programs/environment';
 import { schemaDiagnostics } from './schemaIssues';
 import { closest } from './suggest';
-import { internalError, parseYamlMap } from './yamlData';
+import { count, MAX_MELODY_NODES } from './limits';
+import { internalError, parseYamlMap, type YamlData } from './yamlData';
 import type { YamlPath, YamlSource } from './yamlSource';
 
 /** What the loader knows about the workspace around a melody. */
@@ -45,21 +47,45 @@ const isMapLike = (v: unknown): v is Raw => typeof v === 'object' && v !== null 
  * unknown kinds, unknown needs, cycles, unknown instruments, malformed expressions —
  * comes back as a diagnostic with the `file:line:column` of the key or value at fault.
  */
-export function loadMelody(text: string, file: string, context: MelodyContext = {}): Result<LoadedMelody, Diagnostic[]> {
+export function loadMelody(text: string, file: string, context: MelodyContext = {}, limits: MelodyLimits = MELODY_LIMITS): Result<LoadedMelody, Diagnostic[]> {
   try {
-    return loadUnchecked(text, file, context);
+    const parsed = parseMelodyYaml(text, file);
+    return parsed.ok ? checkMelody(parsed.value, context, limits) : parsed;
   } catch (e) {
     return err([internalError(file, e)]);
   }
 }
 
-function loadUnchecked(text: string, file: string, context: MelodyContext): Result<LoadedMelody, Diagnostic[]> {
-  const parsed = parseYamlMap(text, file, 'a melody needs at least `name:` and `nodes:`');
-  if (!parsed.ok) return parsed;
-  const { source, data, warnings } = parsed.value;
+/** The first half of `loadMelody`: the YAML, parsed once (the workspace reads names from it). */
+export function parseMelodyYaml(text: string, file: string): Result<YamlData, Diagnostic[]> {
+  return parseYamlMap(text, file, 'a melody needs at least `name:` and `nodes:`', 'a melody');
+}
+
+/** The second half of `loadMelody`, on YAML already parsed by `parseMelodyYaml`. */
+export function loadParsedMelody(parsed: YamlData, context: MelodyContext = {}, limits: MelodyLimits = MELODY_LIMITS): Result<LoadedMelody, Diagnostic[]> {
+  try {
+    return checkMelody(parsed, context, limits);
+  } catch (e) {
+    return err([internalError(parsed.source.file, e)]);
+  }
+}
+
+/** Limits of one melody beyond those of its YAML (see `limits.ts`). */
+export interface MelodyLimits {
+  readonly maxNodes: number;
+}
+
+export const MELODY_LIMITS: MelodyLimits = { maxNodes: MAX_MELODY_NODES };
+
+function checkMelody({ source, data, warnings }: YamlData, context: MelodyContext, limits: MelodyLimits): Result<LoadedMelody, Diagnostic[]> {
+  // Counted before anything is checked node by node.
+  const nodeCount = isMapLike(data.nodes) ? Object.keys(data.nodes).length : 0;
+  if (nodeCount > limits.maxNodes) {
+    return err([source.diagnostic(['nodes'], `the melody has ${count(nodeCount)} nodes; a melody may have at most ${count(limits.maxNodes)}`, 'limit', { on: 'key' })]);
+  }
 
   const diagnostics: Diagnostic[] = [...warnings];
-  const shape = melodyShapeSchema.safeParse(data);
+  const shape = safeParseNames(melodyShapeSchema, data);
   if (!shape.success) diagnostics.push(...schemaDiagnostics(shape.error.issues, source, melodyShapeSchema, data));
 
   const nodes = isMapLike(data.nodes) ? data.nodes : {};
@@ -85,7 +111,10 @@ function loadUnchecked(text: string, file: string, context: MelodyContext): Resu
 
   diagnostics.sort(compareDiagnostics);
   if (hasErrors(diagnostics) || !shape.success) return err(diagnostics);
-  return ok({ melody: shape.data as Melody, warnings: diagnostics, source });
+  // Node ids and input names index these records: no prototype, so no id is inherited.
+  const { nodes: specs, inputs: declared } = shape.data;
+  const melody = { ...shape.data, nodes: nameRecord(Object.entries(specs)), ...(declared ? { inputs: nameRecord(Object.entries(declared)) } : {}) } as Melody;
+  return ok({ melody, warnings: diagnostics, source });
 }
 
 function unknownNode(source: YamlSource, path: YamlPath, name: string, ids: ReadonlySet<string>, role: string): Diagnostic {
@@ -124,7 +153,7 @@ function checkNode(
     const schema = NODE_KINDS[uses];
     const withValue = node.with ?? {};
     if (isMapLike(withValue)) {
-      const parsed = schema.safeParse(withValue);
+      const parsed = safeParseNames(schema, withValue);
       if (!parsed.success) out.push(...schemaDiagnostics(parsed.error.issues, source, schema, withValue, at('with')));
     }
     const mayNameInstrument = KINDS_WITH_INSTRUMENT.includes(uses);
@@ -289,10 +318,18 @@ const CONDITION_KEYS = (path: YamlPath): boolean =>
 function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string>): Diagnostic[] {
   const out: Diagnostic[] = [];
   const inputs = new Set(isMapLike(data.inputs) ? Object.keys(data.inputs) : []);
+  // References must name a node of this melody, or a declared input.
+  const kinds = [
+    { prefix: 'nodes', find: referencedNodes, known: ids, code: 'unknown-node-ref' as const,
+      what: (n: string) => `expression refers to node \`${n}\`, which is not in this melody`, otherwise: () => '' },
+    { prefix: 'inputs', find: referencedInputs, known: inputs, code: 'unknown-input' as const,
+      what: (n: string) => `expression uses input \`${n}\`, which is not declared`,
+      otherwise: (n: string) => `; declare it under \`inputs:\` (e.g. \`${n}: { type: string }\`)` },
+  ];
   source.forEachString((path, value, [nodeStart, nodeEnd]) => {
-    if (path[0] === 'board') return;
-    const isBare = CONDITION_KEYS(path) && !value.includes('${{');
-    if (!isBare && !value.includes('${{')) return;
+    const hasTemplate = value.includes('${{');
+    const isBare = !hasTemplate && CONDITION_KEYS(path);
+    if ((!hasTemplate && !isBare) || path[0] === 'board') return;
     const raw = source.text.slice(nodeStart, nodeEnd);
     const parts = isBare ? [bare(value)] : findTemplateParts(value);
     let searchFrom = 0;
@@ -316,21 +353,14 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
           file: source.file,
           range: here(syntax.offset),
           severity: 'error',
-          code: 'expression',
-          message: `invalid expression \`${part.expression}\`: ${syntax.message}`,
+          code: syntax.limit ? 'limit' : 'expression',
+          // A limit's message stands alone: quoting a 5,000-character expression helps nobody.
+          message: syntax.limit ? syntax.message : `invalid expression \`${part.expression}\`: ${syntax.message}`,
         });
         continue;
       }
-      // References must name a node of this melody, or a declared input.
-      const kinds = [
-        { prefix: 'nodes', refs: referencedNodes(part.expression), known: ids, code: 'unknown-node-ref' as const,
-          what: (n: string) => `expression refers to node \`${n}\`, which is not in this melody`, otherwise: () => '' },
-        { prefix: 'inputs', refs: referencedInputs(part.expression), known: inputs, code: 'unknown-input' as const,
-          what: (n: string) => `expression uses input \`${n}\`, which is not declared`,
-          otherwise: (n: string) => `; declare it under \`inputs:\` (e.g. \`${n}: { type: string }\`)` },
-      ];
       for (const k of kinds) {
-        for (const ref of k.refs) {
+        for (const ref of k.find(part.expression)) {
           if (k.known.has(ref.name)) continue;
           const hint = closest(ref.name, [...k.known]);
           out.push({

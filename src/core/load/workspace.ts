@@ -2,9 +2,9 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { compareDiagnostics, START_OF_FILE, type Diagnostic } from '../model/diagnostic';
 import type { Melody } from '../model/melody';
 import { ensembleFileKind, loadEnsembles, loadEnsembleText, loadInstrumentText, type EnsembleIndex } from './ensembles';
-import { findFiles, type FileSystem } from './fs';
-import { diagnosticsOf, loadMelody, type MelodyContext } from './melody';
-import { parseYamlMap } from './yamlData';
+import { err } from '../model/result';
+import { findFiles, readTextFile, type FileSystem } from './fs';
+import { diagnosticsOf, loadMelody, loadParsedMelody, parseMelodyYaml, type MelodyContext } from './melody';
 
 export const MELODY_SUFFIX = '.melody.yaml';
 export const ENSEMBLES_DIR = 'ensembles';
@@ -84,33 +84,23 @@ export function summarizeTrigger(t: Record<string, unknown>): TriggerSummary {
 export async function loadWorkspaceModel(fs: FileSystem, root: string, ensemblesFolder = ENSEMBLES_DIR): Promise<WorkspaceModel> {
   const ensemblesDir = join(root, ensemblesFolder);
   const [ensembles, melodyFiles] = await Promise.all([loadEnsembles(fs, ensemblesDir), findFiles(fs, root, isMelodyFile)]);
-  const texts = await Promise.all(
-    melodyFiles.map(async (file) => {
-      try {
-        return { file, text: await fs.readFile(file) };
-      } catch (e) {
-        return { file, error: (e as Error).message };
-      }
-    }),
-  );
-  const parsed = texts.map((t) => ('text' in t ? parseYamlMap(t.text ?? '', t.file, '') : undefined));
+  const texts = await Promise.all(melodyFiles.map((file) => readTextFile(fs, file)));
+  // Each file is parsed once: the names of all of them are needed to check any one.
+  const parsed = texts.map((t, i) => (t.ok ? parseMelodyYaml(t.value, melodyFiles[i]!) : err([t.error])));
   const names = new Set<string>();
-  for (const p of parsed) if (p?.ok && typeof p.value.data.name === 'string') names.add(p.value.data.name);
+  for (const p of parsed) if (p.ok && typeof p.value.data.name === 'string') names.add(p.value.data.name);
   const context: MelodyContext = { instruments: ensembles.refs, ensemblesDir: ensemblesFolder + sep, melodyNames: names, platform: process.platform };
 
-  const melodies = texts.map((t, i): MelodySummary => {
-    if (!('text' in t) || t.text === undefined) {
-      const diagnostics: Diagnostic[] = [{ file: t.file, range: START_OF_FILE, severity: 'error', code: 'io', message: `cannot read the file: ${t.error}` }];
-      return { file: t.file, triggers: [], nodeCount: 0, diagnostics };
-    }
-    const p = parsed[i];
-    const data = p?.ok ? p.value.data : {};
-    const loaded = loadMelody(t.text, t.file, context);
+  const melodies = parsed.map((p, i): MelodySummary => {
+    const file = melodyFiles[i]!;
+    if (!p.ok) return { file, triggers: [], nodeCount: 0, diagnostics: p.error };
+    const data = p.value.data;
+    const loaded = loadParsedMelody(p.value, context);
     const triggers = Array.isArray(data.triggers)
       ? data.triggers.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null).map(summarizeTrigger)
       : [];
     return {
-      file: t.file,
+      file,
       name: typeof data.name === 'string' ? data.name : undefined,
       description: typeof data.description === 'string' ? data.description : undefined,
       triggers,
@@ -170,11 +160,15 @@ export async function validatePaths(fs: FileSystem, paths: readonly string[]): P
     files.add(path);
     const model = await modelFor(dirname(path));
     const ensembleKind = ensembleFileKind(path, model.ensembles.dir);
+    const known = model.melodies.find((m) => m.file === path);
     if (ensembleKind) {
-      const text = await fs.readFile(path);
-      const r = ensembleKind === 'ensemble' ? loadEnsembleText(text, path) : loadInstrumentText(text, path);
+      const text = await readTextFile(fs, path);
+      const r = !text.ok ? err([text.error]) : ensembleKind === 'ensemble' ? loadEnsembleText(text.value, path) : loadInstrumentText(text.value, path);
       diagnostics.push(...(r.ok ? r.value.warnings : r.error));
       diagnostics.push(...model.ensembles.diagnostics.filter((d) => d.file === path && d.code === 'duplicate-nickname'));
+    } else if (known) {
+      // The workspace model checked it already, against the same instruments and names.
+      diagnostics.push(...known.diagnostics);
     } else {
       diagnostics.push(...(await validateMelodyFile(fs, path, model.context)));
     }
@@ -183,11 +177,6 @@ export async function validatePaths(fs: FileSystem, paths: readonly string[]): P
 }
 
 async function validateMelodyFile(fs: FileSystem, file: string, context: MelodyContext): Promise<readonly Diagnostic[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(file);
-  } catch (e) {
-    return [{ file, range: START_OF_FILE, severity: 'error', code: 'io', message: `cannot read the file: ${(e as Error).message}` }];
-  }
-  return diagnosticsOf(loadMelody(text, file, context));
+  const text = await readTextFile(fs, file);
+  return text.ok ? diagnosticsOf(loadMelody(text.value, file, context)) : [text.error];
 }

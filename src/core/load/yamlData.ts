@@ -12,11 +12,12 @@ export interface YamlData {
 }
 
 /**
- * Parses YAML text whose top level must be a map. Syntax errors, an empty file and a
- * non-map document come back as diagnostics; nothing throws.
+ * Parses YAML text whose top level must be a map. Syntax errors, an empty file, a
+ * non-map document and a file past the limits come back as diagnostics; nothing throws.
+ * `what` says what the file needs (for an empty one); `noun` what it is (for limits).
  */
-export function parseYamlMap(text: string, file: string, what: string): Result<YamlData, Diagnostic[]> {
-  const source = new YamlSource(file, text);
+export function parseYamlMap(text: string, file: string, what: string, noun?: string): Result<YamlData, Diagnostic[]> {
+  const source = new YamlSource(file, text, noun);
   const syntax = source.syntaxDiagnostics();
   if (hasErrors(syntax)) return err(syntax.sort(compareDiagnostics));
   if (source.doc.contents === null || text.trim() === '') {
@@ -40,9 +41,10 @@ export function loadYamlWith<S extends z.ZodType>(
   text: string,
   file: string,
   what: string,
+  noun?: string,
 ): Result<{ value: z.output<S>; warnings: Diagnostic[]; source: YamlSource }, Diagnostic[]> {
   try {
-    const parsed = parseYamlMap(text, file, what);
+    const parsed = parseYamlMap(text, file, what, noun);
     if (!parsed.ok) return parsed;
     const { source, data, warnings } = parsed.value;
     const result = schema.safeParse(data);

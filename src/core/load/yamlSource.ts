@@ -1,5 +1,7 @@
-import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { basename } from 'node:path';
+import { Composer, isMap, isNode, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, Parser, YAMLParseError, type Document, type Node } from 'yaml';
 import type { Diagnostic, DiagnosticCode, Range, Severity } from '../model/diagnostic';
+import { describeCharacter, firstForbiddenCharacter, MAX_YAML_BYTES, MAX_YAML_DEPTH, megabytes } from './limits';
 
 /** A path into a YAML document: map keys and sequence indexes. */
 export type YamlPath = readonly (string | number)[];
@@ -11,13 +13,47 @@ export type YamlPath = readonly (string | number)[];
  */
 export class YamlSource {
   readonly doc: Document.Parsed;
+  /**
+   * Why the text was not parsed, or not to the end: too large, too deeply nested, or holding
+   * characters YAML forbids. The document is then empty and this is its only diagnostic.
+   */
+  readonly refused?: Diagnostic;
   private readonly lines = new LineCounter();
 
+  /** `noun` says what the file is in messages about limits: "a melody may be at most 5 MB". */
   constructor(
     readonly file: string,
     readonly text: string,
+    noun = 'a YAML file',
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+    const refuse = (offset: number, message: string): Diagnostic => {
+      const at = this.rangeOfOffsets(offset, offset + 1);
+      return { file, range: { start: at.start, end: at.start }, severity: 'error', code: 'limit', message };
+    };
+    // Checked before anything is parsed: the byte count only when the length leaves doubt.
+    const bytes = text.length * 3 <= MAX_YAML_BYTES ? text.length : Buffer.byteLength(text, 'utf8');
+    const forbidden = bytes > MAX_YAML_BYTES ? undefined : firstForbiddenCharacter(text);
+    if (bytes > MAX_YAML_BYTES) {
+      countLines(text, 0, this.lines);
+      this.refused = refuse(0, `${basename(file)} is ${megabytes(bytes)}; ${noun} may be at most ${megabytes(MAX_YAML_BYTES).replace('.0', '')}`);
+    } else if (forbidden) {
+      countLines(text, forbidden.offset, this.lines);
+      this.refused = {
+        ...refuse(forbidden.offset, `the file contains ${describeCharacter(forbidden.code)}, which YAML does not allow; remove it, or write it as an escape in a double-quoted string`),
+        code: 'encoding',
+      };
+    }
+    if (this.refused) {
+      this.doc = parseDocument('', { prettyErrors: false, logLevel: 'error' });
+      return;
+    }
+    const parsed = parseWithinDepth(text, this.lines);
+    this.doc = parsed.doc;
+    if (parsed.tooDeepAt !== undefined) {
+      this.refused = refuse(parsed.tooDeepAt, `the YAML nests deeper than ${MAX_YAML_DEPTH} levels here; ${noun} may nest at most ${MAX_YAML_DEPTH}`);
+    } else {
+      this.doc.errors.push(...duplicateKeys(this.doc));
+    }
   }
 
   /** The range of source offsets `[start, end)` as 1-based positions. */
@@ -83,6 +119,7 @@ export class YamlSource {
 
   /** YAML syntax errors and warnings, with the parser's location prose removed. */
   syntaxDiagnostics(): Diagnostic[] {
+    if (this.refused) return [this.refused];
     const out: Diagnostic[] = [];
     for (const [list, severity, code] of [
       [this.doc.errors, 'error', 'yaml-syntax'],
@@ -101,21 +138,30 @@ export class YamlSource {
     return out;
   }
 
-  /** Calls `visit` for every string scalar, with its path, value and source offsets. */
+  /**
+   * Calls `visit` for every string scalar, with its path, value and source offsets. The path
+   * is one array reused for the whole walk: copy it to keep it beyond the call.
+   */
   forEachString(visit: (path: YamlPath, value: string, offsets: [number, number]) => void): void {
-    const walk = (node: unknown, path: (string | number)[]): void => {
+    const path: (string | number)[] = [];
+    const walk = (node: unknown): void => {
       if (isScalar(node)) {
         if (typeof node.value === 'string' && node.range) visit(path, node.value, [node.range[0], node.range[1]]);
       } else if (isMap(node)) {
         for (const pair of node.items) {
-          const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-          walk(pair.value, [...path, key]);
+          path.push(isScalar(pair.key) ? String(pair.key.value) : String(pair.key));
+          walk(pair.value);
+          path.pop();
         }
       } else if (isSeq(node)) {
-        node.items.forEach((item, i) => walk(item, [...path, i]));
+        for (let i = 0; i < node.items.length; i++) {
+          path.push(i);
+          walk(node.items[i]);
+          path.pop();
+        }
       }
     };
-    walk(this.doc.contents, []);
+    walk(this.doc.contents);
   }
 }
 
@@ -123,4 +169,71 @@ export class YamlSource {
 function cleanYamlMessage(message: string): string {
   const cut = message.search(/ at line \d+, column \d+/);
   return (cut >= 0 ? message.slice(0, cut) : message).trim();
+}
+
+/**
+ * `parseDocument`, stopping as soon as the nesting passes MAX_YAML_DEPTH: the parser keeps
+ * its open collections on an explicit stack, so the depth is known at every token — before
+ * the composer's recursion could exhaust the call stack, and without reading the rest of a
+ * file built to be deep. Keys are checked for uniqueness afterwards, in linear time (the
+ * `yaml` package's own check compares each key with every earlier key of its map).
+ */
+function parseWithinDepth(text: string, lines: LineCounter): { doc: Document.Parsed; tooDeepAt?: number } {
+  const parser = new Parser(lines.addNewLine);
+  lines.addNewLine(0); // what `parser.parse()` would do first
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
+  let tooDeepAt: number | undefined;
+  function* tokens() {
+    for (const lexeme of new Lexer().lex(text)) {
+      yield* parser.next(lexeme);
+      // The stack holds the document and pending tokens too, so it is at least as deep as
+      // the nesting: the collections are counted only when it could be too deep.
+      if (parser.stack.length > MAX_YAML_DEPTH) {
+        const collections = parser.stack.filter((t) => t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection');
+        if (collections.length > MAX_YAML_DEPTH) {
+          tooDeepAt = collections[MAX_YAML_DEPTH]!.offset;
+          return;
+        }
+      }
+    }
+    yield* parser.end();
+  }
+  let doc: Document.Parsed | undefined;
+  for (const next of composer.compose(tokens(), true, text.length)) {
+    if (!doc) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  if (tooDeepAt !== undefined) return { doc: parseDocument('', { prettyErrors: false, logLevel: 'error' }), tooDeepAt };
+  return { doc: doc!, tooDeepAt };
+}
+
+/** "Map keys must be unique", where the `yaml` package would say it, in one pass. */
+function duplicateKeys(doc: Document.Parsed): YAMLParseError[] {
+  const out: YAMLParseError[] = [];
+  const walk = (node: unknown): void => {
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          if (seen.has(pair.key.value) && pair.key.range) out.push(new YAMLParseError([pair.key.range[0], pair.key.range[0] + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+          seen.add(pair.key.value);
+        }
+        walk(pair.key);
+        walk(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) walk(item);
+    }
+  };
+  walk(doc.contents);
+  return out;
+}
+
+/** Feeds `lines` the line starts up to `end`, for positions in text that was never parsed. */
+function countLines(text: string, end: number, lines: LineCounter): void {
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
 }

@@ -24,6 +24,8 @@ export type Severity = 'error' | 'warning' | 'info';
  */
 export type DiagnosticCode =
   | 'io'
+  | 'encoding'
+  | 'limit'
   | 'yaml-syntax'
   | 'yaml-warning'
   | 'empty'

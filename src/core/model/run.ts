@@ -1,3 +1,5 @@
+import { nameRecord } from './names';
+
 /**
  * Runs and their events. The engine emits one discriminated union of typed events; the
  * journal persists them, the CLI prints them, the extension renders them, and
@@ -320,7 +322,7 @@ export class RunRecordBuilder {
 
   /** Starts from an existing record (copied once), or from nothing. */
   constructor(from?: RunRecord) {
-    if (from) this.current = { ...from, nodes: { ...from.nodes } };
+    if (from) this.current = { ...from, nodes: nameRecord(Object.entries(from.nodes)) };
   }
 
   get record(): RunRecord | undefined {
@@ -341,7 +343,8 @@ export class RunRecordBuilder {
         trigger: e.trigger,
         parent: e.parent,
         replayOf: e.replayOf,
-        nodes: {},
+        // Keyed by node ids: no prototype, so a node named `constructor` is not found before it starts.
+        nodes: nameRecord(),
         tokens: NO_TOKENS,
         costUsd: 0,
         resumes: 0,

@@ -13,7 +13,7 @@ export const templateNode: NodeImplementation<'template'> = {
     if (input.template !== undefined) return { output: input.template };
     // The schema guarantees exactly one of `template` and `file`.
     const file = await readWorkspaceFile(ctx, input.file!);
-    return { output: interpolate(ctx.render(file.text)) };
+    return { output: interpolate(await ctx.render(file.text)) };
   },
 };
 

@@ -119,8 +119,8 @@ export interface NodeContext {
   log(stream: 'stdout' | 'stderr' | 'info', text: string): void;
   /** Runs another melody as a child run of this one. */
   runMelody(file: string, inputs: Readonly<Record<string, unknown>>): Promise<ChildRun>;
-  /** Renders text holding `${{ }}` expressions with this node's expression context (template files). */
-  render(text: string): unknown;
+  /** Renders text holding `${{ }}` expressions with this node's expression context (template files), within its timeout. */
+  render(text: string): Promise<unknown>;
 }
 
 /** A program a node started: its pid (also its process group), what it is, and the marker in its environment. */

@@ -1,5 +1,6 @@
 import { permanentError } from './support';
 import type { NodeImplementation } from './types';
+import { setOwn } from '../model/names';
 
 /**
  * Runs a VS Code command through the host. Outside the extension host there is no VS Code
@@ -42,7 +43,7 @@ export function jsonSafe(value: unknown, ancestors: readonly object[] = []): unk
   const out: Record<string, unknown> = {};
   for (const [k, v] of entries) {
     const safe = jsonSafe(v, inside);
-    if (safe !== undefined) out[String(k)] = safe;
+    if (safe !== undefined) setOwn(out, String(k), safe);
   }
   return out;
 }

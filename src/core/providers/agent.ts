@@ -3,6 +3,7 @@ import { NodeError, type NodeContext } from '../nodes/types';
 import { executeToolCall, toolDefinitions, type ToolName } from '../tools';
 import { callModel } from './call';
 import type { ChatMessage, ChatModel, ChatRequest } from './types';
+import { setOwn } from '../model/names';
 
 /**
  * The tool loop: a model that works in the workspace. Each step is one model call (through
@@ -81,8 +82,8 @@ export async function runAgent(ctx: NodeContext, instrument: Instrument, model: 
       toolCalls++;
       const wrote: Record<string, string> = {};
       for (const [path, content] of Object.entries(done.wrote)) {
-        wrote[path] = await ctx.storeArtifact(content);
-        artifacts[path] = wrote[path]!; // a path written again keeps its place, with its last content's hash
+        setOwn(wrote, path, await ctx.storeArtifact(content));
+        setOwn(artifacts, path, wrote[path]!); // a path written again keeps its place, with its last content's hash
       }
       ctx.toolCall({
         step,

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Semaphore } from '../engine/semaphore';
 import { GroupCommit } from './groupCommit';
+import { nameRecord } from '../model/names';
 import { replayEvents, type RunEvent, type RunEventType, type RunRecord } from '../model/run';
 import { completeLinesEnd, isErrno, readLastLine, syncDir, writeAll, writeFileAtomic } from './files';
 import { withFileLock } from './lock';
@@ -365,7 +366,8 @@ export class FileRunStorage implements RunStorage {
     if (isRunRecord(stored, runId) && stored.state !== 'running') {
       const last = await this.lastEvent(journal, runId);
       if (last === undefined) return undefined;
-      if (last && last.type === 'run-finished' && last.status === stored.state && last.at === stored.endedAt) return stored;
+      // Node ids key `nodes`; JSON.parse gave it Object.prototype, which no id may reach.
+      if (last && last.type === 'run-finished' && last.status === stored.state && last.at === stored.endedAt) return { ...stored, nodes: nameRecord(Object.entries(stored.nodes)) };
     }
     let data: Buffer;
     try {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { RunsModel } from './model';
 import { nodeLogText, outputDocument, parseRunDocumentPath, runDocumentPath, runTranscript, type RunDocument } from './present';
+import { own } from '../../core/model/names';
 
 /** The scheme of the read-only documents showing node outputs, node logs and run transcripts. */
 export const RUN_SCHEME = 'symphony-run';
@@ -31,7 +32,7 @@ export async function showNodeResult(
   nodeId: string,
   options: { readonly preferLog: boolean; readonly viewColumn?: vscode.ViewColumn },
 ): Promise<vscode.TextEditor> {
-  const state = (await model.record(runId))?.nodes[nodeId]?.state;
+  const state = own((await model.record(runId))?.nodes, nodeId)?.state;
   const output = state === 'success' || !options.preferLog ? await model.output(runId, nodeId) : undefined;
   if (!output) return showRunDocument({ kind: 'node-log', runId, nodeId }, options.viewColumn);
   return showRunDocument({ kind: 'output', runId, nodeId, format: typeof output.value === 'string' ? 'txt' : 'json' }, options.viewColumn);
@@ -67,7 +68,7 @@ export class RunDocumentProvider implements vscode.TextDocumentContentProvider, 
         }
         case 'node-log': {
           const [events, record] = await Promise.all([this.model.stores().storage.events(doc.runId), this.model.record(doc.runId)]);
-          return nodeLogText(events, doc.nodeId, record?.nodes[doc.nodeId]);
+          return nodeLogText(events, doc.nodeId, own(record?.nodes, doc.nodeId));
         }
         case 'run-log':
           return runTranscript(await this.model.stores().storage.events(doc.runId));

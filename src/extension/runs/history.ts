@@ -1,4 +1,5 @@
 import { RunRecordBuilder, type NodeRecord, type RunEvent, type RunRecord } from '../../core/model/run';
+import { own } from '../../core/model/names';
 
 // No `vscode` import: the Runs view's data is plain and unit-tested without VS Code.
 
@@ -220,5 +221,5 @@ export class RunHistory {
 function nodeEntries(record: RunRecord | undefined, planned: readonly string[] = []): RunNodeEntry[] {
   if (!record) return [];
   const ids = [...planned, ...Object.keys(record.nodes).filter((id) => !planned.includes(id))];
-  return ids.map((id) => ({ id, node: record.nodes[id] ?? PENDING }));
+  return ids.map((id) => ({ id, node: own(record.nodes, id) ?? PENDING }));
 }

@@ -1,5 +1,6 @@
 import { coerceInput, InputError } from '../../core/engine/inputs';
 import type { InputSpec, Melody } from '../../core/model/melody';
+import { setOwn } from '../../core/model/names';
 
 // No `vscode` import: the prompts are plain data, and the command shows them as InputBoxes.
 
@@ -70,7 +71,7 @@ export function collectInputs(prompts: readonly InputPrompt[], texts: readonly s
   const given: Record<string, unknown> = {};
   prompts.forEach((p, i) => {
     const value = p.parse(texts[i] ?? '');
-    if (value !== undefined) given[p.name] = value;
+    if (value !== undefined) setOwn(given, p.name, value);
   });
   return given;
 }

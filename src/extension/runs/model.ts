@@ -7,6 +7,7 @@ import type { ExtensionOptions } from '../config';
 import type { WorkspaceIndex } from '../workspaceIndex';
 import { Coalescer } from './coalescer';
 import { RunHistory, type RunsSnapshot } from './history';
+import { own } from '../../core/model/names';
 
 /** How long file events under `.symphony/runs` are gathered into one refresh. */
 const DISK_REFRESH_MS = 250;
@@ -166,7 +167,7 @@ export class RunsModel implements vscode.Disposable {
 
   /** A node's output, inline or from the artifact store; undefined when it has none. */
   async output(runId: string, nodeId: string): Promise<{ readonly value: unknown } | undefined> {
-    const node = (await this.record(runId))?.nodes[nodeId];
+    const node = own((await this.record(runId))?.nodes, nodeId);
     if (!node) return undefined;
     if (node.output !== undefined) return { value: node.output };
     if (node.outputRef) return { value: await this.stores().artifacts.getJson(node.outputRef) };

@@ -6,6 +6,7 @@ import type { RunController } from './controller';
 import { RUN_SCHEME, RunDocumentProvider } from './documents';
 import type { RunPhase, RunsSnapshot } from './history';
 import { nodeDescription, nodeTooltip, runDescription, runTooltip } from './present';
+import { own } from '../../core/model/names';
 
 /**
  * A row of the Runs view: a run (top-level, or a sub-melody run under the node that started
@@ -80,7 +81,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     const parent = node.run.parent;
     const parentRun = parent && snapshot.get(parent.runId);
     if (!parent || !parentRun) return undefined;
-    const n = parentRun.nodes[parent.nodeId];
+    const n = own(parentRun.nodes, parent.nodeId);
     if (!n) return undefined;
     return { kind: 'node', run: parentRun, phase: snapshot.phase(parentRun.runId), id: parent.nodeId, node: n, children: snapshot.children(parent.runId, parent.nodeId) };
   }

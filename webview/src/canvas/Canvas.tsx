@@ -32,6 +32,7 @@ import { setStatus, update } from '../store';
 import { GRID, NODE_HEIGHT, NODE_WIDTH, edgesOf, freeSpot, layoutAll, placeMissing, type Point, type Positions } from './layout';
 import { MelodyNode, describeNode, type MelodyFlowNode, type NodeOverlay } from './MelodyNode';
 import { shorten } from './kinds';
+import { nameRecord, own } from '../../../src/core/model/names';
 
 /** The MIME type a palette entry is dragged with. */
 export const PALETTE_MIME = 'application/x-symphony-palette';
@@ -67,7 +68,7 @@ export interface CanvasOverlay {
 function overlayOf(n: BoardNode, o: CanvasOverlay, breakpoints: ReadonlySet<string>, old: NodeOverlay | undefined): NodeOverlay {
   const next: NodeOverlay = {
     state: nodeState(o.run, n.id, !n.compensation),
-    record: o.run?.nodes[n.id],
+    record: own(o.run?.nodes, n.id),
     breakpoint: breakpoints.has(n.id),
     paused: o.paused === n.id,
     pin: Object.hasOwn(o.pins, n.id) ? (o.preview ? 'used' : 'unused') : undefined,
@@ -79,7 +80,7 @@ function overlayOf(n: BoardNode, o: CanvasOverlay, breakpoints: ReadonlySet<stri
 /** Positions the document gives, with a layout for nodes it does not place. */
 function useLayout(melody: BoardMelody): Positions | undefined {
   const given = useMemo(() => {
-    const out: Record<string, Point> = {};
+    const out = nameRecord<Point>();
     for (const n of melody.nodes) if (n.position) out[n.id] = n.position;
     return out;
   }, [melody]);
@@ -104,7 +105,7 @@ function useLayout(melody: BoardMelody): Positions | undefined {
   }, [graphKey, needsElk, elk?.key, melody.nodes]);
   return useMemo(() => {
     if (needsElk) return elk?.key === graphKey ? elk.positions : undefined;
-    return { ...given, ...placeMissing(melody.nodes, given) };
+    return nameRecord([...Object.entries(given), ...Object.entries(placeMissing(melody.nodes, given))]);
   }, [needsElk, elk, graphKey, given, melody.nodes]);
 }
 
@@ -218,14 +219,14 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode,
     placeRef.current = (after?: string): Point => {
       const rect = wrapper.current?.getBoundingClientRect();
       const center = rect ? flow.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 }) : { x: 0, y: 0 };
-      const positions: Record<string, Point> = {};
+      const positions = nameRecord<Point>();
       for (const n of flow.getNodes()) positions[n.id] = [n.position.x, n.position.y];
       return freeSpot(positions, [center.x - NODE_WIDTH / 2, center.y - NODE_HEIGHT / 2], after ? positions[after] : undefined);
     };
   }, [flow, placeRef]);
 
   const persistMoves = useCallback((ids: Iterable<string>) => {
-    const positions: Record<string, [number, number]> = {};
+    const positions = nameRecord<[number, number]>();
     for (const id of ids) {
       const n = flow.getNode(id);
       if (n) positions[id] = [Math.round(n.position.x), Math.round(n.position.y)];

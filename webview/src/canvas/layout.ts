@@ -7,6 +7,7 @@
 import type ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkNode } from 'elkjs/lib/elk-api';
 import type { BoardNode } from '../../../src/protocol/boardModel';
+import { nameRecord } from '../../../src/core/model/names';
 
 /** The size the layout reserves for a node card (CSS keeps cards within it). */
 export const NODE_WIDTH = 220;
@@ -71,7 +72,7 @@ export async function layoutAll(nodes: readonly BoardNode[]): Promise<Positions>
     edges: edgesOf(nodes).map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
   };
   const out = await engine.layout(graph);
-  const positions: Record<string, Point> = {};
+  const positions = nameRecord<Point>();
   for (const c of out.children ?? []) positions[c.id] = [snap(c.x ?? 0), snap(c.y ?? 0)];
   return positions;
 }
@@ -81,13 +82,14 @@ export async function layoutAll(nodes: readonly BoardNode[]): Promise<Positions>
  * they need, else below everything, never on top of another card.
  */
 export function placeMissing(nodes: readonly BoardNode[], known: Positions): Positions {
-  const placed: Record<string, Point> = { ...known };
+  // Without a prototype: a node called `constructor` is not already placed.
+  const placed = nameRecord<Point>(Object.entries(known));
   const occupied = (x: number, y: number) =>
     Object.values(placed).some(([px, py]) => Math.abs(px - x) < NODE_WIDTH && Math.abs(py - y) < NODE_HEIGHT + GAP_Y / 2);
   const all = Object.values(known);
   const left = all.length ? Math.min(...all.map(([x]) => x)) : 0;
   let bottom = all.length ? Math.max(...all.map(([, y]) => y)) + NODE_HEIGHT + GAP_Y : 0;
-  const out: Record<string, Point> = {};
+  const out = nameRecord<Point>();
   for (const n of nodes) {
     if (placed[n.id]) continue;
     const needs = n.needs.map((id) => placed[id]).filter((p): p is Point => p !== undefined);

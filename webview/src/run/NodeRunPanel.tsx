@@ -9,6 +9,7 @@ import { nodeRunLine, wasPinned } from '../../../src/protocol/boardRun';
 import { useBoard } from '../store';
 import { Button, Checkbox, TextField } from '../ui/controls';
 import { openRunDocument, pinOutput, toggleBreakpoints, unpin } from './runActions';
+import { own } from '../../../src/core/model/names';
 
 /** Outputs longer than this show their beginning in the inspector; the document has them whole. */
 const SHOWN_OUTPUT_CHARS = 4000;
@@ -18,11 +19,11 @@ const pretty = (value: unknown): string => (typeof value === 'string' ? value : 
 /** The run, breakpoint and pin sections of a node's inspector. */
 export function NodeRunPanel({ node }: { node: BoardNode }) {
   const { run, controls, pins, preview } = useBoard();
-  const record = run.run?.nodes[node.id];
+  const record = own(run.run?.nodes, node.id);
   const runId = run.run?.runId;
   const hasOutput = record?.output !== undefined || record?.outputRef !== undefined;
   const shown = record?.output !== undefined ? pretty(record.output) : undefined;
-  const pin = pins[node.id];
+  const pin = own(pins, node.id);
   return (
     <>
       <h3>Last run</h3>
