@@ -5,17 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMelody } from '../src/core/load/melody';
 import type { Bench, Figure } from './index';
+import { chainMelody } from '../test/unit/support/bigMelody';
 
-/** `n` transform nodes in a chain, each reading its predecessor's output (≈105 bytes a node). */
-export function chainMelody(n: number): string {
-  const lines = ['name: big', 'nodes:'];
-  for (let i = 0; i < n; i++) {
-    lines.push(`  n${i}:`, '    uses: transform');
-    if (i) lines.push(`    needs: [n${i - 1}]`, `    with: { value: "\${{ nodes.n${i - 1}.output }}" }`);
-    else lines.push('    with: { value: 0 }');
-  }
-  return lines.join('\n') + '\n';
-}
 
 /** The least wall and CPU time of `runs` loads (40,000 nodes is past the limit: lifted here). */
 function timeLoad(n: number, runs: number): { wallMs: number; cpuMs: number } {

@@ -9,6 +9,7 @@ import { connect, moveNodes, renameNode, type EditResult } from '../../src/core/
 import { applyEdits } from '../../src/core/board/textEdit';
 import { diagnosticsOf, loadMelody } from '../../src/core/load/melody';
 import { cli, REPO, tempDir } from './helpers';
+import { chainMelody as chain } from './support/bigMelody';
 
 /**
  * Issue 9, points 8–10, tried as an attacker would: expressions that never end, node ids
@@ -334,16 +335,6 @@ describe('hardening: limits on what a melody can make Symphony do', () => {
   });
 
   describe('10. the loader has limits, says them, and is linear in the size of a melody', () => {
-    /** `n` transform nodes in a chain, each reading its predecessor's output. */
-    function chain(n: number): string {
-      const lines = ['name: big', 'nodes:'];
-      for (let i = 0; i < n; i++) {
-        lines.push(`  n${i}:`, '    uses: transform');
-        if (i) lines.push(`    needs: [n${i - 1}]`, `    with: { value: "\${{ nodes.n${i - 1}.output }}" }`);
-        else lines.push('    with: { value: 0 }');
-      }
-      return lines.join('\n') + '\n';
-    }
 
     it('refuses a melody over 5 MB before parsing it, saying its size', () => {
       const text = `name: huge\nnodes:\n  a: { uses: transform, with: { value: "${'x'.repeat(6 * 1024 * 1024)}" } }\n`;

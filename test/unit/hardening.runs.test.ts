@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Redactor } from '../../src/core/engine/redact';
 import { celVariables, renderString, renderValue } from '../../src/core/expr/evaluate';
 import { REPO, tempDir, yaml } from './helpers';
+import { workspace } from './attack';
 
 /**
  * Issue 9, points 7, 11 and 12, tried as an attacker (or a crash) would: real `symphony`
@@ -16,17 +17,6 @@ import { REPO, tempDir, yaml } from './helpers';
  */
 
 const CLI = join(REPO, 'dist', 'cli.js');
-
-/** A workspace with the given files; returns its root. */
-function workspace(files: Record<string, string>): string {
-  const root = tempDir('symphony-attack-');
-  writeFileSync(join(root, 'sheetMusic.md'), '# attack\n');
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
 
 interface Finished {
   readonly code: number | null;
