@@ -1,7 +1,9 @@
 /**
  * Provisions and starts code-server: the real VS Code 1.100 server and web workbench,
- * whose extension host runs Symphony with the real `vscode` API (see
- * /work/shared/real-vscode.md for why this, and not @vscode/test-electron, on these machines).
+ * whose extension host runs Symphony with the real `vscode` API. It is what `npm test` uses
+ * because code-server installs from the npm registry, while @vscode/test-electron downloads
+ * desktop VS Code from a server that build machines often cannot reach (`npm run
+ * test:electron` uses it where they can).
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';

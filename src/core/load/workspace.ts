@@ -14,6 +14,12 @@ const ROOT_MARKERS = ['sheetMusic.md', '.symphony', ENSEMBLES_DIR];
 
 export const isMelodyFile = (name: string): boolean => name.endsWith(MELODY_SUFFIX);
 
+/** Whether `dir` holds one of the files or folders that mark a Symphony workspace's root. */
+export async function isWorkspaceRoot(fs: FileSystem, dir: string): Promise<boolean> {
+  for (const marker of ROOT_MARKERS) if (await fs.kind(join(dir, marker))) return true;
+  return false;
+}
+
 /**
  * The Symphony workspace that contains `start`: the nearest folder at or above it holding
  * `sheetMusic.md`, `.symphony/` or `ensembles/`; `start` itself when there is none.
