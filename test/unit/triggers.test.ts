@@ -7,7 +7,7 @@ import { mock } from 'node:test';
 import { loadMelody } from '../../src/core/load/melody';
 import type { TriggerInfo } from '../../src/core/model/run';
 import { MAX_CHAIN, TriggerDispatcher } from '../../src/core/triggers/dispatcher';
-import { chainFirings, commitFirings, saveFirings, webhookRoutes, type TriggerTarget } from '../../src/core/triggers/match';
+import { chainFirings, commitFirings, saveFirings, webhookRoutes, type SaveReason, type TriggerTarget } from '../../src/core/triggers/match';
 import { signatureMatches, symphonySignature } from '../../src/core/triggers/webhook';
 import { REPO, tempDir, waitFor, yaml } from './helpers';
 
@@ -42,6 +42,22 @@ describe('triggers', () => {
       assert.deepEqual(names('README.md'), ['any']);
       assert.deepEqual(names('melodies/x.melody.yaml'), []);
       assert.deepEqual(names('.symphony/runs/x/journal.jsonl'), []);
+    });
+
+    it('fires on saves the person makes; auto-saves after a delay only with autosave: true', () => {
+      const TYPING = target('name: typing\ntriggers: [{ on: save, paths: ["src/**"], autosave: true }]\nnodes:\n  a: { uses: notify, with: { message: hi } }\n', '/ws/typing.melody.yaml');
+      const names = (reason: SaveReason) => saveFirings([LINT, ANYSAVE, TYPING], 'src/app/main.ts', reason).map((f) => f.target.melody.name);
+      assert.deepEqual(names('explicit'), ['lint', 'any', 'typing']);
+      assert.deepEqual(names('focus'), ['lint', 'any', 'typing'], 'auto-save on focus change is the person leaving the file');
+      assert.deepEqual(names('delay'), ['typing']);
+    });
+
+    it('refuses a non-boolean autosave at its position', () => {
+      const r = loadMelody('name: x\ntriggers:\n  - { on: save, autosave: sometimes }\nnodes:\n  a: { uses: notify, with: { message: hi } }\n', '/ws/x.melody.yaml');
+      assert.equal(r.ok, false);
+      if (r.ok) return;
+      assert.equal(r.error[0]!.range.start.line, 3);
+      assert.match(r.error[0]!.message, /autosave/);
     });
 
     it('matches commits by branch and touched paths', () => {
@@ -105,6 +121,23 @@ describe('triggers', () => {
       } finally {
         mock.timers.reset();
       }
+    });
+
+    it('asks hold before a trigger starts a run, and starts nothing it holds back', async () => {
+      const started: string[] = [];
+      const logged: string[] = [];
+      const d = new TriggerDispatcher({
+        root: '/ws',
+        targets: () => [AFTER, ONFAIL],
+        start: async (t) => (started.push(t.melody.name), 'r1'),
+        hold: async (t) => (t.melody.name === 'notes' ? 'it needs a model, and none is reachable' : undefined),
+        log: (_level, message) => logged.push(message),
+      });
+      after(() => d.dispose());
+      await d.runEnded({ runId: 'b1', melody: 'build', status: 'success' });
+      await d.runEnded({ runId: 'b2', melody: 'build', status: 'failure' });
+      assert.deepEqual(started, ['alarm']);
+      assert.ok(logged.includes('notes: not started by melody: it needs a model, and none is reachable'), logged.join('\n'));
     });
 
     it('starts chained melodies and stops a chain that loops', async () => {

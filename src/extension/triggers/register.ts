@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { simpleGit } from 'simple-git';
 import type { RunEvent, TriggerInfo } from '../../core/model/run';
 import { TriggerDispatcher } from '../../core/triggers/dispatcher';
-import type { TriggerTarget } from '../../core/triggers/match';
+import type { SaveReason, TriggerTarget } from '../../core/triggers/match';
 import type { SymphonyContext } from '../context';
 
 /** The part of the built-in git extension's API we use (`vscode.git`, API version 1). */
@@ -114,7 +114,20 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
     disposables,
   );
 
-  vscode.workspace.onDidSaveTextDocument((doc) => doc.uri.scheme === 'file' && dispatcher?.fileSaved(doc.uri.fsPath), undefined, disposables);
+  // Why a document is saved is told before the save (onWill…), not after: keep it until then.
+  const saveReasons = new Map<string, SaveReason>();
+  vscode.workspace.onWillSaveTextDocument((e) => e.document.uri.scheme === 'file' && saveReasons.set(e.document.uri.toString(), saveReasonOf(e.reason)), undefined, disposables);
+  vscode.workspace.onDidSaveTextDocument(
+    (doc) => {
+      if (doc.uri.scheme !== 'file') return;
+      const reason = saveReasons.get(doc.uri.toString()) ?? 'explicit';
+      saveReasons.delete(doc.uri.toString());
+      if (reason === 'delay') ctx.log.trace(`auto-save of ${doc.uri.fsPath}: only save triggers with autosave: true fire`);
+      dispatcher?.fileSaved(doc.uri.fsPath, reason);
+    },
+    undefined,
+    disposables,
+  );
   ctx.index.onDidChange(() => void enable(), undefined, disposables);
   vscode.workspace.onDidGrantWorkspaceTrust(() => void enable(), undefined, disposables);
   vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('symphony.triggers') && void enable(), undefined, disposables);
@@ -123,6 +136,18 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
   ctx.extension.subscriptions.push({ dispose: () => (void disable(), disposables.forEach((d) => d.dispose())) });
   void enable();
   return { dispatcher: () => dispatcher, webhookUrl: () => webhookUrl };
+}
+
+/** VS Code's save reason in the core's words: auto-save after a delay is the one the person did not make. */
+function saveReasonOf(reason: vscode.TextDocumentSaveReason): SaveReason {
+  switch (reason) {
+    case vscode.TextDocumentSaveReason.AfterDelay:
+      return 'delay';
+    case vscode.TextDocumentSaveReason.FocusOut:
+      return 'focus';
+    default:
+      return 'explicit';
+  }
 }
 
 /**
