@@ -403,6 +403,9 @@ export async function writeDefaultSettings(userDataDir: string, extra: Readonly<
 function serverEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of ['PORT', 'PASSWORD', 'HASHED_PASSWORD', 'VSCODE_IPC_HOOK_CLI', 'VSCODE_PROXY_URI']) delete env[key];
+  // A developer's model keys stay out: tests call no paid model, and see the workbench as a
+  // new user does, with no model set up (code-server has no language models either).
+  for (const key of ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'OPENROUTER_API_KEY']) delete env[key];
   return { ...env, ...extra };
 }
 

@@ -68,12 +68,12 @@ describe('Melodies view', () => {
       'build — commit · manual',
       '  on commit — main',
       '  on manual — ',
-      'code-review — save · schedule',
+      'code-review — needs a model · save · schedule',
       '  on save — src/**/*.js',
       '  on schedule — 0 9 * * 1-5',
       'hello — manual',
       '  on manual — ',
-      'release-notes — melody',
+      'release-notes — needs a model · melody',
       '  on melody — after build (success)',
     ]);
   });

@@ -9,6 +9,7 @@ import { openBoard, openMelodyText } from '../board/openBoard';
 import { newMelodyFromTemplate, type TemplateChoice } from '../board/newMelodyFromTemplate';
 import { checkModels, deleteApiKey, setApiKey } from '../models/commands';
 import { installLocalRuntime } from '../models/localRuntime';
+import { openModelSetup } from '../models/setup';
 import { conductCommand, type ConductTarget } from '../conductor/conduct';
 
 /**
@@ -57,4 +58,5 @@ export function registerCommands(ctx: SymphonyContext): void {
   register(ctx, COMMANDS.openBoard, (target) => openBoard(ctx, target));
   register(ctx, COMMANDS.openMelodyText, (target) => openMelodyText(target));
   register(ctx, COMMANDS.newMelodyFromTemplate, (answers) => newMelodyFromTemplate(ctx, (answers ?? {}) as TemplateChoice));
+  register(ctx, COMMANDS.openModelSetup, () => openModelSetup());
 }

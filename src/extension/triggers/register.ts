@@ -4,6 +4,7 @@ import type { RunEvent, TriggerInfo } from '../../core/model/run';
 import { TriggerDispatcher } from '../../core/triggers/dispatcher';
 import type { SaveReason, TriggerTarget } from '../../core/triggers/match';
 import type { SymphonyContext } from '../context';
+import { holdForModels } from '../models/setup';
 
 /** The part of the built-in git extension's API we use (`vscode.git`, API version 1). */
 interface GitRepository {
@@ -69,6 +70,7 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
         targets,
         start,
         secrets: (name) => ctx.runs.secrets.get(name),
+        hold: async (target, trigger) => holdForModels(ctx, target.melody, startedBy(trigger)),
         log: (level, message) => (level === 'warning' ? ctx.log.warn(`trigger: ${message}`) : ctx.log.info(`trigger: ${message}`)),
       });
     }
@@ -136,6 +138,18 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
   ctx.extension.subscriptions.push({ dispose: () => (void disable(), disposables.forEach((d) => d.dispose())) });
   void enable();
   return { dispatcher: () => dispatcher, webhookUrl: () => webhookUrl };
+}
+
+/** What set a run off, for "did not start …": "on the save of src/a.js", "after build". */
+function startedBy(trigger: TriggerInfo): string {
+  switch (trigger.kind) {
+    case 'save':
+      return `on the save of ${trigger.file ?? trigger.detail ?? 'a file'}`;
+    case 'melody':
+      return `after ${trigger.upstream?.melody ?? 'another melody'}`;
+    default:
+      return `on ${trigger.kind}${trigger.detail ? ` (${trigger.detail})` : ''}`;
+  }
 }
 
 /** VS Code's save reason in the core's words: auto-save after a delay is the one the person did not make. */
