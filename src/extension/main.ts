@@ -9,6 +9,7 @@ import { registerTriggerCommands } from './commands/triggers';
 import type { TriggersApi } from './triggers/register';
 import { registerViews, type Views } from './views/register';
 import { registerModelSetup, type ModelSetupApi } from './models/setup';
+import { registerTaskProvider } from './tasks/provider';
 
 /**
  * What `activate()` returns: the parts integration tests inspect through
@@ -52,6 +53,7 @@ export function activate(extension: vscode.ExtensionContext): SymphonyApi | unde
     const deviations = registerDeviations(ctx);
     const triggers = registerTriggerCommands(ctx);
     const models = registerModelSetup(ctx);
+    registerTaskProvider(ctx);
     const activationMs = ctx.index.refresh().then(() => {
       const ms = performance.now() - started;
       log.info(`activated in ${ms.toFixed(0)} ms (workspace trusted: ${vscode.workspace.isTrusted})`);
