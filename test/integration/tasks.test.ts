@@ -89,4 +89,31 @@ describe('Tasks: the symphony task provider', () => {
 
     assert.strictEqual(await exitCodeOf(configured.passes), 0);
   });
+
+  it('Terminate Task cancels the run', async () => {
+    await writeFile(
+      scratch('melodies', 'task-sleeper.melody.yaml'),
+      ['name: task-sleeper', 'permissions: { commands: [node] }', 'nodes:', '  sleep:', '    uses: shell', '    with: { command: node, args: ["-e", "setTimeout(() => {}, 600000)"] }', ''].join('\n'),
+    );
+    const { context } = await api();
+    await context.index.refresh();
+    const task = await waitFor('the sleeper task', async () => (await vscode.tasks.fetchTasks({ type: 'symphony' })).find((t) => t.name === 'task-sleeper'));
+    const execution = await vscode.tasks.executeTask(task);
+    const run = await waitFor('the sleeper to reach its node', async () => {
+      const [r] = await runsOf('task-sleeper');
+      return r?.nodes.sleep?.state === 'running' && r;
+    });
+    const ended = new Promise<number | undefined>((resolve) => {
+      const sub = vscode.tasks.onDidEndTaskProcess((e) => {
+        if (e.execution.task.name === 'task-sleeper') {
+          sub.dispose();
+          resolve(e.exitCode);
+        }
+      });
+    });
+    execution.terminate();
+    await waitFor('the run to end cancelled', async () => context.runs.model.snapshot.get(run.runId)?.state === 'cancelled');
+    // Terminated by the person, the task has no exit code of its own (VS Code says undefined); it ends.
+    await ended;
+  });
 });
