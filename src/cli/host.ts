@@ -7,6 +7,7 @@ import { createModelProvider } from '../core/providers/registry';
 import type { ModelProvider } from '../core/providers/types';
 import type { CliEnvironment } from './options';
 import { paint } from './print';
+import { howToSetKey } from './modelSetup';
 
 /** Options of the commands that run melodies. */
 export interface RunOptions {
@@ -44,7 +45,7 @@ export function cliHost(env: CliEnvironment, options: RunOptions): Host {
 export function cliModels(env: CliEnvironment): ModelProvider {
   return createModelProvider({
     apiKey: async (name) => env.env[name] || undefined,
-    howToSetKey: (name) => `set the environment variable ${name} in the shell that runs symphony (never put a key in a file)`,
+    howToSetKey,
   });
 }
 

@@ -15,9 +15,14 @@ export function displayPath(cwd: string, file: string): string {
   return rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel.split(sep).join('/') : file;
 }
 
-/** `file:line:col: message`, the file relative to `cwd`, coloured by severity on a terminal. */
-export function printDiagnostic(d: Diagnostic, cwd: string, color: boolean): string {
-  const line = formatDiagnostic(d, displayPath(cwd, d.file));
+/**
+ * `file:line:col: message`, the file relative to `cwd`, coloured by severity on a terminal.
+ * With `labelErrors`, errors say `error:` as warnings say `warning:` — for lists where an
+ * unlabelled line would read as a note (deviation markers), not for `validate`'s contract.
+ */
+export function printDiagnostic(d: Diagnostic, cwd: string, color: boolean, options: { labelErrors?: boolean } = {}): string {
+  const labelled = options.labelErrors && d.severity === 'error' ? { ...d, message: `error: ${d.message}` } : d;
+  const line = formatDiagnostic(labelled, displayPath(cwd, d.file));
   if (!color) return line;
   const at = line.indexOf(': ') + 2;
   const style: Style = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan';

@@ -35,6 +35,7 @@ export const COMMANDS = {
   openBoard: 'symphony.openBoard',
   openMelodyText: 'symphony.openMelodyText',
   newMelodyFromTemplate: 'symphony.newMelodyFromTemplate',
+  openModelSetup: 'symphony.openModelSetup',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -24,8 +24,8 @@ export interface SymphonyContext {
 
 export function createContext(extension: vscode.ExtensionContext, log: vscode.LogOutputChannel): SymphonyContext {
   let options = readOptions();
-  const index = new WorkspaceIndex(options, log);
   const models = extensionModels(extension);
+  const index = new WorkspaceIndex(options, log, models.setup);
   const runs = new RunController({ extension, log, index, options: () => options, models: models.models });
   extension.subscriptions.push(
     index,

@@ -8,6 +8,8 @@ import { registerDeviations, type DeviationsApi } from './deviations/register';
 import { registerTriggerCommands } from './commands/triggers';
 import type { TriggersApi } from './triggers/register';
 import { registerViews, type Views } from './views/register';
+import { registerModelSetup, type ModelSetupApi } from './models/setup';
+import { registerTaskProvider } from './tasks/provider';
 
 /**
  * What `activate()` returns: the parts integration tests inspect through
@@ -23,6 +25,8 @@ export interface SymphonyApi {
   readonly deviations: DeviationsApi;
   /** The trigger dispatcher (save, commit, schedule, webhook, chains) while triggers are on. */
   readonly triggers: TriggersApi;
+  /** Whether models are set up, and the melodies triggers held back for want of one. */
+  readonly models: ModelSetupApi;
   /** Milliseconds from the start of `activate()` to the first workspace load. */
   readonly activationMs: Promise<number>;
 }
@@ -48,12 +52,14 @@ export function activate(extension: vscode.ExtensionContext): SymphonyApi | unde
     const board = registerBoard(ctx);
     const deviations = registerDeviations(ctx);
     const triggers = registerTriggerCommands(ctx);
+    const models = registerModelSetup(ctx);
+    registerTaskProvider(ctx);
     const activationMs = ctx.index.refresh().then(() => {
       const ms = performance.now() - started;
       log.info(`activated in ${ms.toFixed(0)} ms (workspace trusted: ${vscode.workspace.isTrusted})`);
       return ms;
     });
-    return { context: ctx, views, diagnostics, board, deviations, triggers, activationMs };
+    return { context: ctx, views, diagnostics, board, deviations, triggers, models, activationMs };
   } catch (e) {
     log.error('activation failed', e);
     const show = 'Show Log';

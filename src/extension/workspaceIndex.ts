@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { nodeFileSystem } from '../core/load/fs';
-import { loadWorkspaceModel, type WorkspaceModel } from '../core/load/workspace';
+import { loadWorkspaceModel, type ModelSetup, type WorkspaceModel } from '../core/load/workspace';
 import type { ExtensionOptions } from './config';
 import { loadTrail, type ConductorTrail } from '../core/conductor/trail';
 
@@ -44,6 +44,8 @@ export class WorkspaceIndex implements vscode.Disposable {
   constructor(
     private options: ExtensionOptions,
     private readonly log: vscode.LogOutputChannel,
+    /** Tells which models are set up, for the warnings of nodes that none can serve. */
+    private readonly modelSetup?: ModelSetup,
   ) {
     // One watcher for every YAML file, filtered here, so changing the ensembles folder in
     // the settings needs no new watcher.
@@ -117,7 +119,7 @@ export class WorkspaceIndex implements vscode.Disposable {
     const started = Date.now();
     try {
       this.folder = await pickRoot();
-      this.current = this.folder ? await loadWorkspaceModel(nodeFileSystem, this.folder.uri.fsPath, this.options.ensemblesFolder) : undefined;
+      this.current = this.folder ? await loadWorkspaceModel(nodeFileSystem, this.folder.uri.fsPath, this.options.ensemblesFolder, this.modelSetup) : undefined;
       const m = this.current;
       if (m) this.currentTrail = await loadTrail(m.root, m.ensembles.ensembles);
       this.log.debug(

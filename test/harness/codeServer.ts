@@ -1,7 +1,9 @@
 /**
  * Provisions and starts code-server: the real VS Code 1.100 server and web workbench,
- * whose extension host runs Symphony with the real `vscode` API (see
- * /work/shared/real-vscode.md for why this, and not @vscode/test-electron, on these machines).
+ * whose extension host runs Symphony with the real `vscode` API. It is what `npm test` uses
+ * because code-server installs from the npm registry, while @vscode/test-electron downloads
+ * desktop VS Code from a server that build machines often cannot reach (`npm run
+ * test:electron` uses it where they can).
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -401,6 +403,9 @@ export async function writeDefaultSettings(userDataDir: string, extra: Readonly<
 function serverEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of ['PORT', 'PASSWORD', 'HASHED_PASSWORD', 'VSCODE_IPC_HOOK_CLI', 'VSCODE_PROXY_URI']) delete env[key];
+  // A developer's model keys stay out: tests call no paid model, and see the workbench as a
+  // new user does, with no model set up (code-server has no language models either).
+  for (const key of ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'OPENROUTER_API_KEY']) delete env[key];
   return { ...env, ...extra };
 }
 

@@ -1,6 +1,11 @@
 /**
- * `npm start`: opens examples/demo in a real VS Code (code-server) with Symphony loaded, so
- * you can play with it in your browser. Runs until Ctrl+C.
+ * `npm start`: opens a fresh copy of examples/demo in a real VS Code (code-server) with
+ * Symphony loaded, so you can play with it in your browser. Runs until Ctrl+C.
+ *
+ * The copy is a new git repository under the OS temp folder, made anew on every start (as
+ * the tests' workspaces are): using the demo never changes the checkout, and nothing run
+ * in it — a template's `npm test`, git — finds this repository around it. It is kept when
+ * the demo stops (its path is printed), so what you did there is not lost.
  *
  * The extension is loaded by symlinking this repository into the extensions folder as
  * symphony-dev.symphony-<version>: a plain URL then shows Symphony (no payload needed),
@@ -19,8 +24,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { launchChromium } from './browser';
 import { ensureCodeServer, isPortFree, freePort, startCodeServer } from './codeServer';
-import { demoWorkspace, repoRoot } from './paths';
+import { repoRoot } from './paths';
 import { openSymphonyContainer } from './workbench';
+import { copyDemo, tempRoot } from './workspace';
 
 const EXTENSION_ID = 'symphony-dev.symphony';
 
@@ -51,8 +57,10 @@ async function main(): Promise<void> {
   const stateDir = check ? await fsp.mkdtemp(path.join(os.tmpdir(), 'symphony-demo-check-')) : demoStateDir;
   const extensionsDir = path.join(stateDir, 'extensions');
   await linkExtension(extensionsDir);
+  // --check's copy goes with its state; the demo's stays for you after it stops.
+  const workspace = await copyDemo(check ? stateDir : await tempRoot('symphony-demo'));
   const server = await startCodeServer({
-    workspace: demoWorkspace,
+    workspace,
     userDataDir: path.join(stateDir, 'user-data'),
     extensionsDir,
     disableWorkspaceTrust: true,
@@ -68,6 +76,7 @@ async function main(): Promise<void> {
     if (!check) console.log('Stopping code-server…');
     await server.stop();
     if (check) await fsp.rm(stateDir, { recursive: true, force: true });
+    else console.log(`Your copy of the demo stays at ${workspace} (delete it when you are done).`);
     process.exit(code);
   };
 
@@ -77,7 +86,7 @@ async function main(): Promise<void> {
       const page = await browser.newPage();
       await page.goto(server.url);
       await openSymphonyContainer(page);
-      console.log(`OK: ${server.url} shows the Symphony view container.`);
+      console.log(`OK: ${server.url} shows the Symphony view container on ${workspace}.`);
     } catch (error) {
       console.error(`FAILED: ${error instanceof Error ? error.message : String(error)}\nLast lines of ${server.logFile}:\n${server.logTail(20)}`);
       await browser.close();
@@ -89,7 +98,8 @@ async function main(): Promise<void> {
 
   const bar = '─'.repeat(64);
   console.log(`\n${bar}\n  Symphony demo is running:\n\n      ${server.url}\n`);
-  console.log(`  Workspace: ${path.relative(process.cwd(), demoWorkspace) || demoWorkspace}`);
+  console.log(`  Workspace: ${workspace}`);
+  console.log('             a fresh git copy of examples/demo — the checkout is never changed');
   if (host !== '127.0.0.1' && host !== 'localhost') console.log(`  Listening on ${host}:${server.port} (no password!)`);
   console.log(`  Server log: ${path.relative(process.cwd(), server.logFile)}`);
   console.log(`  Rebuild with \`npm run watch\`, then run "Developer: Reload Window".`);

@@ -3,8 +3,8 @@
  * `npm run test:integration` runs in code-server) in desktop VS Code, launched the standard
  * way by @vscode/test-electron — for machines that can download VS Code from
  * update.code.visualstudio.com. It runs on the same fresh git copy of examples/demo with
- * the same settings. Not part of `npm test`: the machines here cannot download VS Code
- * (see /work/shared/real-vscode.md), and say so.
+ * the same settings. Not part of `npm test`: machines that reach only package registries
+ * cannot download VS Code, and this says so.
  *
  * Environment:
  *   SYMPHONY_VSCODE_EXECUTABLE   an installed VS Code to use instead of downloading one

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { DeviationRecord } from '../../src/core/model/deviation';
 import { ChamberCommands, type Confirm } from '../../src/extension/deviations/chamberCommands';
 import type { ResolveOutcome } from '../../src/extension/deviations/recordCommands';
+import type { ScanSummary } from '../../src/extension/commands/deviations';
 import type { DeviationNode } from '../../src/extension/deviations/tree';
 import type { SymphonyApi } from '../../src/extension/main';
 import { api, cleanUpAfterEach, readFile, scratch, symphonyDiagnostics, waitFor, workspaceRoot, writeFile } from './util';
@@ -85,6 +86,24 @@ describe('deviation markers in the editor', () => {
     await waitFor('the diagnostic to go', () => symphonyDiagnostics(uri).length === 0);
     assert.deepStrictEqual(symphonyDiagnostics(ignored), [], 'ignored files are not read');
     assert.strictEqual(d.index.fullScans, scans + 1);
+  });
+});
+
+describe('Scan for Markers', () => {
+  cleanUpAfterEach();
+
+  it('rescans the workspace and says what it found: markers, files, those not recorded', async () => {
+    const d = await deviations();
+    const before = (await vscode.commands.executeCommand<ScanSummary>('symphony.scanDeviations'))!;
+    assert.strictEqual(before.markers, d.index.all.length);
+    const scans = d.index.fullScans;
+    await writeFile(scratch('src', 'scanned.js'), '// ARCHITECTURAL_MISMATCH: one\n// DEVIATION_MINOR: two\n');
+    const after = await vscode.commands.executeCommand<ScanSummary>('symphony.scanDeviations');
+    assert.strictEqual(d.index.fullScans, scans + 1, 'a full scan');
+    assert.deepStrictEqual(
+      { markers: after.markers - before.markers, unrecorded: after.unrecorded - before.unrecorded, files: after.files - before.files },
+      { markers: 2, unrecorded: 2, files: 1 },
+    );
   });
 });
 

@@ -91,9 +91,11 @@ describe('melody diagnostics', () => {
     await writeFile(uri, 'name: bad\nnodes:\n  a: { uses: notify, needs: [zz], with: { message: a } }\n');
     const summary = await vscode.commands.executeCommand<ValidationSummary>('symphony.validateMelodies');
     assert.strictEqual(summary.errors, 1);
+    assert.strictEqual(summary.shownIn, 'problems', 'the Problems view opens on errors');
     assert.deepStrictEqual(show(symphonyDiagnostics(uri)), ['3:30 Error needs `zz` is not a node of this melody; its nodes are: a']);
     await vscode.workspace.fs.delete(uri);
     const clean = await vscode.commands.executeCommand<ValidationSummary>('symphony.validateMelodies');
     assert.strictEqual(clean.errors, 0);
+    assert.strictEqual(clean.shownIn, clean.warnings ? 'problems' : 'message');
   });
 });

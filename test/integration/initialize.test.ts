@@ -23,6 +23,21 @@ describe('Symphony: Initialize Workspace', () => {
     assert.strictEqual(await readFile(sheet), '# My own sheet music\n');
   });
 
+  it('opens the sheet music it creates, where the next step is', async () => {
+    const sheet = vscode.Uri.joinPath(workspaceRoot(), 'sheetMusic.md');
+    const before = await readFile(sheet);
+    try {
+      await vscode.workspace.fs.delete(sheet);
+      const result = await vscode.commands.executeCommand<InitResult>('symphony.initializeWorkspace');
+      assert.deepStrictEqual(result.created, ['sheetMusic.md']);
+      assert.strictEqual(vscode.window.activeTextEditor?.document.uri.toString(), sheet.toString());
+      assert.match(vscode.window.activeTextEditor.document.getText(), /^# Sheet Music/);
+    } finally {
+      await writeFile(sheet, before);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
   it('opens the sheet music and the handoff log', async () => {
     const sheet = await vscode.commands.executeCommand<vscode.TextEditor>('symphony.editSheetMusic');
     assert.ok(sheet.document.uri.path.endsWith('/sheetMusic.md'));

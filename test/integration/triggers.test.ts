@@ -39,9 +39,13 @@ describe('triggers', () => {
   before(async () => {
     await api();
     await config().update('triggers.enabled', true, vscode.ConfigurationTarget.Global);
+    // The web workbench auto-saves after a delay by default, and those saves start no save
+    // trigger: the tests save as a person does, explicitly, unless they test auto-save.
+    await vscode.workspace.getConfiguration('files').update('autoSave', 'off', vscode.ConfigurationTarget.Global);
   });
 
   after(async () => {
+    await vscode.workspace.getConfiguration('files').update('autoSave', undefined, vscode.ConfigurationTarget.Global);
     await config().update('triggers.enabled', undefined, vscode.ConfigurationTarget.Global);
     await config().update('triggers.webhookPort', undefined, vscode.ConfigurationTarget.Global);
     for (const f of files) await vscode.workspace.fs.delete(f).then(undefined, () => undefined);
@@ -100,6 +104,84 @@ describe('triggers', () => {
     assert.strictEqual(res.status, 202);
     await waitFor('the webhook run', () => exists(out));
     assert.strictEqual((await readFile(out)).trim(), 'webhook');
+  });
+
+  it('fire on saves the person makes, not on auto-saves after a delay (unless autosave: true)', async () => {
+    const { context, triggers } = await api();
+    const files = vscode.workspace.getConfiguration('files');
+    const typed = await melody('typed', '{ on: save, paths: ["drafts/**"], debounce: 50ms }');
+    await melody('typing', '{ on: save, paths: ["drafts/**"], debounce: 50ms, autosave: true }');
+    const runsOf = (name: string) => context.runs.model.snapshot.runs.filter((r) => r.melody === name);
+    await waitFor('the index to see both', () => ['typed', 'typing'].every((n) => context.index.model?.melodies.some((m) => m.melody?.name === n)));
+    const draft = vscode.Uri.joinPath(workspaceRoot(), 'drafts', 'letter.md');
+    await writeFile(draft, '');
+    try {
+      await files.update('autoSaveDelay', 100, vscode.ConfigurationTarget.Global);
+      await files.update('autoSave', 'afterDelay', vscode.ConfigurationTarget.Global);
+      const editor = await vscode.window.showTextDocument(draft);
+      // Typing with pauses: every pause is an auto-save, and each is waited for.
+      for (const word of ['Dear ', 'reader, ', 'hello.']) {
+        const saved = new Promise<void>((resolve) => {
+          const sub = vscode.workspace.onDidSaveTextDocument((d) => d.uri.toString() === draft.toString() && (sub.dispose(), resolve()));
+        });
+        await editor.edit((e) => e.insert(editor.document.lineAt(editor.document.lineCount - 1).range.end, word));
+        await saved;
+      }
+      await waitFor('the autosave: true melody to run on the auto-saves', () => runsOf('typing').some((r) => r.state === 'success'));
+      await waitFor('no save waiting out its debounce', () => triggers.dispatcher()?.pendingSaves() === 0 && context.runs.activeRuns().length === 0);
+      assert.strictEqual(runsOf('typed').length, 0, 'auto-saves after a delay did not start the default save trigger');
+      assert.ok(!(await exists(typed)));
+
+      await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
+      await editor.edit((e) => e.insert(new vscode.Position(0, 0), '> '));
+      assert.ok(await editor.document.save(), 'the explicit save went through');
+      await waitFor('the run of the explicit save', () => exists(typed));
+      assert.strictEqual(await readFile(typed), 'save drafts/letter.md');
+      await waitFor('the run to finish', () => runsOf('typed').some((r) => r.state === 'success'));
+      assert.strictEqual(runsOf('typed').length, 1);
+    } finally {
+      await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
+      await files.update('autoSaveDelay', undefined, vscode.ConfigurationTarget.Global);
+      await closeAllEditors();
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspaceRoot(), 'drafts'), { recursive: true }).then(undefined, () => undefined);
+    }
+  });
+
+  it('announce the failures of a triggered melody once until the notification is closed', async () => {
+    const { context } = await api();
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'melodies', 'breaks.melody.yaml');
+    files.push(uri);
+    await writeFile(
+      uri,
+      ['name: breaks', 'triggers: [{ on: save, paths: ["drafts/**"], debounce: 20ms }]', 'permissions: { commands: [node] }', 'nodes:', '  fail: { uses: shell, with: { command: node, args: ["-e", "process.exit(3)"] } }', ''].join('\n'),
+    );
+    await waitFor('the index to see breaks', () => context.index.model?.melodies.some((m) => m.melody?.name === 'breaks'));
+    const announced: { runId: string; shown: boolean }[] = [];
+    const sub = context.runs.onDidAnnounce((a) => a.melody === 'breaks' && announced.push(a));
+    const draft = vscode.Uri.joinPath(workspaceRoot(), 'drafts', 'b.md');
+    await writeFile(draft, '');
+    try {
+      const editor = await vscode.window.showTextDocument(draft);
+      const saveAndFail = async (n: number) => {
+        await editor.edit((e) => e.insert(new vscode.Position(0, 0), `${n}`));
+        assert.ok(await editor.document.save());
+        await waitFor(`failure ${n} to be announced`, () => announced.length === n);
+      };
+      await saveAndFail(1);
+      await saveAndFail(2);
+      await saveAndFail(3);
+      assert.deepEqual(announced.map((a) => a.shown), [true, false, false], 'one notification for the three failures');
+      assert.ok(context.runs.failureNotificationOpen('breaks'));
+      await vscode.commands.executeCommand('notifications.clearAll');
+      await waitFor('the notification to close', () => !context.runs.failureNotificationOpen('breaks'));
+      await saveAndFail(4);
+      assert.strictEqual(announced[3]!.shown, true, 'after the person closed it, the next failure is shown');
+    } finally {
+      sub.dispose();
+      await vscode.commands.executeCommand('notifications.clearAll');
+      await closeAllEditors();
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(workspaceRoot(), 'drafts'), { recursive: true }).then(undefined, () => undefined);
+    }
   });
 
   it('stop when turned off', async () => {

@@ -80,10 +80,16 @@ describe('symphony CLI', () => {
       assert.equal(r.stderr, '');
     });
 
-    it('exits 0 for valid files and folders', async () => {
+    it('exits 0 for valid files and folders; warns where no model is set up', async () => {
       const r = await run(REPO, 'validate', 'examples/demo', '--json');
-      assert.deepEqual(JSON.parse(r.stdout), { ok: true, errors: [], warnings: [] });
+      const out = JSON.parse(r.stdout) as { ok: boolean; errors: unknown[]; warnings: { file: string; line: number; message: string }[] };
       assert.equal(r.code, 0);
+      assert.deepEqual([out.ok, out.errors], [true, []]);
+      // No key in this environment: the two nodes that call models are told, as warnings.
+      assert.deepEqual(out.warnings.map((w) => `${w.file}:${w.line}`), ['examples/demo/melodies/code-review.melody.yaml:29', 'examples/demo/melodies/release-notes.melody.yaml:16']);
+      assert.ok(out.warnings.every((w) => /needs a model, .* ANTHROPIC_API_KEY is not set/.test(w.message)));
+      const keyed = await cli(REPO, ['validate', 'examples/demo', '--json'], { env: { ANTHROPIC_API_KEY: 'sk-test' } });
+      assert.deepEqual(JSON.parse(keyed.stdout), { ok: true, errors: [], warnings: [] });
     });
 
     it('checks instrument references against the workspace ensembles', async () => {

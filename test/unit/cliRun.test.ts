@@ -116,6 +116,19 @@ describe('symphony run and the run records', () => {
     for (const f of ['journal.jsonl', 'run.json']) assert.ok(!readFileSync(join(runDir, f), 'utf8').includes('tok-3141592653'), f);
   });
 
+  it('says "not a Symphony workspace" for runs outside one, with what to do', async () => {
+    const outside = tempDir('symphony-cli-outside-');
+    const r = await cli(outside, ['runs']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /is not a Symphony workspace .*`symphony init`/);
+    assert.doesNotMatch(r.stderr, /no runs yet/);
+    // Inside one that has not run anything yet, it is the empty list it was.
+    const empty = await cli(workspace({}), ['runs']);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.match(empty.stdout, /^no runs yet/);
+  });
+
   it('lists runs, replays from a node, reports metrics, verifies and detects audit tampering, collects garbage', async () => {
     const root = workspace({ 'p.melody.yaml': PIPELINE });
     const first = JSON.parse((await cli(root, ['run', 'p.melody.yaml', '--json'])).stdout);

@@ -49,7 +49,7 @@ describe('symphony CLI: deviations and chambers', () => {
       assert.deepEqual(r.stdout.trimEnd().split('\n'), [
         'other.py:1:3: info: DEVIATION_MINOR: outside the scanned folder',
         'sub/a.ts:1:9: warning: ARCHITECTURAL_MISMATCH: f takes a list',
-        'sub/deep/b.md:1:6: FUNDAMENTAL_BREAK: no tables',
+        'sub/deep/b.md:1:6: error: FUNDAMENTAL_BREAK: no tables',
       ]);
       assert.match(r.stderr, /^3 markers in 3 files: 1 fundamental, 1 major, 1 minor \(ripgrep, \d+ ms\)$/m);
     });

@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mock } from 'node:test';
 import { loadMelody } from '../../src/core/load/melody';
 import type { TriggerInfo } from '../../src/core/model/run';
 import { MAX_CHAIN, TriggerDispatcher } from '../../src/core/triggers/dispatcher';
-import { chainFirings, commitFirings, saveFirings, webhookRoutes, type TriggerTarget } from '../../src/core/triggers/match';
+import { chainFirings, commitFirings, saveFirings, webhookRoutes, type SaveReason, type TriggerTarget } from '../../src/core/triggers/match';
 import { signatureMatches, symphonySignature } from '../../src/core/triggers/webhook';
 import { REPO, tempDir, waitFor, yaml } from './helpers';
 
@@ -42,6 +42,22 @@ describe('triggers', () => {
       assert.deepEqual(names('README.md'), ['any']);
       assert.deepEqual(names('melodies/x.melody.yaml'), []);
       assert.deepEqual(names('.symphony/runs/x/journal.jsonl'), []);
+    });
+
+    it('fires on saves the person makes; auto-saves after a delay only with autosave: true', () => {
+      const TYPING = target('name: typing\ntriggers: [{ on: save, paths: ["src/**"], autosave: true }]\nnodes:\n  a: { uses: notify, with: { message: hi } }\n', '/ws/typing.melody.yaml');
+      const names = (reason: SaveReason) => saveFirings([LINT, ANYSAVE, TYPING], 'src/app/main.ts', reason).map((f) => f.target.melody.name);
+      assert.deepEqual(names('explicit'), ['lint', 'any', 'typing']);
+      assert.deepEqual(names('focus'), ['lint', 'any', 'typing'], 'auto-save on focus change is the person leaving the file');
+      assert.deepEqual(names('delay'), ['typing']);
+    });
+
+    it('refuses a non-boolean autosave at its position', () => {
+      const r = loadMelody('name: x\ntriggers:\n  - { on: save, autosave: sometimes }\nnodes:\n  a: { uses: notify, with: { message: hi } }\n', '/ws/x.melody.yaml');
+      assert.equal(r.ok, false);
+      if (r.ok) return;
+      assert.equal(r.error[0]!.range.start.line, 3);
+      assert.match(r.error[0]!.message, /autosave/);
     });
 
     it('matches commits by branch and touched paths', () => {
@@ -105,6 +121,23 @@ describe('triggers', () => {
       } finally {
         mock.timers.reset();
       }
+    });
+
+    it('asks hold before a trigger starts a run, and starts nothing it holds back', async () => {
+      const started: string[] = [];
+      const logged: string[] = [];
+      const d = new TriggerDispatcher({
+        root: '/ws',
+        targets: () => [AFTER, ONFAIL],
+        start: async (t) => (started.push(t.melody.name), 'r1'),
+        hold: async (t) => (t.melody.name === 'notes' ? 'it needs a model, and none is reachable' : undefined),
+        log: (_level, message) => logged.push(message),
+      });
+      after(() => d.dispose());
+      await d.runEnded({ runId: 'b1', melody: 'build', status: 'success' });
+      await d.runEnded({ runId: 'b2', melody: 'build', status: 'failure' });
+      assert.deepEqual(started, ['alarm']);
+      assert.ok(logged.includes('notes: not started by melody: it needs a model, and none is reachable'), logged.join('\n'));
     });
 
     it('starts chained melodies and stops a chain that loops', async () => {
@@ -213,10 +246,59 @@ describe('triggers', () => {
         const url = await waitFor(() => `serve to print its webhook; it printed:\n${out}`, () => /POST (http:\/\/127\.0\.0\.1:\d+\/deploy)/.exec(out)?.[1]);
         const res = await fetch(url, { method: 'POST', body: '{"ref":"v2.1"}', headers: { 'content-type': 'application/json' } });
         assert.equal(res.status, 202);
-        await waitFor(() => `the chained melody to write its file; serve printed:\n${out}`, () => existsSync(join(root, 'out', 'announced.txt')));
+        // Its content, not only the file: write-file creates the file before it writes to it.
+        const announced = join(root, 'out', 'announced.txt');
+        await waitFor(() => `the chained melody to write its file; serve printed:\n${out}`, () => existsSync(announced) && readFileSync(announced, 'utf8') !== '');
         assert.equal(readFileSync(join(root, 'out', 'ref.txt'), 'utf8'), 'v2.1');
         assert.equal(readFileSync(join(root, 'out', 'announced.txt'), 'utf8'), 'after deploy');
         assert.equal(readdirSync(join(root, '.symphony', 'runs')).length, 2);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((r) => child.once('exit', r));
+          child.kill('SIGINT');
+          await exited;
+        }
+      }
+    });
+
+    it('does not chain a melody that needs a model none is set up for, and says so once', async function () {
+      const bin = join(REPO, 'dist', 'cli.js');
+      if (!existsSync(bin)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
+      const root = tempDir('symphony-serve-model-');
+      writeFileSync(join(root, 'sheetMusic.md'), '# serve\n');
+      mkdirSync(join(root, 'ensembles', 'core'), { recursive: true });
+      writeFileSync(join(root, 'ensembles', 'core', 'writer.yaml'), 'nickname: Quill\nkind: model\nrole: Writes.\nmodel: { provider: anthropic, id: claude-sonnet-4-5, apiKeyEnv: SYMPHONY_SERVE_TEST_KEY }\n');
+      writeFileSync(join(root, 'deploy.melody.yaml'), yaml`
+        name: deploy
+        triggers: [{ on: webhook }]
+        nodes:
+          done: { uses: transform, with: { value: deployed } }
+      `);
+      writeFileSync(join(root, 'notes.melody.yaml'), yaml`
+        name: notes
+        triggers: [{ on: melody, melody: deploy }]
+        nodes:
+          draft: { uses: summarize, instrument: core/writer, with: { text: "a deploy" } }
+      `);
+      const env = { ...process.env };
+      delete env.SYMPHONY_SERVE_TEST_KEY;
+      const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { cwd: root, env });
+      try {
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const url = await waitFor(() => `serve to print its webhook; it printed:\n${out}${err}`, () => /POST (http:\/\/127\.0\.0\.1:\d+\/deploy)/.exec(out)?.[1]);
+        for (let n = 1; n <= 2; n++) {
+          assert.equal((await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status, 202);
+          await waitFor(
+            () => `notes to be held back after deploy ${n}; serve printed:\n${out}${err}`,
+            () => (err.match(/notes: not started by melody: it needs a model/g) ?? []).length === n,
+          );
+        }
+        assert.equal((err.match(/notes needs a model, and none is set up here: draft \(core\/writer: its API key SYMPHONY_SERVE_TEST_KEY is not set/g) ?? []).length, 1, err);
+        const melodies = readdirSync(join(root, '.symphony', 'runs')).map((id) => (JSON.parse(readFileSync(join(root, '.symphony', 'runs', id, 'run.json'), 'utf8')) as { melody: string }).melody);
+        assert.deepEqual(melodies, ['deploy', 'deploy']);
       } finally {
         if (child.exitCode === null && child.signalCode === null) {
           const exited = new Promise((r) => child.once('exit', r));

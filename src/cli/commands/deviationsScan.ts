@@ -37,7 +37,7 @@ export async function deviationsScanCommand(env: CliEnvironment, path: string | 
     env.stdout(JSON.stringify(out, null, 2) + '\n');
     return 0;
   }
-  for (const m of result.markers) env.stdout(printDiagnostic(markerDiagnostic(resolve(result.root, m.file), m), env.cwd, env.color) + '\n');
+  for (const m of result.markers) env.stdout(printDiagnostic(markerDiagnostic(resolve(result.root, m.file), m), env.cwd, env.color, { labelErrors: true }) + '\n');
   const count = (s: FoundMarker['severity']) => result.markers.filter((m) => m.severity === s).length;
   const files = new Set(result.markers.map((m) => m.file)).size;
   const how = `${result.engine === 'ripgrep' ? 'ripgrep' : 'the built-in scanner (no rg on PATH)'}, ${ms.toFixed(0)} ms`;

@@ -1,5 +1,5 @@
 import { nodeFileSystem } from '../../core/load/fs';
-import { findWorkspaceRoot } from '../../core/load/workspace';
+import { findWorkspaceRoot, isWorkspaceRoot } from '../../core/load/workspace';
 import type { RunRecord } from '../../core/model/run';
 import { collectGarbage } from '../../core/store/artifacts';
 import { verifyAudit } from '../../core/store/audit';
@@ -20,7 +20,12 @@ const duration = (r: RunRecord) => (r.durationMs === undefined ? '' : r.duration
 
 /** `symphony runs [--json]` — every run of the workspace, newest first. */
 export async function runsCommand(env: CliEnvironment, options: { json?: boolean }): Promise<number> {
-  const { storage } = await storageFor(env);
+  const { root, storage } = await storageFor(env);
+  // "No runs yet" would suggest running one here, where nothing can run.
+  if (!(await isWorkspaceRoot(nodeFileSystem, root))) {
+    env.stderr(`symphony: ${env.cwd} is not a Symphony workspace (no sheetMusic.md, .symphony/ or ensembles/ here or above): cd into one, or create one with \`symphony init\`\n`);
+    return 1;
+  }
   const records = await storage.list();
   if (options.json) {
     const rows = records.map((r) => ({

@@ -6,6 +6,8 @@ import type { RunEvent } from '../../core/model/run';
 import { TriggerDispatcher } from '../../core/triggers/dispatcher';
 import { webhookRoutes, type TriggerTarget } from '../../core/triggers/match';
 import { isLoopback } from '../../core/triggers/webhook';
+import { describeUnserved, unservedNodes } from '../../core/providers/readiness';
+import { cliModelSetup } from '../modelSetup';
 import { cliEngine, type RunOptions } from '../host';
 import type { CliEnvironment } from '../options';
 import { paint } from '../print';
@@ -42,8 +44,11 @@ export async function serveCommand(env: CliEnvironment, options: ServeOptions): 
   const engine = cliEngine(env, root, { ...options, onEvent: (e) => printer.onEvent(e) });
   const running = new Set<AbortController>();
   let targets: TriggerTarget[] = [];
+  /** Instruments whose model is not set up here (no key in the environment, a VS Code model), and why. */
+  let modelProblems: ReadonlyMap<string, string> = new Map();
   const reload = async () => {
-    const model = await loadWorkspaceModel(nodeFileSystem, root);
+    const model = await loadWorkspaceModel(nodeFileSystem, root, undefined, cliModelSetup(env));
+    modelProblems = model.context.modelProblems ?? new Map();
     targets = model.melodies.flatMap((m) => (m.melody ? [{ file: m.file, melody: m.melody }] : []));
     const broken = model.melodies.filter((m) => !m.melody);
     for (const m of broken) env.stderr(paint(env.color, 'yellow', `skipping ${m.file}: it has errors (run \`symphony validate\`)`) + '\n');
@@ -62,12 +67,31 @@ export async function serveCommand(env: CliEnvironment, options: ServeOptions): 
     }
   }
 
+  let toldAboutModels = false;
   const dispatcher: TriggerDispatcher = new TriggerDispatcher({
     root,
     targets: () => targets,
     secrets: async (name) => env.env[name],
     allowRemote: options.allowRemote,
     log: (level, message) => env.stderr(paint(env.color, level === 'warning' ? 'yellow' : 'cyan', `[trigger] ${message}`) + '\n'),
+    // A melody that needs a model none is set up for would only fail: it is not started,
+    // and the first time this says why and what to do (the dispatcher logs each hold).
+    hold: async (target) => {
+      const unserved = modelProblems.size ? unservedNodes(target.melody, modelProblems) : [];
+      if (!unserved.length) return undefined;
+      if (!toldAboutModels) {
+        toldAboutModels = true;
+        env.stderr(
+          paint(
+            env.color,
+            'yellow',
+            `${target.melody.name} needs a model, and none is set up here: ${unserved.map(describeUnserved).join('; ')}. ` +
+              'Melodies that need one are not started by their triggers until one is; `symphony models` checks them.',
+          ) + '\n',
+        );
+      }
+      return 'it needs a model, and none is set up here';
+    },
     start: (target, trigger) =>
       new Promise<string | undefined>((resolve, reject) => {
         const controller = new AbortController();

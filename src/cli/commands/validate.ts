@@ -2,6 +2,7 @@ import { nodeFileSystem } from '../../core/load/fs';
 import { validatePaths } from '../../core/load/workspace';
 import type { Diagnostic } from '../../core/model/diagnostic';
 import type { CliEnvironment } from '../options';
+import { cliModelSetup } from '../modelSetup';
 import { displayPath, paint, plural, printDiagnostic } from '../print';
 
 /** One entry of `validate --json`, per DESIGN.md §6. */
@@ -19,9 +20,12 @@ export interface ValidateJson {
   readonly warnings: ValidateJsonError[];
 }
 
-/** `symphony validate <file|dir>... [--json]` — exit 0 when valid, 1 when not. */
+/**
+ * `symphony validate <file|dir>... [--json]` — exit 0 when valid, 1 when not. Nodes whose
+ * models are not set up in this environment (no key, no GGUF file, vscode-lm) are warnings.
+ */
 export async function validateCommand(env: CliEnvironment, paths: readonly string[], opts: { json?: boolean }): Promise<number> {
-  const report = await validatePaths(nodeFileSystem, paths.map((p) => (p.startsWith('/') ? p : `${env.cwd}/${p}`)));
+  const report = await validatePaths(nodeFileSystem, paths.map((p) => (p.startsWith('/') ? p : `${env.cwd}/${p}`)), cliModelSetup(env));
   const errors = report.diagnostics.filter((d) => d.severity === 'error');
   const warnings = report.diagnostics.filter((d) => d.severity !== 'error');
   const ok = errors.length === 0;

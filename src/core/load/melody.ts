@@ -5,6 +5,7 @@ import { compareDiagnostics, hasErrors, type Diagnostic } from '../model/diagnos
 import { melodyShapeSchema, needsOf, type Melody, type NodeSpec } from '../model/melody';
 import { nameRecord, safeParseNames } from '../model/names';
 import { isNodeKind, KINDS_WITH_INSTRUMENT, NODE_KIND_NAMES, NODE_KINDS } from '../model/nodeKinds';
+import { unservedNodes } from '../providers/readiness';
 import { err, ok, type Result } from '../model/result';
 import { isGuardedVariable } from '../programs/environment';
 import { schemaDiagnostics } from './schemaIssues';
@@ -29,6 +30,11 @@ export interface MelodyContext {
    * melody that runs programs must say `permissions.sandbox: off`. Unchecked when undefined.
    */
   readonly platform?: NodeJS.Platform;
+  /**
+   * Model instruments that are not set up here, and why (`providers/readiness.ts`): a node
+   * whose instrument and fallbacks are all among them gets a warning. Unchecked when undefined.
+   */
+  readonly modelProblems?: ReadonlyMap<string, string>;
 }
 
 /** A melody that loaded, with the warnings found on the way. */
@@ -114,7 +120,25 @@ function checkMelody({ source, data, warnings }: YamlData, context: MelodyContex
   // Node ids and input names index these records: no prototype, so no id is inherited.
   const { nodes: specs, inputs: declared } = shape.data;
   const melody = { ...shape.data, nodes: nameRecord(Object.entries(specs)), ...(declared ? { inputs: nameRecord(Object.entries(declared)) } : {}) } as Melody;
+  if (context.modelProblems?.size) {
+    diagnostics.push(...checkModelSetup(source, melody, context.modelProblems));
+    diagnostics.sort(compareDiagnostics);
+  }
   return ok({ melody, warnings: diagnostics, source });
+}
+
+/** A warning at each node that no set-up model can serve: it would fail when it runs. */
+function checkModelSetup(source: YamlSource, melody: Melody, problems: ReadonlyMap<string, string>): Diagnostic[] {
+  return unservedNodes(melody, problems).map((n) => {
+    const why = n.candidates.map((c) => `${c.ref}: ${c.problem}`).join('; ');
+    const none = n.candidates.length > 1 ? 'none of its instruments (with the fallbacks) is' : 'its instrument is not';
+    return source.diagnostic(
+      ['nodes', n.nodeId, 'instrument'],
+      `node \`${n.nodeId}\` needs a model, and ${none} set up here — ${why}. It will fail until one is; "Symphony: Check Models" (\`symphony models\`) tries them`,
+      'model-setup',
+      { severity: 'warning' },
+    );
+  });
 }
 
 function unknownNode(source: YamlSource, path: YamlPath, name: string, ids: ReadonlySet<string>, role: string): Diagnostic {

@@ -5,6 +5,7 @@ import { ensembleFileKind, loadEnsembles, loadEnsembleText, loadInstrumentText, 
 import { err } from '../model/result';
 import { findFiles, readTextFile, type FileSystem } from './fs';
 import { diagnosticsOf, loadMelody, loadParsedMelody, parseMelodyYaml, type MelodyContext } from './melody';
+import { modelSetupProblems, type SetupProbe } from '../providers/readiness';
 
 export const MELODY_SUFFIX = '.melody.yaml';
 export const ENSEMBLES_DIR = 'ensembles';
@@ -13,6 +14,12 @@ export const ENSEMBLES_DIR = 'ensembles';
 const ROOT_MARKERS = ['sheetMusic.md', '.symphony', ENSEMBLES_DIR];
 
 export const isMelodyFile = (name: string): boolean => name.endsWith(MELODY_SUFFIX);
+
+/** Whether `dir` holds one of the files or folders that mark a Symphony workspace's root. */
+export async function isWorkspaceRoot(fs: FileSystem, dir: string): Promise<boolean> {
+  for (const marker of ROOT_MARKERS) if (await fs.kind(join(dir, marker))) return true;
+  return false;
+}
 
 /**
  * The Symphony workspace that contains `start`: the nearest folder at or above it holding
@@ -77,19 +84,24 @@ export function summarizeTrigger(t: Record<string, unknown>): TriggerSummary {
   }
 }
 
+/** How a surface tells whether a model is set up (`providers/readiness.ts`); the root is the workspace's. */
+export type ModelSetup = Omit<SetupProbe, 'workspaceRoot'>;
+
 /**
  * Loads a workspace: its ensembles, then every melody under it, each checked against the
- * workspace's instruments and melody names.
+ * workspace's instruments and melody names — and, given `setup`, warned where a node's
+ * models are none of them set up here.
  */
-export async function loadWorkspaceModel(fs: FileSystem, root: string, ensemblesFolder = ENSEMBLES_DIR): Promise<WorkspaceModel> {
+export async function loadWorkspaceModel(fs: FileSystem, root: string, ensemblesFolder = ENSEMBLES_DIR, setup?: ModelSetup): Promise<WorkspaceModel> {
   const ensemblesDir = join(root, ensemblesFolder);
   const [ensembles, melodyFiles] = await Promise.all([loadEnsembles(fs, ensemblesDir), findFiles(fs, root, isMelodyFile)]);
+  const modelProblems = setup ? await modelSetupProblems(ensembles.ensembles.flatMap((e) => e.instruments), { ...setup, workspaceRoot: root }) : undefined;
   const texts = await Promise.all(melodyFiles.map((file) => readTextFile(fs, file)));
   // Each file is parsed once: the names of all of them are needed to check any one.
   const parsed = texts.map((t, i) => (t.ok ? parseMelodyYaml(t.value, melodyFiles[i]!) : err([t.error])));
   const names = new Set<string>();
   for (const p of parsed) if (p.ok && typeof p.value.data.name === 'string') names.add(p.value.data.name);
-  const context: MelodyContext = { instruments: ensembles.refs, ensemblesDir: ensemblesFolder + sep, melodyNames: names, platform: process.platform };
+  const context: MelodyContext = { instruments: ensembles.refs, ensemblesDir: ensemblesFolder + sep, melodyNames: names, platform: process.platform, modelProblems };
 
   const melodies = parsed.map((p, i): MelodySummary => {
     const file = melodyFiles[i]!;
@@ -123,12 +135,12 @@ export interface ValidationReport {
  * Validates melody files, instrument files and whole folders (every melody under them and
  * the ensembles of their workspace), as `symphony validate` does.
  */
-export async function validatePaths(fs: FileSystem, paths: readonly string[]): Promise<ValidationReport> {
+export async function validatePaths(fs: FileSystem, paths: readonly string[], setup?: ModelSetup): Promise<ValidationReport> {
   const models = new Map<string, Promise<WorkspaceModel>>();
   const modelFor = async (start: string) => {
     const root = await findWorkspaceRoot(fs, start);
     let model = models.get(root);
-    if (!model) models.set(root, (model = loadWorkspaceModel(fs, root)));
+    if (!model) models.set(root, (model = loadWorkspaceModel(fs, root, ENSEMBLES_DIR, setup)));
     return model;
   };
 

@@ -44,7 +44,8 @@ export type DiagnosticCode =
   | 'permission'
   | 'sandbox'
   | 'json-syntax'
-  | 'deviation-marker';
+  | 'deviation-marker'
+  | 'model-setup';
 
 /** One problem found in one file. */
 export interface Diagnostic {

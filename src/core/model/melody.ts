@@ -30,8 +30,15 @@ export const saveTrigger = z
     on: z.literal('save'),
     paths: globs('Globs of files whose save starts the melody (all files when omitted).').optional(),
     debounce: durationSchema.optional(),
+    autosave: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          "Also run on the saves VS Code's auto-save makes after a delay (`files.autoSave: afterDelay`), as you type. Off by default: only saves you make start the melody — an explicit save, or an auto-save when the editor or window loses focus.",
+      }),
   })
-  .meta({ description: 'Runs when a matching file is saved.' });
+  .meta({ description: 'Runs when a matching file is saved — by you (Ctrl/Cmd+S, or auto-save on focus change), or with `autosave: true` also by auto-save after a delay.' });
 
 export const commitTrigger = z
   .strictObject({

@@ -1,12 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { promises as fsp, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChat, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { modelLabel } from '../model/instrument';
 import { ANY_JSON_OBJECT, actionSchema, actionText, describeTools, grammarSchema, parseAction, schemaText, worstCaseToolCallTokens, worstCaseTokens, type GrammarSchema } from './localJson';
+import { resolveModelPath } from './names';
 import type { ModelInstrument, ProviderModule } from './registry';
 import { ModelCallError, ProviderUnavailableError, type ChatModel, type ChatRequest, type ChatTurn, type FinishReason, type ProviderContext } from './types';
 
@@ -172,12 +173,7 @@ export async function localRuntimeStatus(): Promise<{ installed: boolean; detail
 // ---------------------------------------------------------------------------------------
 // Model files
 
-/** `model.path` as an absolute path: `~` is the home folder, relative paths are the workspace's. */
-export function resolveModelPath(path: string, workspaceRoot: string): string {
-  if (path === '~') return homedir();
-  if (path.startsWith('~/') || path.startsWith('~\\')) return join(homedir(), path.slice(2));
-  return isAbsolute(path) ? path : resolve(workspaceRoot, path);
-}
+export { resolveModelPath } from './names';
 
 /** The first bytes of a file, printable if they are, else in hex. */
 function describeStart(bytes: Buffer): string {

@@ -1,4 +1,5 @@
 import type { Instrument, ModelSpec, ProviderName } from '../model/instrument';
+import { apiKeyName } from './names';
 import { anthropicProvider } from './anthropic';
 import { localProvider } from './local';
 import { openAiCompatibleProvider } from './openaiCompatible';
@@ -27,21 +28,7 @@ export const builtinProviderModules: ProviderModules = {
   local: () => Promise.resolve(localProvider),
 };
 
-const OPENAI_HOST = 'api.openai.com';
-
-/**
- * The name an instrument's API key goes by: its `apiKeyEnv`, else the provider's usual
- * variable — `ANTHROPIC_API_KEY`, or `OPENAI_API_KEY` for OpenAI itself. Servers that take
- * no key (Ollama, LM Studio, llama.cpp, vLLM on this machine) have none unless named. The
- * CLI reads the environment variable of that name; the extension first looks the name up
- * in its secret storage ("Symphony: Set API Key…").
- */
-export function apiKeyName(spec: ModelSpec): string | undefined {
-  if (spec.apiKeyEnv) return spec.apiKeyEnv;
-  if (spec.provider === 'anthropic') return 'ANTHROPIC_API_KEY';
-  if (spec.provider === 'openai-compatible' && (!spec.baseUrl || new URL(spec.baseUrl).hostname === OPENAI_HOST)) return 'OPENAI_API_KEY';
-  return undefined;
-}
+export { apiKeyName } from './names';
 
 /** What a surface gives the registry. */
 export interface ModelProviderOptions {

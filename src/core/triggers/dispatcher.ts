@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import { relative, sep } from 'node:path';
 import { parseDuration } from '../model/duration';
 import type { RunStatus, TriggerInfo } from '../model/run';
-import { chainFirings, commitFirings, saveFirings, scheduleTriggers, webhookRoutes, type TriggerTarget } from './match';
+import { chainFirings, commitFirings, saveFirings, scheduleTriggers, webhookRoutes, type SaveReason, type TriggerTarget } from './match';
 import { WebhookServer } from './webhook';
 
 /** Chained melodies (`on: melody`) stop after this many links, so A → B → A cannot loop forever. */
@@ -20,6 +20,11 @@ export interface DispatcherOptions {
   readonly start: (target: TriggerTarget, trigger: TriggerInfo) => Promise<string | undefined>;
   readonly secrets?: (name: string) => Promise<string | undefined>;
   readonly log?: (level: 'info' | 'warning', message: string) => void;
+  /**
+   * Asked before a trigger starts a run: a reason not to (a model the melody needs cannot
+   * be reached, say), or undefined to start it. Runs started by hand do not ask.
+   */
+  readonly hold?: (target: TriggerTarget, trigger: TriggerInfo) => Promise<string | undefined>;
   /** The webhook endpoint may bind beyond loopback (`symphony serve --allow-remote`): it then answers signed routes only. */
   readonly allowRemote?: boolean;
 }
@@ -52,6 +57,22 @@ export class TriggerDispatcher {
   }
 
   private launch(target: TriggerTarget, trigger: TriggerInfo): Promise<string | undefined> {
+    // Without a hold the run starts at once (in the same turn as the trigger).
+    if (!this.opts.hold) return this.startNow(target, trigger);
+    return this.opts
+      .hold(target, trigger)
+      .catch((e: unknown) => {
+        this.log('warning', `${target.melody.name}: could not check whether it can run (${(e as Error).message}); starting it`);
+        return undefined;
+      })
+      .then((held) => {
+        if (!held) return this.startNow(target, trigger);
+        this.log('info', `${target.melody.name}: not started by ${trigger.kind}: ${held}`);
+        return undefined;
+      });
+  }
+
+  private startNow(target: TriggerTarget, trigger: TriggerInfo): Promise<string | undefined> {
     this.log('info', `${target.melody.name}: started by ${trigger.kind}${trigger.detail ? ` (${trigger.detail})` : ''}`);
     return this.opts.start(target, trigger).catch((e: unknown) => {
       this.log('warning', `${target.melody.name} could not start: ${(e as Error).message}`);
@@ -59,11 +80,16 @@ export class TriggerDispatcher {
     });
   }
 
-  /** A file was saved in the editor. */
-  fileSaved(absPath: string): void {
+  /** Saves waiting out their debounce (a run will start for each). */
+  pendingSaves(): number {
+    return this.timers.size;
+  }
+
+  /** A file was saved in the editor (by the person, unless `reason` says auto-save after a delay). */
+  fileSaved(absPath: string, reason: SaveReason = 'explicit'): void {
     const rel = relative(this.opts.root, absPath).split(sep).join('/');
     if (rel.startsWith('..')) return;
-    for (const f of saveFirings(this.opts.targets(), rel)) {
+    for (const f of saveFirings(this.opts.targets(), rel, reason)) {
       const key = `${f.target.file}#${f.index}`;
       this.pendingFiles.set(key, rel);
       clearTimeout(this.timers.get(key));

@@ -38,14 +38,21 @@ function matches(globs: readonly string[], path: string): boolean {
 const INTERNAL = picomatch(['.symphony/**', '**/.git/**', '.git/**'], { dot: true });
 
 /**
+ * Who saved a file: the person (`explicit`: Ctrl/Cmd+S, a save command; `focus`: auto-save
+ * as the editor or window lost focus — an act of theirs too), or auto-save after a typing
+ * pause (`delay`), which saves many times while a person is still writing.
+ */
+export type SaveReason = 'explicit' | 'focus' | 'delay';
+
+/**
  * `on: save` triggers matching a saved file (workspace-relative, `/` separators). A
  * trigger without `paths` matches any file except melody files, so editing melodies does
- * not set them off.
+ * not set them off. Auto-saves after a delay set off only triggers with `autosave: true`.
  */
-export function saveFirings(targets: readonly TriggerTarget[], relPath: string): Firing<'save'>[] {
+export function saveFirings(targets: readonly TriggerTarget[], relPath: string, reason: SaveReason = 'explicit'): Firing<'save'>[] {
   if (INTERNAL(relPath)) return [];
-  return triggersOf(targets, 'save').filter(({ trigger }) =>
-    trigger.paths?.length ? matches(trigger.paths, relPath) : !relPath.endsWith('.melody.yaml'),
+  return triggersOf(targets, 'save').filter(
+    ({ trigger }) => (reason !== 'delay' || trigger.autosave === true) && (trigger.paths?.length ? matches(trigger.paths, relPath) : !relPath.endsWith('.melody.yaml')),
   );
 }
 

@@ -20,6 +20,8 @@ export async function initializeWorkspace(ctx: SymphonyContext): Promise<InitRes
     `initialized ${folder.uri.fsPath}: created ${result.created.join(', ') || 'nothing'}; skipped ${result.skipped.map((s) => `${s.path} (${s.reason})`).join(', ') || 'nothing'}`,
   );
   await ctx.index.refresh();
+  // What to do next is write the sheet music: a new one opens, where the person looks.
+  if (result.created.includes('sheetMusic.md')) await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, 'sheetMusic.md'), { preview: false });
 
   const sheet = 'Edit Sheet Music';
   const message = result.created.length

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { COMMANDS, type CommandId } from '../commandIds';
+import { COMMANDS, VIEWS, type CommandId } from '../commandIds';
 import type { SymphonyContext } from '../context';
 import { initializeWorkspace } from './initializeWorkspace';
 import { openWorkspaceFile } from './openWorkspaceFile';
@@ -9,6 +9,7 @@ import { openBoard, openMelodyText } from '../board/openBoard';
 import { newMelodyFromTemplate, type TemplateChoice } from '../board/newMelodyFromTemplate';
 import { checkModels, deleteApiKey, setApiKey } from '../models/commands';
 import { installLocalRuntime } from '../models/localRuntime';
+import { openModelSetup } from '../models/setup';
 import { conductCommand, type ConductTarget } from '../conductor/conduct';
 
 /**
@@ -37,8 +38,10 @@ export function registerCommands(ctx: SymphonyContext): void {
   register(ctx, COMMANDS.editSheetMusic, () => openWorkspaceFile(ctx, 'sheetMusic.md'));
   register(ctx, COMMANDS.openHandoff, () => openWorkspaceFile(ctx, 'handoff.md'));
   register(ctx, COMMANDS.validateMelodies, () => validateMelodies(ctx));
-  register(ctx, COMMANDS.refreshEnsembles, () => ctx.index.refresh());
-  register(ctx, COMMANDS.refreshMelodies, () => ctx.index.refresh());
+  // A refresh shows its progress on the view it refreshes.
+  const inView = <T>(viewId: string, task: () => Promise<T>) => vscode.window.withProgress({ location: { viewId } }, task);
+  register(ctx, COMMANDS.refreshEnsembles, () => inView(VIEWS.ensembles, () => ctx.index.refresh()));
+  register(ctx, COMMANDS.refreshMelodies, () => inView(VIEWS.melodies, () => ctx.index.refresh()));
   register(ctx, COMMANDS.showLog, () => ctx.log.show());
   register(ctx, COMMANDS.runMelody, (target, options) => runMelody(ctx, target, options));
   register(ctx, COMMANDS.cancelRun, (target) => cancelRun(ctx, target));
@@ -46,7 +49,7 @@ export function registerCommands(ctx: SymphonyContext): void {
   register(ctx, COMMANDS.replayFromNode, (target) => replayFromNode(ctx, target));
   register(ctx, COMMANDS.openNodeResult, (target, options) => openNodeResult(ctx, target, options));
   register(ctx, COMMANDS.openRunLog, (target) => openRunLog(ctx, target));
-  register(ctx, COMMANDS.refreshRuns, () => ctx.runs.model.refresh());
+  register(ctx, COMMANDS.refreshRuns, () => inView(VIEWS.runs, () => ctx.runs.model.refresh()));
   register(ctx, COMMANDS.setSecret, (name) => setSecret(ctx, name));
   register(ctx, COMMANDS.deleteSecret, (name) => deleteSecret(ctx, name));
   register(ctx, COMMANDS.setApiKey, (name) => setApiKey(ctx, name));
@@ -57,4 +60,5 @@ export function registerCommands(ctx: SymphonyContext): void {
   register(ctx, COMMANDS.openBoard, (target) => openBoard(ctx, target));
   register(ctx, COMMANDS.openMelodyText, (target) => openMelodyText(target));
   register(ctx, COMMANDS.newMelodyFromTemplate, (answers) => newMelodyFromTemplate(ctx, (answers ?? {}) as TemplateChoice));
+  register(ctx, COMMANDS.openModelSetup, () => openModelSetup());
 }

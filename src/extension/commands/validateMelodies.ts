@@ -6,6 +6,8 @@ export interface ValidationSummary {
   readonly files: number;
   readonly errors: number;
   readonly warnings: number;
+  /** Where it was said: the Problems view (opened) when there is something to look at, else a message. */
+  readonly shownIn: 'problems' | 'message';
 }
 
 /**
@@ -20,22 +22,24 @@ export async function validateMelodies(ctx: SymphonyContext): Promise<Validation
     ...(model?.ensembles.diagnostics ?? []),
   ];
   const files = (model?.melodies.length ?? 0) + (model?.ensembles.ensembles.reduce((n, e) => n + e.instruments.length + e.broken.length, 0) ?? 0);
-  const summary: ValidationSummary = {
-    files,
-    errors: all.filter((d) => d.severity === 'error').length,
-    warnings: all.filter((d) => d.severity === 'warning').length,
-  };
+  const errors = all.filter((d) => d.severity === 'error').length;
+  const warnings = all.filter((d) => d.severity === 'warning').length;
   const melodies = model?.melodies.length ?? 0;
-  if (summary.errors === 0) {
-    const note = summary.warnings ? ` (${summary.warnings} warning${summary.warnings === 1 ? '' : 's'})` : '';
-    void vscode.window.showInformationMessage(`Symphony: ${melodies} melod${melodies === 1 ? 'y' : 'ies'} and their instruments are valid${note}.`);
+  const counted = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  // A notification hides itself after a few seconds; problems stay where they are listed.
+  const shownIn = errors || warnings ? 'problems' : 'message';
+  if (shownIn === 'problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
+  const show = 'Show Problems';
+  const answer = (choice: string | undefined) => {
+    if (choice === show) void vscode.commands.executeCommand('workbench.actions.view.problems');
+  };
+  if (errors) {
+    void vscode.window.showErrorMessage(`Symphony: ${counted(errors, 'error')}${warnings ? ` and ${counted(warnings, 'warning')}` : ''} in melodies or instruments — listed in the Problems view.`, show).then(answer);
+  } else if (warnings) {
+    void vscode.window.showInformationMessage(`Symphony: ${melodies} melod${melodies === 1 ? 'y' : 'ies'} and their instruments are valid, with ${counted(warnings, 'warning')} — listed in the Problems view.`, show).then(answer);
   } else {
-    const show = 'Show Problems';
-    void vscode.window
-      .showErrorMessage(`Symphony: ${summary.errors} error${summary.errors === 1 ? '' : 's'} in melodies or instruments.`, show)
-      .then((choice) => {
-        if (choice === show) void vscode.commands.executeCommand('workbench.actions.view.problems');
-      });
+    void vscode.window.showInformationMessage(`Symphony: ${melodies} melod${melodies === 1 ? 'y' : 'ies'} and their instruments are valid.`);
+    vscode.window.setStatusBarMessage(`$(check) Symphony: ${melodies} melod${melodies === 1 ? 'y' : 'ies'} valid`, 10_000);
   }
-  return summary;
+  return { files, errors, warnings, shownIn };
 }

@@ -51,6 +51,8 @@ export async function setApiKey(ctx: SymphonyContext, name?: unknown): Promise<b
   const value = await vscode.window.showInputBox({ title: `Set API Key: ${chosen}`, prompt: "Kept in VS Code's secret storage — never in a file; runs redact it from every log and record.", password: true, ignoreFocusOut: true });
   if (!value) return false;
   await ctx.models.apiKeys.set(chosen, value.trim());
+  // What is set up changed: the Melodies view's warnings and the triggers go by it.
+  await ctx.index.refresh();
   void vscode.window.showInformationMessage(`Symphony: ${chosen} is stored. Instruments that read it can now be called — "Symphony: Check Models" tries them.`);
   return true;
 }
@@ -66,6 +68,7 @@ export async function deleteApiKey(ctx: SymphonyContext, name?: unknown): Promis
         : (void vscode.window.showInformationMessage('Symphony: no API keys are stored. "Symphony: Set API Key…" adds one.'), undefined);
   if (!chosen) return false;
   await ctx.models.apiKeys.delete(chosen);
+  await ctx.index.refresh();
   void vscode.window.showInformationMessage(`Symphony: ${chosen} is deleted from secret storage.`);
   return true;
 }

@@ -8,6 +8,8 @@ import { collectInputs, inputPrompts } from './inputs';
 import { secretNameProblem } from './secrets';
 import type { RunsNode } from './tree';
 import { ensureTrusted } from './trust';
+import { describeUnserved } from '../../core/providers/readiness';
+import { openModelSetup, unservedIn } from '../models/setup';
 
 // The run commands. Each takes what its menus pass (a row, a melody file's URI) or, from the
 // Command Palette, nothing — and then asks. commands/register.ts wires them with its error
@@ -105,9 +107,33 @@ export async function runMelody(ctx: SymphonyContext, target?: unknown, options?
   // Run what the editor shows, as a task runner saves before it builds.
   await vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file && d.isDirty)?.save();
   const loaded = await ctx.runs.load(file);
-  const inputs = inputsOption(options) ?? (await askInputs(loaded));
+  const given = inputsOption(options);
+  // Asked before the inputs, as they are: a script that passes its inputs is not asked.
+  if (!given && !(await goAheadWithoutModel(ctx, loaded))) return undefined;
+  const inputs = given ?? (await askInputs(loaded));
   if (!inputs) return undefined;
   return ctx.runs.run(loaded, inputs);
+}
+
+/**
+ * A melody some node of which no set-up model can serve would fail there: say so before
+ * it runs, with the way to set one up — or run it anyway (a fallback or an `if:` may yet
+ * keep it from failing). True to run.
+ */
+async function goAheadWithoutModel(ctx: SymphonyContext, loaded: LoadedMelody): Promise<boolean> {
+  const unserved = unservedIn(ctx, loaded.melody);
+  if (!unserved.length) return true;
+  const runAnyway = 'Run Anyway';
+  const setUp = 'Set Up a Model';
+  const nodes = unserved.map((n) => `\`${n.nodeId}\``).join(', ');
+  const choice = await vscode.window.showWarningMessage(
+    `Symphony: ${loaded.melody.name} needs a model for ${nodes}, and none is set up here, so ${unserved.length === 1 ? 'that node' : 'those nodes'} would fail.`,
+    { detail: unserved.map(describeUnserved).join('\n') },
+    setUp,
+    runAnyway,
+  );
+  if (choice === setUp) void openModelSetup();
+  return choice === runAnyway;
 }
 
 /** A run id from a row or a string. */

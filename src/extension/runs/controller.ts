@@ -15,6 +15,7 @@ import { vscodeHost } from './host';
 import { RunsModel } from './model';
 import { formatDuration } from './present';
 import { SecretVault } from './secrets';
+import { ToastGroups } from './toastGroups';
 
 /** A melody file loaded and checked by the engine, ready to run. */
 export interface LoadedMelody {
@@ -84,6 +85,10 @@ export class RunController implements vscode.Disposable {
   private readonly activeChanged = new vscode.EventEmitter<number>();
   private readonly revealRequested = new vscode.EventEmitter<string>();
   private readonly runEvent = new vscode.EventEmitter<RunEvent>();
+  /** Runs (and their sub-melody runs) that triggers started: they go quietly. */
+  private readonly backgroundRuns = new Set<string>();
+  /** Failures of triggered runs: one notification per melody until the person looks. */
+  private readonly failureToasts = new ToastGroups<RunResult>();
 
   /** Fires with how many runs this window executes, whenever that changes. */
   readonly onDidChangeActive = this.activeChanged.event;
@@ -94,6 +99,9 @@ export class RunController implements vscode.Disposable {
    * after the Runs view has it. The Harmony Board follows the runs of its melody with it.
    */
   readonly onDidRunEvent = this.runEvent.event;
+  private readonly announced = new vscode.EventEmitter<{ readonly runId: string; readonly melody: string; readonly state: RunResult['state']; readonly shown: boolean }>();
+  /** Fires when a run's end is announced — `shown` false when it joined an open notification. */
+  readonly onDidAnnounce = this.announced.event;
 
   constructor(private readonly deps: RunControllerDeps) {
     this.model = new RunsModel(deps.index, deps.options, deps.log);
@@ -116,11 +124,12 @@ export class RunController implements vscode.Disposable {
     const maxParallel = this.deps.options().maxParallel;
     if (this.engine?.root !== root || this.engine.maxParallel !== maxParallel) {
       const engine = createWorkspaceEngine(root, {
-        host: vscodeHost(this.deps.log),
+        host: vscodeHost(this.deps.log, (notice) => notice.level === 'error' && notice.runId !== undefined && this.backgroundRuns.has(notice.runId)),
         secrets: (name) => this.secrets.get(name),
         env: processEnv(),
         models: this.deps.models,
         onEvent: (e) => {
+          if (e.type === 'run-started' && e.parent && this.backgroundRuns.has(e.parent.runId)) this.backgroundRuns.add(e.runId);
           this.model.apply(e);
           this.runEvent.fire(e);
         },
@@ -198,6 +207,7 @@ export class RunController implements vscode.Disposable {
           const onEvent = (e: RunEvent) => {
             if (e.type === 'run-started' || e.type === 'run-resumed') {
               entry.runId = e.runId;
+              if (background) this.backgroundRuns.add(e.runId);
               if (plan) this.model.plan(e.runId, plan);
               this.activeRunsChanged();
             } else if (e.type === 'node-started' || e.type === 'node-finished') {
@@ -214,39 +224,66 @@ export class RunController implements vscode.Disposable {
       const result = await run;
       this.model.logsComplete(result.runId);
       this.deps.log.info(`run ${result.runId} of ${result.melody}: ${result.state}${result.error ? ` (${firstLine(result.error)})` : ''}`);
-      if (!background || result.state === 'failure') this.announce(result);
+      if (!background || result.state === 'failure') this.announce(result, background);
       return result;
     } finally {
+      if (entry.runId) this.forgetBackground(entry.runId);
       this.active.delete(entry);
       this.activeRunsChanged();
     }
   }
 
-  /** Says how a run ended, with buttons to its row and its log. */
-  private announce(result: RunResult): void {
+  /** A finished top-level run and the sub-melody runs it started are no longer background runs. */
+  private forgetBackground(runId: string): void {
+    if (!this.backgroundRuns.delete(runId)) return;
+    for (const child of this.backgroundRuns) if (this.model.snapshot.get(child)?.parent?.runId === runId) this.forgetBackground(child);
+  }
+
+  /**
+   * Says how a run ended, with buttons to its row and its log. A triggered run's failure
+   * joins its melody's open notification, if one is open, instead of stacking another:
+   * the buttons then open the newest failed run.
+   */
+  private announce(result: RunResult, background = false): void {
     const showRun = 'Show Run';
     const showLog = 'Show Log';
     const took = result.durationMs !== undefined ? ` in ${formatDuration(result.durationMs)}` : '';
-    const failed = Object.entries(result.nodes).find(([, n]) => n.state === 'failure');
-    const act = (choice: string | undefined) => {
-      if (choice === showRun) this.reveal(result.runId);
+    const failedNode = (r: RunResult) => Object.entries(r.nodes).find(([, n]) => n.state === 'failure');
+    const act = (r: RunResult) => (choice: string | undefined) => {
+      const failed = failedNode(r);
+      if (choice === showRun) this.reveal(r.runId);
       if (choice === showLog) {
-        void showRunDocument(failed ? { kind: 'node-log', runId: result.runId, nodeId: failed[0] } : { kind: 'run-log', runId: result.runId });
+        void showRunDocument(failed ? { kind: 'node-log', runId: r.runId, nodeId: failed[0] } : { kind: 'run-log', runId: r.runId });
       }
     };
     switch (result.state) {
       case 'success':
-        void vscode.window.showInformationMessage(`Symphony: ${result.melody} succeeded${took}.`, showRun, showLog).then(act);
+        void vscode.window.showInformationMessage(`Symphony: ${result.melody} succeeded${took}.`, showRun, showLog).then(act(result));
         return;
       case 'failure': {
+        const failed = failedNode(result);
         const why = failed ? `${failed[0]}: ${firstLine(failed[1].error ?? 'failed')}` : firstLine(result.error ?? 'failed');
-        void vscode.window.showErrorMessage(`Symphony: ${result.melody} failed${took} — ${why}`, showRun, showLog).then(act);
+        const message = `Symphony: ${result.melody} failed${took} — ${why}`;
+        if (!background) {
+          void vscode.window.showErrorMessage(message, showRun, showLog).then(act(result));
+          return;
+        }
+        const shown = this.failureToasts.post(result.melody, result, (latest) =>
+          vscode.window.showErrorMessage(message, showRun, showLog).then((choice) => act(latest().item)(choice)),
+        );
+        if (!shown) this.deps.log.info(`run ${result.runId} of ${result.melody} failed too; its notification is still open, and its buttons now open this run`);
+        this.announced.fire({ runId: result.runId, melody: result.melody, state: result.state, shown });
         return;
       }
       case 'cancelled':
-        void vscode.window.showInformationMessage(`Symphony: ${result.melody} was cancelled.`, showRun, showLog).then(act);
+        void vscode.window.showInformationMessage(`Symphony: ${result.melody} was cancelled.`, showRun, showLog).then(act(result));
         return;
     }
+  }
+
+  /** Whether the failure notification of a triggered melody is open (not yet closed by the person). */
+  failureNotificationOpen(melody: string): boolean {
+    return this.failureToasts.isOpen(melody);
   }
 
   /** Focuses the Runs view on a run. */
@@ -329,6 +366,7 @@ export class RunController implements vscode.Disposable {
     this.activeChanged.dispose();
     this.revealRequested.dispose();
     this.runEvent.dispose();
+    this.announced.dispose();
     this.model.dispose();
   }
 }

@@ -29,9 +29,11 @@ const SHOW = {
 
 /**
  * VS Code as the engine's host: approvals are modal dialogs, notices are notifications,
- * and `vscode-command` nodes run commands of this window.
+ * and `vscode-command` nodes run commands of this window. Notices `quiet` picks (the
+ * failure notices of runs that triggers started, whose end is announced once per melody)
+ * go to the log only.
  */
-export function vscodeHost(log: vscode.LogOutputChannel): Host {
+export function vscodeHost(log: vscode.LogOutputChannel, quiet: (notice: Parameters<Host['notify']>[0]) => boolean = () => false): Host {
   return {
     name: 'vscode',
     async approve(request, signal) {
@@ -50,6 +52,10 @@ export function vscodeHost(log: vscode.LogOutputChannel): Host {
       return choice === approve;
     },
     notify(notice) {
+      if (quiet(notice)) {
+        log.info(`notice of run ${notice.runId ?? '?'} (${notice.level}): ${notice.message}`);
+        return;
+      }
       void SHOW[notice.level](`Symphony: ${notice.message}`);
     },
     executeCommand: async (command, args) => vscode.commands.executeCommand(command, ...args),

@@ -2,8 +2,9 @@ import * as vscode from 'vscode';
 import { simpleGit } from 'simple-git';
 import type { RunEvent, TriggerInfo } from '../../core/model/run';
 import { TriggerDispatcher } from '../../core/triggers/dispatcher';
-import type { TriggerTarget } from '../../core/triggers/match';
+import type { SaveReason, TriggerTarget } from '../../core/triggers/match';
 import type { SymphonyContext } from '../context';
+import { holdForModels } from '../models/setup';
 
 /** The part of the built-in git extension's API we use (`vscode.git`, API version 1). */
 interface GitRepository {
@@ -69,6 +70,7 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
         targets,
         start,
         secrets: (name) => ctx.runs.secrets.get(name),
+        hold: async (target, trigger) => holdForModels(ctx, target.melody, startedBy(trigger)),
         log: (level, message) => (level === 'warning' ? ctx.log.warn(`trigger: ${message}`) : ctx.log.info(`trigger: ${message}`)),
       });
     }
@@ -114,7 +116,20 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
     disposables,
   );
 
-  vscode.workspace.onDidSaveTextDocument((doc) => doc.uri.scheme === 'file' && dispatcher?.fileSaved(doc.uri.fsPath), undefined, disposables);
+  // Why a document is saved is told before the save (onWill…), not after: keep it until then.
+  const saveReasons = new Map<string, SaveReason>();
+  vscode.workspace.onWillSaveTextDocument((e) => e.document.uri.scheme === 'file' && saveReasons.set(e.document.uri.toString(), saveReasonOf(e.reason)), undefined, disposables);
+  vscode.workspace.onDidSaveTextDocument(
+    (doc) => {
+      if (doc.uri.scheme !== 'file') return;
+      const reason = saveReasons.get(doc.uri.toString()) ?? 'explicit';
+      saveReasons.delete(doc.uri.toString());
+      if (reason === 'delay') ctx.log.trace(`auto-save of ${doc.uri.fsPath}: only save triggers with autosave: true fire`);
+      dispatcher?.fileSaved(doc.uri.fsPath, reason);
+    },
+    undefined,
+    disposables,
+  );
   ctx.index.onDidChange(() => void enable(), undefined, disposables);
   vscode.workspace.onDidGrantWorkspaceTrust(() => void enable(), undefined, disposables);
   vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('symphony.triggers') && void enable(), undefined, disposables);
@@ -123,6 +138,30 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
   ctx.extension.subscriptions.push({ dispose: () => (void disable(), disposables.forEach((d) => d.dispose())) });
   void enable();
   return { dispatcher: () => dispatcher, webhookUrl: () => webhookUrl };
+}
+
+/** What set a run off, for "did not start …": "on the save of src/a.js", "after build". */
+function startedBy(trigger: TriggerInfo): string {
+  switch (trigger.kind) {
+    case 'save':
+      return `on the save of ${trigger.file ?? trigger.detail ?? 'a file'}`;
+    case 'melody':
+      return `after ${trigger.upstream?.melody ?? 'another melody'}`;
+    default:
+      return `on ${trigger.kind}${trigger.detail ? ` (${trigger.detail})` : ''}`;
+  }
+}
+
+/** VS Code's save reason in the core's words: auto-save after a delay is the one the person did not make. */
+function saveReasonOf(reason: vscode.TextDocumentSaveReason): SaveReason {
+  switch (reason) {
+    case vscode.TextDocumentSaveReason.AfterDelay:
+      return 'delay';
+    case vscode.TextDocumentSaveReason.FocusOut:
+      return 'focus';
+    default:
+      return 'explicit';
+  }
 }
 
 /**

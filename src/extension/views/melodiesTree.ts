@@ -83,6 +83,7 @@ export class MelodiesTree implements vscode.TreeDataProvider<MelodyNode> {
       return item;
     }
     const errors = m.diagnostics.filter((d) => d.severity === 'error').length;
+    const needsModel = m.diagnostics.filter((d) => d.code === 'model-setup');
     const item = new vscode.TreeItem(
       m.name ?? basename(m.file),
       m.triggers.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
@@ -91,16 +92,20 @@ export class MelodiesTree implements vscode.TreeDataProvider<MelodyNode> {
     item.resourceUri = uri;
     const last = this.lastRun(m);
     const lastText = last ? `${STATE_MARK[last.state]} ${ago(last.startedAt)}` : undefined;
-    item.description = errors ? `${errors} problem${errors === 1 ? '' : 's'}` : [triggerLine(m), lastText].filter(Boolean).join(' · ');
+    item.description = errors ? `${errors} problem${errors === 1 ? '' : 's'}` : [needsModel.length ? 'needs a model' : '', triggerLine(m), lastText].filter(Boolean).join(' · ');
     const root = this.index.model?.root ?? '';
     const md = new vscode.MarkdownString(`**${m.name ?? basename(m.file)}** — \`${relative(root, m.file)}\`\n\n`);
     if (m.description) md.appendMarkdown(`${m.description}\n\n`);
     md.appendMarkdown(`${m.nodeCount} node${m.nodeCount === 1 ? '' : 's'} · triggers: ${triggerLine(m)}`);
     if (last) md.appendMarkdown(`\n\nLast run: ${last.state}, ${ago(last.startedAt)} (\`${last.runId}\`)`);
+    for (const d of needsModel) md.appendMarkdown(`\n\n$(warning) ${d.message.replace(/[\\`*_[\]]/g, '\\$&')}`);
+    md.supportThemeIcons = true;
     item.tooltip = md;
     item.iconPath = errors
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
-      : new vscode.ThemeIcon('type-hierarchy-sub');
+      : needsModel.length
+        ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+        : new vscode.ThemeIcon('type-hierarchy-sub');
     item.contextValue = errors ? 'melody.invalid' : 'melody';
     item.command = open;
     return item;
