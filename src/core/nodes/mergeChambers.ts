@@ -26,6 +26,11 @@ export const mergeChambersNode: NodeImplementation<'merge-chambers'> = {
   async run(input, ctx) {
     ctx.permissions.checkCommand('git');
     const root = ctx.workspaceRoot;
+    const git = new Git(root);
+    const branch = (await git.attempt('symbolic-ref', '--quiet', '--short', 'HEAD'))?.trim() || 'a detached HEAD';
+    if (input.branch !== undefined && branch !== input.branch) {
+      throw permanentError(`the chambers were not merged: the workspace is on ${branch}, and this plan was made on ${input.branch} — check out ${input.branch}, then \`symphony resume ${ctx.runId}\` merges them (they are kept as they are)`);
+    }
     // Without a merge plan of the person's, the Conductor starts one: its chambers are preserved.
     const plan = (await pathExists(join(root, MERGE_PLAN_FILE))) ? await loadMergePlan(root) : ok<MergePlan>({ version: 1, modules: {}, deviations: {} });
     if (!plan.ok) throw permanentError(`${MERGE_PLAN_FILE}: ${plan.error.join('; ')}`);
@@ -40,7 +45,6 @@ export const mergeChambersNode: NodeImplementation<'merge-chambers'> = {
     const conflicts = report.items.filter((i) => i.outcome === 'conflict');
     const done = new Set(report.items.filter((i) => i.outcome === 'merged' || i.outcome === 'up-to-date').map((i) => i.chamber));
     const ticks = (input.tasks ?? []).filter((t) => done.has(t.chamber));
-    const git = new Git(root);
     const sheetWasClean = ((await git.attempt('status', '--porcelain', '--', SHEET)) ?? 'unknown').trim() === '';
     for (const note of await tickTasks(root, ticks, ctx.host.editText)) ctx.log('info', `${note}\n`);
     // The ticks join the merges in the history (the trail was committed just before them),
@@ -54,7 +58,9 @@ export const mergeChambersNode: NodeImplementation<'merge-chambers'> = {
     else for (const k of purge.value.kept) ctx.log('info', `chamber ${k.id} was kept: ${k.reason}\n`);
     if (conflicts.length) {
       const which = conflicts.map((c) => `${c.chamber} (${(c.conflicts?.length ? c.conflicts : c.files).join(', ') || c.message || 'conflict'})`).join('; ');
-      throw permanentError(`merging stopped cleanly on a conflict: ${which}; its merge was aborted and the chamber is kept — resolve it there, then run \`symphony merge-chambers\``);
+      throw permanentError(
+        `merging stopped cleanly on a conflict: ${which}; its merge was aborted and the chamber is kept — resolve it there (merge ${branch} into its branch and commit), then \`symphony resume ${ctx.runId}\` merges it and ticks its task`,
+      );
     }
     return { output: report };
   },
