@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHandoff } from '../../src/core/conductor/handoff';
 import { startOpenAiServer, type ScriptedServer } from './support/openAiServer';
-import { conductJson, conductProject, git, modelInstrument, requireBuiltCli, subjects, ticked } from './support/conductProject';
+import { conductJson, conductProject, git, modelInstrument, requireBuiltCli, subjects, symphony, ticked } from './support/conductProject';
 
 /**
  * `symphony conduct --chambers`: tasks that name different files work in chambers of their
@@ -130,7 +130,7 @@ describe('symphony conduct --chambers, end to end (a real git repository and scr
     assert.equal(report.merge?.status, 'failed');
     const t2Chamber = `conduct-${report.runId.slice(-6)}-t2`;
     assert.match(report.merge?.reason ?? '', new RegExp(`merging stopped cleanly on a conflict: ${t2Chamber} \\(src/names\\.js\\)`));
-    assert.match(report.merge?.reason ?? '', /symphony merge-chambers/);
+    assert.match(report.merge?.reason ?? '', new RegExp(`resolve it there \\(merge main into its branch and commit\\), then \`symphony resume ${report.runId}\` merges it and ticks its task`));
 
     // t1 is merged and ticked; t2's work is not in main, and its task stays open.
     assert.equal(readFileSync(join(root, 'src/names.js'), 'utf8'), NAMES.replace("['Ada']", "['Ada', 'Grace']"));
@@ -144,6 +144,27 @@ describe('symphony conduct --chambers, end to end (a real git repository and scr
     assert.equal(readFileSync(join(kept, 'src/bye.js'), 'utf8'), "exports.bye = (name) => 'Bye, ' + name + '!';\n");
     assert.equal(subjects(kept)[0], '[Oboe] Add a farewell in `src/bye.js` @core/writer');
     assert.equal(git(kept, 'status', '--porcelain'), '', 'the chamber holds its work committed');
+
+    // The person resolves the conflict in the chamber as the report says; resume merges it
+    // and ticks its task, without running either assignment again.
+    assert.throws(() => git(kept, 'merge', '-q', 'main'));
+    assert.equal(git(kept, 'diff', '--name-only', '--diff-filter=U').trim(), 'src/names.js');
+    writeFileSync(join(kept, 'src/names.js'), NAMES.replace("['Ada']", "['Ada', 'Grace', 'Linus']"));
+    git(kept, 'add', 'src/names.js');
+    git(kept, 'commit', '-q', '--no-edit');
+    const calls = coder.calls().length + writer.calls().length;
+    const resumed = await symphony(root, ['resume', report.runId, '--json']);
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    const again = JSON.parse(resumed.stdout) as typeof report;
+    assert.equal(again.merge?.status, 'merged', JSON.stringify(again.merge));
+    assert.deepEqual(again.carried, ['t1', 't2']);
+    assert.equal(coder.calls().length + writer.calls().length, calls, 'no model was called again');
+    assert.equal(readFileSync(join(root, 'src/names.js'), 'utf8'), NAMES.replace("['Ada']", "['Ada', 'Grace', 'Linus']"));
+    assert.equal(readFileSync(join(root, 'src/bye.js'), 'utf8'), "exports.bye = (name) => 'Bye, ' + name + '!';\n");
+    assert.deepEqual(ticked(root), [true, true]);
+    assert.deepEqual(chamberBranches(root), [], 'the merged chamber is purged');
+    assert.equal(parseHandoff(readFileSync(join(root, 'handoff.md'), 'utf8')).length, 2, 'no second handoff entry');
+    assertNoHalfMerge(root);
   });
 
   it('stops the merge cleanly when main moved under a chamber, and says which chamber and files', async () => {
