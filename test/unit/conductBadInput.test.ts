@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHandoff } from '../../src/core/conductor/handoff';
 import { startOpenAiServer, type ScriptedServer } from './support/openAiServer';
+import type { RecordedRequest, ScriptedReply } from './support/scriptedServer';
 import { conductJson, conductProject, git, requireBuiltCli, STANDARD_SHEET, subjects, symphony, ticked } from './support/conductProject';
 
 /**
@@ -23,6 +24,9 @@ const FIXED = "exports.greet = (name) => 'Hello, ' + name + '!';\n";
 /** The standard sheet with task 2 naming task 1's file too: the plan runs them one after the other, in sheet order. */
 const IN_ORDER_SHEET = STANDARD_SHEET.replace('in `src/bye.js`, with tests', 'in `src/bye.js` (like `src/greet.js`), with tests');
 const FAREWELL = '[Viola] Add a farewell in `src/bye.js` (like `src/greet.js`), with tests @core/coder';
+
+/** The task a model call works on (assignments that may run side by side take turns in any order). */
+const taskOf = (r: RecordedRequest): number => Number(/Task (\d+) of sheetMusic\.md/.exec(JSON.stringify(r.body))?.[1]);
 
 const handoffEntries = (root: string) => parseHandoff(readFileSync(join(root, 'handoff.md'), 'utf8'));
 
@@ -178,6 +182,49 @@ describe('symphony conduct on bad input, end to end (a temporary git repository 
     assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
     assert.deepEqual(subjects(root, 'main').slice(0, 2), [FAREWELL, '[Viola] Fix the greeting in `src/greet.js` so it says "Hello, NAME!" @core/coder']);
     assert.deepEqual(ticked(root), [true, true, true]);
+  });
+
+  it('a branch that moved while an assignment worked: the assignment beside it does not start there, and resume finishes both on the right one', async () => {
+    // A greeting test that passes before task 1 is done too, so either task may come first.
+    const root = conductProject(server, { 'tests/greet.test.js': "const test = require('node:test');\nconst assert = require('node:assert');\nconst { greet } = require('../src/greet');\ntest('greets', () => assert.match(greet('Ada'), /Ada/));\n" });
+    // Tasks 1 and 2 may run side by side; the coder takes them one at a time, in either order.
+    const work: Record<number, ScriptedReply> = { 1: fixGreeting, 2: writeBye };
+    let first: number | undefined;
+    server.reply(
+      (r) => {
+        first = taskOf(r);
+        return work[first]!;
+      },
+      () => {
+        // The person checks out another branch between the first assignment's two model calls.
+        git(root, 'checkout', '-q', '-b', 'experiment');
+        return { text: 'Done.' };
+      },
+    );
+    const { code, report } = await conductJson(root);
+    assert.equal(code, 1);
+    assert.ok(first === 1 || first === 2, `the first call was for task ${first}`);
+    const other = first === 1 ? 2 : 1;
+    const [moved, notStarted] = [report.assignments[`t${first}`]!, report.assignments[`t${other}`]!];
+    assert.equal(moved.status, 'failed');
+    assert.match(moved.reason ?? '', /^the branch changed from main to experiment while the assignment ran: nothing was committed and the task stays open/);
+    assert.equal(notStarted.status, 'failed');
+    assert.match(notStarted.reason ?? '', new RegExp(`^task ${other} was not started: the workspace is on experiment, and this plan was made on main — check out main, then \`symphony resume ${report.runId}\` does the rest$`));
+    assert.deepEqual(subjects(root, 'main'), ['start'], 'nothing committed on main');
+    assert.deepEqual(subjects(root, 'experiment'), ['start'], 'nothing committed on the branch the person moved to');
+    assert.deepEqual(ticked(root), [false, false, true]);
+
+    git(root, 'checkout', '-q', 'main');
+    const answers: Record<number, ScriptedReply[]> = { [first]: [{ text: 'That is done already.' }], [other]: [work[other]!, { text: 'Done.' }] };
+    const byTask = (r: RecordedRequest): ScriptedReply => answers[taskOf(r)]!.shift() ?? { status: 500, error: { message: `no answer left for task ${taskOf(r)}` } };
+    server.reply(byTask, byTask, byTask);
+    const resumed = await symphony(root, ['resume', report.runId, '--json']);
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    assert.deepEqual(subjects(root, 'main').slice(0, 2).sort(), ['[Viola] Add a farewell in `src/bye.js`, with tests @core/coder', '[Viola] Fix the greeting in `src/greet.js` so it says "Hello, NAME!" @core/coder']);
+    assert.equal(subjects(root, 'main').length, 3, 'one commit per task');
+    assert.deepEqual(subjects(root, 'experiment'), ['start']);
+    assert.deepEqual(ticked(root), [true, true, true]);
+    assert.equal(git(root, 'status', '--porcelain', '--', 'src', 'tests'), '', 'the work of both tasks is committed');
   });
 
   it('a budget exhausted mid-plan: the first assignment finishes, the second stops with "budget exceeded", and resume after raising the budget does only the rest', async () => {
