@@ -227,6 +227,20 @@ describe('symphony conduct on bad input, end to end (a temporary git repository 
     assert.equal(git(root, 'status', '--porcelain', '--', 'src', 'tests'), '', 'the work of both tasks is committed');
   });
 
+  it('a branch that moved under an assignment that changed nothing: its task is not ticked on the other branch', async () => {
+    const root = conductProject(server, { 'tests/greet.test.js': "const test = require('node:test');\nconst assert = require('node:assert');\nconst { greet } = require('../src/greet');\ntest('greets', () => assert.match(greet('Ada'), /Ada/));\n" });
+    server.reply(() => {
+      git(root, 'checkout', '-q', '-b', 'experiment');
+      return { text: 'Nothing needs changing.' };
+    });
+    const { code, report } = await conductJson(root, ['--task', '1']);
+    assert.equal(code, 1);
+    assert.equal(report.assignments.t1!.status, 'failed');
+    assert.match(report.assignments.t1!.reason ?? '', /^the branch changed from main to experiment while the assignment ran: nothing was committed and the task stays open — its changes are left in the working tree \(no files\)/);
+    assert.deepEqual(ticked(root), [false, false, true], 'not ticked in the sheet of the branch the person moved to');
+    assert.deepEqual(subjects(root, 'experiment'), ['start']);
+  });
+
   it('a budget exhausted mid-plan: the first assignment finishes, the second stops with "budget exceeded", and resume after raising the budget does only the rest', async () => {
     const root = conductProject(server, { 'sheetMusic.md': IN_ORDER_SHEET, '.symphony/conductor.yaml': 'budget: { tokens: 100000 }\n' });
     // The first assignment spends nearly all of it (as the server reports), and stays within it.

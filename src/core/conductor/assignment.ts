@@ -551,13 +551,16 @@ async function commitWork(
   nickname: string,
 ): Promise<{ commit?: string; note?: string; moved?: string }> {
   if (!repo || !before) return { note: 'not committed: the workspace is not a git repository' };
-  if (!files.length) return { note: 'nothing to commit: no file was changed' };
+  const moved = (branch: string | null) => branch !== before.branch && { moved: `the branch changed from ${before.branch ?? '(detached)'} to ${branch ?? '(detached)'} while the assignment ran` };
+  // With nothing to commit, the task would still be ticked — in the sheet of the branch the person moved to.
+  if (!files.length) return moved(await branchOf(repo)) || { note: 'nothing to commit: no file was changed' };
   ctx.permissions.checkCommand('git');
   const mixed = files.filter((f) => before.dirty.has(f));
   if (mixed.length) return { note: `not committed: ${mixed.join(', ')} had uncommitted changes before the assignment began (commit or stash them, then commit this work by hand)` };
   return serialized(ctx.workspaceRoot, async () => {
     const branch = await branchOf(repo);
-    if (branch !== before.branch) return { moved: `the branch changed from ${before.branch ?? '(detached)'} to ${branch ?? '(detached)'} while the assignment ran` };
+    const changed = moved(branch);
+    if (changed) return changed;
     const specs = files.map((f) => `:(literal)${f}`);
     await repo.raw(['add', '--all', '--', ...specs]);
     const staged = (await repo.raw(['diff', '--cached', '--name-only', '--', ...specs])).trim();
