@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseHandoff } from '../../src/core/conductor/handoff';
 import { startOpenAiServer, type ScriptedServer } from './support/openAiServer';
 import type { RecordedRequest, ScriptedReply } from './support/scriptedServer';
-import { conductJson, conductProject, git, requireBuiltCli, STANDARD_SHEET, subjects, symphony, ticked } from './support/conductProject';
+import { conductJson, conductProject, git, requireBuiltCli, STANDARD_SHEET, subjects, symphony, taskOf, ticked } from './support/conductProject';
 
 /**
  * Bad input to `symphony conduct`, end to end — the built CLI in a temporary git repository
@@ -24,9 +24,6 @@ const FIXED = "exports.greet = (name) => 'Hello, ' + name + '!';\n";
 /** The standard sheet with task 2 naming task 1's file too: the plan runs them one after the other, in sheet order. */
 const IN_ORDER_SHEET = STANDARD_SHEET.replace('in `src/bye.js`, with tests', 'in `src/bye.js` (like `src/greet.js`), with tests');
 const FAREWELL = '[Viola] Add a farewell in `src/bye.js` (like `src/greet.js`), with tests @core/coder';
-
-/** The task a model call works on (assignments that may run side by side take turns in any order). */
-const taskOf = (r: RecordedRequest): number => Number(/Task (\d+) of sheetMusic\.md/.exec(JSON.stringify(r.body))?.[1]);
 
 const handoffEntries = (root: string) => parseHandoff(readFileSync(join(root, 'handoff.md'), 'utf8'));
 

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHandoff } from '../../src/core/conductor/handoff';
 import { startOpenAiServer, type ScriptedServer } from './support/openAiServer';
-import { conductJson, conductProject, git, modelInstrument, requireBuiltCli, subjects, symphony, ticked } from './support/conductProject';
+import type { ScriptedReply } from './support/scriptedServer';
+import { conductJson, conductProject, git, modelInstrument, requireBuiltCli, subjects, symphony, taskOf, ticked } from './support/conductProject';
 
 /**
  * `symphony conduct --chambers`: tasks that name different files work in chambers of their
@@ -25,15 +26,17 @@ const SHEET = [
 
 const NAMES = "// Names the project greets.\nexports.names = ['Ada'];\n";
 
+/** The project's files: the sheet, tests that pass at the start. */
+const chamberFiles = (): Record<string, string> => ({
+  'sheetMusic.md': SHEET,
+  'production.md': '# Production Goals\n\n## Checklist\n\n- [ ] All tests pass\n\nTest command: `node --test tests/`\n',
+  'src/names.js': NAMES,
+  'tests/greet.test.js': "const test = require('node:test');\nconst assert = require('node:assert');\nconst { greet } = require('../src/greet');\ntest('greets', () => assert.match(greet('Ada'), /Ada/));\n",
+});
+
 /** Two instruments, each on its own server; the tests pass at the start. */
 function chamberProject(coder: ScriptedServer, writer: ScriptedServer): string {
-  return conductProject(coder, {
-    'sheetMusic.md': SHEET,
-    'production.md': '# Production Goals\n\n## Checklist\n\n- [ ] All tests pass\n\nTest command: `node --test tests/`\n',
-    'src/names.js': NAMES,
-    'tests/greet.test.js': "const test = require('node:test');\nconst assert = require('node:assert');\nconst { greet } = require('../src/greet');\ntest('greets', () => assert.match(greet('Ada'), /Ada/));\n",
-    'ensembles/core/writer.yaml': modelInstrument(writer, 'Oboe'),
-  });
+  return conductProject(coder, { ...chamberFiles(), 'ensembles/core/writer.yaml': modelInstrument(writer, 'Oboe') });
 }
 
 const fixGreeting = { toolCalls: [{ name: 'edit_file', arguments: { path: 'src/greet.js', old: "'Hello ' + name", new: "'Hello, ' + name + '!'" } }] };
@@ -164,6 +167,44 @@ describe('symphony conduct --chambers, end to end (a real git repository and scr
     assert.deepEqual(ticked(root), [true, true]);
     assert.deepEqual(chamberBranches(root), [], 'the merged chamber is purged');
     assert.equal(parseHandoff(readFileSync(join(root, 'handoff.md'), 'utf8')).length, 2, 'no second handoff entry');
+    assertNoHalfMerge(root);
+  });
+
+  it('does not merge into another branch the person checked out meanwhile; resume merges into the plan’s branch', async () => {
+    // Both tasks to the coder: its assignments take turns, and the person moves during the last one.
+    const root = conductProject(coder, { ...chamberFiles(), 'sheetMusic.md': SHEET.replace('@core/writer', '@core/coder') });
+    const work: Record<number, ScriptedReply> = { 1: fixGreeting, 2: writeBye };
+    coder.reply(
+      (r) => work[taskOf(r)]!,
+      { text: 'Done.' },
+      (r) => work[taskOf(r)]!,
+      () => {
+        git(root, 'checkout', '-q', '-b', 'experiment');
+        return { text: 'Done.' };
+      },
+    );
+    const { code, stdout, stderr, report } = await conductJson(root, ['--chambers']);
+    assert.equal(code, 1, stdout + stderr);
+    assert.deepEqual(Object.values(report.assignments).map((a) => a.status), ['passed', 'passed'], 'each committed in its chamber, on its own branch');
+    assert.equal(report.merge?.status, 'failed');
+    assert.equal(report.merge?.reason, `the chambers were not merged: the workspace is on experiment, and this plan was made on main — check out main, then \`symphony resume ${report.runId}\` merges them (they are kept as they are)`);
+    assert.deepEqual(subjects(root, 'experiment'), ['start'], 'nothing merged into the branch the person moved to');
+    assert.deepEqual(subjects(root, 'main'), ['start']);
+    assert.deepEqual(ticked(root), [false, false]);
+    assert.equal(chamberBranches(root).length, 2, 'both chambers are kept');
+
+    git(root, 'checkout', '-q', 'main');
+    const calls = coder.calls().length;
+    const resumed = await symphony(root, ['resume', report.runId, '--json']);
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    const again = JSON.parse(resumed.stdout) as typeof report;
+    assert.equal(again.merge?.status, 'merged', JSON.stringify(again.merge));
+    assert.equal(coder.calls().length, calls, 'no model was called again');
+    assert.equal(readFileSync(join(root, 'src/greet.js'), 'utf8'), "exports.greet = (name) => 'Hello, ' + name + '!';\n");
+    assert.equal(readFileSync(join(root, 'src/bye.js'), 'utf8'), "exports.bye = (name) => 'Bye, ' + name + '!';\n");
+    assert.deepEqual(ticked(root), [true, true]);
+    assert.deepEqual(chamberBranches(root), []);
+    assert.deepEqual(subjects(root, 'experiment'), ['start']);
     assertNoHalfMerge(root);
   });
 

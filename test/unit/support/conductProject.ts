@@ -5,6 +5,7 @@ import type { ConductReport } from '../../../src/core/conductor/conduct';
 import { parseSheet } from '../../../src/core/conductor/sheet';
 import { REPO, tempDir } from '../helpers';
 import type { ScriptedServer } from './openAiServer';
+import type { RecordedRequest } from './scriptedServer';
 
 /**
  * What the end-to-end tests of `symphony conduct` share: the built CLI run as a child
@@ -52,6 +53,9 @@ export const git = (cwd: string, ...args: string[]): string => execFileSync('git
 
 /** The subjects of the current branch's commits, newest first. */
 export const subjects = (cwd: string, ref = 'HEAD'): string[] => git(cwd, 'log', '--format=%s', ref).trim().split('\n');
+
+/** The task an assignment's model call works on (assignments that may run side by side take turns in either order). */
+export const taskOf = (r: RecordedRequest): number => Number(/Task (\d+) of sheetMusic\.md/.exec(JSON.stringify(r.body))?.[1]);
 
 /** Which tasks of sheetMusic.md are ticked, in order. */
 export const ticked = (root: string): boolean[] => parseSheet(readFileSync(join(root, 'sheetMusic.md'), 'utf8')).tasks.map((t) => t.done);
