@@ -1,69 +1,19 @@
 import * as assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConductReport } from '../../src/core/conductor/conduct';
 import { parseHandoff } from '../../src/core/conductor/handoff';
 import { parseSheet } from '../../src/core/conductor/sheet';
-import { REPO, tempDir } from './helpers';
 import { startOpenAiServer, type ScriptedServer } from './support/openAiServer';
+import { conductProject, git, requireBuiltCli, symphony } from './support/conductProject';
 
-const CLI = join(REPO, 'dist', 'cli.js');
-
-function symphony(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-    });
-  });
-}
-
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
-
-/** A git repository with a small project, two tasks in its sheet, and a coder instrument at `server`. */
-function project(server: ScriptedServer, extra: Record<string, string> = {}): string {
-  const root = tempDir('symphony-conduct-');
-  const files: Record<string, string> = {
-    'sheetMusic.md': [
-      '# Sheet Music',
-      '',
-      '## Goal',
-      '',
-      'Friendly greetings.',
-      '',
-      '## Tasks',
-      '',
-      '- [ ] Fix the greeting in `src/greet.js` so it says "Hello, NAME!" @core/coder',
-      '- [ ] Add a farewell in `src/bye.js`, with tests @core/coder',
-      '- [x] Set up the project',
-      '',
-    ].join('\n'),
-    'production.md': '# Production Goals\n\n## Checklist\n\n- [ ] All tests pass\n\nTest command: `node --test tests/`\n\n## Constraints\n\n- Keep functions pure.\n',
-    'handoff.md': '# Handoff Log\n\n---\n',
-    'src/greet.js': "exports.greet = (name) => 'Hello ' + name;\n",
-    'tests/greet.test.js': "const test = require('node:test');\nconst assert = require('node:assert');\nconst { greet } = require('../src/greet');\ntest('greets', () => assert.equal(greet('Ada'), 'Hello, Ada!'));\n",
-    'ensembles/core/ensemble.yaml': 'name: Core\n',
-    'ensembles/core/coder.yaml': `nickname: Viola\nkind: model\nrole: Writes and fixes code.\nhandles: ["src/**"]\nmodel: { provider: openai-compatible, id: coder-1, baseUrl: "${server.url}" }\n`,
-    ...extra,
-  };
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'config', 'user.name', 'Test');
-  git(root, 'config', 'user.email', 'test@example.com');
-  // The first greeting test fails until task 1 is done; commit as it is.
-  git(root, 'add', '-A');
-  git(root, 'commit', '-q', '-m', 'start');
-  return root;
-}
+const project = (server: ScriptedServer, extra: Record<string, string> = {}) => conductProject(server, extra);
 
 describe('symphony conduct, end to end (a temporary git repository and a scripted model server)', function () {
   this.timeout(120_000);
   let server: ScriptedServer;
   before(async () => {
-    if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
+    requireBuiltCli();
     server = await startOpenAiServer({ models: ['coder-1'] });
   });
   after(() => server.close());

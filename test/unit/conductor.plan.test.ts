@@ -6,6 +6,7 @@ import { planTasks, routeByHandles } from '../../src/core/conductor/plan';
 import { parseSheet } from '../../src/core/conductor/sheet';
 import { parseProduction } from '../../src/core/context/production';
 import { loadMelody } from '../../src/core/load/melody';
+import { formatDiagnostic } from '../../src/core/model/diagnostic';
 import { FakeModels, scratchDir, testInstrument } from './nodeContext';
 
 const coder = testInstrument({ ref: 'backend/coder', ensemble: 'backend', id: 'coder', nickname: 'Viola', handles: ['src/server/**', '**/*.sql'] });
@@ -98,8 +99,8 @@ describe('the Conductor’s planning', () => {
     await (await import('node:fs/promises')).mkdir(join(root, '.symphony'));
     writeFileSync(join(root, '.symphony', 'conductor.yaml'), 'planer: core/planner\n');
     const inputs = await readConductInputs(root);
-    assert.deepEqual(inputs.problems, [
-      'sheetMusic.md has no tasks: add them as Markdown task items, "- [ ] Fix the greeting in `src/greet.js` @core/reviewer"',
+    assert.deepEqual(inputs.problems.map((d) => formatDiagnostic(d)), [
+      'sheetMusic.md:1:1: sheetMusic.md has no tasks: add them as Markdown task items, e.g. "- [ ] Fix the greeting in `src/greet.js` @core/coder"',
       '.symphony/conductor.yaml:1:1: unknown key `planer`; did you mean `planner`?',
     ]);
   });

@@ -1,6 +1,8 @@
-import { conduct, makePlan, planMelody, PlanningError, testCommandOf, type ConductReport } from '../../core/conductor/conduct';
+import { conduct, inputProblem, makePlan, planMelody, PlanningError, testCommandOf, type ConductReport } from '../../core/conductor/conduct';
+import { formatDiagnostic } from '../../core/model/diagnostic';
 import type { Plan } from '../../core/conductor/plan';
-import { newRunId, RunRequestError } from '../../core/engine/engine';
+import { newRunId, RunRequestError, type Engine } from '../../core/engine/engine';
+import { continueConduct } from '../../core/conductor/resume';
 import { nodeFileSystem } from '../../core/load/fs';
 import { findWorkspaceRoot, loadWorkspaceModel } from '../../core/load/workspace';
 import { cliEngine, cliModels } from '../host';
@@ -46,17 +48,18 @@ export async function conductCommand(env: CliEnvironment, options: ConductOption
   try {
     const planning = { tokens: { input: 0, output: 0 }, costUsd: 0 };
     const { plan, inputs } = await makePlan(root, { models, workspace, signal: controller.signal, only: options.task, log: (t) => options.verbose && env.stderr(t) }, planning);
+    if (!options.json) for (const w of inputs.warnings) env.stderr(`${paint(env.color, 'yellow', formatDiagnostic(w))}\n`);
     const melodyText = planMelody(plan, inputs, newRunId(), { chambers: options.chambers, instruments: workspace.ensembles.ensembles.flatMap((e) => e.instruments) });
     const permissions = `permissions: ${/permissions:[\s\S]*?\n(?=nodes:)/.exec(melodyText)?.[0].replace(/^permissions:\s*/, '').replace(/\s+/g, ' ').trim() ?? 'none'}${testCommandOf(inputs) ? ` · tests: ${testCommandOf(inputs)!.join(' ')}` : ''}`;
     if (options.dryRun) {
-      if (options.json) env.stdout(JSON.stringify({ plan: { assignments: plan.assignments }, unroutable: plan.unroutable.map((u) => ({ task: u.task, reason: u.reason })) }, null, 2) + '\n');
+      if (options.json) env.stdout(JSON.stringify({ plan: { assignments: plan.assignments }, unroutable: plan.unroutable.map((u) => ({ task: u.task, reason: u.reason })), warnings: inputs.warnings.map(inputProblem) }, null, 2) + '\n');
       else printPlan(env, plan, permissions);
       return plan.unroutable.length ? 1 : 0;
     }
     if (!options.json) printPlan(env, plan, permissions);
     if (!plan.assignments.length) {
       env.stderr(plan.unroutable.length ? 'symphony: no task could be routed; nothing to run\n' : 'symphony: every task of sheetMusic.md is done; nothing to run\n');
-      if (options.json) env.stdout(JSON.stringify({ runId: null, plan: { assignments: [] }, unroutable: plan.unroutable, status: plan.unroutable.length ? 'failure' : 'success', assignments: {}, tokens: planning.tokens, costUsd: planning.costUsd }, null, 2) + '\n');
+      if (options.json) env.stdout(JSON.stringify({ runId: null, plan: { assignments: [] }, unroutable: plan.unroutable, warnings: inputs.warnings.map(inputProblem), status: plan.unroutable.length ? 'failure' : 'success', assignments: {}, tokens: planning.tokens, costUsd: planning.costUsd }, null, 2) + '\n');
       return plan.unroutable.length ? 1 : 0;
     }
     if (!options.yes) {
@@ -70,19 +73,58 @@ export async function conductCommand(env: CliEnvironment, options: ConductOption
         return 1;
       }
     }
-    const printer = options.json ? undefined : new RunPrinter(env, { verbose: options.verbose });
-    try {
-      const engine = cliEngine(env, root, { yes: options.yes, onEvent: (e) => printer?.onEvent(e) });
-      const report = await conduct(root, { engine, models, workspace, signal: controller.signal, only: options.task, chambers: options.chambers });
-      if (options.json) env.stdout(JSON.stringify(report, null, 2) + '\n');
-      else printReport(env, report);
-      const passed = Object.values(report.assignments).every((a) => a.status === 'passed');
-      return passed && report.unroutable.length === 0 && report.status === 'success' ? 0 : 1;
-    } finally {
-      printer?.close();
-    }
+    return await runAndReport(env, root, options, (engine) => conduct(root, { engine, models, workspace, signal: controller.signal, only: options.task, chambers: options.chambers }));
   } catch (e) {
+    if (e instanceof PlanningError && e.diagnostics.length) {
+      // Bad input: where, and what to write instead; nothing was planned, written or run.
+      const errors = e.diagnostics.filter((d) => d.severity === 'error');
+      if (options.json) env.stdout(JSON.stringify({ status: 'failure', errors: errors.map(inputProblem), warnings: e.diagnostics.filter((d) => d.severity !== 'error').map(inputProblem) }, null, 2) + '\n');
+      else for (const d of e.diagnostics) env.stderr(`${formatDiagnostic(d)}\n`);
+      env.stderr(`symphony: nothing was planned: fix ${errors.length === 1 ? 'the problem' : `the ${errors.length} problems`} above${options.json ? ' (in "errors")' : ''}, then run \`symphony conduct\` again\n`);
+      return 1;
+    }
     if (e instanceof PlanningError || e instanceof RunRequestError) {
+      if (options.json) env.stdout(JSON.stringify({ status: 'failure', errors: [{ message: e.message }] }, null, 2) + '\n');
+      env.stderr(`symphony: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    stop();
+  }
+}
+
+/** Runs a plan on the CLI's engine, printing its progress (or nothing, with --json) and then its report; the exit code. */
+async function runAndReport(env: CliEnvironment, root: string, options: ConductOptions, start: (engine: Engine) => Promise<ConductReport>): Promise<number> {
+  const printer = options.json ? undefined : new RunPrinter(env, { verbose: options.verbose });
+  try {
+    const report = await start(cliEngine(env, root, { yes: options.yes, onEvent: (e) => printer?.onEvent(e) }));
+    if (options.json) env.stdout(JSON.stringify(report, null, 2) + '\n');
+    else printReport(env, report);
+    const passed = Object.values(report.assignments).every((a) => a.status === 'passed');
+    return passed && report.unroutable.length === 0 && report.status === 'success' ? 0 : 1;
+  } finally {
+    printer?.close();
+  }
+}
+
+/**
+ * `symphony resume <runId>` of a conduct run that ended: continues it (see
+ * core/conductor/resume.ts) and reports like `conduct`.
+ */
+export async function resumeConductCommand(env: CliEnvironment, root: string, runId: string, options: Pick<ConductOptions, 'json' | 'yes' | 'verbose'>): Promise<number> {
+  const workspace = await loadWorkspaceModel(nodeFileSystem, root);
+  const controller = new AbortController();
+  const stop = env.onInterrupt(() => {
+    if (controller.signal.aborted) return;
+    env.stderr(paint(env.color, 'yellow', '\ncancelling… (the assignments are being stopped)') + '\n');
+    controller.abort();
+  });
+  try {
+    return await runAndReport(env, root, options, (engine) => continueConduct(root, runId, { engine, workspace, signal: controller.signal }));
+  } catch (e) {
+    if (e instanceof RunRequestError) {
+      if (options.json) env.stdout(JSON.stringify({ status: 'failure', errors: [{ message: e.message }] }, null, 2) + '\n');
       env.stderr(`symphony: ${e.message}\n`);
       return 1;
     }
@@ -93,6 +135,7 @@ export async function conductCommand(env: CliEnvironment, options: ConductOption
 }
 
 function printReport(env: CliEnvironment, report: ConductReport): void {
+  if (report.continues) env.stdout(`\n${paint(env.color, 'dim', `continues conduct run ${report.continues}${report.carried?.length ? `; kept from it: ${report.carried.join(', ')}` : ''}`)}\n`);
   env.stdout(`\n${paint(env.color, 'bold', 'Assignments')} (plan ${report.plan.file})\n`);
   for (const [id, a] of Object.entries(report.assignments)) {
     const mark = a.status === 'passed' ? paint(env.color, 'green', '✓') : paint(env.color, 'red', '✗');

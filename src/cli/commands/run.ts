@@ -6,7 +6,9 @@ import { nodeFileSystem } from '../../core/load/fs';
 import { findWorkspaceRoot } from '../../core/load/workspace';
 import { needsOf, type Melody } from '../../core/model/melody';
 import { setOwn } from '../../core/model/names';
+import { endedConductRun } from '../../core/conductor/resume';
 import { cliEngine, type RunOptions } from '../host';
+import { resumeConductCommand } from './conduct';
 import type { CliEnvironment } from '../options';
 import { paint } from '../print';
 import { RunPrinter, runJson } from '../runPrinter';
@@ -117,9 +119,13 @@ async function dryRun(env: CliEnvironment, root: string, file: string, given: Re
   return 0;
 }
 
-/** `symphony resume <runId>` — from the current directory's workspace. */
+/**
+ * `symphony resume <runId>` — from the current directory's workspace. A conduct run that
+ * ended (its budget, a moved branch, a conflict stopped it) is continued by the Conductor.
+ */
 export async function resumeCommand(env: CliEnvironment, runId: string, options: RunCommandOptions): Promise<number> {
   const root = await findWorkspaceRoot(nodeFileSystem, env.cwd);
+  if (await endedConductRun(root, runId)) return resumeConductCommand(env, root, runId, options);
   return drive(env, root, options, (engine, signal) => engine.resume(runId, { signal }));
 }
 

@@ -5,7 +5,8 @@ import { DEVIATIONS_FILE } from '../deviations/records';
 import { err, ok, type Result } from '../model/result';
 import { Git } from './git';
 import { MERGE_REPORT_FILE } from './merge';
-import { chamberBranch, chamberPath, CHAMBERS_DIR, CHAMBERS_FILE, loadChambers, openRepository, pathExists } from './registry';
+import { withFileLock } from '../store/lock';
+import { chamberBranch, chamberPath, CHAMBERS_DIR, CHAMBERS_FILE, CHAMBERS_LOCK, loadChambers, openRepository, pathExists, saveChambers } from './registry';
 
 /**
  * `cleanup-task`: ends a task. What the team learnt stays, the plans worth re-reading are
@@ -128,4 +129,49 @@ export async function cleanupTask(root: string, options: { readonly archive: boo
   await fsp.rm(join(root, CHAMBERS_FILE), { force: true });
   await fsp.rmdir(join(root, CHAMBERS_DIR)).catch(() => undefined);
   return ok({ ...plan.value, ...(options.archive ? { archivedTo } : { archive: [], purge: [...archive, ...purge] }) });
+}
+
+/** What purging merged chambers did. */
+export interface PurgeReport {
+  readonly purged: readonly string[];
+  /** Chambers left in place, and why. */
+  readonly kept: readonly { readonly id: string; readonly reason: string }[];
+}
+
+/**
+ * Removes chambers whose work is merged (merge-purge-continue): the worktree, its branch
+ * and its entry in chambers.json. Only what can be lost by nothing is removed: a chamber
+ * with uncommitted changes, or a branch with commits the current HEAD does not have, is
+ * kept and said so.
+ */
+export async function purgeMergedChambers(root: string, ids: readonly string[]): Promise<Result<PurgeReport, string[]>> {
+  if (!ids.length) return ok({ purged: [], kept: [] });
+  const repo = await openRepository(root);
+  if (!repo.ok) return err([repo.error]);
+  const { git } = repo.value;
+  return withFileLock(join(root, CHAMBERS_LOCK), async () => {
+    const known = await loadChambers(root);
+    if (!known.ok) return known;
+    const purged: string[] = [];
+    const kept: { id: string; reason: string }[] = [];
+    for (const id of ids) {
+      const branch = chamberBranch(id);
+      const head = await git.commitOf(`refs/heads/${branch}`);
+      const unmerged = head ? (await git.lines('rev-list', `HEAD..${head}`)).length : 0;
+      const dir = chamberPath(root, id);
+      const dirty = (await pathExists(dir)) && ((await new Git(dir).attempt('status', '--porcelain')) ?? '').trim() !== '';
+      if (unmerged || dirty) {
+        kept.push({ id, reason: unmerged ? `${branch} has ${unmerged} commit(s) not merged` : 'it has uncommitted changes' });
+        continue;
+      }
+      // Only ignored files (its .chamber/ context) are left: nothing of the work is lost.
+      if (await pathExists(dir)) await git.run('worktree', 'remove', '--force', dir);
+      if (head) await git.run('branch', '-D', branch);
+      purged.push(id);
+    }
+    await git.run('worktree', 'prune');
+    const gone = new Set(purged);
+    await saveChambers(root, known.value.filter((c) => !gone.has(c.id)));
+    return ok({ purged, kept });
+  });
 }

@@ -120,7 +120,7 @@ export async function mergeChambers(
   root: string,
   options: {
     readonly now?: Date;
-    /** Only these chambers (the Conductor merges its own, not a person's chambers in progress). */
+    /** Only these chambers, in this order (the Conductor merges its own, not a person's chambers in progress). */
     readonly only?: readonly string[];
     /** Workspace files Symphony itself changed (the Conductor's trail), committed with the plan before merging. */
     readonly alsoCommit?: readonly string[];
@@ -129,7 +129,8 @@ export async function mergeChambers(
   const prepared = await prepare(root);
   if (!prepared.ok) return prepared;
   const { repo } = prepared.value;
-  const preview = options.only ? { ...prepared.value.preview, plan: prepared.value.preview.plan.filter((p) => options.only!.includes(p.chamber.id)) } : prepared.value.preview;
+  // `only` also gives the order: the Conductor merges its chambers in the order of their tasks.
+  const preview = options.only ? { ...prepared.value.preview, plan: options.only.flatMap((id) => prepared.value.preview.plan.filter((p) => p.chamber.id === id)) } : prepared.value.preview;
   const { git } = repo;
   if (!(await git.commitOf('HEAD'))) return err(['the repository has no commit yet']);
   if (await git.mergeInProgress()) return err(['a merge is already in progress in the main worktree: finish it or run `git merge --abort`, then try again']);

@@ -16,6 +16,8 @@ import { Git } from './git';
 export const CHAMBERS_DIR = '.symphony/chambers';
 /** Not a possible chamber id (ids have no dot), so it never collides with a worktree. */
 export const CHAMBERS_FILE = `${CHAMBERS_DIR}/chambers.json`;
+/** Held while chambers are set up or removed, so parallel callers do not lose each other's changes. */
+export const CHAMBERS_LOCK = `${CHAMBERS_DIR}/chambers.lock`;
 /** The folder in each worktree holding the worker's tiered context; never committed. */
 export const CONTEXT_DIR = '.chamber';
 

@@ -9,7 +9,8 @@ import { loadDeviations } from '../deviations/records';
 import type { DeviationRecord } from '../model/deviation';
 import { chamberContext, renderContext } from './context';
 import type { Git } from './git';
-import { chamberBranch, chamberPath, CHAMBERS_DIR, CONTEXT_DIR, excludeFromGit, loadChambers, openRepository, pathExists, saveChambers } from './registry';
+import { withFileLock } from '../store/lock';
+import { chamberBranch, chamberPath, CHAMBERS_DIR, CHAMBERS_LOCK, CONTEXT_DIR, excludeFromGit, loadChambers, openRepository, pathExists, saveChambers, type Repository } from './registry';
 
 /**
  * `setup-chambers`: one git worktree per worker under `.symphony/chambers/<id>`, on branch
@@ -83,9 +84,16 @@ export async function setupChambers(
 ): Promise<Result<SetupReport, string[]>> {
   const repo = await openRepository(root);
   if (!repo.ok) return err([repo.error]);
-  const { git, top } = repo.value;
-  const base = await git.commitOf('HEAD');
-  if (!base) return err(['the repository has no commit yet; commit once, then set up chambers from it']);
+  if (!(await repo.value.git.commitOf('HEAD'))) return err(['the repository has no commit yet; commit once, then set up chambers from it']);
+  // One at a time: parallel assignments of the Conductor each set up their chamber, and
+  // chambers.json (read, changed, written) and git's worktree list are shared.
+  await fsp.mkdir(join(root, CHAMBERS_DIR), { recursive: true });
+  return withFileLock(join(root, CHAMBERS_LOCK), () => setUp(root, repo.value, workers, options));
+}
+
+async function setUp(root: string, repo: Repository, workers: readonly ChamberWorker[], options: { readonly cleanState?: boolean; readonly now?: Date }): Promise<Result<SetupReport, string[]>> {
+  const { git, top } = repo;
+  const base = (await git.commitOf('HEAD'))!;
   const knowledge = await workspaceKnowledge(root);
   if (!knowledge.ok) return knowledge;
   const known = await loadChambers(root);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import picomatch from 'picomatch';
@@ -21,14 +22,14 @@ import { programFailure, runNodeProgram } from '../nodes/shell';
 import { errorMessage, permanentError } from '../nodes/support';
 import { NodeError, type NodeContext, type NodeResult } from '../nodes/types';
 import { runAgent } from '../providers/agent';
-import { callModel, countRequestTokens, openModel } from '../providers/call';
+import { BudgetRefusal, callModel, countRequestTokens, openModel } from '../providers/call';
 import { toolDefinitions, type ToolName } from '../tools';
 import type { ChatModel } from '../providers/types';
 import { writeFileAtomic } from '../store/files';
 import { withFileLock } from '../store/lock';
 import { appendHandoff, parseHandoff } from './handoff';
 import { extractiveSummary } from './summarize';
-import { tickTasks } from './tick';
+import { isTicked, tickTasks } from './tick';
 
 /**
  * One assignment, as the Conductor carries it out (DESIGN.md §4): the instrument works with
@@ -90,6 +91,8 @@ export interface AssignmentOutput {
   readonly discovered: readonly string[];
   /** Deviation records made for markers it left. */
   readonly deviations: readonly string[];
+  /** When the branch moved under it: the files it left uncommitted, each with the SHA-256 of what it left (what `resume` hands to the next attempt). */
+  readonly left?: Readonly<Record<string, string>>;
 }
 
 /** Commits of one repository one at a time: parallel assignments share its index. */
@@ -107,6 +110,25 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
   const root = ctx.workspaceRoot;
   const tokens = { input: 0, output: 0 };
   let costUsd = 0;
+  const label = instrument.model ? modelLabel(instrument.model) : instrument.kind;
+
+  // A task ticked meanwhile — by hand, or by an earlier run of this plan that the budget or
+  // a moved branch stopped later — is not done again.
+  if (await isTicked(root, input)) {
+    ctx.log('info', `task ${input.task} is ticked in sheetMusic.md already: not done again\n`);
+    const tests: TestsOutcome = { ran: false, passed: true, output: 'not run: the task was done already' };
+    const done: AssignmentOutput = { status: 'passed', task: input.task, instrument: instrument.ref, nickname: instrument.nickname, model: label, files: [], commitNote: `already done: task ${input.task} is ticked in sheetMusic.md`, tests, summary: '', tokens, costUsd, discovered: [], deviations: [] };
+    return { output: done };
+  }
+  // The plan belongs to the branch it was made on: nothing starts, and nothing is committed, anywhere else.
+  const onBranch = input.branch === undefined ? undefined : await currentBranch(root, ctx.signal);
+  if (onBranch !== undefined && onBranch !== input.branch) {
+    throw permanentError(`task ${input.task} was not started: the workspace is on ${onBranch ?? 'a detached HEAD'}, and this plan was made on ${input.branch} — check out ${input.branch}, then \`symphony resume ${ctx.runId}\` does the rest`);
+  }
+  const budget = ctx.budgetLeft();
+  if ((budget.tokens !== undefined && budget.tokens <= 0) || (budget.usd !== undefined && budget.usd <= 0)) {
+    throw permanentError(`budget exceeded: nothing is left of the run's budget for task ${input.task} — raise \`budget:\` in .symphony/conductor.yaml, then \`symphony resume ${ctx.runId}\``);
+  }
 
   // The instrument works inside the assignment's scope — the melody's permissions, narrowed —
   // in the workspace, or in its chamber (a worktree on its own branch, merged back later).
@@ -138,6 +160,14 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
   let failure: string | undefined;
   let testRetries = 1;
   let gateRetries = 1;
+  // What an earlier run of this task left uncommitted when the branch moved under it is this
+  // work, not the person's — as long as it is exactly what that run left.
+  for (const [file, sha] of Object.entries(input.leftover ?? {})) {
+    if (before?.dirty.has(file) && (await fileSha(join(workRoot, file))) === sha) {
+      before.dirty.delete(file);
+      files.add(file);
+    }
+  }
 
   try {
     const model = await openModel(work, instrument);
@@ -184,6 +214,11 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
     // failed, with the trail written like any other end.
     if (ctx.signal.aborted) throw e;
     failure = errorMessage(e);
+    if (isBudgetRefusal(e)) {
+      failure = `budget exceeded: ${failure.replace(/^budget: /, '')} — raise \`budget:\` in .symphony/conductor.yaml, then \`symphony resume ${ctx.runId}\``;
+      // Refused before anything was sent or written: there is no turn to leave a trail of.
+      if (!files.size && !text && tokens.input + tokens.output === 0) throw permanentError(`task ${input.task} (${input.objective}): ${failure}`);
+    }
     const partial = (e as NodeError).output as { files?: readonly string[]; text?: string } | undefined;
     for (const f of partial?.files ?? []) files.add(f);
     text = partial?.text ?? text;
@@ -193,7 +228,6 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
   const discovered = discoveredRequirements(text);
   const summary = handoffSummary(text, failure);
   const nickname = instrument.nickname;
-  const label = instrument.model ? modelLabel(instrument.model) : instrument.kind;
 
   // The trail: handoff entry, the ensemble's summary, the mission, deviations — passed or not.
   await appendHandoff(root, { nickname, instrument: instrument.ref, model: label, summary: ctx.redact(summary), files: touched, tokens });
@@ -221,6 +255,16 @@ export async function runAssignment(input: Input, ctx: NodeContext): Promise<Nod
   if (failure) throw new NodeError(`task ${input.task} (${input.objective}): ${failure}`, { retryable: false, output: output({ commitNote: 'not committed: the assignment failed' }) });
 
   const committed = input.commit === false ? { note: 'commits are off for this assignment' } : await commitWork(work, repo, before, touched, `${input.text.replace(/\s+/g, ' ').trim()}`, summary, nickname);
+  if (committed.moved) {
+    // Committing on the branch the person switched to would put the work where they did not ask for it.
+    const reason = `${committed.moved}: nothing was committed and the task stays open — its changes are left in the working tree (${touched.join(', ') || 'no files'}); check out ${before?.branch ?? 'the branch'} again, then \`symphony resume ${ctx.runId}\``;
+    const left: Record<string, string> = {};
+    for (const f of touched) {
+      const sha = await fileSha(join(workRoot, f));
+      if (sha) left[f] = sha;
+    }
+    throw new NodeError(`task ${input.task} (${input.objective}): ${reason}`, { retryable: false, output: output({ status: 'failed', reason, commitNote: `not committed: ${committed.moved}`, left }) });
+  }
   // In a chamber the task is ticked when its work is merged back (the merge-chambers node).
   if (!input.chamber) for (const note of await tickTasks(root, [{ task: input.task, text: input.text }], ctx.host.editText)) ctx.log('info', `${note}\n`);
   return { output: output(committed.commit ? { commit: committed.commit } : { commitNote: committed.note }) };
@@ -462,8 +506,25 @@ async function gitOf(root: string, signal: AbortSignal): Promise<SimpleGit | und
   return (await git.checkIsRepo().catch(() => false)) ? git : undefined;
 }
 
+/** The workspace's branch: null on a detached HEAD, undefined outside a git repository. */
+export async function currentBranch(root: string, signal: AbortSignal): Promise<string | null | undefined> {
+  const git = await gitOf(root, signal);
+  return git ? branchOf(git) : undefined;
+}
+
+/** Whether a model call was refused for the budget (also when the agent loop wrapped the refusal). */
+function isBudgetRefusal(e: unknown): boolean {
+  return e instanceof BudgetRefusal || (e instanceof Error && e.cause instanceof BudgetRefusal);
+}
+
 async function branchOf(git: SimpleGit): Promise<string | null> {
   return (await git.raw(['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '')).trim() || null;
+}
+
+/** The SHA-256 of a file's bytes; undefined when it is not there. */
+async function fileSha(path: string): Promise<string | undefined> {
+  const bytes = await fsp.readFile(path).catch(() => undefined);
+  return bytes && createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Files with uncommitted changes (or untracked), workspace-relative. */
@@ -488,15 +549,18 @@ async function commitWork(
   subject: string,
   body: string,
   nickname: string,
-): Promise<{ commit?: string; note?: string }> {
+): Promise<{ commit?: string; note?: string; moved?: string }> {
   if (!repo || !before) return { note: 'not committed: the workspace is not a git repository' };
-  if (!files.length) return { note: 'nothing to commit: no file was changed' };
+  const moved = (branch: string | null) => branch !== before.branch && { moved: `the branch changed from ${before.branch ?? '(detached)'} to ${branch ?? '(detached)'} while the assignment ran` };
+  // With nothing to commit, the task would still be ticked — in the sheet of the branch the person moved to.
+  if (!files.length) return moved(await branchOf(repo)) || { note: 'nothing to commit: no file was changed' };
   ctx.permissions.checkCommand('git');
   const mixed = files.filter((f) => before.dirty.has(f));
   if (mixed.length) return { note: `not committed: ${mixed.join(', ')} had uncommitted changes before the assignment began (commit or stash them, then commit this work by hand)` };
   return serialized(ctx.workspaceRoot, async () => {
     const branch = await branchOf(repo);
-    if (branch !== before.branch) return { note: `not committed: the branch changed from ${before.branch ?? '(detached)'} to ${branch ?? '(detached)'} while the assignment ran` };
+    const changed = moved(branch);
+    if (changed) return changed;
     const specs = files.map((f) => `:(literal)${f}`);
     await repo.raw(['add', '--all', '--', ...specs]);
     const staged = (await repo.raw(['diff', '--cached', '--name-only', '--', ...specs])).trim();

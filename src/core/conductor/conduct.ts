@@ -2,26 +2,25 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Document } from 'yaml';
 import { z } from 'zod';
-import { parseProduction, type ProductionGoals } from '../context/production';
 import type { Engine, RunResult } from '../engine/engine';
-import { newRunId } from '../engine/engine';
+import { newRunId, RunRequestError } from '../engine/engine';
 import { PermissionGuard } from '../engine/permissions';
 import { Redactor } from '../engine/redact';
 import { processEnv } from '../engine/workspaceEngine';
 import { programHost } from '../programs/host';
-import { formatDiagnostic } from '../model/diagnostic';
-import { conductorConfigSchema, plannerAnswerSchema, type Assignment, type ConductorConfig, type PlannerAnswer } from '../model/conductor';
+import { formatDiagnostic, type Diagnostic } from '../model/diagnostic';
+import { plannerAnswerSchema, type Assignment, type ConductorConfig, type PlannerAnswer } from '../model/conductor';
+import { readConductInputs, testCommandOf, type ConductInputs } from './inputs';
 import { modelLabel, type Instrument } from '../model/instrument';
 import type { RunEvent, TokenUsage } from '../model/run';
-import { loadYamlWith } from '../load/yamlData';
 import type { WorkspaceModel } from '../load/workspace';
 import { callModel, openModel, type CallContext } from '../providers/call';
 import { priceOf } from '../providers/prices';
 import type { ModelProvider } from '../providers/types';
 import { writeFileAtomic } from '../store/files';
-import type { AssignmentOutput } from './assignment';
+import { currentBranch, type AssignmentOutput } from './assignment';
 import { planTasks, type Plan } from './plan';
-import { parseSheet, type Sheet, type SheetTask } from './sheet';
+import type { SheetTask } from './sheet';
 
 /**
  * `symphony conduct` and *Symphony: Conduct*: read the sheet, production goals and
@@ -30,41 +29,19 @@ import { parseSheet, type Sheet, type SheetTask } from './sheet';
  * — journal, resume, budgets and audit included — and report per assignment.
  */
 
-export const CONDUCTOR_FILE = '.symphony/conductor.yaml';
+export { CONDUCTOR_FILE, readConductInputs, testCommandOf, type ConductInputs } from './inputs';
 export const PLANS_DIR = '.symphony/plans';
 export const NEWEST_PLAN = '.symphony/plan.melody.yaml';
 
-/** Everything planning reads, and what was wrong with it. */
-export interface ConductInputs {
-  readonly sheet: Sheet;
-  readonly production: ProductionGoals;
-  readonly config: ConductorConfig;
-  /** Problems that stop the Conductor before it plans (a broken conductor.yaml, no sheet). */
-  readonly problems: readonly string[];
+/** A problem with the Conductor's inputs as `--json` prints it (as `symphony validate` does). */
+export interface InputProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
 }
 
-/** Reads sheetMusic.md, production.md and .symphony/conductor.yaml; what cannot be read is a problem, never a crash. */
-export async function readConductInputs(root: string): Promise<ConductInputs> {
-  const problems: string[] = [];
-  const sheetText = await fsp.readFile(join(root, 'sheetMusic.md'), 'utf8').catch(() => undefined);
-  if (sheetText === undefined) problems.push('there is no sheetMusic.md: write the tasks there as "- [ ] …" items (symphony init creates one)');
-  const sheet = parseSheet(sheetText ?? '');
-  if (sheetText !== undefined && sheet.tasks.length === 0) problems.push('sheetMusic.md has no tasks: add them as Markdown task items, "- [ ] Fix the greeting in `src/greet.js` @core/reviewer"');
-  const production = parseProduction(await fsp.readFile(join(root, 'production.md'), 'utf8').catch(() => ''));
-  let config: ConductorConfig = {};
-  const configText = await fsp.readFile(join(root, CONDUCTOR_FILE), 'utf8').catch(() => undefined);
-  if (configText !== undefined) {
-    const loaded = loadYamlWith(conductorConfigSchema, configText, join(root, CONDUCTOR_FILE), 'the Conductor settings: planner, reviewer, testCommand, commit, tools, maxSteps, budget');
-    if (loaded.ok) config = loaded.value.value;
-    else problems.push(...loaded.error.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d, CONDUCTOR_FILE)));
-  }
-  return { sheet, production, config, problems };
-}
-
-/** The test command: conductor.yaml's, else production.md's (split on spaces; no shell). */
-export function testCommandOf(inputs: Pick<ConductInputs, 'config' | 'production'>): string[] | undefined {
-  return inputs.config.testCommand ?? inputs.production.testCommand?.trim().split(/\s+/).filter(Boolean);
-}
+export const inputProblem = (d: Diagnostic): InputProblem => ({ file: d.file, line: d.range.start.line, column: d.range.start.column, message: d.message });
 
 /** What the planner call may use. */
 export interface PlannerDeps {
@@ -137,8 +114,17 @@ export function modelPlanner(planner: Instrument, deps: PlannerDeps, usage: Plan
   };
 }
 
-/** Planning could not be done; the message says why and what to do. */
-export class PlanningError extends Error {}
+/** Planning could not be done; the message says why and what to do (and where, when a file is wrong). */
+export class PlanningError extends Error {
+  constructor(
+    message: string,
+    /** The problems in sheetMusic.md, production.md or conductor.yaml that stopped planning (and the warnings beside them). */
+    readonly diagnostics: readonly Diagnostic[] = [],
+  ) {
+    super(message);
+    this.name = 'PlanningError';
+  }
+}
 
 /** The node that merges the chambers back, in a plan with chambers. */
 export const MERGE_NODE = 'merge';
@@ -149,7 +135,7 @@ export const MERGE_NODE = 'merge';
  * chamber of their own, a `merge` node merges them back once all have passed, and the
  * assignments that needed one of them run after the merge.
  */
-export function planMelody(plan: Plan, inputs: ConductInputs, runId: string, options: { chambers?: boolean; instruments?: readonly Instrument[] } = {}): string {
+export function planMelody(plan: Plan, inputs: ConductInputs, runId: string, options: { chambers?: boolean; instruments?: readonly Instrument[]; branch?: string } = {}): string {
   const testCommand = testCommandOf(inputs);
   // Script instruments run their program: the plan allows the programs of those it assigns.
   const scripts = plan.assignments.flatMap((a) => options.instruments?.find((i) => i.ref === a.instrument)?.script?.command ?? []);
@@ -161,6 +147,7 @@ export function planMelody(plan: Plan, inputs: ConductInputs, runId: string, opt
   const nodes: Record<string, unknown> = {};
   for (const a of plan.assignments) {
     const node = assignmentNode(a, inputs, testCommand, commit);
+    if (options.branch) (node.with as Record<string, unknown>).branch = options.branch;
     if (chambered.has(a.id)) (node.with as Record<string, unknown>).chamber = chamberId(runId, a);
     if (a.needs.some((n) => chambered.has(n))) node.needs = [...new Set([MERGE_NODE, ...a.needs.filter((n) => !chambered.has(n))])];
     nodes[a.id] = node;
@@ -170,7 +157,7 @@ export function planMelody(plan: Plan, inputs: ConductInputs, runId: string, opt
     nodes[MERGE_NODE] = {
       uses: 'merge-chambers',
       needs: merged.map((a) => a.id),
-      with: { chambers: merged.map((a) => chamberId(runId, a)), tasks: merged.map((a) => ({ chamber: chamberId(runId, a), task: a.task, text: a.text })) },
+      with: { chambers: merged.map((a) => chamberId(runId, a)), tasks: merged.map((a) => ({ chamber: chamberId(runId, a), task: a.task, text: a.text })), ...(options.branch ? { branch: options.branch } : {}) },
     };
   }
   const doc = new Document({
@@ -217,13 +204,32 @@ function assignmentNode(a: Assignment, inputs: ConductInputs, testCommand: strin
   };
 }
 
-/** Writes the plan melody under `.symphony/plans/` and as the newest plan; returns both paths (workspace-relative). */
-export async function writePlan(root: string, runId: string, text: string): Promise<{ file: string; newest: string }> {
+/**
+ * Writes the plan melody under `.symphony/plans/` and as the newest plan, with the plan as
+ * data beside it (`<runId>.plan.json`: what `resume` reports on); returns the paths
+ * (workspace-relative).
+ */
+export async function writePlan(root: string, runId: string, text: string, plan: Plan): Promise<{ file: string; newest: string }> {
   const file = `${PLANS_DIR}/${runId}.melody.yaml`;
   await fsp.mkdir(join(root, PLANS_DIR), { recursive: true });
+  await writeFileAtomic(join(root, planDataFile(file)), `${JSON.stringify({ goal: plan.goal, assignments: plan.assignments, unroutable: plan.unroutable }, null, 2)}\n`, { durable: true });
   await writeFileAtomic(join(root, file), text, { durable: true });
   await writeFileAtomic(join(root, NEWEST_PLAN), `# The newest plan: ${file}\n${text}`, { durable: true });
   return { file, newest: NEWEST_PLAN };
+}
+
+const planDataFile = (melodyFile: string) => melodyFile.replace(/\.melody\.yaml$/, '.plan.json');
+
+/** The plan written beside a plan melody; RunRequestError when it is not there. */
+export async function readPlanData(root: string, melodyFile: string): Promise<Plan> {
+  const file = planDataFile(melodyFile);
+  try {
+    const data = JSON.parse(await fsp.readFile(join(root, file), 'utf8')) as Partial<Plan>;
+    if (!Array.isArray(data.assignments)) throw new Error('it holds no assignments');
+    return { goal: data.goal ?? '', assignments: data.assignments, unroutable: data.unroutable ?? [] };
+  } catch (e) {
+    throw new RunRequestError(`cannot read the plan ${file} (${(e as Error).message}): run \`symphony conduct\` to plan the open tasks anew`);
+  }
 }
 
 /** One assignment in the report. */
@@ -247,8 +253,14 @@ export interface ConductReport {
   readonly runId: string;
   readonly plan: { readonly file: string; readonly assignments: readonly Assignment[] };
   readonly unroutable: Plan['unroutable'];
+  /** What the Conductor noticed in its inputs and went on anyway (an empty production.md…). */
+  readonly warnings: readonly InputProblem[];
   readonly status: 'success' | 'failure' | 'cancelled';
   readonly assignments: Readonly<Record<string, AssignmentReport>>;
+  /** Set by `symphony resume`: the conduct run this one continues. */
+  readonly continues?: string;
+  /** Set by `symphony resume`: the nodes that passed there and kept their output here, without running. */
+  readonly carried?: readonly string[];
   /** With chambers: whether their work was merged back, and why not. */
   readonly merge?: { readonly status: 'merged' | 'failed' | 'skipped' | 'cancelled'; readonly reason?: string; readonly commits?: readonly string[] };
   readonly tokens: TokenUsage;
@@ -256,7 +268,7 @@ export interface ConductReport {
 }
 
 /** The report of a finished plan run. */
-export function conductReport(plan: Plan, file: string, result: RunResult, planning: PlanningUsage): ConductReport {
+export function conductReport(plan: Plan, file: string, result: RunResult, planning: PlanningUsage, warnings: readonly Diagnostic[] = []): ConductReport {
   const assignments: Record<string, AssignmentReport> = {};
   for (const a of plan.assignments) {
     const node = result.nodes[a.id];
@@ -289,6 +301,7 @@ export function conductReport(plan: Plan, file: string, result: RunResult, plann
     runId: result.runId,
     plan: { file, assignments: plan.assignments },
     unroutable: plan.unroutable,
+    warnings: warnings.map(inputProblem),
     status: result.state,
     assignments,
     ...(merge ? { merge } : {}),
@@ -313,7 +326,10 @@ export interface ConductRun {
 /** Plans (no model call unless a planner is needed). Throws PlanningError with what to fix. */
 export async function makePlan(root: string, run: Pick<ConductRun, 'models' | 'workspace' | 'signal' | 'only' | 'log'>, planning: PlanningUsage): Promise<{ plan: Plan; inputs: ConductInputs }> {
   const inputs = await readConductInputs(root);
-  if (inputs.problems.length) throw new PlanningError(inputs.problems.join('\n'));
+  if (inputs.problems.length) {
+    const all = [...inputs.problems, ...inputs.warnings];
+    throw new PlanningError(all.map((d) => formatDiagnostic(d)).join('\n'), all);
+  }
   if (run.only !== undefined && !inputs.sheet.tasks.some((t) => t.number === run.only)) {
     throw new PlanningError(`sheetMusic.md has no task ${run.only} (it has ${inputs.sheet.tasks.length}: ${inputs.sheet.tasks.map((t) => `${t.number}${t.done ? ' (done)' : ''}`).join(', ')})`);
   }
@@ -329,15 +345,16 @@ export async function conduct(root: string, run: ConductRun): Promise<ConductRep
   const planning: PlanningUsage = { tokens: { input: 0, output: 0 }, costUsd: 0 };
   const { plan, inputs } = await makePlan(root, run, planning);
   const runId = newRunId();
-  const text = planMelody(plan, inputs, runId, { chambers: run.chambers, instruments: run.workspace.ensembles.ensembles.flatMap((e) => e.instruments) });
-  const { file } = await writePlan(root, runId, text);
+  const branch = (await currentBranch(root, run.signal)) ?? undefined;
+  const text = planMelody(plan, inputs, runId, { chambers: run.chambers, instruments: run.workspace.ensembles.ensembles.flatMap((e) => e.instruments), branch });
+  const { file } = await writePlan(root, runId, text, plan);
   if (!plan.assignments.length) {
-    return { runId, plan: { file, assignments: [] }, unroutable: plan.unroutable, status: plan.unroutable.length ? 'failure' : 'success', assignments: {}, tokens: planning.tokens, costUsd: planning.costUsd };
+    return { runId, plan: { file, assignments: [] }, unroutable: plan.unroutable, warnings: inputs.warnings.map(inputProblem), status: plan.unroutable.length ? 'failure' : 'success', assignments: {}, tokens: planning.tokens, costUsd: planning.costUsd };
   }
   const { melody } = await run.engine.loadMelodyFile(file);
   const result = await run.engine.run({ melody, file: join(root, file), text, runId, signal: run.signal, onEvent: run.onEvent, trigger: { kind: 'manual', detail: 'symphony conduct' } });
   await regenerateConcerto(root, run.workspace).catch(() => undefined);
-  return conductReport(plan, file, result, planning);
+  return conductReport(plan, file, result, planning, inputs.warnings);
 }
 
 const CONCERTO_START = '<!-- symphony:concerto:start — generated by `symphony conduct`; edit outside these markers -->';

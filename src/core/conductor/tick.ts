@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Host } from '../nodes/types';
 import { writeFileAtomic } from '../store/files';
 import { withFileLock } from '../store/lock';
-import { applyTick, parseSheet, tickEdit } from './sheet';
+import { applyTick, parseSheet, tickEdit, type SheetTask } from './sheet';
 
 const SHEET = 'sheetMusic.md';
 
@@ -11,6 +11,17 @@ const SHEET = 'sheetMusic.md';
 export interface TaskToTick {
   readonly task: number;
   readonly text: string;
+}
+
+/** The task in the sheet now: same number and text, else the first open one with its text (the sheet changed since the plan). */
+export function findTask(tasks: readonly SheetTask[], t: TaskToTick): SheetTask | undefined {
+  return tasks.find((x) => x.number === t.task && x.text === t.text) ?? tasks.find((x) => x.text === t.text && !x.done);
+}
+
+/** Whether the task is ticked in sheetMusic.md now (done by an earlier run of the plan, or by hand). */
+export async function isTicked(root: string, t: TaskToTick): Promise<boolean> {
+  const text = await fsp.readFile(join(root, SHEET), 'utf8').catch(() => undefined);
+  return text !== undefined && findTask(parseSheet(text).tasks, t)?.done === true;
 }
 
 /**
@@ -27,8 +38,7 @@ export async function tickTasks(root: string, tasks: readonly TaskToTick[], edit
       notes.push(`task ${t.task} was not ticked: there is no ${SHEET}`);
       continue;
     }
-    const all = parseSheet(text).tasks;
-    const same = all.find((x) => x.number === t.task && x.text === t.text) ?? all.find((x) => x.text === t.text && !x.done);
+    const same = findTask(parseSheet(text).tasks, t);
     const edit = same ? tickEdit(text, same.number) : undefined;
     if (!same || !edit) {
       notes.push(`task ${t.task} was not ticked: ${same ? 'it is already done' : 'it is no longer in sheetMusic.md as written'}`);

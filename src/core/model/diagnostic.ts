@@ -44,6 +44,7 @@ export type DiagnosticCode =
   | 'permission'
   | 'sandbox'
   | 'json-syntax'
+  | 'markdown'
   | 'deviation-marker'
   | 'model-setup';
 

@@ -175,6 +175,11 @@ export const assignmentWith = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/)
       .meta({ description: 'Work in this chamber (a git worktree under .symphony/chambers/, made when missing) and commit on its branch; a `merge-chambers` node merges it back and ticks the task.' })
       .optional(),
+    branch: text('The branch the plan was made on: the work starts and commits only while the workspace is on it.').optional(),
+    leftover: z
+      .record(z.string(), z.string().regex(/^[0-9a-f]{64}$/))
+      .meta({ description: 'Files an earlier run of this task changed but could not commit (the branch moved under it), each with the SHA-256 of what it left: still exactly so, they are this work and are committed with it.' })
+      .optional(),
   })
   .meta({
     description:
@@ -188,6 +193,7 @@ export const mergeChambersWith = z
       .array(z.strictObject({ chamber: z.string(), task: z.number().int().positive(), text: z.string() }))
       .meta({ description: 'The sheetMusic.md task each chamber did, ticked once its work is merged.' })
       .optional(),
+    branch: text('The branch the plan was made on: the chambers are merged only into it.').optional(),
   })
   .meta({
     description:

@@ -87,6 +87,14 @@ export async function countRequestTokens(model: ChatModel, request: ChatRequest,
   return total;
 }
 
+/** A call refused unsent because the run's budget cannot pay for it: trying again cannot help. */
+export class BudgetRefusal extends NodeError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+    this.name = 'BudgetRefusal';
+  }
+}
+
 /**
  * Makes one call, refusing it before it is sent when its prompt alone would break the
  * run's `budget.tokens` or `budget.usd`, and charging its usage when it answers (the
@@ -97,13 +105,13 @@ export async function callModel(ctx: CallContext, instrument: Instrument, model:
   const estimate = await countRequestTokens(model, request, ctx.signal);
   const left = ctx.budgetLeft();
   if (left.tokens !== undefined && estimate > left.tokens) {
-    throw new NodeError(`budget: this call to ${instrument.ref} would send about ${estimate} tokens and only ${Math.max(0, left.tokens)} are left of budget.tokens; it was not sent`, { retryable: false });
+    throw new BudgetRefusal(`budget: this call to ${instrument.ref} would send about ${estimate} tokens and only ${Math.max(0, left.tokens)} are left of budget.tokens; it was not sent`);
   }
   const price = instrument.model ? ctx.priceOf(instrument, model.id) : undefined;
   if (price && left.usd !== undefined) {
     const usd = costOf({ input: estimate, output: 0 }, price);
     if (usd > left.usd) {
-      throw new NodeError(`budget: this call to ${instrument.ref} would cost about $${usd.toFixed(4)} for its prompt alone and $${Math.max(0, left.usd).toFixed(4)} is left of budget.usd; it was not sent`, { retryable: false });
+      throw new BudgetRefusal(`budget: this call to ${instrument.ref} would cost about $${usd.toFixed(4)} for its prompt alone and $${Math.max(0, left.usd).toFixed(4)} is left of budget.usd; it was not sent`);
     }
   }
   let turn: ChatTurn;

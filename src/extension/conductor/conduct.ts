@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import { conductReport, makePlan, planMelody, PlanningError, regenerateConcerto, testCommandOf, writePlan, type ConductReport, type PlanningUsage } from '../../core/conductor/conduct';
+import { currentBranch } from '../../core/conductor/assignment';
 import type { Plan } from '../../core/conductor/plan';
 import { newRunId } from '../../core/engine/engine';
+import { formatDiagnostic, type Diagnostic } from '../../core/model/diagnostic';
 import type { RunEvent } from '../../core/model/run';
 import { EDITORS } from '../commandIds';
 import type { SymphonyContext } from '../context';
@@ -32,6 +34,7 @@ export async function conductCommand(ctx: SymphonyContext, target: ConductTarget
   let plan: Plan;
   let melodyText: string;
   let permissions: string;
+  let warnings: readonly Diagnostic[] = [];
   try {
     const made = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Symphony: planning the sheet music…', cancellable: true }, (_p, token) => {
       const abort = new AbortController();
@@ -39,8 +42,11 @@ export async function conductCommand(ctx: SymphonyContext, target: ConductTarget
       return makePlan(root, { models: ctx.models.models, workspace, signal: abort.signal, only: target.task, log: (t) => ctx.log.info(t.trim()) }, planning);
     });
     plan = made.plan;
+    for (const w of made.inputs.warnings) ctx.log.warn(`conduct: ${formatDiagnostic(w)}`);
+    warnings = made.inputs.warnings;
     const runId = newRunId();
-    melodyText = planMelody(plan, made.inputs, runId, { instruments: workspace.ensembles.ensembles.flatMap((e) => e.instruments) });
+    const branch = (await currentBranch(root, new AbortController().signal)) ?? undefined;
+    melodyText = planMelody(plan, made.inputs, runId, { instruments: workspace.ensembles.ensembles.flatMap((e) => e.instruments), branch });
     const tests = testCommandOf(made.inputs);
     permissions = `may write ${[...new Set(plan.assignments.flatMap((a) => a.outputs.scope))].join(', ') || 'nothing'}${tests ? `; runs ${tests.join(' ')}` : ''}`;
     if (!plan.assignments.length) {
@@ -49,7 +55,7 @@ export async function conductCommand(ctx: SymphonyContext, target: ConductTarget
       void vscode.window.showInformationMessage(`Symphony: ${why}`, edit).then((c) => c === edit && vscode.commands.executeCommand('symphony.editSheetMusic'));
       return undefined;
     }
-    const { file } = await writePlan(root, runId, melodyText);
+    const { file } = await writePlan(root, runId, melodyText, plan);
     const uri = vscode.Uri.file(`${root}/${file}`);
     await vscode.commands.executeCommand('vscode.openWith', uri, EDITORS.harmonyBoard, { preview: false });
     for (const u of plan.unroutable) ctx.log.warn(`conduct: task ${u.task} not routed: ${u.reason}`);
@@ -66,7 +72,7 @@ export async function conductCommand(ctx: SymphonyContext, target: ConductTarget
     const loaded = await ctx.runs.load(uri.fsPath);
     const result = await ctx.runs.run(loaded, {}, { runId, startedFrom: 'Conduct', onEvent: (e) => showHandoffWhenDone(ctx, e) });
     await regenerateConcerto(root, workspace).catch((e: unknown) => ctx.log.warn('concerto.md not regenerated', e));
-    const report = conductReport(plan, file, result, planning);
+    const report = conductReport(plan, file, result, planning, warnings);
     for (const [id, a] of Object.entries(report.assignments)) ctx.log.info(`conduct ${report.runId}: ${id} ${a.status}${a.commit ? ` (commit ${a.commit.slice(0, 7)})` : a.commitNote ? ` (${a.commitNote})` : ''}${a.reason ? `: ${a.reason}` : ''}`);
     return report;
   } catch (e) {

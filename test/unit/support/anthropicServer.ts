@@ -12,7 +12,7 @@ import {
   type ScriptedToolCall,
 } from './scriptedServer';
 
-export type { RecordedRequest, ScriptedAnswer, ScriptedError, ScriptedFault, ScriptedReply, ScriptedServer, ScriptedToolCall } from './scriptedServer';
+export type { RecordedRequest, ScriptedAnswer, ScriptedError, ScriptedFault, ScriptedHandler, ScriptedReply, ScriptedServer, ScriptedToolCall } from './scriptedServer';
 
 /**
  * A local server speaking Anthropic's Messages wire format, scripted reply by reply — the

@@ -11,7 +11,7 @@ import {
   type ScriptedServerOptions,
 } from './scriptedServer';
 
-export type { RecordedRequest, ScriptedAnswer, ScriptedError, ScriptedFault, ScriptedReply, ScriptedServer, ScriptedToolCall } from './scriptedServer';
+export type { RecordedRequest, ScriptedAnswer, ScriptedError, ScriptedFault, ScriptedHandler, ScriptedReply, ScriptedServer, ScriptedToolCall } from './scriptedServer';
 
 /**
  * A local server speaking OpenAI's chat completions wire format, scripted reply by reply:

@@ -71,6 +71,13 @@ export interface ScriptedFault {
 /** One scripted reply to a model request. */
 export type ScriptedReply = ScriptedAnswer | ScriptedError | ScriptedFault;
 
+/**
+ * A reply decided when its call arrives: the test acts between two model calls (checks out
+ * a branch, commits, edits a file) and then says what the model answers. The call waits
+ * for the promise, as a slow model would.
+ */
+export type ScriptedHandler = (request: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>;
+
 /** A request the server received. */
 export interface RecordedRequest {
   readonly method: string;
@@ -100,8 +107,8 @@ export interface ScriptedServer {
   waitForCalls(count: number): Promise<void>;
   /** What `/v1/models` lists; change it freely. */
   models: string[];
-  /** Queues replies to the next model calls, in order. */
-  reply(...replies: ScriptedReply[]): this;
+  /** Queues replies to the next model calls, in order; a function is called when its call arrives. */
+  reply(...replies: (ScriptedReply | ScriptedHandler)[]): this;
   /** Replies queued and not yet used. */
   readonly pending: number;
   /** Stops the server, cutting any connection still open. */
@@ -170,7 +177,7 @@ const isFault = (r: ScriptedReply): r is ScriptedFault => 'fault' in r;
 
 /** Starts a scripted server speaking `protocol`. */
 export async function startScriptedServer(protocol: Protocol, options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
-  const queue: ScriptedReply[] = [];
+  const queue: (ScriptedReply | ScriptedHandler)[] = [];
   const requests: RecordedRequest[] = [];
   let callCount = 0;
   const waiters: { count: number; resolve: () => void }[] = [];
@@ -187,13 +194,19 @@ export async function startScriptedServer(protocol: Protocol, options: ScriptedS
     res.flushHeaders();
   };
 
-  const answerCall = (req: IncomingMessage, res: ServerResponse, request: any) => {
+  const answerCall = async (req: IncomingMessage, res: ServerResponse, request: any, recorded: RecordedRequest) => {
     const n = ++callCount;
     for (const w of waiters.filter((w) => w.count <= n)) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve();
     }
-    const reply = queue.shift();
+    const next = queue.shift();
+    let reply: ScriptedReply | undefined;
+    try {
+      reply = typeof next === 'function' ? await next(recorded) : next;
+    } catch (e) {
+      reply = { status: 500, error: { message: `the test's handler for model call ${n} failed: ${(e as Error).message}` } };
+    }
     if (!reply) {
       sendError(res, { status: 500, error: { message: `the test scripted no reply for model call ${n}` } });
       return;
@@ -256,7 +269,8 @@ export async function startScriptedServer(protocol: Protocol, options: ScriptedS
         body = undefined;
       }
       const path = req.url ?? '/';
-      requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, rawBody, at, closed });
+      const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, rawBody, at, closed };
+      requests.push(recorded);
       if (options.apiKey !== undefined && protocol.keyOf(req.headers) !== options.apiKey) return sendError(res, { status: 401 });
       const route = path.split('?')[0];
       if (req.method === 'GET' && route === '/v1/models') {
@@ -264,7 +278,7 @@ export async function startScriptedServer(protocol: Protocol, options: ScriptedS
         res.end(JSON.stringify(protocol.modelList(handle.models)));
         return;
       }
-      if (req.method === 'POST' && route === protocol.callPath) return answerCall(req, res, body);
+      if (req.method === 'POST' && route === protocol.callPath) return void answerCall(req, res, body, recorded);
       sendError(res, { status: 404, body: '404 page not found' });
     });
   });
