@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { formatDiagnostic } from '../model/diagnostic';
 import type { Instrument } from '../model/instrument';
@@ -23,7 +23,8 @@ import {
 } from '../model/run';
 import { loadMelody } from '../load/melody';
 import { decodeText, nodeFileSystem, TextEncodingError } from '../load/fs';
-import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
+import { ENSEMBLES_DIR, type WorkspaceModel } from '../load/workspace';
+import { loadEnsembles } from '../load/ensembles';
 import { celVariables, evaluateCondition, EXPRESSION_TIME_LIMIT_MS, ExpressionError, renderString, renderValue, toCel, type EvaluationBounds } from '../expr/evaluate';
 import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult, type StartedProgram } from '../nodes/types';
 import { ProviderUnavailableError, type ModelProvider } from '../providers/types';
@@ -130,6 +131,16 @@ export class RunRequestError extends Error {
 }
 
 const MAX_MELODY_DEPTH = 8;
+
+/**
+ * Kinds that act on nothing outside the engine: they compute a value from their inputs and
+ * at most read workspace files. They run as soon as their needs have ended in memory; every
+ * other kind first waits until those ends are on disk (`awaitNeedsDurable`), so nothing a
+ * node does outside Symphony ever rests on an end a crash could still lose. A crash before
+ * that loses the effect-free dependents' ends too (they are journaled after), so a resume
+ * runs them again either way.
+ */
+const EFFECT_FREE_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['transform', 'template', 'validate', 'read-file']);
 const STATUS_FUNCTION = /\b(success|failure|always|cancelled)\s*\(\s*\)/;
 
 /**
@@ -311,10 +322,15 @@ export class Engine {
 
   private workspaceModel?: Promise<WorkspaceModel>;
 
-  /** The workspace's instruments and melodies, loaded once per engine unless provided. */
+  /**
+   * The workspace's instruments, loaded once per engine unless provided. Running needs no
+   * other melody than the one it runs (a sub-melody's file is loaded when it starts), so by
+   * default the other melodies are not read: `melodies` is empty, and triggers naming
+   * melodies are not checked (a warning that concerns editors, not runs).
+   */
   workspace(): Promise<WorkspaceModel> {
     if (this.opts.workspace) return this.opts.workspace();
-    this.workspaceModel ??= loadWorkspaceModel(nodeFileSystem, this.opts.workspaceRoot);
+    this.workspaceModel ??= instrumentsOnly(this.opts.workspaceRoot);
     return this.workspaceModel;
   }
 
@@ -461,6 +477,8 @@ class RunExecution {
   private readonly logBytes = new Map<string, number>();
   private instruments = new Map<string, Instrument>();
   private readonly attemptsDone = new Map<string, number>();
+  /** Each node end journaled by this process: resolves once the line is on disk (see finishNode). */
+  private readonly ends = new Map<string, Promise<void>>();
 
   constructor(
     private readonly engine: Engine,
@@ -642,30 +660,31 @@ class RunExecution {
       for (const n of needs) dependents.set(n, [...(dependents.get(n) ?? []), id]);
     }
     const ready = ids.filter((id) => !this.outcomes.has(id) && remaining.get(id) === 0);
-    const running = new Set<Promise<void>>();
-    const start = (id: string) => {
-      const task = this.runNode(id).then(() => {
-        running.delete(task);
-        for (const d of dependents.get(id) ?? []) {
-          const left = remaining.get(d)! - 1;
-          remaining.set(d, left);
-          if (left === 0) ready.push(d);
-        }
-      });
-      running.add(task);
-    };
-    for (;;) {
-      while (ready.length) start(ready.shift()!);
-      if (running.size === 0) break;
-      await Promise.race(running);
-    }
+    // Each node starts in the same turn as the end of its last need: no polling, no level
+    // boundaries. runNode never rejects but for a bug, which ends the run (execute).
+    await new Promise<void>((resolveAll, rejectAll) => {
+      let active = 0;
+      const start = (id: string) => {
+        active++;
+        this.runNode(id).then(() => {
+          for (const d of dependents.get(id) ?? []) {
+            const left = remaining.get(d)! - 1;
+            remaining.set(d, left);
+            if (left === 0) start(d);
+          }
+          if (--active === 0) resolveAll();
+        }, rejectAll);
+      };
+      for (const id of ready) start(id);
+      if (active === 0) resolveAll();
+    });
   }
 
   // ── One node ──────────────────────────────────────────────────────────────
 
   private async runNode(id: string): Promise<void> {
     const spec = this.melody.nodes[id]!;
-    const started = this.opts.now();
+    let started = this.opts.now();
     const decision = await this.decide(spec);
     if (decision.kind === 'skip') {
       return this.finishNode(id, spec, { status: decision.cancelled ? 'cancelled' : 'skipped', reason: decision.reason, attempts: 0, iterations: 0, started });
@@ -689,6 +708,8 @@ class RunExecution {
     } catch {
       return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled before it started', attempts: 0, iterations: 0, started });
     }
+    // A node's duration is its own work: the time it waited for a free slot is not part of it.
+    started = this.opts.now();
     try {
       await this.runIterations(id, spec, started);
     } finally {
@@ -849,14 +870,21 @@ class RunExecution {
     // Timeout and cancellation reach everything an attempt does — evaluating its inputs,
     // waiting for its instrument, the implementation — through one signal.
     const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
+    // The attempt's own signal, aborted by the run's or by the timeout. Linked by hand:
+    // AbortSignal.any costs a weak reference per attempt that only a GC clears.
     const attemptController = new AbortController();
-    const signal = AbortSignal.any([this.signal, attemptController.signal]);
+    const signal = attemptController.signal;
+    setMaxListeners(0, signal);
+    const onRunAbort = () => attemptController.abort(this.signal.reason);
+    if (this.signal.aborted) onRunAbort();
+    else this.signal.addEventListener('abort', onRunAbort, { once: true });
     const timeout = { fired: false };
     const timer = timeoutMs !== undefined ? setTimeout(() => ((timeout.fired = true), attemptController.abort(new Error('timeout'))), timeoutMs) : undefined;
     try {
       return await this.attemptWithin(id, spec, iteration, attempt, instrumentRef, { signal, timeLimitMs: timeoutMs ?? EXPRESSION_TIME_LIMIT_MS }, timeout);
     } finally {
       clearTimeout(timer);
+      this.signal.removeEventListener('abort', onRunAbort);
     }
   }
 
@@ -905,6 +933,10 @@ class RunExecution {
     if (instrumentRef && !instrument) return fail(`unknown instrument ${instrumentRef}`, false, { fallbackHelps: true, provenance });
     const impl = this.opts.nodes[kind] as { run(input: unknown, ctx: NodeContext): Promise<NodeResult> } | undefined;
     if (!impl) return fail(`node kind "${kind}" is not available in this host`, false, { provenance });
+    if (!EFFECT_FREE_KINDS.has(kind)) {
+      const unrecorded = await this.awaitNeedsDurable(spec);
+      if (unrecorded) return fail(unrecorded, false, { provenance });
+    }
     const budgetError = this.budgetExceeded();
     if (budgetError && (kind === 'instrument' || kind === 'summarize')) return fail(budgetError, false, { provenance });
 
@@ -934,6 +966,23 @@ class RunExecution {
     } finally {
       releaseInstrument();
     }
+  }
+
+  /**
+   * Waits until the ends of the node's needs are on disk: the documented guarantee that a
+   * node's end is durable before anything that needs it acts on it. Before this, a
+   * dependent has only computed in memory and journaled (after those ends, in order).
+   * Resolves with why the node must not run when an end could not be written.
+   */
+  private async awaitNeedsDurable(spec: NodeSpec): Promise<string | undefined> {
+    for (const need of needsOf(spec)) {
+      try {
+        await this.ends.get(need);
+      } catch (e) {
+        return `the end of ${need} could not be recorded in the run journal: ${(e as Error).message}`;
+      }
+    }
+    return undefined;
   }
 
   /** The node's `env:` evaluated: what its processes get on top of the program host's environment. */
@@ -1121,7 +1170,12 @@ class RunExecution {
     return { runId: result.runId, status: result.state, outputs };
   }
 
-  /** Records a node's end, durably, before anything that depends on it starts. */
+  /**
+   * Records a node's end. The end is appended to the journal at once — so a dependent's
+   * events always come after it — and `ends` holds the promise of it being on disk, which a
+   * dependent awaits before it does anything outside the engine (`awaitNeedsDurable`). The
+   * node's slot and its dependents' scheduling do not wait for the disk.
+   */
   private async finishNode(
     id: string,
     spec: NodeSpec,
@@ -1135,20 +1189,13 @@ class RunExecution {
 
     let outputRef: string | undefined;
     let inline: unknown = r.output;
-    if (r.output !== undefined) {
-      const json = canonicalJson(r.output);
-      if (json.length > this.opts.inlineOutputLimit) {
-        // A large output lives only in the store, so it is on disk before the journal names it.
-        outputRef = await this.opts.artifacts.put(r.output, { durable: true });
-        inline = undefined;
-      } else {
-        // A small one is safe in its journal line; its blob is written alongside, without
-        // holding up the nodes that wait for this one (the run waits for it before ending).
-        outputRef = sha256(json);
-        this.storing.push(this.opts.artifacts.put(r.output, { durable: false }).then(() => undefined, () => undefined));
-      }
+    // A large output lives only in the store, so it is on disk before the journal names it.
+    // A small one lives in its journal line alone: a blob of it would be read by nobody.
+    if (r.output !== undefined && !fitsInline(r.output, this.opts.inlineOutputLimit)) {
+      outputRef = await this.opts.artifacts.put(r.output, { durable: true });
+      inline = undefined;
     }
-    await this.emit({
+    const durable = this.emit({
       type: 'node-finished',
       runId: this.setup.runId,
       at: this.iso(),
@@ -1166,6 +1213,9 @@ class RunExecution {
       durationMs: Math.max(0, this.opts.now() - r.started),
       provenance: r.provenance,
     });
+    // Rejections are the run's (emit sets `halting`); a dependent that awaits this sees them too.
+    durable.catch(() => undefined);
+    this.ends.set(id, durable);
     if (r.status !== 'skipped') this.audit('node-finished', { status: r.status, attempts: r.attempts, provenance: r.provenance, error: r.error }, id);
   }
 
@@ -1291,6 +1341,28 @@ class RunExecution {
     await this.setup.journal.close().catch(() => undefined);
     return this.record as RunResult;
   }
+}
+
+/**
+ * Whether a value's JSON is at most `limit` characters. Outputs are mostly small, so the
+ * common case is one JSON.stringify; only a value near the limit is put in canonical form
+ * (its keys sorted, which changes the order, never the length).
+ */
+function fitsInline(value: unknown, limit: number): boolean {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    // A bigint, say: canonicalJson writes those as strings.
+    json = canonicalJson(value);
+  }
+  return (json ?? 'null').length <= limit;
+}
+
+/** A workspace model with the ensembles of `root` and none of its melodies. */
+async function instrumentsOnly(root: string): Promise<WorkspaceModel> {
+  const ensembles = await loadEnsembles(nodeFileSystem, join(root, ENSEMBLES_DIR));
+  return { root, ensembles, melodies: [], context: { instruments: ensembles.refs, ensemblesDir: ENSEMBLES_DIR + sep, platform: process.platform } };
 }
 
 /** The programs journaled for attempts that have no node-finished after them. */
