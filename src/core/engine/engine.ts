@@ -36,6 +36,7 @@ import { canonicalJson, sha256 } from './hash';
 import { resolveInputs } from './inputs';
 import { schemaErrors } from './outputs';
 import { PermissionError, PermissionGuard } from './permissions';
+import { contentDigest, FileNodeCache, type CacheRead, type NodeCache } from '../store/cache';
 import { Redactor, type StreamRedactor } from './redact';
 import { loadWorkspacePrivacy } from './privacy';
 import { retryDelay, retryPolicy } from './retry';
@@ -86,6 +87,8 @@ export interface EngineOptions {
    * started as a top-level run begins; the run does not wait for it before its nodes.
    */
   readonly housekeeping?: (run: { readonly runId: string; readonly resumed: boolean }) => Promise<void>;
+  /** Where outputs of `cache: true` nodes are remembered (default: `.symphony/cache`). */
+  readonly cache?: NodeCache;
 }
 
 /** What the engine needs to know about, and do to, the processes of the programs nodes start. */
@@ -117,6 +120,8 @@ export interface RunRequest {
   readonly debug?: RunDebugger;
   /** The run's id, when the caller named something after it before the run (the Conductor's plan file). */
   readonly runId?: string;
+  /** Run every node, taking none from the node cache (`symphony run --no-cache`); outputs are still stored. */
+  readonly noCache?: boolean;
 }
 
 /** A finished run: its final record. */
@@ -166,7 +171,11 @@ export class Engine {
   private readonly groups = new ConcurrencyGroups();
   private readonly opts: Required<Pick<EngineOptions, 'maxParallel' | 'sleep' | 'random' | 'now' | 'inlineOutputLimit' | 'logLimit' | 'newRunId' | 'programs' | 'processes'>> & EngineOptions;
 
+  /** The node cache every run of this engine shares. */
+  readonly nodeCache: NodeCache;
+
   constructor(options: EngineOptions) {
+    this.nodeCache = options.cache ?? new FileNodeCache(options.workspaceRoot);
     this.opts = {
       maxParallel: 8,
       sleep: defaultSleep,
@@ -219,6 +228,7 @@ export class Engine {
       pinned: request.pinned,
       debug: request.debug,
       runId: request.runId,
+      noCache: request.noCache,
     });
     return execution.execute();
   }
@@ -358,6 +368,7 @@ export class Engine {
       debug?: RunDebugger;
       caller?: CallerLink;
       runId?: string;
+      noCache?: boolean;
     },
   ): Promise<RunExecution> {
     const runId = run.runId ?? this.opts.newRunId();
@@ -381,6 +392,7 @@ export class Engine {
       pinned: run.pinned,
       debug: run.debug,
       caller: run.caller,
+      noCache: run.noCache,
       journal,
     });
   }
@@ -409,6 +421,8 @@ interface ExecutionSetup {
   readonly debug?: RunDebugger;
   /** A sub-melody's link to the run that started it: budgets are a ceiling, usage rolls up, secrets stay redacted. */
   readonly caller?: CallerLink;
+  /** No node is taken from the node cache (sub-melodies inherit it). */
+  readonly noCache?: boolean;
 }
 
 /** How a sub-melody run reaches the run (and node) that started it. */
@@ -479,6 +493,10 @@ class RunExecution {
   private readonly attemptsDone = new Map<string, number>();
   /** Each node end journaled by this process: resolves once the line is on disk (see finishNode). */
   private readonly ends = new Map<string, Promise<void>>();
+  /** The node cache key each `cache:` node used (a hit) or stored under, and which ones hit. */
+  private readonly cacheKeys = new Map<string, string>();
+  private readonly cacheHits = new Set<string>();
+  private rootReal?: Promise<string>;
 
   constructor(
     private readonly engine: Engine,
@@ -933,6 +951,16 @@ class RunExecution {
     if (instrumentRef && !instrument) return fail(`unknown instrument ${instrumentRef}`, false, { fallbackHelps: true, provenance });
     const impl = this.opts.nodes[kind] as { run(input: unknown, ctx: NodeContext): Promise<NodeResult> } | undefined;
     if (!impl) return fail(`node kind "${kind}" is not available in this host`, false, { provenance });
+    const cacheKey = this.caches(spec) ? this.cacheKey(kind, input, env, instrument, spec) : undefined;
+    if (cacheKey !== undefined && !this.setup.noCache) {
+      const hit = await this.cacheHit(cacheKey);
+      if (hit) {
+        this.cacheKeys.set(id, cacheKey);
+        this.cacheHits.add(id);
+        this.log(id, 'info', `cached: the output of an earlier run with the same inputs and files (${hit.storedAt})\n`);
+        return { ok: true, output: hit.output, error: '', retryable: true, provenance };
+      }
+    }
     if (!EFFECT_FREE_KINDS.has(kind)) {
       const unrecorded = await this.awaitNeedsDurable(spec);
       if (unrecorded) return fail(unrecorded, false, { provenance });
@@ -943,7 +971,8 @@ class RunExecution {
     const releaseInstrument = instrument ? await this.engine.instrumentLimit(instrument).acquire(signal).catch(() => undefined) : () => undefined;
     if (!releaseInstrument) return timeout.fired ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : cancelled;
 
-    const ctx = this.nodeContext(id, attempt, iteration, bounds, instrument, env);
+    const reads = cacheKey !== undefined ? new ReadRecorder(this.permissions, () => (this.rootReal ??= fsp.realpath(this.opts.workspaceRoot))) : undefined;
+    const ctx = this.nodeContext(id, attempt, iteration, bounds, instrument, env, reads?.guard);
     try {
       const result = await raceAbort(impl.run(parsed.data, ctx), signal);
       const output = this.redactor.redact(result.output);
@@ -953,6 +982,12 @@ class RunExecution {
       }
       const over = this.budgetExceeded();
       if (over) return fail(over, false, { provenance });
+      // Only a success is remembered, and only when every read was allowed and recorded and
+      // nothing was written: a hit would skip the write.
+      if (cacheKey !== undefined && reads?.complete) {
+        this.cacheKeys.set(id, cacheKey);
+        this.storing.push(this.storeCached(cacheKey, reads.list(), output).catch((e: Error) => this.log(id, 'info', `the node cache could not store this output: ${e.message}\n`)));
+      }
       return { ok: true, output, error: '', retryable: true, provenance };
     } catch (e) {
       if (timeout.fired) return fail(`timed out after ${spec.timeout}`, true, { provenance });
@@ -983,6 +1018,59 @@ class RunExecution {
       }
     }
     return undefined;
+  }
+
+  /** Whether a node is cached: its own `cache:`, else the melody's. A loop's iterations never are. */
+  private caches(spec: NodeSpec): boolean {
+    return (spec.cache ?? this.melody.cache ?? false) && !spec.loop;
+  }
+
+  /**
+   * The node cache key before the files: the kind, the evaluated `with:` and `env:`, the
+   * instrument (with its model), the node's `outputs:` schema, and the permissions of this
+   * run and every run above it — so a melody allowed less never shares a key with one
+   * allowed more. Inputs are redacted first: no secret is part of a key, and a key read
+   * from disk tells nothing about one. The files the node read are checked on a hit.
+   */
+  private cacheKey(kind: NodeKind, input: unknown, env: Record<string, string>, instrument: Instrument | undefined, spec: NodeSpec): string {
+    return sha256(
+      canonicalJson({
+        cache: 1,
+        kind,
+        with: this.redactor.redact(input),
+        env: this.redactor.redact(env),
+        instrument: instrument ?? null,
+        outputs: spec.outputs ?? null,
+        permissions: this.permissions.chain,
+      }),
+    );
+  }
+
+  /**
+   * The stored output for a key, when every file the entry says the node read is still
+   * readable by this run's guard and has the same content. The guard check is what keeps a
+   * cache from serving one melody's output to a node that may not read the files behind it.
+   */
+  private async cacheHit(key: string): Promise<{ output: unknown; storedAt: string } | undefined> {
+    const entry = await this.engine.nodeCache.get(key).catch(() => undefined);
+    if (!entry) return undefined;
+    for (const read of entry.reads) {
+      const real = await this.permissions.resolveRead(read.path).catch(() => undefined);
+      if (real === undefined) return undefined;
+      const digest = await contentDigest(real).catch(() => undefined);
+      if (digest !== read.sha256) return undefined;
+    }
+    if (!(await this.opts.artifacts.has(entry.outputRef).catch(() => false))) return undefined;
+    const stored = (await this.opts.artifacts.getJson(entry.outputRef).catch(() => undefined)) as { output?: unknown } | undefined;
+    if (!stored || typeof stored !== 'object') return undefined;
+    return { output: stored.output, storedAt: entry.storedAt };
+  }
+
+  /** Remembers a node's output under its key and the files it read. */
+  private async storeCached(key: string, reads: CacheRead[], output: unknown): Promise<void> {
+    // Wrapped, so an output of `undefined` (no output) is stored too.
+    const outputRef = await this.opts.artifacts.put({ output }, { durable: true });
+    await this.engine.nodeCache.put({ key, reads, outputRef, storedAt: this.iso() });
   }
 
   /** The node's `env:` evaluated: what its processes get on top of the program host's environment. */
@@ -1035,7 +1123,15 @@ class RunExecution {
     return up ? `${up} (the budget of the melody that started this one)` : undefined;
   }
 
-  private nodeContext(id: string, attempt: number, iteration: number, bounds: EvaluationBounds & { signal: AbortSignal }, instrument: Instrument | undefined, env: Record<string, string>): NodeContext {
+  private nodeContext(
+    id: string,
+    attempt: number,
+    iteration: number,
+    bounds: EvaluationBounds & { signal: AbortSignal },
+    instrument: Instrument | undefined,
+    env: Record<string, string>,
+    guard: PermissionGuard = this.permissions,
+  ): NodeContext {
     const signal = bounds.signal;
     return {
       runId: this.setup.runId,
@@ -1046,7 +1142,7 @@ class RunExecution {
       melodyFile: this.setup.file,
       melodyName: this.melody.name,
       signal,
-      permissions: this.permissions,
+      permissions: guard,
       instrument,
       env,
       programs: this.opts.programs,
@@ -1156,6 +1252,7 @@ class RunExecution {
       depth: this.setup.depth + 1,
       parent: { runId: this.setup.runId, nodeId },
       ancestry,
+      noCache: this.setup.noCache,
       caller: {
         budgetLeft: () => this.budgetLeft(),
         budgetExceeded: () => this.budgetExceeded(),
@@ -1212,6 +1309,8 @@ class RunExecution {
       costUsd: this.record?.nodes[id]?.costUsd,
       durationMs: Math.max(0, this.opts.now() - r.started),
       provenance: r.provenance,
+      cached: r.status === 'success' && this.cacheHits.has(id) ? true : undefined,
+      cacheKey: r.status === 'success' ? this.cacheKeys.get(id) : undefined,
     });
     // Rejections are the run's (emit sets `halting`); a dependent that awaits this sees them too.
     durable.catch(() => undefined);
@@ -1357,6 +1456,71 @@ function fitsInline(value: unknown, limit: number): boolean {
     json = canonicalJson(value);
   }
   return (json ?? 'null').length <= limit;
+}
+
+/**
+ * The guard a cached node runs with: the run's own, recording each file it lets the node
+ * read, with the content's hash taken as it is read. A refused read, a write, or a
+ * rebased guard (reads it cannot see) make the attempt one the cache does not keep.
+ */
+class ReadRecorder {
+  private readonly reads = new Map<string, string | null>();
+  private spoiled = false;
+  readonly guard: PermissionGuard;
+
+  constructor(
+    inner: PermissionGuard,
+    private readonly rootReal: () => Promise<string>,
+  ) {
+    // Delegates everything else to the run's guard (its compiled globs, its caller chain).
+    const guard = Object.create(inner) as PermissionGuard;
+    Object.defineProperties(guard, {
+      resolveRead: { value: (path: string) => this.read(inner, path) },
+      resolveWrite: {
+        value: (path: string) => {
+          this.spoiled = true;
+          return inner.resolveWrite(path);
+        },
+      },
+      rebase: {
+        value: (root: string) => {
+          this.spoiled = true;
+          return inner.rebase(root);
+        },
+      },
+    });
+    this.guard = guard;
+  }
+
+  /** Whether every read was allowed and recorded, and nothing was written. */
+  get complete(): boolean {
+    return !this.spoiled;
+  }
+
+  list(): CacheRead[] {
+    return [...this.reads].map(([path, sha256]) => ({ path, sha256 })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  private async read(inner: PermissionGuard, path: string): Promise<string> {
+    let real: string;
+    try {
+      real = await inner.resolveRead(path);
+    } catch (e) {
+      this.spoiled = true;
+      throw e;
+    }
+    try {
+      const rel = relative(await this.rootReal(), real).split(sep).join('/') || '.';
+      const digest = await contentDigest(real);
+      const before = this.reads.get(rel);
+      // The same file read twice with different content: which one the output rests on is unknown.
+      if (before !== undefined && before !== digest) this.spoiled = true;
+      this.reads.set(rel, digest);
+    } catch {
+      this.spoiled = true;
+    }
+    return real;
+  }
 }
 
 /** A workspace model with the ensembles of `root` and none of its melodies. */
