@@ -29,6 +29,9 @@ function melody(options: { sandbox: boolean; cache?: boolean }): string {
   for (let l = 0; l < LEVELS; l++) {
     for (let n = 0; n < WIDTH; n++) {
       lines.push(`  ${id(l, n)}:`, '    uses: shell', '    with: { command: sleep, args: ["0.01"] }');
+      // Otherwise every node is the same work under one key, and the first run already
+      // takes all but the first level from the cache.
+      if (options.cache) lines.push(`    env: { NODE: ${id(l, n)} }`);
       if (l) lines.push(`    needs: [${needsOf(l).join(', ')}]`);
     }
   }

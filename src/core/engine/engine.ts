@@ -1060,7 +1060,7 @@ class RunExecution {
       const digest = await contentDigest(real).catch(() => undefined);
       if (digest !== read.sha256) return undefined;
     }
-    if (!(await this.opts.artifacts.has(entry.outputRef).catch(() => false))) return undefined;
+    // A missing blob (collected by gc) is a miss, like a damaged one.
     const stored = (await this.opts.artifacts.getJson(entry.outputRef).catch(() => undefined)) as { output?: unknown } | undefined;
     if (!stored || typeof stored !== 'object') return undefined;
     return { output: stored.output, storedAt: entry.storedAt };
