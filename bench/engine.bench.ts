@@ -13,6 +13,14 @@ import { FileAuditLog } from '../src/core/store/audit';
 import { FileRunStorage } from '../src/core/store/runs';
 import type { Bench, Figure } from './index';
 
+const RUNS = 3;
+
+async function medianOf(measure: () => Promise<number>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < RUNS; i++) xs.push(await measure());
+  return xs.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
+}
+
 function engineIn(root: string, nodes: NodeRegistry, maxParallel: number): Engine {
   return new Engine({
     workspaceRoot: root,
@@ -66,9 +74,11 @@ export const bench: Bench = {
     const root = mkdtempSync(join(tmpdir(), 'symphony-bench-'));
     try {
       // 1. Raw throughput: no-op nodes, every event journaled and fsynced.
+      // Each figure is the median of RUNS runs (a fresh engine each): one stall of a loaded
+      // machine, or the first run's compiling, does not decide it.
       const n = 1000;
-      const ms = await runMelody(engineIn(root, builtinNodes, 8), root, noopDag(n));
-      figures.push({ name: `no-op DAG of ${n} nodes: nodes per second`, value: (n * 1000) / ms, unit: 'nodes/s' });
+      const ms = await medianOf(() => runMelody(engineIn(root, builtinNodes, 8), root, noopDag(n)));
+      figures.push({ name: `no-op DAG of ${n} nodes: nodes per second`, value: (n * 1000) / ms, unit: 'nodes/s', note: 'target ≥ 10,000' });
       figures.push({ name: `no-op DAG of ${n} nodes: wall time`, value: ms, unit: 'ms' });
 
       // 2. Scheduling quality: 200 nodes of 10 ms on 20 levels; the critical path is 20 × 10 ms.
@@ -81,9 +91,9 @@ export const bench: Bench = {
       };
       const levels = 20;
       const width = 10;
-      const makespan = await runMelody(engineIn(root, { ...builtinNodes, transform: sleeper }, width), root, layered(levels, width));
+      const makespan = await medianOf(() => runMelody(engineIn(root, { ...builtinNodes, transform: sleeper }, width), root, layered(levels, width)));
       const critical = levels * 10;
-      figures.push({ name: `makespan / critical path, ${levels * width} × 10 ms sleeps on ${levels} levels`, value: makespan / critical, unit: '', note: `ideal 1.0; ${makespan.toFixed(0)} ms vs ${critical} ms, parallel limit ${width}` });
+      figures.push({ name: `makespan / critical path, ${levels * width} × 10 ms sleeps on ${levels} levels`, value: makespan / critical, unit: '', note: `target ≤ 1.05; ${makespan.toFixed(0)} ms vs ${critical} ms, parallel limit ${width}` });
 
       // 3. Journal appends: awaited one by one (one fdatasync each), and many at once (group commit).
       const storage = new FileRunStorage(root);

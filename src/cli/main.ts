@@ -59,7 +59,8 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('--dry-run', 'check the melody and inputs and print the plan; run nothing')
     .option('-y, --yes', 'approve every approval node without asking')
     .option('-v, --verbose', "print the nodes' output as it arrives")
-    .action(async (melody: string, opts: { input?: string[]; json?: boolean; dryRun?: boolean; yes?: boolean; verbose?: boolean }) => {
+    .option('--no-cache', 'run every node, even those with `cache: true` (what they produce is still stored)')
+    .action(async (melody: string, opts: { input?: string[]; json?: boolean; dryRun?: boolean; yes?: boolean; verbose?: boolean; cache?: boolean }) => {
       exit.code = await runCommand(env, melody, opts);
     });
 
@@ -138,7 +139,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
 
   program
     .command('gc')
-    .description('remove old runs and the artifacts no kept run refers to')
+    .description('remove old runs, and the node cache entries and artifacts no kept run refers to')
     .option('--keep-last <n>', 'how many of the newest runs to keep', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of runs');

@@ -102,7 +102,8 @@ export class RunPrinter {
       case 'node-finished': {
         live(e.nodeId, false);
         const time = this.c('dim', seconds(e.durationMs));
-        if (e.status === 'success') this.write(`${indent}  ${this.c('green', '✓')} ${e.nodeId} ${time}`);
+        if (e.status === 'success' && e.cached) this.write(`${indent}  ${this.c('green', '✓')} ${e.nodeId} ${this.c('dim', 'cached')}`);
+        else if (e.status === 'success') this.write(`${indent}  ${this.c('green', '✓')} ${e.nodeId} ${time}`);
         else if (e.status === 'failure') this.write(`${indent}  ${this.c('red', '✗')} ${e.nodeId} ${time} ${this.c('red', e.error ?? 'failed')}`);
         else if (e.status === 'skipped') this.write(`${indent}  ${this.c('dim', `○ ${e.nodeId} skipped: ${e.reason ?? ''}`)}`);
         else this.write(`${indent}  ${this.c('yellow', `⊘ ${e.nodeId} cancelled`)}`);
@@ -142,6 +143,7 @@ export function runJson(record: RunRecord): Record<string, unknown> {
         output: n.output ?? null,
         ...(n.error !== undefined ? { error: n.error } : {}),
         ...(n.reason !== undefined ? { reason: n.reason } : {}),
+        ...(n.cached ? { cached: true } : {}),
         startedAt: n.startedAt ?? null,
         endedAt: n.endedAt ?? null,
       },

@@ -42,6 +42,9 @@ export function nodeFacts(node: NodeRecord): string[] {
   const parts: string[] = [];
   if (node.state === 'running') {
     if (node.attempts > 1) parts.push(`attempt ${node.attempts}`);
+  } else if (node.cached && node.state === 'success') {
+    // Taken from the node cache: its duration is the look-up, not the node's work.
+    parts.push('cached');
   } else if (node.durationMs !== undefined && node.state !== 'skipped') {
     parts.push(formatDuration(node.durationMs));
   }

@@ -150,7 +150,7 @@ describe('garbage collection', () => {
     assert.equal(await store.has(refs[ids[0]!]!), true);
     assert.equal(await store.has(refs[ids[1]!]!), false);
 
-    assert.deepEqual(await collectGarbage(root, storage, 3, later), { runsRemoved: 0, artifactsRemoved: 0, bytesFreed: 0 });
+    assert.deepEqual(await collectGarbage(root, storage, 3, later), { runsRemoved: 0, artifactsRemoved: 0, cacheEntriesRemoved: 0, bytesFreed: 0 });
     await assert.rejects(collectGarbage(root, storage, -1), RangeError);
   });
 });

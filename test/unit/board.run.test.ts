@@ -130,6 +130,7 @@ describe('board run presentation', () => {
     assert.equal(nodeRunLine(record({})), '1.2s');
     assert.equal(nodeRunLine(record({ attempts: 3, tokens: { input: 1000, output: 234 }, costUsd: 0.0123 })), '1.2s · 3 attempts · 1,234 tokens · $0.0123');
     assert.equal(nodeRunLine(record({ state: 'skipped', attempts: 0, reason: 'its condition is false: x' })), 'its condition is false: x');
+    assert.equal(nodeRunLine(record({ cached: true })), 'cached', 'a node taken from the node cache says so instead of a duration');
     const pinned = record({ attempts: 0, reason: 'pinned: the output was given, the node did not run' });
     assert.ok(wasPinned(pinned));
     assert.equal(nodeRunLine(pinned), 'pinned output');

@@ -46,6 +46,29 @@ describe('symphony run and the run records', () => {
     assert.equal(readFileSync(join(root, 'out', 'greeting.txt'), 'utf8'), 'hello Ada\n');
   });
 
+  it('takes unchanged cache: true nodes from the cache, says so, and runs them all with --no-cache', async () => {
+    const root = workspace({
+      'c.melody.yaml': yaml`
+        name: cached
+        cache: true
+        permissions: { commands: [node] }
+        nodes:
+          stamp: { uses: shell, with: { command: node, args: ["-e", "console.log(process.hrtime.bigint())"] } }
+      `,
+    });
+    const first = await cli(root, ['run', 'c.melody.yaml', '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    const again = await cli(root, ['run', 'c.melody.yaml']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /✓ stamp cached/);
+    const json = JSON.parse((await cli(root, ['run', 'c.melody.yaml', '--json'])).stdout);
+    assert.equal(json.nodes.stamp.cached, true);
+    assert.equal(json.nodes.stamp.output.stdout, JSON.parse(first.stdout).nodes.stamp.output.stdout, 'the stored output, not a new one');
+    const forced = JSON.parse((await cli(root, ['run', 'c.melody.yaml', '--json', '--no-cache'])).stdout);
+    assert.equal(forced.nodes.stamp.cached, undefined);
+    assert.notEqual(forced.nodes.stamp.output.stdout, json.nodes.stamp.output.stdout, 'the node ran again');
+  });
+
   it('prints progress lines without --json and exits 1 when the run fails', async () => {
     const root = workspace({
       'f.melody.yaml': yaml`
@@ -158,7 +181,7 @@ describe('symphony run and the run records', () => {
     assert.match(audit.stdout, /^✗ \.symphony\/audit\.jsonl:3: /m);
 
     const gc = await cli(root, ['gc', '--keep-last', '1']);
-    assert.match(gc.stdout, /^removed 1 run and \d+ artifacts?, freed/);
+    assert.match(gc.stdout, /^removed 1 run, \d+ cache (entry|entries) and \d+ artifacts?, freed/);
     assert.deepEqual(JSON.parse((await cli(root, ['runs', '--json'])).stdout).map((r: { runId: string }) => r.runId), [again.runId]);
   });
 

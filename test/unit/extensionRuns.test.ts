@@ -227,6 +227,7 @@ describe('extension runs: presentation', () => {
   it('describes nodes state first', () => {
     const r = fold([...runEvents('r', { end: 'failure' })]);
     assert.equal(nodeDescription(r.nodes.a!), 'success · 1.5s');
+    assert.equal(nodeDescription({ ...r.nodes.a!, cached: true }), 'success · cached');
     assert.equal(nodeDescription({ ...r.nodes.b!, attempts: 3 }), 'failure · 5ms · 3 attempts');
     assert.equal(nodeDescription({ state: 'running', attempts: 2, iterations: 1, timeline: [] }), 'running · attempt 2');
     assert.equal(nodeDescription({ state: 'skipped', attempts: 0, iterations: 0, durationMs: 0, timeline: [] }), 'skipped');

@@ -65,7 +65,7 @@ export async function gcCommand(env: CliEnvironment, options: { keepLast: number
   const r = await collectGarbage(root, storage, options.keepLast);
   const leftovers = await sweepLeftovers(root, { runs: 'all' });
   const swept = leftovers ? ` and ${plural(leftovers, 'file')} killed writers left` : '';
-  env.stdout(`removed ${plural(r.runsRemoved, 'run')} and ${plural(r.artifactsRemoved, 'artifact')}${swept}, freed ${(r.bytesFreed / 1024).toFixed(1)} KiB (kept the newest ${options.keepLast} runs)\n`);
+  env.stdout(`removed ${plural(r.runsRemoved, 'run')}, ${r.cacheEntriesRemoved} cache ${r.cacheEntriesRemoved === 1 ? 'entry' : 'entries'} and ${plural(r.artifactsRemoved, 'artifact')}${swept}, freed ${(r.bytesFreed / 1024).toFixed(1)} KiB (kept the newest ${options.keepLast} runs)\n`);
   return 0;
 }
 

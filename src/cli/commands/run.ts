@@ -19,6 +19,8 @@ export interface RunCommandOptions extends RunOptions {
   readonly json?: boolean;
   readonly dryRun?: boolean;
   readonly verbose?: boolean;
+  /** false with `--no-cache`: every node runs, none is taken from the node cache. */
+  readonly cache?: boolean;
 }
 
 /** `--input k=v` pairs as a map; a pair without `=` is a usage error. */
@@ -82,7 +84,7 @@ export async function runCommand(env: CliEnvironment, melodyPath: string, option
   if (options.dryRun) return dryRun(env, root, file, inputs, options);
   return drive(env, root, options, async (engine, signal) => {
     const { melody, text } = await engine.loadMelodyFile(file);
-    return engine.run({ melody, file, text, inputs, signal, trigger: { kind: 'manual', detail: 'symphony run' } });
+    return engine.run({ melody, file, text, inputs, signal, trigger: { kind: 'manual', detail: 'symphony run' }, noCache: options.cache === false });
   });
 }
 

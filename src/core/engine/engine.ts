@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { formatDiagnostic } from '../model/diagnostic';
 import type { Instrument } from '../model/instrument';
@@ -23,7 +23,8 @@ import {
 } from '../model/run';
 import { loadMelody } from '../load/melody';
 import { decodeText, nodeFileSystem, TextEncodingError } from '../load/fs';
-import { loadWorkspaceModel, type WorkspaceModel } from '../load/workspace';
+import { ENSEMBLES_DIR, type WorkspaceModel } from '../load/workspace';
+import { loadEnsembles } from '../load/ensembles';
 import { celVariables, evaluateCondition, EXPRESSION_TIME_LIMIT_MS, ExpressionError, renderString, renderValue, toCel, type EvaluationBounds } from '../expr/evaluate';
 import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult, type StartedProgram } from '../nodes/types';
 import { ProviderUnavailableError, type ModelProvider } from '../providers/types';
@@ -35,6 +36,7 @@ import { canonicalJson, sha256 } from './hash';
 import { resolveInputs } from './inputs';
 import { schemaErrors } from './outputs';
 import { PermissionError, PermissionGuard } from './permissions';
+import { contentDigest, FileNodeCache, type CacheRead, type NodeCache } from '../store/cache';
 import { Redactor, type StreamRedactor } from './redact';
 import { loadWorkspacePrivacy } from './privacy';
 import { retryDelay, retryPolicy } from './retry';
@@ -85,6 +87,8 @@ export interface EngineOptions {
    * started as a top-level run begins; the run does not wait for it before its nodes.
    */
   readonly housekeeping?: (run: { readonly runId: string; readonly resumed: boolean }) => Promise<void>;
+  /** Where outputs of `cache: true` nodes are remembered (default: `.symphony/cache`). */
+  readonly cache?: NodeCache;
 }
 
 /** What the engine needs to know about, and do to, the processes of the programs nodes start. */
@@ -116,6 +120,8 @@ export interface RunRequest {
   readonly debug?: RunDebugger;
   /** The run's id, when the caller named something after it before the run (the Conductor's plan file). */
   readonly runId?: string;
+  /** Run every node, taking none from the node cache (`symphony run --no-cache`); outputs are still stored. */
+  readonly noCache?: boolean;
 }
 
 /** A finished run: its final record. */
@@ -130,6 +136,16 @@ export class RunRequestError extends Error {
 }
 
 const MAX_MELODY_DEPTH = 8;
+
+/**
+ * Kinds that act on nothing outside the engine: they compute a value from their inputs and
+ * at most read workspace files. They run as soon as their needs have ended in memory; every
+ * other kind first waits until those ends are on disk (`awaitNeedsDurable`), so nothing a
+ * node does outside Symphony ever rests on an end a crash could still lose. A crash before
+ * that loses the effect-free dependents' ends too (they are journaled after), so a resume
+ * runs them again either way.
+ */
+const EFFECT_FREE_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['transform', 'template', 'validate', 'read-file']);
 const STATUS_FUNCTION = /\b(success|failure|always|cancelled)\s*\(\s*\)/;
 
 /**
@@ -155,7 +171,11 @@ export class Engine {
   private readonly groups = new ConcurrencyGroups();
   private readonly opts: Required<Pick<EngineOptions, 'maxParallel' | 'sleep' | 'random' | 'now' | 'inlineOutputLimit' | 'logLimit' | 'newRunId' | 'programs' | 'processes'>> & EngineOptions;
 
+  /** The node cache every run of this engine shares. */
+  readonly nodeCache: NodeCache;
+
   constructor(options: EngineOptions) {
+    this.nodeCache = options.cache ?? new FileNodeCache(options.workspaceRoot);
     this.opts = {
       maxParallel: 8,
       sleep: defaultSleep,
@@ -208,6 +228,7 @@ export class Engine {
       pinned: request.pinned,
       debug: request.debug,
       runId: request.runId,
+      noCache: request.noCache,
     });
     return execution.execute();
   }
@@ -311,10 +332,15 @@ export class Engine {
 
   private workspaceModel?: Promise<WorkspaceModel>;
 
-  /** The workspace's instruments and melodies, loaded once per engine unless provided. */
+  /**
+   * The workspace's instruments, loaded once per engine unless provided. Running needs no
+   * other melody than the one it runs (a sub-melody's file is loaded when it starts), so by
+   * default the other melodies are not read: `melodies` is empty, and triggers naming
+   * melodies are not checked (a warning that concerns editors, not runs).
+   */
   workspace(): Promise<WorkspaceModel> {
     if (this.opts.workspace) return this.opts.workspace();
-    this.workspaceModel ??= loadWorkspaceModel(nodeFileSystem, this.opts.workspaceRoot);
+    this.workspaceModel ??= instrumentsOnly(this.opts.workspaceRoot);
     return this.workspaceModel;
   }
 
@@ -342,6 +368,7 @@ export class Engine {
       debug?: RunDebugger;
       caller?: CallerLink;
       runId?: string;
+      noCache?: boolean;
     },
   ): Promise<RunExecution> {
     const runId = run.runId ?? this.opts.newRunId();
@@ -365,6 +392,7 @@ export class Engine {
       pinned: run.pinned,
       debug: run.debug,
       caller: run.caller,
+      noCache: run.noCache,
       journal,
     });
   }
@@ -393,6 +421,8 @@ interface ExecutionSetup {
   readonly debug?: RunDebugger;
   /** A sub-melody's link to the run that started it: budgets are a ceiling, usage rolls up, secrets stay redacted. */
   readonly caller?: CallerLink;
+  /** No node is taken from the node cache (sub-melodies inherit it). */
+  readonly noCache?: boolean;
 }
 
 /** How a sub-melody run reaches the run (and node) that started it. */
@@ -461,6 +491,12 @@ class RunExecution {
   private readonly logBytes = new Map<string, number>();
   private instruments = new Map<string, Instrument>();
   private readonly attemptsDone = new Map<string, number>();
+  /** Each node end journaled by this process: resolves once the line is on disk (see finishNode). */
+  private readonly ends = new Map<string, Promise<void>>();
+  /** The node cache key each `cache:` node used (a hit) or stored under, and which ones hit. */
+  private readonly cacheKeys = new Map<string, string>();
+  private readonly cacheHits = new Set<string>();
+  private rootReal?: Promise<string>;
 
   constructor(
     private readonly engine: Engine,
@@ -642,30 +678,31 @@ class RunExecution {
       for (const n of needs) dependents.set(n, [...(dependents.get(n) ?? []), id]);
     }
     const ready = ids.filter((id) => !this.outcomes.has(id) && remaining.get(id) === 0);
-    const running = new Set<Promise<void>>();
-    const start = (id: string) => {
-      const task = this.runNode(id).then(() => {
-        running.delete(task);
-        for (const d of dependents.get(id) ?? []) {
-          const left = remaining.get(d)! - 1;
-          remaining.set(d, left);
-          if (left === 0) ready.push(d);
-        }
-      });
-      running.add(task);
-    };
-    for (;;) {
-      while (ready.length) start(ready.shift()!);
-      if (running.size === 0) break;
-      await Promise.race(running);
-    }
+    // Each node starts in the same turn as the end of its last need: no polling, no level
+    // boundaries. runNode never rejects but for a bug, which ends the run (execute).
+    await new Promise<void>((resolveAll, rejectAll) => {
+      let active = 0;
+      const start = (id: string) => {
+        active++;
+        this.runNode(id).then(() => {
+          for (const d of dependents.get(id) ?? []) {
+            const left = remaining.get(d)! - 1;
+            remaining.set(d, left);
+            if (left === 0) start(d);
+          }
+          if (--active === 0) resolveAll();
+        }, rejectAll);
+      };
+      for (const id of ready) start(id);
+      if (active === 0) resolveAll();
+    });
   }
 
   // ── One node ──────────────────────────────────────────────────────────────
 
   private async runNode(id: string): Promise<void> {
     const spec = this.melody.nodes[id]!;
-    const started = this.opts.now();
+    let started = this.opts.now();
     const decision = await this.decide(spec);
     if (decision.kind === 'skip') {
       return this.finishNode(id, spec, { status: decision.cancelled ? 'cancelled' : 'skipped', reason: decision.reason, attempts: 0, iterations: 0, started });
@@ -689,6 +726,8 @@ class RunExecution {
     } catch {
       return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled before it started', attempts: 0, iterations: 0, started });
     }
+    // A node's duration is its own work: the time it waited for a free slot is not part of it.
+    started = this.opts.now();
     try {
       await this.runIterations(id, spec, started);
     } finally {
@@ -849,14 +888,21 @@ class RunExecution {
     // Timeout and cancellation reach everything an attempt does — evaluating its inputs,
     // waiting for its instrument, the implementation — through one signal.
     const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
+    // The attempt's own signal, aborted by the run's or by the timeout. Linked by hand:
+    // AbortSignal.any costs a weak reference per attempt that only a GC clears.
     const attemptController = new AbortController();
-    const signal = AbortSignal.any([this.signal, attemptController.signal]);
+    const signal = attemptController.signal;
+    setMaxListeners(0, signal);
+    const onRunAbort = () => attemptController.abort(this.signal.reason);
+    if (this.signal.aborted) onRunAbort();
+    else this.signal.addEventListener('abort', onRunAbort, { once: true });
     const timeout = { fired: false };
     const timer = timeoutMs !== undefined ? setTimeout(() => ((timeout.fired = true), attemptController.abort(new Error('timeout'))), timeoutMs) : undefined;
     try {
       return await this.attemptWithin(id, spec, iteration, attempt, instrumentRef, { signal, timeLimitMs: timeoutMs ?? EXPRESSION_TIME_LIMIT_MS }, timeout);
     } finally {
       clearTimeout(timer);
+      this.signal.removeEventListener('abort', onRunAbort);
     }
   }
 
@@ -905,13 +951,28 @@ class RunExecution {
     if (instrumentRef && !instrument) return fail(`unknown instrument ${instrumentRef}`, false, { fallbackHelps: true, provenance });
     const impl = this.opts.nodes[kind] as { run(input: unknown, ctx: NodeContext): Promise<NodeResult> } | undefined;
     if (!impl) return fail(`node kind "${kind}" is not available in this host`, false, { provenance });
+    const cacheKey = this.caches(spec) ? this.cacheKey(kind, input, env, instrument, spec) : undefined;
+    if (cacheKey !== undefined && !this.setup.noCache) {
+      const hit = await this.cacheHit(cacheKey);
+      if (hit) {
+        this.cacheKeys.set(id, cacheKey);
+        this.cacheHits.add(id);
+        this.log(id, 'info', `cached: the output of an earlier run with the same inputs and files (${hit.storedAt})\n`);
+        return { ok: true, output: hit.output, error: '', retryable: true, provenance };
+      }
+    }
+    if (!EFFECT_FREE_KINDS.has(kind)) {
+      const unrecorded = await this.awaitNeedsDurable(spec);
+      if (unrecorded) return fail(unrecorded, false, { provenance });
+    }
     const budgetError = this.budgetExceeded();
     if (budgetError && (kind === 'instrument' || kind === 'summarize')) return fail(budgetError, false, { provenance });
 
     const releaseInstrument = instrument ? await this.engine.instrumentLimit(instrument).acquire(signal).catch(() => undefined) : () => undefined;
     if (!releaseInstrument) return timeout.fired ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : cancelled;
 
-    const ctx = this.nodeContext(id, attempt, iteration, bounds, instrument, env);
+    const reads = cacheKey !== undefined ? new ReadRecorder(this.permissions, () => (this.rootReal ??= fsp.realpath(this.opts.workspaceRoot))) : undefined;
+    const ctx = this.nodeContext(id, attempt, iteration, bounds, instrument, env, reads?.guard);
     try {
       const result = await raceAbort(impl.run(parsed.data, ctx), signal);
       const output = this.redactor.redact(result.output);
@@ -921,6 +982,12 @@ class RunExecution {
       }
       const over = this.budgetExceeded();
       if (over) return fail(over, false, { provenance });
+      // Only a success is remembered, and only when every read was allowed and recorded and
+      // nothing was written: a hit would skip the write.
+      if (cacheKey !== undefined && reads?.complete) {
+        this.cacheKeys.set(id, cacheKey);
+        this.storing.push(this.storeCached(cacheKey, reads.list(), output).catch((e: Error) => this.log(id, 'info', `the node cache could not store this output: ${e.message}\n`)));
+      }
       return { ok: true, output, error: '', retryable: true, provenance };
     } catch (e) {
       if (timeout.fired) return fail(`timed out after ${spec.timeout}`, true, { provenance });
@@ -934,6 +1001,76 @@ class RunExecution {
     } finally {
       releaseInstrument();
     }
+  }
+
+  /**
+   * Waits until the ends of the node's needs are on disk: the documented guarantee that a
+   * node's end is durable before anything that needs it acts on it. Before this, a
+   * dependent has only computed in memory and journaled (after those ends, in order).
+   * Resolves with why the node must not run when an end could not be written.
+   */
+  private async awaitNeedsDurable(spec: NodeSpec): Promise<string | undefined> {
+    for (const need of needsOf(spec)) {
+      try {
+        await this.ends.get(need);
+      } catch (e) {
+        return `the end of ${need} could not be recorded in the run journal: ${(e as Error).message}`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Whether a node is cached: its own `cache:`, else the melody's. A loop's iterations never are. */
+  private caches(spec: NodeSpec): boolean {
+    return (spec.cache ?? this.melody.cache ?? false) && !spec.loop;
+  }
+
+  /**
+   * The node cache key before the files: the kind, the evaluated `with:` and `env:`, the
+   * instrument (with its model), the node's `outputs:` schema, and the permissions of this
+   * run and every run above it — so a melody allowed less never shares a key with one
+   * allowed more. Inputs are redacted first: no secret is part of a key, and a key read
+   * from disk tells nothing about one. The files the node read are checked on a hit.
+   */
+  private cacheKey(kind: NodeKind, input: unknown, env: Record<string, string>, instrument: Instrument | undefined, spec: NodeSpec): string {
+    return sha256(
+      canonicalJson({
+        cache: 1,
+        kind,
+        with: this.redactor.redact(input),
+        env: this.redactor.redact(env),
+        instrument: instrument ?? null,
+        outputs: spec.outputs ?? null,
+        permissions: this.permissions.chain,
+      }),
+    );
+  }
+
+  /**
+   * The stored output for a key, when every file the entry says the node read is still
+   * readable by this run's guard and has the same content. The guard check is what keeps a
+   * cache from serving one melody's output to a node that may not read the files behind it.
+   */
+  private async cacheHit(key: string): Promise<{ output: unknown; storedAt: string } | undefined> {
+    const entry = await this.engine.nodeCache.get(key).catch(() => undefined);
+    if (!entry) return undefined;
+    for (const read of entry.reads) {
+      const real = await this.permissions.resolveRead(read.path).catch(() => undefined);
+      if (real === undefined) return undefined;
+      const digest = await contentDigest(real).catch(() => undefined);
+      if (digest !== read.sha256) return undefined;
+    }
+    // A missing blob (collected by gc) is a miss, like a damaged one.
+    const stored = (await this.opts.artifacts.getJson(entry.outputRef).catch(() => undefined)) as { output?: unknown } | undefined;
+    if (!stored || typeof stored !== 'object') return undefined;
+    return { output: stored.output, storedAt: entry.storedAt };
+  }
+
+  /** Remembers a node's output under its key and the files it read. */
+  private async storeCached(key: string, reads: CacheRead[], output: unknown): Promise<void> {
+    // Wrapped, so an output of `undefined` (no output) is stored too.
+    const outputRef = await this.opts.artifacts.put({ output }, { durable: true });
+    await this.engine.nodeCache.put({ key, reads, outputRef, storedAt: this.iso() });
   }
 
   /** The node's `env:` evaluated: what its processes get on top of the program host's environment. */
@@ -986,7 +1123,15 @@ class RunExecution {
     return up ? `${up} (the budget of the melody that started this one)` : undefined;
   }
 
-  private nodeContext(id: string, attempt: number, iteration: number, bounds: EvaluationBounds & { signal: AbortSignal }, instrument: Instrument | undefined, env: Record<string, string>): NodeContext {
+  private nodeContext(
+    id: string,
+    attempt: number,
+    iteration: number,
+    bounds: EvaluationBounds & { signal: AbortSignal },
+    instrument: Instrument | undefined,
+    env: Record<string, string>,
+    guard: PermissionGuard = this.permissions,
+  ): NodeContext {
     const signal = bounds.signal;
     return {
       runId: this.setup.runId,
@@ -997,7 +1142,7 @@ class RunExecution {
       melodyFile: this.setup.file,
       melodyName: this.melody.name,
       signal,
-      permissions: this.permissions,
+      permissions: guard,
       instrument,
       env,
       programs: this.opts.programs,
@@ -1107,6 +1252,7 @@ class RunExecution {
       depth: this.setup.depth + 1,
       parent: { runId: this.setup.runId, nodeId },
       ancestry,
+      noCache: this.setup.noCache,
       caller: {
         budgetLeft: () => this.budgetLeft(),
         budgetExceeded: () => this.budgetExceeded(),
@@ -1121,7 +1267,12 @@ class RunExecution {
     return { runId: result.runId, status: result.state, outputs };
   }
 
-  /** Records a node's end, durably, before anything that depends on it starts. */
+  /**
+   * Records a node's end. The end is appended to the journal at once — so a dependent's
+   * events always come after it — and `ends` holds the promise of it being on disk, which a
+   * dependent awaits before it does anything outside the engine (`awaitNeedsDurable`). The
+   * node's slot and its dependents' scheduling do not wait for the disk.
+   */
   private async finishNode(
     id: string,
     spec: NodeSpec,
@@ -1135,20 +1286,13 @@ class RunExecution {
 
     let outputRef: string | undefined;
     let inline: unknown = r.output;
-    if (r.output !== undefined) {
-      const json = canonicalJson(r.output);
-      if (json.length > this.opts.inlineOutputLimit) {
-        // A large output lives only in the store, so it is on disk before the journal names it.
-        outputRef = await this.opts.artifacts.put(r.output, { durable: true });
-        inline = undefined;
-      } else {
-        // A small one is safe in its journal line; its blob is written alongside, without
-        // holding up the nodes that wait for this one (the run waits for it before ending).
-        outputRef = sha256(json);
-        this.storing.push(this.opts.artifacts.put(r.output, { durable: false }).then(() => undefined, () => undefined));
-      }
+    // A large output lives only in the store, so it is on disk before the journal names it.
+    // A small one lives in its journal line alone: a blob of it would be read by nobody.
+    if (r.output !== undefined && !fitsInline(r.output, this.opts.inlineOutputLimit)) {
+      outputRef = await this.opts.artifacts.put(r.output, { durable: true });
+      inline = undefined;
     }
-    await this.emit({
+    const durable = this.emit({
       type: 'node-finished',
       runId: this.setup.runId,
       at: this.iso(),
@@ -1165,7 +1309,12 @@ class RunExecution {
       costUsd: this.record?.nodes[id]?.costUsd,
       durationMs: Math.max(0, this.opts.now() - r.started),
       provenance: r.provenance,
+      cached: r.status === 'success' && this.cacheHits.has(id) ? true : undefined,
+      cacheKey: r.status === 'success' ? this.cacheKeys.get(id) : undefined,
     });
+    // Rejections are the run's (emit sets `halting`); a dependent that awaits this sees them too.
+    durable.catch(() => undefined);
+    this.ends.set(id, durable);
     if (r.status !== 'skipped') this.audit('node-finished', { status: r.status, attempts: r.attempts, provenance: r.provenance, error: r.error }, id);
   }
 
@@ -1291,6 +1440,93 @@ class RunExecution {
     await this.setup.journal.close().catch(() => undefined);
     return this.record as RunResult;
   }
+}
+
+/**
+ * Whether a value's JSON is at most `limit` characters. Outputs are mostly small, so the
+ * common case is one JSON.stringify; only a value near the limit is put in canonical form
+ * (its keys sorted, which changes the order, never the length).
+ */
+function fitsInline(value: unknown, limit: number): boolean {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    // A bigint, say: canonicalJson writes those as strings.
+    json = canonicalJson(value);
+  }
+  return (json ?? 'null').length <= limit;
+}
+
+/**
+ * The guard a cached node runs with: the run's own, recording each file it lets the node
+ * read, with the content's hash taken as it is read. A refused read, a write, or a
+ * rebased guard (reads it cannot see) make the attempt one the cache does not keep.
+ */
+class ReadRecorder {
+  private readonly reads = new Map<string, string | null>();
+  private spoiled = false;
+  readonly guard: PermissionGuard;
+
+  constructor(
+    inner: PermissionGuard,
+    private readonly rootReal: () => Promise<string>,
+  ) {
+    // Delegates everything else to the run's guard (its compiled globs, its caller chain).
+    const guard = Object.create(inner) as PermissionGuard;
+    Object.defineProperties(guard, {
+      resolveRead: { value: (path: string) => this.read(inner, path) },
+      resolveWrite: {
+        value: (path: string) => {
+          this.spoiled = true;
+          return inner.resolveWrite(path);
+        },
+      },
+      rebase: {
+        value: (root: string) => {
+          this.spoiled = true;
+          return inner.rebase(root);
+        },
+      },
+    });
+    this.guard = guard;
+  }
+
+  /** Whether every read was allowed and recorded, and nothing was written. */
+  get complete(): boolean {
+    return !this.spoiled;
+  }
+
+  list(): CacheRead[] {
+    return [...this.reads].map(([path, sha256]) => ({ path, sha256 })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  private async read(inner: PermissionGuard, path: string): Promise<string> {
+    let real: string;
+    try {
+      real = await inner.resolveRead(path);
+    } catch (e) {
+      this.spoiled = true;
+      throw e;
+    }
+    try {
+      const rel = relative(await this.rootReal(), real).split(sep).join('/') || '.';
+      const digest = await contentDigest(real);
+      const before = this.reads.get(rel);
+      // The same file read twice with different content: which one the output rests on is unknown.
+      if (before !== undefined && before !== digest) this.spoiled = true;
+      this.reads.set(rel, digest);
+    } catch {
+      this.spoiled = true;
+    }
+    return real;
+  }
+}
+
+/** A workspace model with the ensembles of `root` and none of its melodies. */
+async function instrumentsOnly(root: string): Promise<WorkspaceModel> {
+  const ensembles = await loadEnsembles(nodeFileSystem, join(root, ENSEMBLES_DIR));
+  return { root, ensembles, melodies: [], context: { instruments: ensembles.refs, ensemblesDir: ENSEMBLES_DIR + sep, platform: process.platform } };
 }
 
 /** The programs journaled for attempts that have no node-finished after them. */

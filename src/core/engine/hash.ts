@@ -1,14 +1,65 @@
 import { createHash } from 'node:crypto';
 
-/** JSON with object keys sorted, so equal values always hash alike. */
+/**
+ * JSON with object keys sorted, so equal values always hash alike. The audit chain hashes
+ * this text, so its bytes never change: it is exactly what `JSON.stringify` writes for the
+ * value with every plain object's keys sorted (`<`, by UTF-16 code units) and bigints as
+ * strings — including JavaScript's own order for keys that are array indices ("2" before
+ * "10", ahead of the rest), which a sorted object keeps. Written out by hand rather than
+ * through a replacer, which built a sorted copy of every object it met.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'bigint') return v.toString();
-    if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return v;
-  }) ?? 'null';
+  return write(value, '') ?? 'null';
+}
+
+/** An array index as a property key ("0", "42"; not "01" or "-1"): JavaScript orders these first. */
+const isIndex = (key: string) => {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57 && /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4294967295;
+};
+
+/** Index keys ascending first, then the rest sorted: the order of a sorted object's keys. */
+function sortedKeys(object: object): string[] {
+  const keys = Object.keys(object).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!keys.some(isIndex)) return keys;
+  const indices = keys.filter(isIndex).sort((a, b) => Number(a) - Number(b));
+  return [...indices, ...keys.filter((k) => !isIndex(k))];
+}
+
+/** One value as JSON.stringify would write it in that place; undefined where it writes nothing. */
+function write(input: unknown, key: string): string | undefined {
+  let value = input;
+  if (value !== null && (typeof value === 'object' || typeof value === 'bigint') && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON(key: string): unknown }).toJSON(key);
+  }
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return JSON.stringify(value.toString());
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    const items: string[] = [];
+    for (let i = 0; i < value.length; i++) items.push(write(value[i], String(i)) ?? 'null');
+    return `[${items.join(',')}]`;
+  }
+  // Typed arrays are written as JSON.stringify writes them: their indices, in order.
+  const keys = value instanceof Uint8Array ? Object.keys(value) : sortedKeys(value as object);
+  const parts: string[] = [];
+  for (const k of keys) {
+    const v = write((value as Record<string, unknown>)[k], k);
+    if (v !== undefined) parts.push(`${JSON.stringify(k)}:${v}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
 export function sha256(data: string | Uint8Array): string {

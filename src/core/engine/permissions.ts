@@ -110,6 +110,11 @@ export class PermissionGuard {
     return this.realRoot;
   }
 
+  /** The permissions of this guard and of every caller's above it, innermost first. */
+  get chain(): readonly Permissions[] {
+    return [this.permissions, ...(this.caller?.chain ?? [])];
+  }
+
   /** Resolves a path for reading; the file must exist. Returns its real absolute path. */
   async resolveRead(path: string): Promise<string> {
     const { real, rel } = await this.locate(path, 'read');

@@ -178,6 +178,10 @@ const nodeCommon = {
   outputs: z.record(z.string(), z.unknown()).meta({ description: 'A JSON Schema the node’s output must match.' }).optional(),
   loop: loopSchema.optional(),
   env: z.record(z.string(), z.string()).meta({ description: 'Environment for this node.' }).optional(),
+  cache: z
+    .boolean()
+    .meta({ description: 'Reuse the output of an earlier run when the kind, the evaluated `with:` and `env:`, the instrument and the workspace files the node read are unchanged. Overrides the melody’s `cache:`.' })
+    .optional(),
 };
 
 /** A node as the loader first sees it: common keys, any `uses`, any `with`. */
@@ -246,6 +250,7 @@ function melodyObject<N extends z.ZodType>(node: N) {
     budget: budgetSchema.optional(),
     permissions: permissionsSchema.optional(),
     privacy: privacySchema.optional(),
+    cache: z.boolean().meta({ description: 'The default `cache:` of every node (off when omitted).' }).optional(),
     nodes: z.record(nodeIdSchema, node).meta({ description: 'The steps of the melody, by id.' }),
     'on-failure': onFailureSchema.optional(),
     board: boardSchema.optional(),

@@ -161,6 +161,10 @@ export interface NodeFinished extends EventBase {
   readonly costUsd?: number;
   readonly durationMs: number;
   readonly provenance?: string;
+  /** The output was taken from the node cache: the node did not run. */
+  readonly cached?: boolean;
+  /** The node cache entry this end used or stored (`symphony gc` keeps the entries runs name). */
+  readonly cacheKey?: string;
 }
 
 /**
@@ -264,6 +268,8 @@ export interface NodeRecord {
   readonly tokens?: TokenUsage;
   readonly costUsd?: number;
   readonly provenance?: string;
+  /** The output came from the node cache (`cache: true`): the node did not run. */
+  readonly cached?: boolean;
   readonly instrument?: string;
   /** Tool calls an agent node made (all attempts). */
   readonly toolCalls?: number;
@@ -419,6 +425,7 @@ export class RunRecordBuilder {
           tokens: e.tokens ?? n.tokens,
           costUsd: e.costUsd ?? n.costUsd,
           provenance: e.provenance ?? n.provenance,
+          ...(e.cached ? { cached: true } : {}),
           timeline: closeLast(n, e.at, e.error),
         };
         r.tokens = addTokens(r.tokens, extra);

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256 } from '../engine/hash';
+import { cacheDir, gcCache } from './cache';
 import { isErrno, syncDir, writeFileAtomic } from './files';
 import { runIds, runPaths } from './runs';
 import type { ArtifactStore, RunStorage } from './types';
@@ -103,6 +104,8 @@ export interface GcOptions {
 export interface GcResult {
   readonly runsRemoved: number;
   readonly artifactsRemoved: number;
+  /** Node cache entries no kept run names. */
+  readonly cacheEntriesRemoved: number;
   readonly bytesFreed: number;
 }
 
@@ -124,6 +127,13 @@ async function referencedBy(workspaceRoot: string, runIds: readonly string[]): P
       });
       for (const m of text.matchAll(OUTPUT_REF)) refs.add(m[1]!);
     }
+  }
+  // The node cache's entries keep the outputs they point at.
+  const dir = cacheDir(workspaceRoot);
+  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+    if (!name.endsWith('.json')) continue;
+    const text = await fsp.readFile(join(dir, name), 'utf8').catch(() => '');
+    for (const m of text.matchAll(OUTPUT_REF)) refs.add(m[1]!);
   }
   return refs;
 }
@@ -186,7 +196,15 @@ export async function collectGarbage(workspaceRoot: string, storage: RunStorage,
     bytesFreed += await folderBytes(runPaths(workspaceRoot, run.runId).dir);
     await storage.remove(run.runId);
   }
-  // Every folder still there, listed or not, keeps its artifacts.
-  const artifacts = await gcArtifacts(workspaceRoot, await runIds(workspaceRoot), options);
-  return { runsRemoved: doomed.length, artifactsRemoved: artifacts.artifactsRemoved, bytesFreed: bytesFreed + artifacts.bytesFreed };
+  // Every folder still there, listed or not, keeps its artifacts and the cache entries it
+  // names; the entries left keep their outputs.
+  const kept = await runIds(workspaceRoot);
+  const cache = await gcCache(workspaceRoot, kept, options);
+  const artifacts = await gcArtifacts(workspaceRoot, kept, options);
+  return {
+    runsRemoved: doomed.length,
+    artifactsRemoved: artifacts.artifactsRemoved,
+    cacheEntriesRemoved: cache.entriesRemoved,
+    bytesFreed: bytesFreed + cache.bytesFreed + artifacts.bytesFreed,
+  };
 }

@@ -67,6 +67,7 @@ function MelodyNodeView({ data, selected }: NodeProps<MelodyFlowNode>) {
     n.errors ? 'has-errors' : n.warnings ? 'has-warnings' : '',
     n.compensation ? 'compensation' : '',
     o.state ? `run-${o.state}` : '',
+    o.record?.cached && o.state === 'success' ? 'run-cached' : '',
     o.paused ? 'paused' : '',
   ];
   const line = o.record && o.state !== 'running' ? nodeRunLine(o.record) : undefined;
