@@ -42,6 +42,7 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
   const start = (target: TriggerTarget, trigger: TriggerInfo) =>
     new Promise<string | undefined>((resolve) => {
       let id: string | undefined;
+      const fired = performance.now();
       ctx.runs
         .load(target.file)
         .then((loaded) =>
@@ -49,7 +50,10 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
             trigger,
             background: true,
             onEvent: (e) => {
-              if (e.type === 'run-started' && !id) resolve((id = e.runId));
+              if (e.type !== 'run-started' || id) return;
+              // From the trigger firing (for a save: after its debounce) to the run started.
+              ctx.log.info(`trigger ${trigger.kind}: ${target.melody.name} started in ${(performance.now() - fired).toFixed(1)} ms (run ${e.runId})`);
+              resolve((id = e.runId));
             },
           }),
         )
