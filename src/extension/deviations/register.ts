@@ -24,8 +24,7 @@ export interface DeviationsApi {
 
 /**
  * Registers deviation markers and records (index, diagnostics, quick fixes, the Deviations
- * view, their commands) and the chamber commands. The first scan starts in the background
- * once the workspace has loaded.
+ * view, their commands) and the chamber commands. The first scan starts in the background.
  */
 export function registerDeviations(ctx: SymphonyContext): DeviationsApi {
   const rg = vscodeRipgrep(vscode.env.appRoot);
@@ -55,8 +54,7 @@ export function registerDeviations(ctx: SymphonyContext): DeviationsApi {
     vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new DeviationCodeActions(index), DeviationCodeActions.metadata),
   );
   registerDeviationCommands(ctx, { index, input, chambers, memento: ctx.extension.workspaceState });
-  // After the workspace's first load: the views are filled first, not slowed by the scan.
-  const ready = (ctx.index.loading ?? Promise.resolve()).then(() => pickRoot()).then((folder) => index.start(folder?.uri.fsPath));
+  const ready = pickRoot().then((folder) => index.start(folder?.uri.fsPath));
   ready.catch((e: unknown) => ctx.log.error('deviation markers could not start', e));
   return { index, diagnostics, tree, chambers, input, ready };
 }
