@@ -133,7 +133,12 @@ async function hostRows(): Promise<Figure[]> {
     return [
       { name: 'activate() until it returns (code-server)', value: figure(/activate\(\) returned in ([\d.]+) ms/, 'activate() returned'), unit: 'ms', note: 'target ≤ 50 ms' },
       { name: 'activate() until the views are filled', value: figure(/views filled in ([\d.]+) ms/, 'views filled'), unit: 'ms', note: 'target ≤ 500 ms' },
-      { name: 'save → melody start, after the debounce', value: figure(/trigger save: \S+ started in ([\d.]+) ms/, 'trigger save started'), unit: 'ms', note: 'target ≤ 50 ms' },
+      {
+        name: 'save → melody start, after the debounce',
+        value: figure(/trigger save: \S+ started in ([\d.]+) ms/, 'trigger save started'),
+        unit: 'ms',
+        note: `the melody read and checked in ${figure(/trigger save: \S+ started in [\d.]+ ms \(read and checked in ([\d.]+) ms/, 'read and checked')} ms of it; target ≤ 50 ms`,
+      },
     ];
   } finally {
     if (kept) rmSync(kept, { recursive: true, force: true });
@@ -145,8 +150,14 @@ export const bench: Bench = {
   async run(): Promise<Figure[]> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first`);
     const figures = cliRows();
-    if (existsSync(join(REPO, 'out', 'test', 'integration', 'index.js'))) figures.push(...(await hostRows()));
-    else figures.push({ name: 'extension rows skipped: out/test/integration is not built', value: 0, unit: '' });
+    if (!existsSync(join(REPO, 'out', 'test', 'integration', 'index.js'))) throw new Error('out/test/integration is not built: build first');
+    try {
+      figures.push(...(await hostRows()));
+    } catch (e) {
+      // The CLI's figures still count; the failure is said, not hidden.
+      for (const f of figures) console.log(`  ${f.name}: ${f.value.toFixed(1)} ${f.unit}  (${f.note ?? ''})`);
+      throw e;
+    }
     return figures;
   },
 };
