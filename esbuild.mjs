@@ -7,7 +7,7 @@
 //   node esbuild.mjs --watch       rebuild on change
 //   node esbuild.mjs --production  minified build for packaging (no test bundle)
 import * as esbuild from 'esbuild';
-import { chmod, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const pkg = JSON.parse(await readFile('package.json', 'utf8'));
@@ -55,6 +55,14 @@ const nodeShared = {
 // which esbuild keeps as is for an external package.
 const optionalRuntime = ['node-llama-cpp'];
 
+// The package's `bin`: a CommonJS file (package.json has no "type": "module") that starts
+// the CLI's ES module, as `symphony` and `node dist/cli.js` alike.
+const CLI_LAUNCHER = `#!/usr/bin/env node
+'use strict';
+// The symphony command. Its code is the ES module dist/cli/bin.mjs and the chunks beside it.
+import('./cli/bin.mjs');
+`;
+
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
   {
@@ -73,11 +81,35 @@ const targets = [
     plugins: [reporter('expression worker')],
   },
   {
-    ...nodeShared,
-    entryPoints: { cli: 'src/cli/main.ts' },
-    outdir: 'dist',
+    // The CLI is an ES module split where main.ts imports a command's code (`import()`),
+    // so each command loads only what it uses: `--version` reads commander and main.ts,
+    // `validate` adds the loader, and only `run` and its kin load the engine, git and the
+    // model providers. (Splitting needs ESM; a CommonJS bundle is read and compiled whole
+    // on every start.) It is always minified — tests run the bytes that ship — with maps
+    // beside it for `node --enable-source-maps`. dist/cli.js below starts it.
+    ...shared,
+    entryPoints: { bin: 'src/cli/bin.ts' },
+    outdir: 'dist/cli',
+    outExtension: { '.js': '.mjs' },
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    splitting: true,
+    minify: true,
+    sourcemap: 'linked',
+    chunkNames: '[name]-[hash]',
     external: optionalRuntime,
-    banner: { js: '#!/usr/bin/env node\n' + nodeShared.banner.js },
+    define: { SYMPHONY_VERSION: JSON.stringify(pkg.version) },
+    // What CommonJS code in the bundle (and ours: __dirname, require) expects, per chunk.
+    banner: {
+      js: [
+        "import { createRequire as __symphonyRequire } from 'node:module';",
+        "import { fileURLToPath as __symphonyPath } from 'node:url';",
+        'const require = __symphonyRequire(import.meta.url);',
+        'const __filename = __symphonyPath(import.meta.url);',
+        "const __dirname = __symphonyPath(new URL('.', import.meta.url));",
+      ].join('\n'),
+    },
     plugins: [reporter('cli')],
   },
   {
@@ -112,6 +144,8 @@ if (!production) {
 }
 
 if (!watch) await rm('dist', { recursive: true, force: true });
+await mkdir('dist', { recursive: true });
+await writeFile('dist/cli.js', CLI_LAUNCHER, { mode: 0o755 });
 
 const contexts = await Promise.all(targets.map((t) => esbuild.context(t)));
 if (watch) {
@@ -121,5 +155,4 @@ if (watch) {
   const results = await Promise.allSettled(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
   if (results.some((r) => r.status === 'rejected')) process.exit(1);
-  await chmod('dist/cli.js', 0o755);
 }

@@ -1,21 +1,12 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_KEEP } from '../core/conductor/compact';
-import { SEVERITIES } from '../core/model/deviation';
-import { cleanupTaskCommand } from './commands/cleanupTask';
-import { conductCommand } from './commands/conduct';
-import { deviationsScanCommand } from './commands/deviationsScan';
-import { getDeviationsCommand } from './commands/getDeviations';
-import { initCommand } from './commands/init';
-import { modelsCommand } from './commands/models';
-import { mergeChambersCommand } from './commands/mergeChambers';
-import { recordDeviationCommand } from './commands/recordDeviation';
-import { setupChambersCommand } from './commands/setupChambers';
-import { handoffAppendCommand, handoffCompactCommand } from './commands/handoff';
-import { auditVerifyCommand, gcCommand, metricsCommand, runsCommand } from './commands/records';
-import { replayCommand, resumeCommand, runCommand } from './commands/run';
-import { serveCommand } from './commands/serve';
-import { validateCommand } from './commands/validate';
+import { DEFAULT_KEEP } from '../core/conductor/handoff';
+import { SEVERITIES } from '../core/model/severity';
+import type { recordDeviationCommand } from './commands/recordDeviation';
 import { processEnvironment, type CliEnvironment } from './options';
+
+// Each command's code is imported when that command runs, never before: `--version`,
+// `--help` and a usage error load commander and this file only, and `validate` never
+// loads the engine, git, the model providers or the metrics (the bundle splits there).
 
 /** Exit codes: 0 success, 1 the checked thing is invalid or failed, 2 the command line is wrong. */
 export const EXIT_USAGE = 2;
@@ -36,7 +27,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .description('create sheetMusic.md, handoff.md, production.md, a starter ensemble and melody (never overwrites)')
     .argument('[dir]', 'workspace folder', '.')
     .action(async (dir: string) => {
-      exit.code = await initCommand(env, dir);
+      exit.code = await (await import('./commands/init')).initCommand(env, dir);
     });
 
   program
@@ -45,7 +36,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .argument('<paths...>', 'melody files, instrument files or folders')
     .option('--json', 'print { ok, errors: [{ file, line, column, message }] }')
     .action(async (paths: string[], opts: { json?: boolean }) => {
-      exit.code = await validateCommand(env, paths, opts);
+      exit.code = await (await import('./commands/validate')).validateCommand(env, paths, opts);
     });
 
   const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -61,7 +52,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('-v, --verbose', "print the nodes' output as it arrives")
     .option('--no-cache', 'run every node, even those with `cache: true` (what they produce is still stored)')
     .action(async (melody: string, opts: { input?: string[]; json?: boolean; dryRun?: boolean; yes?: boolean; verbose?: boolean; cache?: boolean }) => {
-      exit.code = await runCommand(env, melody, opts);
+      exit.code = await (await import('./commands/run')).runCommand(env, melody, opts);
     });
 
   program
@@ -78,7 +69,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('--chambers', 'assignments that may run in parallel each work in a chamber (git worktree), merged back when all have passed')
     .option('-v, --verbose', "print the instruments' output as it arrives")
     .action(async (opts: { dryRun?: boolean; json?: boolean; yes?: boolean; task?: number; verbose?: boolean; chambers?: boolean }) => {
-      exit.code = await conductCommand(env, opts);
+      exit.code = await (await import('./commands/conduct')).conductCommand(env, opts);
     });
 
   program
@@ -86,7 +77,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .description('check every instrument: its provider and model, and whether it can be reached now (exit 1 when one cannot)')
     .option('--json', 'print { ok, instruments: [{ instrument, nickname, kind, provider, model, reachable, detail }] }')
     .action(async (opts: { json?: boolean }) => {
-      exit.code = await modelsCommand(env, opts);
+      exit.code = await (await import('./commands/models')).modelsCommand(env, opts);
     });
 
   program
@@ -94,7 +85,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .description('list the runs of this workspace, newest first')
     .option('--json', 'print the list as JSON')
     .action(async (opts: { json?: boolean }) => {
-      exit.code = await runsCommand(env, opts);
+      exit.code = await (await import('./commands/records')).runsCommand(env, opts);
     });
 
   program
@@ -105,7 +96,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('-y, --yes', 'approve every approval node without asking')
     .option('-v, --verbose', "print the nodes' output as it arrives")
     .action(async (runId: string, opts: { json?: boolean; yes?: boolean; verbose?: boolean }) => {
-      exit.code = await resumeCommand(env, runId, opts);
+      exit.code = await (await import('./commands/run')).resumeCommand(env, runId, opts);
     });
 
   program
@@ -117,7 +108,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('-y, --yes', 'approve every approval node without asking')
     .option('-v, --verbose', "print the nodes' output as it arrives")
     .action(async (runId: string, opts: { from: string; json?: boolean; yes?: boolean; verbose?: boolean }) => {
-      exit.code = await replayCommand(env, runId, opts.from, opts);
+      exit.code = await (await import('./commands/run')).replayCommand(env, runId, opts.from, opts);
     });
 
   program
@@ -134,7 +125,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('-y, --yes', 'approve every approval node without asking')
     .option('-v, --verbose', "print the nodes' output as it arrives")
     .action(async (opts: { port: number; host: string; allowRemote?: boolean; webhooks: boolean; yes?: boolean; verbose?: boolean }) => {
-      exit.code = await serveCommand(env, opts);
+      exit.code = await (await import('./commands/serve')).serveCommand(env, opts);
     });
 
   program
@@ -146,7 +137,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
       return n;
     }, 20)
     .action(async (opts: { keepLast: number }) => {
-      exit.code = await gcCommand(env, opts);
+      exit.code = await (await import('./commands/records')).gcCommand(env, opts);
     });
 
   program
@@ -155,14 +146,14 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .command('verify')
     .description('exit 1 and name the first bad record after any edit, deletion or reordering')
     .action(async () => {
-      exit.code = await auditVerifyCommand(env);
+      exit.code = await (await import('./commands/records')).auditVerifyCommand(env);
     });
 
   program
     .command('metrics')
     .description('print Prometheus metrics over the stored runs')
     .action(async () => {
-      exit.code = await metricsCommand(env);
+      exit.code = await (await import('./commands/records')).metricsCommand(env);
     });
 
   const handoff = program.command('handoff').description('the handoff log (handoff.md)');
@@ -174,7 +165,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .requiredOption('--summary <text>', 'what happened')
     .option('--file <path>', 'a file touched (repeatable)', collect)
     .action(async (opts: { instrument: string; model?: string; summary: string; file?: string[] }) => {
-      exit.code = await handoffAppendCommand(env, opts);
+      exit.code = await (await import('./commands/handoff')).handoffAppendCommand(env, opts);
     });
   handoff
     .command('compact')
@@ -185,7 +176,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
       return n;
     }, DEFAULT_KEEP)
     .action(async (opts: { keep: number }) => {
-      exit.code = await handoffCompactCommand(env, opts);
+      exit.code = await (await import('./commands/handoff')).handoffCompactCommand(env, opts);
     });
 
   program
@@ -196,7 +187,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .argument('[path]', 'folder or file to scan', '.')
     .option('--json', 'print [{ file, line, column, severity, marker, text }]')
     .action(async (path: string, opts: { json?: boolean }) => {
-      exit.code = await deviationsScanCommand(env, path, opts);
+      exit.code = await (await import('./commands/deviationsScan')).deviationsScanCommand(env, path, opts);
     });
 
   const recordFields = ['expected', 'discovered', 'action', 'reasoning', 'impact'] as const;
@@ -208,7 +199,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .addOption(new Option('--severity <severity>', 'how far it departs from the architecture').choices(SEVERITIES).makeOptionMandatory());
   for (const field of recordFields) record.requiredOption(`--${field} <text>`, `the record's ${field}`);
   record.action(async (opts: Parameters<typeof recordDeviationCommand>[1]) => {
-    exit.code = await recordDeviationCommand(env, opts);
+    exit.code = await (await import('./commands/recordDeviation')).recordDeviationCommand(env, opts);
   });
 
   program
@@ -216,7 +207,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .description('list the recorded deviations, most severe first')
     .option('--json', 'print the records as stored')
     .action(async (opts: { json?: boolean }) => {
-      exit.code = await getDeviationsCommand(env, opts);
+      exit.code = await (await import('./commands/getDeviations')).getDeviationsCommand(env, opts);
     });
 
   program
@@ -225,14 +216,14 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .requiredOption('--workers <json>', 'e.g. \'[{"id":"auth-impl","module":"auth","scope":"src/auth/**"}]\'')
     .option('--clean-state', 'recreate existing chambers from the current (merged) commit, discarding their work')
     .action(async (opts: { workers: string; cleanState?: boolean }) => {
-      exit.code = await setupChambersCommand(env, opts);
+      exit.code = await (await import('./commands/setupChambers')).setupChambersCommand(env, opts);
     });
 
   program
     .command('merge-chambers')
     .description('merge the chambers per .symphony/MERGE_PLAN.json: preserve, adapt or purge (exit 1 on a conflict)')
     .action(async () => {
-      exit.code = await mergeChambersCommand(env);
+      exit.code = await (await import('./commands/mergeChambers')).mergeChambersCommand(env);
     });
 
   program
@@ -240,7 +231,7 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .description('end the task: keep learnings, archive plans, remove task files and chambers')
     .option('--no-archive', 'delete BUSINESS_LOGIC.json and INTEGRATION_PLAN.json instead of archiving them')
     .action(async (opts: { archive: boolean }) => {
-      exit.code = await cleanupTaskCommand(env, opts);
+      exit.code = await (await import('./commands/cleanupTask')).cleanupTaskCommand(env, opts);
     });
 
   return program;
@@ -261,16 +252,4 @@ export async function runCli(argv: readonly string[], env: CliEnvironment = proc
     env.stderr(`symphony: ${(e as Error).message}\n`);
     return 1;
   }
-}
-
-if (require.main === module) {
-  runCli(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`symphony: internal error: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
 }

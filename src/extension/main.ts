@@ -27,7 +27,7 @@ export interface SymphonyApi {
   readonly triggers: TriggersApi;
   /** Whether models are set up, and the melodies triggers held back for want of one. */
   readonly models: ModelSetupApi;
-  /** Milliseconds from the start of `activate()` to the first workspace load. */
+  /** Milliseconds from the start of `activate()` to the first workspace load (the views filled). */
   readonly activationMs: Promise<number>;
 }
 
@@ -54,11 +54,13 @@ export function activate(extension: vscode.ExtensionContext): SymphonyApi | unde
     const triggers = registerTriggerCommands(ctx);
     const models = registerModelSetup(ctx);
     registerTaskProvider(ctx);
+    // The workspace loads after activate() returns; the views wait for it, showing progress.
     const activationMs = ctx.index.refresh().then(() => {
       const ms = performance.now() - started;
-      log.info(`activated in ${ms.toFixed(0)} ms (workspace trusted: ${vscode.workspace.isTrusted})`);
+      log.info(`views filled in ${ms.toFixed(0)} ms from activation (workspace trusted: ${vscode.workspace.isTrusted})`);
       return ms;
     });
+    log.info(`activate() returned in ${(performance.now() - started).toFixed(1)} ms`);
     return { context: ctx, views, diagnostics, board, deviations, triggers, models, activationMs };
   } catch (e) {
     log.error('activation failed', e);

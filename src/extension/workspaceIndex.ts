@@ -37,6 +37,8 @@ export class WorkspaceIndex implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private firstLoad: Promise<void> | undefined;
+  private loadedOnce = false;
 
   /** Fires after every reload with the new snapshot. */
   readonly onDidChange = this.changed.event;
@@ -82,6 +84,20 @@ export class WorkspaceIndex implements vscode.Disposable {
 
   get root(): vscode.WorkspaceFolder | undefined {
     return this.folder;
+  }
+
+  /**
+   * Until the first load has finished, a promise of it; undefined from then on. The views
+   * wait on it — VS Code shows their progress bar meanwhile, not their welcome text.
+   */
+  get loading(): Promise<void> | undefined {
+    if (this.loadedOnce) return undefined;
+    return (this.firstLoad ??= new Promise<void>((resolve) => {
+      const listener = this.changed.event(() => {
+        listener.dispose();
+        resolve();
+      });
+    }));
   }
 
   updateOptions(options: ExtensionOptions): void {
@@ -130,6 +146,7 @@ export class WorkspaceIndex implements vscode.Disposable {
     } catch (e) {
       this.log.error('could not load the workspace', e);
     }
+    this.loadedOnce = true;
     this.changed.fire(this.current);
   }
 

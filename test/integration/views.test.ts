@@ -1,6 +1,8 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import type { EnsembleNode } from '../../src/extension/views/ensemblesTree';
+import { EnsemblesTree, type EnsembleNode } from '../../src/extension/views/ensemblesTree';
+import { MelodiesTree } from '../../src/extension/views/melodiesTree';
+import { WorkspaceIndex } from '../../src/extension/workspaceIndex';
 import { api, cleanUpAfterEach, scratch, waitFor, workspaceRoot, writeFile } from './util';
 
 /** The rendered rows of a tree: `label — description`, depth-first, two levels. */
@@ -88,5 +90,30 @@ describe('Melodies view', () => {
     const result = await vscode.commands.executeCommand<{ state: string }>('symphony.runMelody', hello, { inputs: {} });
     assert.strictEqual(result.state, 'success');
     await waitFor('hello’s last run in the view', async () => (await rows(views.melodies)).includes('hello — manual · ✓ just now'));
+  });
+});
+
+describe('views before the first workspace load', () => {
+  // activate() returns before the workspace is read; until then the views must wait for it
+  // (VS Code shows their progress bar), not answer with an empty tree (the welcome text).
+  it('wait for the load and then show its rows', async () => {
+    const { context } = await api();
+    const log = vscode.window.createOutputChannel('Symphony views test', { log: true });
+    const index = new WorkspaceIndex(context.options, log);
+    try {
+      const melodies = new MelodiesTree(index).getChildren();
+      const ensembles = new EnsemblesTree(index).getChildren();
+      assert.ok(melodies instanceof Promise && ensembles instanceof Promise, 'the trees wait for the load');
+      void index.refresh();
+      assert.deepStrictEqual(
+        (await melodies).map((n) => n.melody.name),
+        ['build', 'code-review', 'hello', 'release-notes'],
+      );
+      assert.strictEqual((await ensembles).length, 3);
+      assert.ok(Array.isArray(new MelodiesTree(index).getChildren()), 'once loaded, the rows come at once');
+    } finally {
+      index.dispose();
+      log.dispose();
+    }
   });
 });

@@ -112,7 +112,7 @@ describe('melody templates', () => {
     cpSync(join(REPO, 'templates', 'init', 'ensembles'), join(dir, 'ensembles'), { recursive: true });
     mkdirSync(join(dir, 'melodies'));
     for (const f of files) cpSync(join(TEMPLATES, f), join(dir, 'melodies', f));
-    const run = spawnSync(process.execPath, [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO, 'src', 'cli', 'main.ts'), 'validate', dir], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO, 'src', 'cli', 'bin.ts'), 'validate', dir], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stderr, new RegExp(`${files.length + 6} files valid`)); // the templates, ensemble.yaml and five instruments
   });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { loadEnsembles } from '../../src/core/load/ensembles';
-import { nodeFileSystem } from '../../src/core/load/fs';
-import { findWorkspaceRoot, loadWorkspaceModel } from '../../src/core/load/workspace';
+import { nodeFileSystem, type FileSystem } from '../../src/core/load/fs';
+import { findWorkspaceRoot, loadWorkspaceInstruments, loadWorkspaceModel, validatePaths } from '../../src/core/load/workspace';
 import { jsonSchemas } from '../../src/core/model/jsonSchema';
 import { initWorkspace } from '../../src/core/workspace/init';
 import { modelLabel } from '../../src/core/model/instrument';
@@ -64,6 +64,69 @@ describe('workspace loading', () => {
     const bare = tempDir();
     mkdirSync(join(bare, 'a', 'b'), { recursive: true });
     assert.equal(await findWorkspaceRoot(nodeFileSystem, join(bare, 'a', 'b')), join(bare, 'a', 'b'));
+  });
+});
+
+/** The disk, remembering which melody files were read. */
+function recordingFs(): { fs: FileSystem; melodiesRead: Set<string> } {
+  const melodiesRead = new Set<string>();
+  const fs: FileSystem = {
+    ...nodeFileSystem,
+    readFile: (path) => {
+      if (path.endsWith('.melody.yaml')) melodiesRead.add(path);
+      return nodeFileSystem.readFile(path);
+    },
+  };
+  return { fs, melodiesRead };
+}
+
+describe('reading only what a command needs', () => {
+  /** A workspace whose `other/huge.melody.yaml` (broken, too) must not be read to check the rest. */
+  async function workspace(): Promise<string> {
+    const root = tempDir();
+    await initWorkspace(root, join(REPO, 'templates'));
+    mkdirSync(join(root, 'other'));
+    writeFileSync(join(root, 'other', 'huge.melody.yaml'), 'name: huge\nnodes:\n  a: { uses: shel }\n');
+    writeFileSync(join(root, 'melodies', 'after.melody.yaml'), 'name: after\ntriggers:\n  - { on: melody, melody: hugee }\nnodes:\n  a: { uses: transform, with: { value: 1 } }\n');
+    return root;
+  }
+
+  it('validates one melody file reading no other melody, with the same diagnostics', async () => {
+    const root = await workspace();
+    const { fs, melodiesRead } = recordingFs();
+    const hello = join(root, 'melodies', 'hello.melody.yaml');
+    const report = await validatePaths(fs, [hello]);
+    assert.deepEqual([...melodiesRead], [hello]);
+    const whole = await loadWorkspaceModel(nodeFileSystem, root);
+    assert.deepEqual(report.diagnostics, whole.melodies.find((m) => m.file === hello)!.diagnostics);
+  });
+
+  it('reads the names of the other melodies for an `on: melody` trigger, and warns as before', async () => {
+    const root = await workspace();
+    const { fs, melodiesRead } = recordingFs();
+    const after = join(root, 'melodies', 'after.melody.yaml');
+    const report = await validatePaths(fs, [after]);
+    assert.ok(melodiesRead.has(join(root, 'other', 'huge.melody.yaml')));
+    assert.deepEqual(brief(report.diagnostics), ['3:27 schema no melody named `hugee` in this workspace; did you mean `huge`?']);
+    const whole = await loadWorkspaceModel(nodeFileSystem, root);
+    assert.deepEqual(report.diagnostics, whole.melodies.find((m) => m.file === after)!.diagnostics);
+  });
+
+  it('validates a folder reading only the melodies inside it', async () => {
+    const root = await workspace();
+    const { fs, melodiesRead } = recordingFs();
+    const report = await validatePaths(fs, [join(root, 'other')]);
+    assert.deepEqual([...melodiesRead], [join(root, 'other', 'huge.melody.yaml')]);
+    assert.deepEqual(report.files, [join(root, 'other', 'huge.melody.yaml')]);
+    assert.deepEqual(brief(report.diagnostics), ['3:14 unknown-kind unknown node kind `shel`; did you mean `shell`?']);
+  });
+
+  it('gives a run the instruments and no melody', async () => {
+    const root = await workspace();
+    const { fs, melodiesRead } = recordingFs();
+    const instruments = await loadWorkspaceInstruments(fs, root);
+    assert.deepEqual(melodiesRead.size, 0);
+    assert.ok(instruments.context.instruments?.has('core/reviewer'));
   });
 });
 

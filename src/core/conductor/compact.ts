@@ -21,9 +21,6 @@ import { HANDOFF_FILE, handoffLockPath, isEntryHeading, parseHandoff, type Hando
 /** The archive, next to `handoff.md`. */
 export const ARCHIVE_FILE = 'handoff.archive.md';
 
-/** Entries `symphony handoff compact` keeps in `handoff.md` by default. */
-export const DEFAULT_KEEP = 20;
-
 const ARCHIVE_HEADER = `# Handoff Archive
 
 Entries moved out of handoff.md by \`symphony handoff compact\`, oldest first. Nothing here is

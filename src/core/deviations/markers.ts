@@ -48,11 +48,14 @@ const WORDS = SEVERITIES.map((s) => MARKER_OF[s]).join('|');
 /** A marker word followed by its colon — what a fast pre-filter (ripgrep) looks for. */
 export const MARKER_PATTERN = `(?:${WORDS}):`;
 
-const ANY_MARKER = new RegExp(MARKER_PATTERN);
 const MARKER_AT = new RegExp(`(${WORDS}):`, 'y');
 const LINE_BREAK = /\r\n|\r|\n/;
 const WORD_CHAR = /[\p{L}\p{N}_]/u;
 const SPACE = /\s/;
+/** The only characters that can start a string, a comment or a comment opener: the scanner jumps between them. */
+const SIGNIFICANT = /["'`/<#;-]/g;
+/** The first characters of line-comment openers (`lineOpenerAt`). */
+const LINE_OPENER_START = /[/#;-]/g;
 
 /** The diagnostic severity of each marker severity: minor → info, major → warning, fundamental → error. */
 export const DIAGNOSTIC_SEVERITY: Readonly<Record<DeviationSeverity, Severity>> = {
@@ -73,14 +76,24 @@ const CODE: Carry = { kind: 'code' };
 
 /** Scans one file's text for markers, top to bottom. Never throws. */
 export function scanText(text: string): Marker[] {
-  if (!ANY_MARKER.test(text)) return [];
+  const last = lastMarkerWord(text);
+  if (last < 0) return [];
   const lines = text.split(LINE_BREAK);
+  // No marker can follow the line of the last marker word: the scan stops there.
+  const lastLine = text.slice(0, last).split(LINE_BREAK).length - 1;
   const found: Marker[] = [];
   let carry: Carry = CODE;
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i <= lastLine; i++) {
     carry = scanLine(lines, i, carry, found);
   }
   return found;
+}
+
+/** The offset of the last marker word followed by its colon; -1 when there is none. */
+function lastMarkerWord(text: string): number {
+  let last = -1;
+  for (const word of SEVERITY_OF_MARKER.keys()) last = Math.max(last, text.lastIndexOf(`${word}:`));
+  return last;
 }
 
 /** Every state a line can start in. */
@@ -125,6 +138,10 @@ function scanLine(lines: readonly string[], index: number, carry: Carry, out: Ma
   // openers there open nothing, but another opener may still introduce a marker.
   let inLineComment = false;
   while (i < line.length) {
+    // Any other character is plain code or comment text, in every state: skipped at once.
+    SIGNIFICANT.lastIndex = i;
+    if (!SIGNIFICANT.test(line)) break;
+    i = SIGNIFICANT.lastIndex - 1;
     const ch = line[i]!;
     if (!inLineComment && (ch === '"' || ch === "'" || ch === '`')) {
       if (ch === "'" && i > 0 && WORD_CHAR.test(line[i - 1]!)) {
@@ -256,6 +273,10 @@ class LineReader {
   /** A marker after a line-comment opener inside a block comment's text (`/* … # FUNDAMENTAL_BREAK: x`). */
   lineCommentsIn(from: number, end: number): boolean {
     for (let i = from; i < end; i++) {
+      LINE_OPENER_START.lastIndex = i;
+      if (!LINE_OPENER_START.test(this.line)) return false;
+      i = LINE_OPENER_START.lastIndex - 1;
+      if (i >= end) return false;
       const opener = lineOpenerAt(this.line, i);
       if (opener && this.marker(openerEnd(this.line, i + opener.length, opener.extra), { kind: 'line', opener: i }, end)) return true;
     }

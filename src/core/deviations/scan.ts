@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { promises as fsp } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fsp, readFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Semaphore } from '../engine/semaphore';
@@ -42,7 +42,7 @@ export interface ScanOptions {
    */
   readonly rg?: string;
   readonly signal?: AbortSignal;
-  /** Files read at once. */
+  /** Files read at once by the pure-Node walk (ripgrep's files are read one by one, each at once). */
   readonly concurrency?: number;
 }
 
@@ -58,8 +58,30 @@ export async function scanFile(path: string): Promise<Marker[]> {
   } finally {
     await handle.close();
   }
+  return scanBytes(bytes);
+}
+
+/**
+ * `scanFile` in one synchronous read, for the files ripgrep names: few, at most
+ * MAX_FILE_BYTES (its --max-filesize), and cheaper read at once than through four trips to
+ * the thread pool each (open, stat, read, close) — the scan then ends when ripgrep does.
+ */
+export function scanFileSync(path: string): Marker[] {
+  const fd = openSync(path, 'r');
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return [];
+    return scanBytes(readFileSync(fd));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const utf8 = new TextDecoder();
+
+function scanBytes(bytes: Buffer): Marker[] {
   if (isBinary(bytes) || !hasCandidate(bytes)) return [];
-  return scanText(new TextDecoder().decode(bytes));
+  return scanText(utf8.decode(bytes));
 }
 
 /** A cheap test on raw bytes before decoding: does any marker word with its colon appear? */
@@ -80,15 +102,20 @@ export async function scanMarkers(path: string, options: ScanOptions = {}): Prom
   }
   const found: FoundMarker[] = [];
   const warnings: string[] = [];
-  const collect = async (rel: string) => {
+  const add = (rel: string, markers: readonly Marker[]) => {
+    for (const m of markers) found.push({ ...m, file: rel });
+  };
+  const failed = (rel: string, e: unknown) => warnings.push(`${rel}: ${(e as Error).message}`);
+  const collectNow = (rel: string) => {
     try {
-      for (const m of await scanFile(join(path, rel))) found.push({ ...m, file: rel });
+      add(rel, scanFileSync(join(path, rel)));
     } catch (e) {
-      warnings.push(`${rel}: ${(e as Error).message}`);
+      failed(rel, e);
     }
   };
+  const collect = (rel: string) => scanFile(join(path, rel)).then((markers) => add(rel, markers), (e: unknown) => void failed(rel, e));
   let engine: ScanResult['engine'] = 'node';
-  if (options.rg && (await ripgrepFiles(options.rg, path, collect, warnings, options))) engine = 'ripgrep';
+  if (options.rg && (await ripgrepFiles(options.rg, path, collectNow, warnings, options))) engine = 'ripgrep';
   else await walkFiles(path, collect, options);
   found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
   return { root: path, markers: found, engine, warnings };
@@ -142,13 +169,14 @@ class TaskPool {
 /**
  * Streams ripgrep's JSON events and hands a file to `onFile` as soon as a matched line
  * could hold a marker (files whose matches are all mentions in strings or prose are
- * never read); output is read line by line and never held whole. Resolves false when
- * ripgrep cannot start (not installed), so the caller can fall back.
+ * never read); output is read line by line and never held whole, and while `onFile`
+ * reads, the pipe fills and ripgrep waits. Resolves false when ripgrep cannot start (not
+ * installed), so the caller can fall back.
  */
 async function ripgrepFiles(
   rg: string,
   root: string,
-  onFile: (rel: string) => Promise<void>,
+  onFile: (rel: string) => void,
   warnings: string[],
   options: ScanOptions,
 ): Promise<boolean> {
@@ -164,19 +192,14 @@ async function ripgrepFiles(
     if (stderr.length < 16_384) stderr += chunk;
   });
 
-  const pool = new TaskPool(options.concurrency ?? 8);
   const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
   let last: string | undefined;
   for await (const line of lines) {
     const match = parseMatch(line);
     if (match === undefined || match.path === last || !(match.line === undefined || couldHoldMarker(match.line))) continue;
-    const rel = (last = match.path);
-    // While every slot is busy the loop waits; readline pauses the pipe once its queue
-    // fills, so ripgrep's output is never held whole.
-    await pool.add(() => onFile(rel));
+    onFile((last = match.path));
   }
   const [code] = await exited;
-  await pool.drain();
   if (options.signal?.aborted) throw options.signal.reason;
   // 0: matches, 1: none, 2: an error somewhere (an unreadable folder) — the rest still counts.
   if (code === 2 || stderr.trim()) warnings.push(...stderr.trim().split('\n').filter(Boolean).map((l) => `ripgrep: ${l}`));

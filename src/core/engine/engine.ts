@@ -23,8 +23,7 @@ import {
 } from '../model/run';
 import { loadMelody } from '../load/melody';
 import { decodeText, nodeFileSystem, TextEncodingError } from '../load/fs';
-import { ENSEMBLES_DIR, type WorkspaceModel } from '../load/workspace';
-import { loadEnsembles } from '../load/ensembles';
+import { loadWorkspaceInstruments, type WorkspaceInstruments } from '../load/workspace';
 import { celVariables, evaluateCondition, EXPRESSION_TIME_LIMIT_MS, ExpressionError, renderString, renderValue, toCel, type EvaluationBounds } from '../expr/evaluate';
 import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult, type StartedProgram } from '../nodes/types';
 import { ProviderUnavailableError, type ModelProvider } from '../providers/types';
@@ -71,8 +70,8 @@ export interface EngineOptions {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly random?: () => number;
   readonly now?: () => number;
-  /** The workspace's instruments and melodies (default: loaded from disk once per run). */
-  readonly workspace?: () => Promise<WorkspaceModel>;
+  /** The workspace's instruments (default: loaded from disk once per engine; no other melody is read). */
+  readonly workspace?: () => Promise<WorkspaceInstruments>;
   /** Outputs up to this many bytes of JSON are kept inline in events (default 16 KiB). */
   readonly inlineOutputLimit?: number;
   /** Bytes of log kept per node in the journal (default 1 MiB). */
@@ -330,17 +329,16 @@ export class Engine {
     return { melody: loaded.value.melody, text, file };
   }
 
-  private workspaceModel?: Promise<WorkspaceModel>;
+  private workspaceModel?: Promise<WorkspaceInstruments>;
 
   /**
-   * The workspace's instruments, loaded once per engine unless provided. Running needs no
-   * other melody than the one it runs (a sub-melody's file is loaded when it starts), so by
-   * default the other melodies are not read: `melodies` is empty, and triggers naming
-   * melodies are not checked (a warning that concerns editors, not runs).
+   * The workspace's instruments, loaded once per engine unless provided. Other melodies are
+   * never read for a run: they matter to a melody's check only for `on: melody` triggers,
+   * which give warnings, and a run shows only errors (sub-melodies load when they run).
    */
-  workspace(): Promise<WorkspaceModel> {
+  workspace(): Promise<WorkspaceInstruments> {
     if (this.opts.workspace) return this.opts.workspace();
-    this.workspaceModel ??= instrumentsOnly(this.opts.workspaceRoot);
+    this.workspaceModel ??= loadWorkspaceInstruments(nodeFileSystem, this.opts.workspaceRoot);
     return this.workspaceModel;
   }
 
@@ -1521,12 +1519,6 @@ class ReadRecorder {
     }
     return real;
   }
-}
-
-/** A workspace model with the ensembles of `root` and none of its melodies. */
-async function instrumentsOnly(root: string): Promise<WorkspaceModel> {
-  const ensembles = await loadEnsembles(nodeFileSystem, join(root, ENSEMBLES_DIR));
-  return { root, ensembles, melodies: [], context: { instruments: ensembles.refs, ensemblesDir: ENSEMBLES_DIR + sep, platform: process.platform } };
 }
 
 /** The programs journaled for attempts that have no node-finished after them. */

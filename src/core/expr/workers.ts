@@ -61,13 +61,15 @@ interface Slot {
 const IDLE_MS = 30_000;
 
 /**
- * Where the worker's code is: next to the bundle (dist/celWorker.js, beside the extension
- * and the CLI), or — running from source, as the tests and benches do — the TypeScript
- * file, loaded through tsx (resolved here, so the process's working directory does not matter).
+ * Where the worker's code is: dist/celWorker.js, beside the extension's bundle and one
+ * folder above the CLI's chunks (dist/cli/), or — running from source, as the tests and
+ * benches do — the TypeScript file, loaded through tsx (resolved here, so the process's
+ * working directory does not matter).
  */
 function workerScript(): { file: string; execArgv?: string[] } {
-  const bundled = join(__dirname, 'celWorker.js');
-  if (existsSync(bundled)) return { file: bundled };
+  for (const bundled of [join(__dirname, 'celWorker.js'), join(__dirname, '..', 'celWorker.js')]) {
+    if (existsSync(bundled)) return { file: bundled };
+  }
   let tsx = 'tsx/cjs';
   try {
     tsx = createRequire(__filename).resolve('tsx/cjs');

@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import type { Diagnostic, Position } from '../model/diagnostic';
 import { err, ok, type Result } from '../model/result';
 import { firstInvalidUtf8 } from './limits';
@@ -46,17 +46,22 @@ export const nodeFileSystem: FileSystem = {
 /** Folders never searched for workspace files: dependencies, VCS data, build output, chambers. */
 export const SKIPPED_DIRS: ReadonlySet<string> = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test', 'chambers']);
 
-/** Every file under `dir` whose name satisfies `match`, depth-first, skipping SKIPPED_DIRS. */
-export async function findFiles(fs: FileSystem, dir: string, match: (name: string) => boolean): Promise<string[]> {
+/** Every file under `dir` (and inside `within`, when given) whose name satisfies `match`, depth-first, skipping SKIPPED_DIRS. */
+export async function findFiles(fs: FileSystem, dir: string, match: (name: string) => boolean, within?: string): Promise<string[]> {
   const found: string[] = [];
+  // With `within`, only the folders on the way to it and under it are read; what is skipped
+  // on the way from `dir` stays skipped, so the files are those of the whole walk inside it.
+  const inside = (p: string) => within === undefined || p === within || p.startsWith(within + sep);
+  const onTheWay = (p: string) => within !== undefined && within.startsWith(p + sep);
   const walk = async (d: string): Promise<void> => {
     const entries = await fs.readDir(d);
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       const p = join(d, e.name);
       // The Conductor's past plans (.symphony/plans) are records, not the workspace's melodies; the newest is .symphony/plan.melody.yaml.
-      if (e.isDirectory && !SKIPPED_DIRS.has(e.name) && !(e.name === 'plans' && basename(d) === '.symphony')) await walk(p);
-      else if (e.isFile && match(e.name)) found.push(p);
+      if (e.isDirectory && !SKIPPED_DIRS.has(e.name) && !(e.name === 'plans' && basename(d) === '.symphony')) {
+        if (inside(p) || onTheWay(p)) await walk(p);
+      } else if (e.isFile && match(e.name) && inside(p)) found.push(p);
     }
   };
   await walk(dir);

@@ -407,6 +407,14 @@ function bare(value: string) {
   return { expression, start: 0, end: value.length, expressionStart: 0, terminated: true } as const;
 }
 
+/**
+ * Whether checking this melody consults `MelodyContext.melodyNames` (it has an `on: melody`
+ * trigger naming a melody), so a workspace reads the names of its melodies only then.
+ */
+export function needsMelodyNames(data: Raw): boolean {
+  return Array.isArray(data.triggers) && data.triggers.some((t) => isMapLike(t) && t.on === 'melody' && typeof t.melody === 'string');
+}
+
 function checkTriggers(source: YamlSource, data: Raw, context: MelodyContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   if (!Array.isArray(data.triggers)) return out;

@@ -2,10 +2,11 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { compareDiagnostics, START_OF_FILE, type Diagnostic } from '../model/diagnostic';
 import type { Melody } from '../model/melody';
 import { ensembleFileKind, loadEnsembles, loadEnsembleText, loadInstrumentText, type EnsembleIndex } from './ensembles';
-import { err } from '../model/result';
+import { err, type Result } from '../model/result';
 import { findFiles, readTextFile, type FileSystem } from './fs';
-import { diagnosticsOf, loadMelody, loadParsedMelody, parseMelodyYaml, type MelodyContext } from './melody';
+import { diagnosticsOf, loadParsedMelody, needsMelodyNames, parseMelodyYaml, type MelodyContext } from './melody';
 import { modelSetupProblems, type SetupProbe } from '../providers/readiness';
+import type { YamlData } from './yamlData';
 
 export const MELODY_SUFFIX = '.melody.yaml';
 export const ENSEMBLES_DIR = 'ensembles';
@@ -84,43 +85,136 @@ export function summarizeTrigger(t: Record<string, unknown>): TriggerSummary {
   }
 }
 
+/** What a run needs of its workspace: the instruments. No melody but the one run is read. */
+export type WorkspaceInstruments = Pick<WorkspaceModel, 'root' | 'ensembles' | 'context'>;
+
 /** How a surface tells whether a model is set up (`providers/readiness.ts`); the root is the workspace's. */
 export type ModelSetup = Omit<SetupProbe, 'workspaceRoot'>;
 
 /**
+ * The context a melody of this workspace is checked in; `melodyNames` only where it was
+ * needed, `modelProblems` only where a surface asked whether models are set up.
+ */
+function melodyContext(
+  ensembles: EnsembleIndex,
+  ensemblesFolder: string,
+  melodyNames?: ReadonlySet<string>,
+  modelProblems?: ReadonlyMap<string, string>,
+): MelodyContext {
+  return {
+    instruments: ensembles.refs,
+    ensemblesDir: ensemblesFolder + sep,
+    ...(melodyNames ? { melodyNames } : {}),
+    ...(modelProblems ? { modelProblems } : {}),
+    platform: process.platform,
+  };
+}
+
+/**
+ * A workspace read only as far as a command needs it — the instruments at once, each
+ * melody file when it is asked for, and the names of all melodies only for a melody whose
+ * `on: melody` triggers are checked against them. Every file is read and parsed at most
+ * once. What it reports for a melody is what `loadWorkspaceModel` reports for it.
+ */
+export class WorkspaceReader {
+  private ensemblesLoad?: Promise<EnsembleIndex>;
+  private namesLoad?: Promise<ReadonlySet<string>>;
+  private problemsLoad?: Promise<ReadonlyMap<string, string> | undefined>;
+  private readonly parsed = new Map<string, Promise<Result<YamlData, Diagnostic[]>>>();
+
+  /** Given `setup`, melodies are warned where a node's models are none of them set up here. */
+  constructor(
+    private readonly fs: FileSystem,
+    readonly root: string,
+    readonly ensemblesFolder = ENSEMBLES_DIR,
+    private readonly setup?: ModelSetup,
+  ) {}
+
+  ensembles(): Promise<EnsembleIndex> {
+    return (this.ensemblesLoad ??= loadEnsembles(this.fs, join(this.root, this.ensemblesFolder)));
+  }
+
+  /** Which instruments have no model set up, when the reader was asked to tell. */
+  modelProblems(): Promise<ReadonlyMap<string, string> | undefined> {
+    const setup = this.setup;
+    if (!setup) return Promise.resolve(undefined);
+    return (this.problemsLoad ??= this.ensembles().then((e) =>
+      modelSetupProblems(e.ensembles.flatMap((x) => x.instruments), { ...setup, workspaceRoot: this.root }),
+    ));
+  }
+
+  /** The workspace's melody files (under `within` only, when given), in a stable order. */
+  melodyFiles(within?: string): Promise<string[]> {
+    return findFiles(this.fs, this.root, isMelodyFile, within);
+  }
+
+  /** A melody file's YAML, parsed once. */
+  parse(file: string): Promise<Result<YamlData, Diagnostic[]>> {
+    let p = this.parsed.get(file);
+    if (!p) {
+      p = readTextFile(this.fs, file).then((t) => (t.ok ? parseMelodyYaml(t.value, file) : err([t.error])));
+      this.parsed.set(file, p);
+    }
+    return p;
+  }
+
+  /** The `name:` of every melody of the workspace that parses. */
+  melodyNames(): Promise<ReadonlySet<string>> {
+    this.namesLoad ??= this.melodyFiles().then(async (files) => {
+      const names = new Set<string>();
+      for (const p of await Promise.all(files.map((f) => this.parse(f)))) if (p.ok && typeof p.value.data.name === 'string') names.add(p.value.data.name);
+      return names;
+    });
+    return this.namesLoad;
+  }
+
+  async instruments(): Promise<WorkspaceInstruments> {
+    const ensembles = await this.ensembles();
+    return { root: this.root, ensembles, context: melodyContext(ensembles, this.ensemblesFolder) };
+  }
+
+  /** One melody file checked against the workspace: the names of the others are read only if it has `on: melody` triggers. */
+  async melody(file: string): Promise<MelodySummary> {
+    const [ensembles, p, problems] = await Promise.all([this.ensembles(), this.parse(file), this.modelProblems()]);
+    const names = p.ok && needsMelodyNames(p.value.data) ? await this.melodyNames() : undefined;
+    return summarizeMelody(file, p, melodyContext(ensembles, this.ensemblesFolder, names, problems));
+  }
+}
+
+function summarizeMelody(file: string, p: Result<YamlData, Diagnostic[]>, context: MelodyContext): MelodySummary {
+  if (!p.ok) return { file, triggers: [], nodeCount: 0, diagnostics: p.error };
+  const data = p.value.data;
+  const loaded = loadParsedMelody(p.value, context);
+  const triggers = Array.isArray(data.triggers)
+    ? data.triggers.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null).map(summarizeTrigger)
+    : [];
+  return {
+    file,
+    name: typeof data.name === 'string' ? data.name : undefined,
+    description: typeof data.description === 'string' ? data.description : undefined,
+    triggers,
+    nodeCount: typeof data.nodes === 'object' && data.nodes !== null ? Object.keys(data.nodes).length : 0,
+    diagnostics: diagnosticsOf(loaded),
+    melody: loaded.ok ? loaded.value.melody : undefined,
+  };
+}
+
+/** The instruments of a workspace, read without any of its melodies: what a run needs. */
+export function loadWorkspaceInstruments(fs: FileSystem, root: string, ensemblesFolder = ENSEMBLES_DIR): Promise<WorkspaceInstruments> {
+  return new WorkspaceReader(fs, root, ensemblesFolder).instruments();
+}
+
+/**
  * Loads a workspace: its ensembles, then every melody under it, each checked against the
- * workspace's instruments and melody names — and, given `setup`, warned where a node's
- * models are none of them set up here.
+ * workspace's instruments and melody names — what the views, `serve` and the Conductor
+ * show and use — and, given `setup`, warned where a node's models are none of them set up
+ * here. Each file is parsed once: the names of all of them are needed to check any one.
  */
 export async function loadWorkspaceModel(fs: FileSystem, root: string, ensemblesFolder = ENSEMBLES_DIR, setup?: ModelSetup): Promise<WorkspaceModel> {
-  const ensemblesDir = join(root, ensemblesFolder);
-  const [ensembles, melodyFiles] = await Promise.all([loadEnsembles(fs, ensemblesDir), findFiles(fs, root, isMelodyFile)]);
-  const modelProblems = setup ? await modelSetupProblems(ensembles.ensembles.flatMap((e) => e.instruments), { ...setup, workspaceRoot: root }) : undefined;
-  const texts = await Promise.all(melodyFiles.map((file) => readTextFile(fs, file)));
-  // Each file is parsed once: the names of all of them are needed to check any one.
-  const parsed = texts.map((t, i) => (t.ok ? parseMelodyYaml(t.value, melodyFiles[i]!) : err([t.error])));
-  const names = new Set<string>();
-  for (const p of parsed) if (p.ok && typeof p.value.data.name === 'string') names.add(p.value.data.name);
-  const context: MelodyContext = { instruments: ensembles.refs, ensemblesDir: ensemblesFolder + sep, melodyNames: names, platform: process.platform, modelProblems };
-
-  const melodies = parsed.map((p, i): MelodySummary => {
-    const file = melodyFiles[i]!;
-    if (!p.ok) return { file, triggers: [], nodeCount: 0, diagnostics: p.error };
-    const data = p.value.data;
-    const loaded = loadParsedMelody(p.value, context);
-    const triggers = Array.isArray(data.triggers)
-      ? data.triggers.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null).map(summarizeTrigger)
-      : [];
-    return {
-      file,
-      name: typeof data.name === 'string' ? data.name : undefined,
-      description: typeof data.description === 'string' ? data.description : undefined,
-      triggers,
-      nodeCount: typeof data.nodes === 'object' && data.nodes !== null ? Object.keys(data.nodes).length : 0,
-      diagnostics: diagnosticsOf(loaded),
-      melody: loaded.ok ? loaded.value.melody : undefined,
-    };
-  });
+  const reader = new WorkspaceReader(fs, root, ensemblesFolder, setup);
+  const [ensembles, names, files, problems] = await Promise.all([reader.ensembles(), reader.melodyNames(), reader.melodyFiles(), reader.modelProblems()]);
+  const context = melodyContext(ensembles, ensemblesFolder, names, problems);
+  const melodies = await Promise.all(files.map(async (file) => summarizeMelody(file, await reader.parse(file), context)));
   return { root, ensembles, melodies, context };
 }
 
@@ -133,15 +227,17 @@ export interface ValidationReport {
 
 /**
  * Validates melody files, instrument files and whole folders (every melody under them and
- * the ensembles of their workspace), as `symphony validate` does.
+ * the ensembles of their workspace), as `symphony validate` does. Only what is named is
+ * checked: a file's workspace contributes its instruments (and, for `on: melody` triggers,
+ * its melody names), never a check of its other melodies.
  */
 export async function validatePaths(fs: FileSystem, paths: readonly string[], setup?: ModelSetup): Promise<ValidationReport> {
-  const models = new Map<string, Promise<WorkspaceModel>>();
-  const modelFor = async (start: string) => {
+  const readers = new Map<string, WorkspaceReader>();
+  const readerFor = async (start: string) => {
     const root = await findWorkspaceRoot(fs, start);
-    let model = models.get(root);
-    if (!model) models.set(root, (model = loadWorkspaceModel(fs, root, ENSEMBLES_DIR, setup)));
-    return model;
+    let reader = readers.get(root);
+    if (!reader) readers.set(root, (reader = new WorkspaceReader(fs, root, ENSEMBLES_DIR, setup)));
+    return reader;
   };
 
   const files = new Set<string>();
@@ -154,41 +250,34 @@ export async function validatePaths(fs: FileSystem, paths: readonly string[], se
       continue;
     }
     if (kind === 'directory') {
-      const model = await modelFor(path);
+      const reader = await readerFor(path);
       const inside = (f: string) => f === path || f.startsWith(path + sep);
-      for (const m of model.melodies.filter((m) => inside(m.file))) {
-        if (!files.has(m.file)) diagnostics.push(...m.diagnostics);
+      const [ensembles, melodyFiles] = await Promise.all([reader.ensembles(), reader.melodyFiles(path)]);
+      for (const m of await Promise.all(melodyFiles.filter((f) => !files.has(f)).map((f) => reader.melody(f)))) {
+        diagnostics.push(...m.diagnostics);
         files.add(m.file);
       }
-      for (const e of model.ensembles.ensembles) {
+      for (const e of ensembles.ensembles) {
         for (const f of [e.metaFile, ...e.instruments.map((i) => i.file), ...e.broken.map((b) => b.file)]) {
           if (f && inside(f)) files.add(f);
         }
       }
-      diagnostics.push(...model.ensembles.diagnostics.filter((d) => inside(d.file)));
+      diagnostics.push(...ensembles.diagnostics.filter((d) => inside(d.file)));
       continue;
     }
     if (files.has(path)) continue;
     files.add(path);
-    const model = await modelFor(dirname(path));
-    const ensembleKind = ensembleFileKind(path, model.ensembles.dir);
-    const known = model.melodies.find((m) => m.file === path);
+    const reader = await readerFor(dirname(path));
+    const ensembles = await reader.ensembles();
+    const ensembleKind = ensembleFileKind(path, ensembles.dir);
     if (ensembleKind) {
       const text = await readTextFile(fs, path);
       const r = !text.ok ? err([text.error]) : ensembleKind === 'ensemble' ? loadEnsembleText(text.value, path) : loadInstrumentText(text.value, path);
       diagnostics.push(...(r.ok ? r.value.warnings : r.error));
-      diagnostics.push(...model.ensembles.diagnostics.filter((d) => d.file === path && d.code === 'duplicate-nickname'));
-    } else if (known) {
-      // The workspace model checked it already, against the same instruments and names.
-      diagnostics.push(...known.diagnostics);
+      diagnostics.push(...ensembles.diagnostics.filter((d) => d.file === path && d.code === 'duplicate-nickname'));
     } else {
-      diagnostics.push(...(await validateMelodyFile(fs, path, model.context)));
+      diagnostics.push(...(await reader.melody(path)).diagnostics);
     }
   }
   return { files: [...files], diagnostics: diagnostics.sort(compareDiagnostics) };
-}
-
-async function validateMelodyFile(fs: FileSystem, file: string, context: MelodyContext): Promise<readonly Diagnostic[]> {
-  const text = await readTextFile(fs, file);
-  return text.ok ? diagnosticsOf(loadMelody(text.value, file, context)) : [text.error];
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { SEVERITIES, type DeviationSeverity } from './severity';
 
 /** Deviations, DESIGN.md §5: code markers and the records in `.symphony/DEVIATIONS.json`. */
 
-export const SEVERITIES = ['minor', 'major', 'fundamental'] as const;
-export type DeviationSeverity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type DeviationSeverity };
 
 /** The marker written in a comment for each severity. */
 export const MARKER_OF: Readonly<Record<DeviationSeverity, string>> = {

@@ -43,17 +43,22 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
   const start = (target: TriggerTarget, trigger: TriggerInfo) =>
     new Promise<string | undefined>((resolve) => {
       let id: string | undefined;
+      const fired = performance.now();
       ctx.runs
         .load(target.file)
-        .then((loaded) =>
-          ctx.runs.run(loaded, {}, {
+        .then((loaded) => {
+          const read = performance.now() - fired;
+          return ctx.runs.run(loaded, {}, {
             trigger,
             background: true,
             onEvent: (e) => {
-              if (e.type === 'run-started' && !id) resolve((id = e.runId));
+              if (e.type !== 'run-started' || id) return;
+              // From the trigger firing (for a save: after its debounce) to the run started.
+              ctx.log.info(`trigger ${trigger.kind}: ${target.melody.name} started in ${(performance.now() - fired).toFixed(1)} ms (read and checked in ${read.toFixed(1)} ms; run ${e.runId})`);
+              resolve((id = e.runId));
             },
-          }),
-        )
+          });
+        })
         .catch((e: unknown) => {
           ctx.log.warn(`trigger ${trigger.kind}: ${target.melody.name} could not run: ${(e as Error).message}`);
           resolve(undefined);

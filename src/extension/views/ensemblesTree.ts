@@ -26,7 +26,9 @@ export class EnsemblesTree implements vscode.TreeDataProvider<EnsembleNode> {
     this.onDidChangeTreeData = (listener, thisArg, disposables) => index.onDidChange(() => listener.call(thisArg, undefined), undefined, disposables);
   }
 
-  getChildren(node?: EnsembleNode): EnsembleNode[] {
+  getChildren(node?: EnsembleNode): EnsembleNode[] | Promise<EnsembleNode[]> {
+    const loading = this.index.loading;
+    if (loading) return loading.then(() => this.getChildren(node));
     const model = this.index.model;
     if (!model) return [];
     if (!node) return model.ensembles.ensembles.map((ensemble) => ({ kind: 'ensemble', ensemble }));

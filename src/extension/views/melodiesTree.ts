@@ -59,7 +59,9 @@ export class MelodiesTree implements vscode.TreeDataProvider<MelodyNode> {
     return this.runs().find((r) => r.file === rel);
   }
 
-  getChildren(node?: MelodyNode): MelodyNode[] {
+  getChildren(node?: MelodyNode): MelodyNode[] | Promise<MelodyNode[]> {
+    const loading = this.index.loading;
+    if (loading) return loading.then(() => this.getChildren(node));
     const model = this.index.model;
     if (!model) return [];
     if (!node) {

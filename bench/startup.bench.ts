@@ -1,0 +1,163 @@
+// Issue 12's startup rows, each beside its peer measured in the same run and its target:
+// the CLI (`--version` and `validate` against `node -e 0`; a 10,000-node melody; one small
+// melody with and without a 10,000-node melody in the workspace), and the extension in a
+// real VS Code host (code-server) — activate() and the views filled, and save → melody
+// start, read from the extension's own timing lines in its log. The deviation scan's row
+// against `rg --json` is in deviationsScan.bench.ts.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chainMelody } from '../test/unit/support/bigMelody';
+import type { Bench, Figure } from './index';
+
+const REPO = join(__dirname, '..');
+const CLI = join(REPO, 'dist', 'cli.js');
+const RUNS = 7;
+
+const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** `node <args>` in `cwd`, in ms; throws with its output when it fails. */
+function timeNode(cwd: string, args: readonly string[]): number {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
+  const ms = performance.now() - started;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
+  return ms;
+}
+
+/**
+ * `a` and `b` in turn `RUNS` times after one warm-up round, so both meet the same machine
+ * load: the median of each and of their ratio per round.
+ */
+function paired(a: () => number, b: () => number): { a: number; b: number; ratio: number } {
+  a();
+  b();
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    as.push(a());
+    bs.push(b());
+  }
+  return { a: middle(as), b: middle(bs), ratio: middle(bs.map((x, i) => x / as[i]!)) };
+}
+
+/** A melody of three transform nodes in a chain. */
+const SMALL = ['name: small', 'nodes:', '  a: { uses: transform, with: { value: 1 } }', '  b: { uses: transform, needs: [a], with: { value: 2 } }', '  c: { uses: transform, needs: [b], with: { value: 3 } }', ''].join('\n');
+
+function workspace(big: boolean): string {
+  const root = mkdtempSync(join(tmpdir(), 'symphony-bench-startup-'));
+  writeFileSync(join(root, 'sheetMusic.md'), '# bench\n');
+  writeFileSync(join(root, 'small.melody.yaml'), SMALL);
+  if (big) writeFileSync(join(root, 'big.melody.yaml'), chainMelody(10_000));
+  return root;
+}
+
+function cliRows(): Figure[] {
+  const plain = workspace(false);
+  const crowded = workspace(true);
+  try {
+    const node = () => timeNode(plain, ['-e', '0']);
+    const cli = (cwd: string, ...args: string[]) => () => timeNode(cwd, [CLI, ...args]);
+    const figures: Figure[] = [];
+
+    const version = paired(node, cli(plain, '--version'));
+    figures.push(
+      { name: 'node -e 0 (peer)', value: version.a, unit: 'ms', note: `median of ${RUNS}` },
+      { name: 'symphony --version', value: version.b, unit: 'ms', note: `${version.ratio.toFixed(2)} × node; target ≤ 1.5 × node` },
+    );
+    const small = paired(node, cli(plain, 'validate', 'small.melody.yaml'));
+    figures.push({ name: 'symphony validate, 3-node melody', value: small.b, unit: 'ms', note: `node -e 0 ${small.a.toFixed(0)} ms in this round; target ≤ 300 ms` });
+
+    const big = paired(node, cli(crowded, 'validate', 'big.melody.yaml'));
+    figures.push({ name: 'symphony validate, 10,000-node melody', value: big.b, unit: 'ms', note: 'target ≤ 1,000 ms' });
+    const twenty = mkdtempSync(join(tmpdir(), 'symphony-bench-startup-'));
+    try {
+      writeFileSync(join(twenty, 'big.melody.yaml'), chainMelody(20_000));
+      const lin = paired(cli(crowded, 'validate', 'big.melody.yaml'), cli(twenty, 'validate', 'big.melody.yaml'));
+      // Less what validating 3 nodes costs: starting Node and loading the CLI's code.
+      figures.push({ name: 'validate 20,000 / 10,000 nodes, less the 3-node validate', value: (lin.b - small.b) / (lin.a - small.b), unit: '×', note: `20,000 nodes ${lin.b.toFixed(0)} ms, 10,000 ${lin.a.toFixed(0)} ms in those rounds; target 2.0: linear` });
+    } finally {
+      rmSync(twenty, { recursive: true, force: true });
+    }
+
+    const alone = paired(cli(plain, 'validate', 'small.melody.yaml'), cli(crowded, 'validate', 'small.melody.yaml'));
+    figures.push({ name: 'validate the 3-node melody beside a 10,000-node one', value: alone.b, unit: 'ms', note: `${alone.ratio.toFixed(2)} × without it (${alone.a.toFixed(0)} ms); target ≤ 1.0 ×` });
+    const run = paired(cli(plain, 'run', 'small.melody.yaml'), cli(crowded, 'run', 'small.melody.yaml'));
+    figures.push({ name: 'run the 3-node melody beside a 10,000-node one', value: run.b, unit: 'ms', note: `${run.ratio.toFixed(2)} × without it (${run.a.toFixed(0)} ms); target ≤ 1.0 ×` });
+    return figures;
+  } finally {
+    rmSync(plain, { recursive: true, force: true });
+    rmSync(crowded, { recursive: true, force: true });
+  }
+}
+
+/** Every file under `dir` whose name is `name`. */
+function findFiles(dir: string, name: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) found.push(...findFiles(path, name));
+    else if (entry === name) found.push(path);
+  }
+  return found;
+}
+
+/**
+ * The extension in code-server: the integration harness runs the activation test and the
+ * save-trigger test on the demo workspace and keeps its folders; the figures are the
+ * extension's own timing lines in its log (the Symphony output channel).
+ */
+async function hostRows(): Promise<Figure[]> {
+  const child = spawn(process.execPath, [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO, 'test', 'harness', 'integration.ts')], {
+    cwd: REPO,
+    env: { ...process.env, SYMPHONY_KEEP_TEMP: '1', SYMPHONY_TEST_GREP: 'activates on the demo workspace|matching file is saved in the editor' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  const kept = /kept the temp workspace for diagnosis: (\S+)/.exec(out)?.[1];
+  try {
+    if (code !== 0 || !kept) throw new Error(`the integration harness failed (exit ${code}):\n${out.slice(-3000)}`);
+    const logs = findFiles(join(kept, 'user-data'), 'Symphony.log');
+    if (logs.length === 0) throw new Error(`no Symphony.log under ${kept}/user-data`);
+    const text = logs.map((f) => readFileSync(f, 'utf8')).join('\n');
+    const figure = (re: RegExp, what: string): number => {
+      const m = re.exec(text);
+      if (!m) throw new Error(`no "${what}" line in ${logs.join(', ')}`);
+      return Number(m[1]);
+    };
+    return [
+      { name: 'activate() until it returns (code-server)', value: figure(/activate\(\) returned in ([\d.]+) ms/, 'activate() returned'), unit: 'ms', note: 'target ≤ 50 ms' },
+      { name: 'activate() until the views are filled', value: figure(/views filled in ([\d.]+) ms/, 'views filled'), unit: 'ms', note: 'target ≤ 500 ms' },
+      {
+        name: 'save → melody start, after the debounce',
+        value: figure(/trigger save: \S+ started in ([\d.]+) ms/, 'trigger save started'),
+        unit: 'ms',
+        note: `the melody read and checked in ${figure(/trigger save: \S+ started in [\d.]+ ms \(read and checked in ([\d.]+) ms/, 'read and checked')} ms of it; target ≤ 50 ms`,
+      },
+    ];
+  } finally {
+    if (kept) rmSync(kept, { recursive: true, force: true });
+  }
+}
+
+export const bench: Bench = {
+  title: 'Startup: the CLI and the extension',
+  async run(): Promise<Figure[]> {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first`);
+    const figures = cliRows();
+    if (!existsSync(join(REPO, 'out', 'test', 'integration', 'index.js'))) throw new Error('out/test/integration is not built: build first');
+    try {
+      figures.push(...(await hostRows()));
+    } catch (e) {
+      // The CLI's figures still count; the failure is said, not hidden.
+      for (const f of figures) console.log(`  ${f.name}: ${f.value.toFixed(1)} ${f.unit}  (${f.note ?? ''})`);
+      throw e;
+    }
+    return figures;
+  },
+};
