@@ -30,6 +30,9 @@ export function boardHtml(page: BoardPage): string {
     `style-src ${page.cspSource} 'nonce-${page.nonce}'`,
     `font-src ${page.cspSource}`,
     `script-src 'nonce-${page.nonce}'`,
+    // ELK lays big melodies out in a Web Worker started from a `blob:` URL of its own
+    // script (webview/src/elk.ts): a worker can come from nowhere else.
+    'worker-src blob:',
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">

@@ -19,7 +19,7 @@ import { DeskRefusal, type DeskChange } from '../../core/board/runDesk';
 import type { TextEdit } from '../../core/board/textEdit';
 import { RunRequestError } from '../../core/engine/engine';
 import type { RunEvent } from '../../core/model/run';
-import { parseBoardMessage, type BoardIntent, type HostMessage } from '../../protocol/board';
+import { parseBoardMessage, type BoardIntent, type BoardView, type HostMessage } from '../../protocol/board';
 import type { BoardCatalog, BoardDocument } from '../../protocol/boardModel';
 import type { SymphonyContext } from '../context';
 import { Coalescer } from '../runs/coalescer';
@@ -39,6 +39,9 @@ export interface IntentOutcome {
 const TYPING_DELAY_MS = 60;
 /** How long a run's events are gathered before they go to the board in one message. */
 const RUN_EVENTS_MS = 50;
+/** Where the workspace remembers how its boards look. */
+const VIEW_KEY = 'symphony.board.view';
+const DEFAULT_VIEW: BoardView = { minimap: true };
 
 /**
  * One open Harmony Board: a webview panel showing one melody document. The document is
@@ -91,7 +94,7 @@ export class BoardSession implements vscode.Disposable {
     ctx.index.onDidChange(
       () => {
         if (!panel.visible) return;
-        this.send({ type: 'init', catalog: this.catalog() });
+        this.sendInit();
         this.sendDocument(true);
       },
       undefined,
@@ -107,6 +110,11 @@ export class BoardSession implements vscode.Disposable {
 
   private send(message: HostMessage): void {
     this.channel.send(message);
+  }
+
+  private sendInit(): void {
+    const view = { ...DEFAULT_VIEW, ...this.ctx.extension.workspaceState.get<Partial<BoardView>>(VIEW_KEY) };
+    this.send({ type: 'init', catalog: this.catalog(), view });
   }
 
   /** Everything about runs, for a board that starts (or starts over). */
@@ -192,13 +200,16 @@ export class BoardSession implements vscode.Disposable {
       case 'ready':
         this.channel.ready();
         // A reloaded webview (hidden, then shown) starts empty: give it everything again.
-        this.send({ type: 'init', catalog: this.catalog() });
+        this.sendInit();
         this.sendDocument(true);
         this.sendRuns();
         return Promise.resolve();
       case 'log':
         this.ctx.log[message.level](`Harmony Board: ${message.message}`);
         return Promise.resolve();
+      case 'view':
+        // Remembered for the boards this workspace opens next; the board that sent it keeps its own.
+        return Promise.resolve(this.ctx.extension.workspaceState.update(VIEW_KEY, message.view));
       case 'intent': {
         const run = this.queue.then(() => this.perform(message.intent));
         this.queue = run.catch(() => undefined);
