@@ -21,6 +21,7 @@ import { RunToolbar } from './run/RunToolbar';
 import { toggleBreakpoints } from './run/runActions';
 import { getState, selectedNode, setStatus, update, useBoard } from './store';
 import { loadViewState, saveViewState, sendView } from './host';
+import { useAfterPaint } from './ui/afterPaint';
 import { IconButton, ToggleButton } from './ui/controls';
 
 /** The theme's brightness, for React Flow's own colours (the rest follows CSS variables). */
@@ -148,6 +149,9 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  // The outline lists every node: drawn once the canvas has been painted (see afterPaint.ts).
+  const outlined = useAfterPaint(!!doc?.melody && !!catalog);
+
   const overlay = useMemo<CanvasOverlay>(
     () => ({ run: run.run, breakpoints: controls.breakpoints, paused: controls.paused, pins, preview }),
     [run.run, controls.breakpoints, controls.paused, pins, preview],
@@ -178,7 +182,7 @@ export function App() {
                   <Palette catalog={catalog} place={(after) => placeRef.current?.(after) ?? [0, 0]} selected={node?.id} searchRef={searchRef} />
                 </VSCodePanelView>
                 <VSCodePanelView id="view-outline">
-                  <Outline nodes={melody.nodes} selection={selection} />
+                  {outlined && <Outline nodes={melody.nodes} selection={selection} />}
                 </VSCodePanelView>
               </VSCodePanels>
             </aside>

@@ -32,6 +32,7 @@ import { edgeRunState, nodeState, type Pins } from '../../../src/protocol/boardR
 import { perform } from '../actions';
 import { loadViewState, saveViewState } from '../host';
 import { setStatus, update } from '../store';
+import { useAfterPaint } from '../ui/afterPaint';
 import { fitView, type Corner, type View } from './fit';
 import { GRID, NODE_HEIGHT, NODE_WIDTH, edgesOf, freeSpot, layoutAll, needsLayout, placeMissing, type Point, type Positions } from './layout';
 import { Detail, MelodyNode, describeNode, type MelodyFlowNode, type NodeOverlay } from './MelodyNode';
@@ -144,7 +145,14 @@ function useLayout(melody: BoardMelody): Positions | undefined {
   }, [graphKey, needsElk, elk?.key, melody.nodes]);
   return useMemo(() => {
     if (needsElk) return elk?.key === graphKey ? elk.positions : undefined;
-    return nameRecord([...Object.entries(given), ...Object.entries(placeMissing(melody.nodes, given))]);
+    // Nodes ELK laid out keep their places when the first node gets a position of its own
+    // (one added or dragged): they do not jump to make room for it.
+    const known = nameRecord<Point>(Object.entries(given));
+    for (const n of melody.nodes) {
+      const laidOut = elk?.positions[n.id];
+      if (!known[n.id] && laidOut) known[n.id] = laidOut;
+    }
+    return nameRecord([...Object.entries(known), ...Object.entries(placeMissing(melody.nodes, known))]);
   }, [needsElk, elk, graphKey, given, melody.nodes]);
 }
 
@@ -263,8 +271,10 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     const el = wrapper.current;
     const canvas = el?.getBoundingClientRect();
     const controls = el?.querySelector('.react-flow__controls');
-    if (!canvas || !controls) return { left: CONTROLS_CORNER, right: minimap ? MINIMAP_CORNER : NO_CORNER };
-    return { left: cornerOf(canvas, controls, 'left'), right: cornerOf(canvas, el?.querySelector('.react-flow__minimap'), 'right') };
+    const map = el?.querySelector('.react-flow__minimap');
+    // The minimap is drawn a frame after the cards: until then, where it will be.
+    const right = !minimap ? NO_CORNER : canvas && map ? cornerOf(canvas, map, 'right') : MINIMAP_CORNER;
+    return { left: canvas && controls ? cornerOf(canvas, controls, 'left') : CONTROLS_CORNER, right };
   }, [minimap]);
 
   // First view: the saved viewport of this panel, the melody's, or the best fit — computed
@@ -318,11 +328,18 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     if (fitted.current && !userMoved.current) fitLater.current();
   }, [minimap]);
 
-  // Focus requests: select the node and bring it into view.
+  // Focus requests: select the node and bring it into view — unless it is already in view
+  // at a readable zoom (a node just added beside the others leaves them where they are).
   useEffect(() => {
     if (!focus) return;
     const node = flow.getNode(focus.node);
-    if (node) void flow.setCenter(node.position.x + NODE_WIDTH / 2, node.position.y + NODE_HEIGHT / 2, { zoom: Math.max(flow.getZoom(), 0.8), duration: 200 });
+    if (!node) return;
+    const { x, y, zoom } = flow.getViewport();
+    const pane = wrapper.current?.getBoundingClientRect();
+    const left = node.position.x * zoom + x;
+    const top = node.position.y * zoom + y;
+    const seen = !!pane && zoom >= READABLE_ZOOM && left >= 0 && top >= 0 && left + NODE_WIDTH * zoom <= pane.width && top + NODE_HEIGHT * zoom <= pane.height;
+    if (!seen) void flow.setCenter(node.position.x + NODE_WIDTH / 2, node.position.y + NODE_HEIGHT / 2, { zoom: Math.max(zoom, READABLE_ZOOM), duration: 200 });
   }, [focus, flow]);
 
   useEffect(() => {
@@ -423,6 +440,8 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     saveViewState({ viewport });
   }, []);
 
+  const painted = useAfterPaint(!!layout && !!initialView);
+
   if (!layout || !initialView) {
     return (
       <div className="canvas-wrap" ref={wrapper}>
@@ -465,7 +484,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
         >
           {/* Far out the dots would be a few pixels apart: noise, and costly to paint on every frame of a pan. */}
           {!far && <Background variant={BackgroundVariant.Dots} gap={GRID} size={1} />}
-          {minimap && <MiniMap pannable zoomable ariaLabel="Overview of the melody" nodeStrokeWidth={3} style={MINIMAP} />}
+          {minimap && painted && <MiniMap pannable zoomable ariaLabel="Overview of the melody" nodeStrokeWidth={3} style={MINIMAP} />}
           <Controls aria-label="Zoom controls" showInteractive={false} showFitView={false}>
             <ControlButton onClick={() => fit(200)} title="Fit the melody in view" aria-label="Fit the melody in view">
               ⤢
