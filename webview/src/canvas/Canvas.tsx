@@ -242,7 +242,9 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
       const condition = byId.get(to)?.condition;
       // Every edge into a conditional node is dashed; one of them carries the condition,
       // so edges converging on the node do not stack the same label.
-      const label = condition !== undefined && !labelled.has(to) ? `if ${shorten(condition, 30)}` : undefined;
+      // Zoomed far out there is no label to read: none is drawn (nor measured, as React Flow
+      // measures every label it draws — on every edge that comes into view while panning).
+      const label = !far && condition !== undefined && !labelled.has(to) ? `if ${shorten(condition, 30)}` : undefined;
       if (label) labelled.add(to);
       // Edges out of finished nodes light up, so the path the run took can be seen.
       const ran = edgeRunState(run, from, to);
@@ -250,7 +252,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
       const className = [condition !== undefined ? 'conditional' : '', ran ? `run-${ran}` : ''].join(' ').trim() || undefined;
       const ariaLabel = `${from} to ${to}${condition !== undefined ? `, runs if ${condition}` : ''}`;
       const old = previousEdges.current.get(id);
-      if (old && old.label === label && old.className === className && old.ariaLabel === ariaLabel) return old;
+      if (old && old.label === label && old.className === className && old.ariaLabel === ariaLabel && !old.markerEnd === far) return old;
       return {
         id,
         source: from,
@@ -258,13 +260,13 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
         label,
         className,
         animated: ran === 'flowing',
-        markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+        markerEnd: far ? undefined : { type: MarkerType.ArrowClosed, width: 16, height: 16 },
         ariaLabel,
       };
     });
     previousEdges.current = new Map(next.map((e) => [e.id, e]));
     return next;
-  }, [melody, run]);
+  }, [melody, run, far]);
 
   // The panels' corners, as drawn (or as they will be, before React Flow has drawn them).
   const corners = useCallback((): { left: Corner; right: Corner } => {
