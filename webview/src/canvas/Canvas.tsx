@@ -6,8 +6,6 @@
  * overlay: each card's status from the latest run, lit edges, breakpoints and pins.
  */
 import {
-  Background,
-  BackgroundVariant,
   ConnectionLineType,
   ControlButton,
   Controls,
@@ -33,6 +31,7 @@ import { perform } from '../actions';
 import { loadViewState, saveViewState } from '../host';
 import { setStatus, update } from '../store';
 import { useAfterPaint } from '../ui/afterPaint';
+import { Dots } from './Dots';
 import { fitView, type Corner, type View } from './fit';
 import { GRID, NODE_HEIGHT, NODE_WIDTH, edgesOf, freeSpot, layoutAll, needsLayout, placeMissing, type Point, type Positions } from './layout';
 import { Detail, MelodyNode, describeNode, type MelodyFlowNode, type NodeOverlay } from './MelodyNode';
@@ -485,7 +484,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
           ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to select this node and open it in the inspector. Arrow keys move it; Delete removes it.' }}
         >
           {/* Far out the dots would be a few pixels apart: noise, and costly to paint on every frame of a pan. */}
-          {!far && <Background variant={BackgroundVariant.Dots} gap={GRID} size={1} />}
+          {!far && <Dots />}
           {minimap && painted && <MiniMap pannable zoomable ariaLabel="Overview of the melody" nodeStrokeWidth={3} style={MINIMAP} />}
           <Controls aria-label="Zoom controls" showInteractive={false} showFitView={false}>
             <ControlButton onClick={() => fit(200)} title="Fit the melody in view" aria-label="Fit the melody in view">
