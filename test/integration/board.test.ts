@@ -169,7 +169,8 @@ describe('Harmony Board', () => {
 
   it('opens the active melody on the board, and goes back to the text', async () => {
     const { board } = await api();
-    await vscode.window.showTextDocument(uri);
+    // A kept (not preview) editor: a preview one would be replaced by whatever opens next anyway.
+    await vscode.window.showTextDocument(uri, { preview: false });
     const opened = await vscode.commands.executeCommand<vscode.Uri | undefined>('symphony.openBoard');
     assert.equal(opened?.toString(), uri.toString());
     await waitFor('the board to open', () => board.sessionFor(uri));
