@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { boardCatalog } from '../src/core/board/catalog';
 import { boardDocument } from '../src/core/board/model';
 import { boardHtml } from '../src/extension/board/html';
-import type { BoardCatalog, BoardDocument } from '../src/protocol/boardModel';
+import { needsLayout, type BoardCatalog, type BoardDocument } from '../src/protocol/boardModel';
 import { launchChromium } from '../test/harness/browser';
 import type { Bench, Figure } from './index';
 
@@ -90,7 +90,15 @@ interface PageHelpers {
  * catalog and the document, as the BoardSession does.
  */
 async function openBoard(page: Page, bundle: string, catalog: BoardCatalog, document: BoardDocument): Promise<void> {
-  const html = boardHtml({ cspSource: ORIGIN, nonce: 'benchnonce0000000000000000000000', scriptUri: `${ORIGIN}/board.js`, styleUri: `${ORIGIN}/board.css`, title: 'bench' });
+  // As the BoardSession builds it: a melody without positions has the page fetch ELK at once.
+  const html = boardHtml({
+    cspSource: ORIGIN,
+    nonce: 'benchnonce0000000000000000000000',
+    scriptUri: `${ORIGIN}/board.js`,
+    styleUri: `${ORIGIN}/board.css`,
+    layoutUri: needsLayout(document.melody?.nodes ?? []) ? `${ORIGIN}/elk.js` : undefined,
+    title: 'bench',
+  });
   await page.route(`${ORIGIN}/**`, (route) => {
     const path = new URL(route.request().url()).pathname;
     if (path === '/') return route.fulfill({ contentType: 'text/html', body: html });

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { boardHtml, makeNonce } from '../../src/extension/board/html';
 import { isBoardMessage, isHostMessage, parseBoardMessage } from '../../src/protocol/board';
+import { needsLayout } from '../../src/protocol/boardModel';
 import { REPO } from './helpers';
 
 describe('board protocol', () => {
@@ -78,6 +79,19 @@ describe('board page', () => {
     assert.doesNotMatch(csp, /unsafe/);
     assert.equal((html.match(/<script/g) ?? []).length, 1);
     assert.match(html, new RegExp(`<script nonce="${nonce}" src="https://cdn.test/board.js"></script>`));
+  });
+
+  it('lays a melody out only when none of its nodes has a position', () => {
+    assert.equal(needsLayout([]), false, 'nothing to lay out');
+    assert.equal(needsLayout([{}, {}]), true);
+    assert.equal(needsLayout([{}, { position: [0, 40] }]), false, 'one placed node: the others are placed beside it');
+  });
+
+  it('has the page fetch the layout engine at once only when asked (a melody without positions)', () => {
+    assert.doesNotMatch(html, /rel="preload"/);
+    const laidOut = boardHtml({ cspSource: 'https://cdn.test', nonce, scriptUri: 'https://cdn.test/board.js', styleUri: 'https://cdn.test/board.css', layoutUri: 'https://cdn.test/elk.js', title: 't' });
+    assert.match(laidOut, new RegExp(`<link rel="preload" as="script" nonce="${nonce}" href="https://cdn.test/elk.js">`));
+    assert.equal((laidOut.match(/<script/g) ?? []).length, 1, 'fetched, not run: the board runs it when it lays out');
   });
 
   it('escapes what it writes into the page', () => {

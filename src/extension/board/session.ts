@@ -20,7 +20,7 @@ import type { TextEdit } from '../../core/board/textEdit';
 import { RunRequestError } from '../../core/engine/engine';
 import type { RunEvent } from '../../core/model/run';
 import { parseBoardMessage, type BoardIntent, type BoardView, type HostMessage } from '../../protocol/board';
-import type { BoardCatalog, BoardDocument } from '../../protocol/boardModel';
+import { needsLayout, type BoardCatalog, type BoardDocument } from '../../protocol/boardModel';
 import type { SymphonyContext } from '../context';
 import { Coalescer } from '../runs/coalescer';
 import { BoardChannel } from './channel';
@@ -74,13 +74,6 @@ export class BoardSession implements vscode.Disposable {
     const webview = panel.webview;
     const bundle = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview');
     webview.options = { enableScripts: true, localResourceRoots: [bundle] };
-    webview.html = boardHtml({
-      cspSource: webview.cspSource,
-      nonce: makeNonce((b) => randomFillSync(b)),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'board.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'board.css')).toString(),
-      title: `Harmony Board — ${basename(document.uri.fsPath)}`,
-    });
     this.channel = new BoardChannel((m) => webview.postMessage(m));
     webview.onDidReceiveMessage((raw: unknown) => this.receive(raw), undefined, this.disposables);
     vscode.workspace.onDidChangeTextDocument(
@@ -106,6 +99,16 @@ export class BoardSession implements vscode.Disposable {
     this.disposables.push(held, this.runs.onDidChange((change) => this.runChanged(change)));
     this.sendDocument(true);
     this.sendRuns();
+    // The page, once the document is known: a melody without positions has it fetch ELK at once.
+    const uri = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(bundle, file)).toString();
+    webview.html = boardHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce((b) => randomFillSync(b)),
+      scriptUri: uri('board.js'),
+      styleUri: uri('board.css'),
+      layoutUri: needsLayout(this.last?.melody?.nodes ?? []) ? uri('elk.js') : undefined,
+      title: `Harmony Board — ${basename(document.uri.fsPath)}`,
+    });
   }
 
   private send(message: HostMessage): void {

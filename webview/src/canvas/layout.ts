@@ -79,10 +79,7 @@ export function edgesOf(nodes: readonly BoardNode[]): { from: string; to: string
   return nodes.flatMap((n) => (n.compensation ? [] : n.needs.filter((need) => ids.has(need) && need !== n.id).map((need) => ({ from: need, to: n.id }))));
 }
 
-/** Whether the melody needs a layout of its own: it has nodes, and none has a position. */
-export function needsLayout(nodes: readonly BoardNode[]): boolean {
-  return nodes.length > 0 && nodes.every((n) => !n.position);
-}
+export { needsLayout } from '../../../src/protocol/boardModel';
 
 /** The graph's shape, as the layout sees it: ids and needs (positions, labels and fields do not matter). */
 export function graphKey(nodes: readonly BoardNode[]): string {
