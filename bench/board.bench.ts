@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { boardCatalog } from '../src/core/board/catalog';
 import { boardDocument } from '../src/core/board/model';
 import { boardHtml } from '../src/extension/board/html';
-import type { BoardCatalog, BoardDocument } from '../src/protocol/boardModel';
+import { needsLayout, type BoardCatalog, type BoardDocument } from '../src/protocol/boardModel';
 import { launchChromium } from '../test/harness/browser';
 import type { Bench, Figure } from './index';
 
@@ -90,13 +90,21 @@ interface PageHelpers {
  * catalog and the document, as the BoardSession does.
  */
 async function openBoard(page: Page, bundle: string, catalog: BoardCatalog, document: BoardDocument): Promise<void> {
-  const html = boardHtml({ cspSource: ORIGIN, nonce: 'benchnonce0000000000000000000000', scriptUri: `${ORIGIN}/board.js`, styleUri: `${ORIGIN}/board.css`, title: 'bench' });
+  // As the BoardSession builds it: a melody without positions has the page fetch ELK at once.
+  const html = boardHtml({
+    cspSource: ORIGIN,
+    nonce: 'benchnonce0000000000000000000000',
+    scriptUri: `${ORIGIN}/board.js`,
+    styleUri: `${ORIGIN}/board.css`,
+    layoutUri: needsLayout(document.melody?.nodes ?? []) ? `${ORIGIN}/elk.js` : undefined,
+    title: 'bench',
+  });
   await page.route(`${ORIGIN}/**`, (route) => {
     const path = new URL(route.request().url()).pathname;
     if (path === '/') return route.fulfill({ contentType: 'text/html', body: html });
     return route.fulfill({ path: join(bundle, path), contentType: path.endsWith('.css') ? 'text/css' : 'text/javascript' });
   });
-  const init = JSON.stringify({ type: 'init', catalog });
+  const init = JSON.stringify({ type: 'init', catalog, view: { minimap: true } });
   const doc = JSON.stringify({ type: 'document', document });
   // The page's helpers as a plain script: its CSP forbids eval, so measurements call these
   // through small arrow functions rather than evaluated strings.
@@ -121,8 +129,17 @@ async function openBoard(page: Page, bundle: string, catalog: BoardCatalog, docu
       return new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a;
     };
   `);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   await page.goto(`${ORIGIN}/`);
-  await page.waitForFunction(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.firstRender !== undefined, undefined, { timeout: 120_000, polling: 100 });
+  await page
+    .waitForFunction(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.firstRender !== undefined, undefined, { timeout: 120_000, polling: 100 })
+    .catch((e: unknown) => {
+      throw new Error(`the board drew no node${errors.length ? `: ${errors.join('; ')}` : ''} (${String(e)})`);
+    });
 }
 
 /** Frames per second while the mouse drags the pane for `ms`. */
@@ -159,6 +176,16 @@ async function zoomIn(page: Page): Promise<void> {
   }
 }
 
+/**
+ * Zooms out until every node is drawn (the zoom control, as a person would): the board
+ * opens at a readable zoom, which shows only part of a 500-node melody.
+ */
+async function zoomOutToAll(page: Page): Promise<void> {
+  const button = page.locator('.react-flow__controls-zoomout');
+  for (let i = 0; i < 40 && (await visibleNodes(page)) < NODES; i++) await button.click();
+  if ((await visibleNodes(page)) < NODES) throw new Error(`zoomed out, the board still draws only ${await visibleNodes(page)} of ${NODES} nodes`);
+}
+
 function visibleNodes(page: Page): Promise<number> {
   return page.locator('.react-flow__node').count();
 }
@@ -189,11 +216,15 @@ export const bench: Bench = {
         const firstRender = await page.evaluate(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.firstRender ?? NaN);
         const how = positioned ? 'positions saved in board:' : 'no positions: ELK lays it out';
         if (positioned) figures.push({ name: 'extension: board document from the YAML (parse, check, map)', value: modelMs, unit: 'ms', note: 'median of 5, per change' });
-        figures.push({ name: `time to first render (${how})`, value: firstRender, unit: 'ms', note: 'from navigation, script load included' });
+        figures.push({ name: `time to first render (${how})`, value: firstRender, unit: 'ms', note: `target ≤ ${positioned ? 1000 : 2000} ms; from navigation, script load included` });
         if (positioned) {
-          figures.push({ name: 'panning, the whole melody in view', value: await panFps(page, 3000), unit: 'fps', note: 'software rendering; 60 is the cap' });
+          await zoomOutToAll(page);
+          figures.push({ name: `panning, the whole melody in view (${await visibleNodes(page)} nodes drawn)`, value: await panFps(page, 3000), unit: 'fps', note: 'target ≥ 55; software rendering, 60 is the cap' });
+          // Back to the first view (the entry nodes, Fit), then to 100% around the middle.
+          await page.locator('.react-flow__controls button[aria-label="Fit the melody in view"]').click();
           await zoomIn(page);
-          figures.push({ name: `panning at 100% zoom (${await visibleNodes(page)} nodes drawn)`, value: await panFps(page, 3000), unit: 'fps', note: 'only nodes in view are drawn' });
+          await page.locator('.react-flow__node').first().waitFor({ timeout: 30_000 });
+          figures.push({ name: `panning at 100% zoom (${await visibleNodes(page)} nodes drawn)`, value: await panFps(page, 3000), unit: 'fps', note: 'target ≥ 55; only nodes in view are drawn' });
         }
         await page.close();
       }

@@ -13,10 +13,11 @@ import { safeParseNames } from '../core/model/names';
  * The conversation:
  *
  *   board → host   ready                       (after its listener is installed; again after a reload)
- *   host → board   init { catalog }            (then `document`; messages queue until `ready`)
+ *   host → board   init { catalog, view }      (then `document`; messages queue until `ready`)
  *   host → board   document { document }       (every change of the YAML, from any editor)
  *   board → host   intent { id, intent }       (an edit or action the user asked for)
  *   host → board   result { id, ok, message }  (applied or refused, with the reason)
+ *   board → host   view { view }               (the user changed how boards look: remembered for the workspace)
  *
  * Runs of the board's melody (the run overlay, preview mode and the debug console):
  *
@@ -99,6 +100,8 @@ export const boardMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ready') }),
   /** `id` is echoed in the `result`, so the board knows which request it answers. */
   z.strictObject({ type: z.literal('intent'), id: z.number().int().min(0), intent: boardIntentSchema }),
+  /** The user changed how boards look (the minimap shown or hidden): every board of the workspace opens that way. */
+  z.strictObject({ type: z.literal('view'), view: z.strictObject({ minimap: z.boolean() }) }),
   /** Something went wrong inside the webview; it lands in the Symphony log. */
   z.strictObject({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string().max(20_000) }),
 ]);
@@ -117,10 +120,16 @@ export function parseBoardMessage(raw: unknown): { ok: true; message: BoardMessa
   return { ok: false, error: `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}` };
 }
 
+/** How boards look in this workspace, as the user last chose. */
+export interface BoardView {
+  /** The minimap in the canvas's corner (shown unless the user hid it). */
+  readonly minimap: boolean;
+}
+
 /** Messages from the extension to the board. */
 export type HostMessage =
-  /** What the workspace offers; first after `ready`, again when ensembles change. */
-  | { readonly type: 'init'; readonly catalog: BoardCatalog }
+  /** What the workspace offers and how its boards look; first after `ready`, again when ensembles change. */
+  | { readonly type: 'init'; readonly catalog: BoardCatalog; readonly view: BoardView }
   /** The document as it now is. */
   | { readonly type: 'document'; readonly document: BoardDocument }
   /** The outcome of intent `id`; `select` names nodes to select (a new or renamed node). */
@@ -142,7 +151,7 @@ export type HostMessageType = HostMessage['type'];
 
 /** The fields each host message must carry, for the webview's guard. */
 const HOST_FIELDS: { readonly [T in HostMessageType]: readonly string[] } = {
-  init: ['catalog'],
+  init: ['catalog', 'view'],
   document: ['document'],
   result: ['id', 'ok', 'message'],
   'run-state': ['run', 'events', 'dropped'],

@@ -74,6 +74,15 @@ export interface BoardDocument {
   readonly diagnostics: readonly BoardDiagnostic[];
 }
 
+/**
+ * Whether the board lays the melody out itself (ELK): it has nodes and none has a
+ * position under `board:`. The host asks too, to have the page fetch the layout engine
+ * while the board's own script loads.
+ */
+export function needsLayout(nodes: readonly Pick<BoardNode, 'position'>[]): boolean {
+  return nodes.length > 0 && nodes.every((n) => !n.position);
+}
+
 /** The palette's sections, as issue 5 names them. */
 export type PaletteCategory = 'Instruments' | 'Operators' | 'Control' | 'Addons';
 

@@ -16,6 +16,7 @@ import type { RunningCodeServer } from '../harness/codeServer';
 import { repoRoot, testResultsDir } from '../harness/paths';
 import type { TestDirs } from '../harness/workspace';
 import { startPackagedWorkbench } from '../harness/packaged';
+import { instantiateTemplate } from '../../src/core/board/templates';
 import { choose, closeAllEditorsWithoutSaving, folderUrl, openSymphonyContainer, quickOpen, until, viewTreeSelector } from '../harness/workbench';
 
 const logDir = path.join(testResultsDir, 'e2e-board');
@@ -62,6 +63,54 @@ async function closeSideBar(page: Page): Promise<void> {
   await sideBar.waitFor({ state: 'hidden' });
 }
 
+/** The tabs of the editor area (the tests use one editor group). */
+const editorTabs = (page: Page): Locator => page.locator('.part.editor .tabs-container .tab');
+
+/** The labels of the editor area's tabs, for failure messages. */
+const tabLabels = (page: Page): Promise<string> => editorTabs(page).evaluateAll((tabs) => tabs.map((t) => t.getAttribute('aria-label')).join(' | '));
+
+/** A screen rectangle (Playwright's bounding box). */
+interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+const intersects = (a: Rect, b: Rect): boolean => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/**
+ * What a fitted board shows, measured in its page: every drawn card's title size on
+ * screen (its computed font size × the viewport's zoom), its box, and the minimap's box.
+ */
+async function measureBoard(board: FrameLocator): Promise<{ titles: { id: string; px: number }[]; cards: { id: string; box: Rect }[]; minimap: Rect | undefined }> {
+  // The page's own objects, typed as little as this needs (the e2e tests compile without the DOM's types).
+  interface El {
+    getAttribute(name: string): string | null;
+    querySelector(selector: string): El | null;
+    querySelectorAll(selector: string): Iterable<El>;
+    getBoundingClientRect(): Rect;
+  }
+  // No named functions inside: the test runner's compiler would wrap them in a helper the page does not have.
+  return board.locator('.react-flow').evaluate((root) => {
+    const page = globalThis as unknown as { getComputedStyle(e: El): { transform: string; fontSize: string }; DOMMatrix: new (transform: string) => { a: number } };
+    const flow = root as unknown as El;
+    const viewport = flow.querySelector('.react-flow__viewport');
+    const zoom = viewport ? new page.DOMMatrix(page.getComputedStyle(viewport).transform).a : NaN;
+    const titles: { id: string; px: number }[] = [];
+    const cards: { id: string; box: Rect }[] = [];
+    for (const n of flow.querySelectorAll('.react-flow__node')) {
+      const id = n.getAttribute('data-id') ?? '?';
+      const label = n.querySelector('.mnode-label');
+      titles.push({ id, px: label ? parseFloat(page.getComputedStyle(label).fontSize) * zoom : NaN });
+      const r = n.getBoundingClientRect();
+      cards.push({ id, box: { x: r.x, y: r.y, width: r.width, height: r.height } });
+    }
+    const m = flow.querySelector('.react-flow__minimap')?.getBoundingClientRect();
+    return { titles, cards, minimap: m ? { x: m.x, y: m.y, width: m.width, height: m.height } : undefined };
+  });
+}
+
 /** Drags with the mouse from the middle of one element to the middle of another. */
 async function drag(page: Page, from: Locator, to: Locator): Promise<void> {
   const a = await from.boundingBox();
@@ -83,6 +132,10 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
 
   before(async function () {
     ({ dirs, server, browser, page } = await startPackagedWorkbench({ prefix: 'symphony-e2e-board', logDir, viewport: { width: 1600, height: 1000 } }));
+    // The Full Stack Review template's melody, as New Melody from Template writes it (a seven-node board).
+    const template = instantiateTemplate(await fsp.readFile(path.join(repoRoot, 'templates/melodies/full-stack-review.melody.yaml'), 'utf8'), 'full-stack-review');
+    assert.ok(template.ok, template.ok ? '' : template.error);
+    await fsp.writeFile(path.join(dirs.workspace, 'melodies/full-stack-review.melody.yaml'), template.value);
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy|board\.js/.test(m.text())) consoleErrors.push(m.text());
     });
@@ -109,7 +162,7 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
     await dirs?.remove();
   });
 
-  it('opens the active melody on the board with Ctrl+M and draws its nodes and needs', async function () {
+  it('opens the active melody on the board with Ctrl+M in the text editor’s place, and back', async function () {
     const p = page!;
     // Quick Open the melody in the text editor, then Ctrl+M.
     await p.keyboard.press(`${modifier}+P`);
@@ -125,6 +178,56 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
     await board.locator('.react-flow__edge').nth(1).waitFor({ state: 'attached' });
     assert.equal(await board.locator('.react-flow__edge').count(), 2, 'status → message → record');
     assert.match((await nodeCard(board, 'message').getAttribute('aria-label')) ?? '', /needs status/);
+    // The board took the text editor's tab: one tab, not a second one with the same title.
+    await until('the board to replace the text editor', async () => (await editorTabs(p).count()) === 1, () => tabLabels(p));
+    assert.match((await editorTabs(p).first().getAttribute('aria-label')) ?? '', new RegExp(`^${MELODY}`));
+    await p.locator('.editor-instance .monaco-editor').first().waitFor({ state: 'hidden' });
+
+    // Ctrl+M on the board: back to the text, in the board's place.
+    await nodeCard(board, 'status').click();
+    await p.keyboard.press(`${modifier}+M`);
+    await p.locator('.editor-instance .monaco-editor').first().waitFor();
+    await until('the text editor to replace the board', async () => (await editorTabs(p).count()) === 1 && /^name: hello/m.test(await editorText(p)), async () => `${await tabLabels(p)}\n${await editorText(p)}`);
+    assert.match((await editorTabs(p).first().getAttribute('aria-label')) ?? '', new RegExp(`^${MELODY}`));
+  });
+
+  it('fits hello and Full Stack Review with readable cards and the minimap clear of them; the minimap hides, remembered', async function () {
+    const p = page!;
+    await closeSideBar(p);
+    for (const [melody, ids] of [
+      ['hello', ['status', 'message', 'record']],
+      ['full-stack-review', ['approve', 'deploy']],
+    ] as const) {
+      const board = await openOnBoard(p, melody);
+      for (const id of ids) await nodeCard(board, id).waitFor({ timeout: 60_000 });
+      await board.locator('.react-flow__minimap').waitFor();
+      const seen = () => measureBoard(board).then((m) => JSON.stringify(m));
+      // The view settles as the panel takes its size (the fit follows it until the user moves).
+      await until(
+        `${melody}: every card drawn, none under the minimap`,
+        async () => {
+          const m = await measureBoard(board);
+          return ids.every((id) => m.cards.some((c) => c.id === id)) && !!m.minimap && m.cards.every((c) => !intersects(c.box, m.minimap!));
+        },
+        seen,
+      );
+      const m = await measureBoard(board);
+      assert.ok(m.titles.length >= ids.length, `${melody}: ${m.titles.length} cards drawn`);
+      for (const t of m.titles) assert.ok(t.px >= 11, `${melody}: ${t.id}'s title is ${t.px.toFixed(1)} px on screen`);
+      await p.screenshot({ path: path.join(testResultsDir, `e2e-board-fit-${melody}.png`) });
+    }
+
+    // Hidden from the zoom controls, the minimap stays hidden on the next board opened.
+    let board = await openOnBoard(p, 'hello');
+    await board.locator('.react-flow__minimap').waitFor();
+    await board.getByRole('button', { name: 'Hide the minimap' }).click();
+    await board.locator('.react-flow__minimap').waitFor({ state: 'detached' });
+    board = await openOnBoard(p, 'full-stack-review');
+    await nodeCard(board, 'deploy').waitFor({ timeout: 60_000 });
+    await board.getByRole('button', { name: 'Show the minimap' }).waitFor();
+    assert.equal(await board.locator('.react-flow__minimap').count(), 0, 'the workspace remembers the minimap hidden');
+    await board.getByRole('button', { name: 'Show the minimap' }).click();
+    await board.locator('.react-flow__minimap').waitFor();
   });
 
   it('adds a node from the palette, connects it, shows the YAML change, and undoes both', async function () {

@@ -36,6 +36,13 @@ async function openBoard(uri: vscode.Uri): Promise<{ session: BoardSession; sent
   return { session, sent };
 }
 
+/** Every tab of every group showing `uri`, as text or on the board. */
+function tabsOf(uri: vscode.Uri): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) =>
+    g.tabs.filter((t) => (t.input instanceof vscode.TabInputText || t.input instanceof vscode.TabInputCustom) && t.input.uri.toString() === uri.toString()),
+  );
+}
+
 /** The latest document message sent to the board. */
 function lastDocument(sent: readonly HostMessage[]): BoardDocument | undefined {
   const docs = sent.filter((m): m is Extract<HostMessage, { type: 'document' }> => m.type === 'document');
@@ -71,6 +78,25 @@ describe('Harmony Board', () => {
       doc?.melody?.nodes.map((n) => `${n.id}<${n.needs.join(',')}`),
       ['first<', 'second<first'],
     );
+  });
+
+  it('remembers for the workspace whether boards show the minimap', async () => {
+    const first = await openBoard(uri);
+    await first.session.receive({ type: 'ready' });
+    const init = first.sent.find((m) => m.type === 'init');
+    assert.ok(init && init.type === 'init');
+    assert.deepEqual(init.view, { minimap: true }, 'shown until the user hides it');
+    try {
+      await first.session.receive({ type: 'view', view: { minimap: false } });
+      // The board reloads (hidden, then shown): it is told again, as a new board would be.
+      first.sent.length = 0;
+      await first.session.receive({ type: 'ready' });
+      const again = first.sent.find((m) => m.type === 'init');
+      assert.ok(again && again.type === 'init');
+      assert.deepEqual(again.view, { minimap: false });
+    } finally {
+      await first.session.receive({ type: 'view', view: { minimap: true } });
+    }
   });
 
   it('applies an intent as an undoable edit of the document, keeping comments', async () => {
@@ -143,13 +169,23 @@ describe('Harmony Board', () => {
 
   it('opens the active melody on the board, and goes back to the text', async () => {
     const { board } = await api();
-    await vscode.window.showTextDocument(uri);
+    // A kept (not preview) editor: a preview one would be replaced by whatever opens next anyway.
+    await vscode.window.showTextDocument(uri, { preview: false });
     const opened = await vscode.commands.executeCommand<vscode.Uri | undefined>('symphony.openBoard');
     assert.equal(opened?.toString(), uri.toString());
     await waitFor('the board to open', () => board.sessionFor(uri));
+    // In the text editor's place: the melody has one tab, the board's.
+    await waitFor('one tab, the board', () => {
+      const tabs = tabsOf(uri);
+      return tabs.length === 1 && tabs[0]!.input instanceof vscode.TabInputCustom;
+    });
     const back = await vscode.commands.executeCommand<vscode.Uri | undefined>('symphony.openMelodyText');
     assert.equal(back?.toString(), uri.toString());
     await waitFor('the text editor', () => vscode.window.activeTextEditor?.document.uri.toString() === uri.toString());
+    await waitFor('one tab, the text', () => {
+      const tabs = tabsOf(uri);
+      return tabs.length === 1 && tabs[0]!.input instanceof vscode.TabInputText;
+    });
   });
 
   it('offers "Open on Harmony Board" as a CodeLens on melody files', async () => {

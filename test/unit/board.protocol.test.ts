@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { boardHtml, makeNonce } from '../../src/extension/board/html';
 import { isBoardMessage, isHostMessage, parseBoardMessage } from '../../src/protocol/board';
+import { needsLayout } from '../../src/protocol/boardModel';
 import { REPO } from './helpers';
 
 describe('board protocol', () => {
@@ -28,6 +29,7 @@ describe('board protocol', () => {
     for (const intent of intents) assert.ok(isBoardMessage({ type: 'intent', id: 1, intent }), JSON.stringify(intent));
     assert.ok(isBoardMessage({ type: 'ready' }));
     assert.ok(isBoardMessage({ type: 'log', level: 'error', message: 'x' }));
+    assert.ok(isBoardMessage({ type: 'view', view: { minimap: false } }));
   });
 
   it('refuses malformed messages with the reason', () => {
@@ -37,6 +39,8 @@ describe('board protocol', () => {
       [{ type: 'intent', id: -1, intent: { kind: 'import' } }, /id/],
       [{ type: 'intent', id: 1, intent: { kind: 'connect', from: 'a', to: 'b', extra: 1 } }, /extra|intent/],
       [{ type: 'eval', code: '1' }, /type|message/],
+      [{ type: 'view', view: { minimap: 'no' } }, /view\.minimap/],
+      [{ type: 'view', view: { minimap: true, zoom: 9 } }, /view/],
       ['ready', /message|expected/],
       [null, /message|expected/],
     ] as const) {
@@ -69,12 +73,25 @@ describe('board page', () => {
   const nonce = makeNonce((b) => b.fill(7));
   const html = boardHtml({ cspSource: 'https://cdn.test', nonce, scriptUri: 'https://cdn.test/board.js', styleUri: 'https://cdn.test/board.css', title: 'a <b> & "c"' });
 
-  it('allows only the bundle, by source and nonce', () => {
+  it('allows only the bundle, by source and nonce (and the layout worker from a blob)', () => {
     const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
-    assert.equal(csp, `default-src 'none'; img-src https://cdn.test data:; style-src https://cdn.test 'nonce-${nonce}'; font-src https://cdn.test; script-src 'nonce-${nonce}'`);
+    assert.equal(csp, `default-src 'none'; img-src https://cdn.test data:; style-src https://cdn.test 'nonce-${nonce}'; font-src https://cdn.test; script-src 'nonce-${nonce}'; worker-src blob:`);
     assert.doesNotMatch(csp, /unsafe/);
     assert.equal((html.match(/<script/g) ?? []).length, 1);
     assert.match(html, new RegExp(`<script nonce="${nonce}" src="https://cdn.test/board.js"></script>`));
+  });
+
+  it('lays a melody out only when none of its nodes has a position', () => {
+    assert.equal(needsLayout([]), false, 'nothing to lay out');
+    assert.equal(needsLayout([{}, {}]), true);
+    assert.equal(needsLayout([{}, { position: [0, 40] }]), false, 'one placed node: the others are placed beside it');
+  });
+
+  it('has the page fetch the layout engine at once only when asked (a melody without positions)', () => {
+    assert.doesNotMatch(html, /rel="preload"/);
+    const laidOut = boardHtml({ cspSource: 'https://cdn.test', nonce, scriptUri: 'https://cdn.test/board.js', styleUri: 'https://cdn.test/board.css', layoutUri: 'https://cdn.test/elk.js', title: 't' });
+    assert.match(laidOut, new RegExp(`<link rel="preload" as="script" nonce="${nonce}" href="https://cdn.test/elk.js">`));
+    assert.equal((laidOut.match(/<script/g) ?? []).length, 1, 'fetched, not run: the board runs it when it lays out');
   });
 
   it('escapes what it writes into the page', () => {

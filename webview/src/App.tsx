@@ -5,13 +5,13 @@
  * that cannot be read replaces the canvas with its diagnostics, never with a half-drawn
  * graph.
  */
-import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import { ReactFlowProvider } from '@xyflow/react';
 import { VSCodePanels, VSCodePanelTab, VSCodePanelView } from '@vscode/webview-ui-toolkit/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { BoardMelody } from '../../src/protocol/boardModel';
 import { perform } from './actions';
 import { Canvas, type CanvasOverlay } from './canvas/Canvas';
-import { layoutAll, type Point } from './canvas/layout';
+import { layoutAll, type Point, type Positions } from './canvas/layout';
 import { Inspector } from './panels/Inspector';
 import { Outline } from './panels/Outline';
 import { Palette } from './panels/Palette';
@@ -20,7 +20,8 @@ import { DebugConsole } from './run/DebugConsole';
 import { RunToolbar } from './run/RunToolbar';
 import { toggleBreakpoints } from './run/runActions';
 import { getState, selectedNode, setStatus, update, useBoard } from './store';
-import { loadViewState, saveViewState } from './host';
+import { loadViewState, saveViewState, sendView } from './host';
+import { useAfterPaint } from './ui/afterPaint';
 import { IconButton, ToggleButton } from './ui/controls';
 
 /** The theme's brightness, for React Flow's own colours (the rest follows CSS variables). */
@@ -65,18 +66,26 @@ interface ToolbarProps {
   /** Undefined when the YAML cannot be read: no canvas, nothing to run. */
   readonly melody: BoardMelody | undefined;
   readonly panels: ReturnType<typeof usePanels>;
+  /** Fits the melody in view (where `positions` puts it, when given). */
+  readonly fit: (positions?: Positions) => void;
 }
 
-function Toolbar({ name, file, melody, panels }: ToolbarProps) {
+/** Shows or hides the minimap: this panel remembers it, and the workspace's next boards open that way. */
+function setMinimap(shown: boolean): void {
+  update({ minimap: shown });
+  saveViewState({ minimap: shown });
+  sendView({ minimap: shown });
+}
+
+function Toolbar({ name, file, melody, panels, fit }: ToolbarProps) {
   const canvas = !!melody;
-  const flow = useReactFlow();
   const tidy = async () => {
     const melody = getState().document?.melody;
     if (!melody || melody.nodes.length === 0) return;
     setStatus(`Laying out ${melody.nodes.length} nodes…`);
     const positions = await layoutAll(melody.nodes);
     await perform({ kind: 'move', positions: Object.fromEntries(Object.entries(positions).map(([id, p]) => [id, [p[0], p[1]]])) });
-    void flow.fitView({ padding: 0.2, maxZoom: 1.2, duration: 200 });
+    fit(positions);
   };
   return (
     <header className="toolbar" role="toolbar" aria-label="Board actions">
@@ -93,7 +102,7 @@ function Toolbar({ name, file, melody, panels }: ToolbarProps) {
             ◨
           </ToggleButton>
           <IconButton glyph="⊞" label="Tidy up: lay out every node automatically" onClick={() => void tidy()} />
-          <IconButton glyph="⤢" label="Fit the melody in view" onClick={() => void flow.fitView({ padding: 0.2, maxZoom: 1.2, duration: 200 })} />
+          <IconButton glyph="⤢" label="Fit the melody in view" onClick={() => fit()} />
         </>
       )}
       <IconButton glyph="↶" label="Undo (Ctrl/Cmd+Z)" onClick={() => void perform({ kind: 'history', action: 'undo' })} />
@@ -111,9 +120,10 @@ const KEYS =
 
 /** The whole board: what it shows follows the store, which follows the extension. */
 export function App() {
-  const { catalog, document: doc, selection, status, focus, run, controls, pins, preview, console: consoleOpen } = useBoard();
+  const { catalog, document: doc, selection, status, focus, run, controls, pins, preview, console: consoleOpen, minimap } = useBoard();
   const colorMode = useColorMode();
   const placeRef = useRef<((after?: string) => Point) | undefined>(undefined);
+  const fitRef = useRef<((positions?: Positions) => void) | undefined>(undefined);
   const searchRef = useRef<HTMLInputElement | null>(null);
   const renameRef = useRef<HTMLElement | null>(null);
   const panels = usePanels();
@@ -139,6 +149,9 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  // The outline lists every node: drawn once the canvas has been painted (see afterPaint.ts).
+  const outlined = useAfterPaint(!!doc?.melody && !!catalog);
+
   const overlay = useMemo<CanvasOverlay>(
     () => ({ run: run.run, breakpoints: controls.breakpoints, paused: controls.paused, pins, preview }),
     [run.run, controls.breakpoints, controls.paused, pins, preview],
@@ -158,7 +171,7 @@ export function App() {
   return (
     <ReactFlowProvider>
       <div className="board">
-        <Toolbar name={melody?.name ?? doc.fileName} file={doc.fileName} melody={melody} panels={panels} />
+        <Toolbar name={melody?.name ?? doc.fileName} file={doc.fileName} melody={melody} panels={panels} fit={(positions) => fitRef.current?.(positions)} />
         {melody ? (
           <div className="board-main">
             <aside className="side left" aria-label="Add and find nodes" hidden={!panels.left}>
@@ -169,13 +182,24 @@ export function App() {
                   <Palette catalog={catalog} place={(after) => placeRef.current?.(after) ?? [0, 0]} selected={node?.id} searchRef={searchRef} />
                 </VSCodePanelView>
                 <VSCodePanelView id="view-outline">
-                  <Outline nodes={melody.nodes} selection={selection} />
+                  {outlined && <Outline nodes={melody.nodes} selection={selection} />}
                 </VSCodePanelView>
               </VSCodePanels>
             </aside>
             <main className="center" aria-label="Canvas">
               <div className="canvas-area">
-                <Canvas melody={melody} catalog={catalog} selection={selection} focus={focus} placeRef={placeRef} colorMode={colorMode} overlay={overlay} />
+                <Canvas
+                  melody={melody}
+                  catalog={catalog}
+                  selection={selection}
+                  focus={focus}
+                  placeRef={placeRef}
+                  fitRef={fitRef}
+                  colorMode={colorMode}
+                  overlay={overlay}
+                  minimap={minimap}
+                  onMinimapChange={setMinimap}
+                />
               </div>
               {consoleOpen && <DebugConsole />}
             </main>

@@ -3,7 +3,7 @@
  * webview says to the extension goes through `send`, typed as a `BoardMessage`; what
  * arrives is checked with `isHostMessage` before anyone sees it.
  */
-import { isHostMessage, type BoardIntent, type BoardMessage, type HostMessage } from '../../src/protocol/board';
+import { isHostMessage, type BoardIntent, type BoardMessage, type BoardView, type HostMessage } from '../../src/protocol/board';
 
 interface VsCodeApi {
   postMessage(message: BoardMessage): void;
@@ -23,6 +23,8 @@ export interface ViewState {
   readonly preview?: boolean;
   /** The debug console under the canvas is open. */
   readonly console?: boolean;
+  /** The minimap is shown (undefined: as the workspace's boards show it). */
+  readonly minimap?: boolean;
 }
 
 /** The outcome of an intent, as the extension reported it. */
@@ -65,6 +67,11 @@ export function request(intent: BoardIntent): Promise<IntentResult> {
     pending.set(id, resolve);
     api.postMessage({ type: 'intent', id, intent });
   });
+}
+
+/** Tells the extension how the user wants boards to look, for the workspace's next boards. */
+export function sendView(view: BoardView): void {
+  api.postMessage({ type: 'view', view });
 }
 
 /** Reports a problem inside the webview to the Symphony log. */

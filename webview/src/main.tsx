@@ -10,16 +10,22 @@ import { Component, StrictMode, type ErrorInfo, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { foldRunEvents, runView } from '../../src/protocol/boardRun';
 import { App } from './App';
-import { log, onHostMessage, sendReady } from './host';
+import { layoutAll, needsLayout } from './canvas/layout';
+import { loadViewState, log, onHostMessage, sendReady } from './host';
 import { announce, showConsole } from './run/runActions';
 import { getState, setStatus, update } from './store';
 
 onHostMessage((message) => {
   switch (message.type) {
     case 'init':
-      update({ catalog: message.catalog });
+      // This panel's own choice (kept across its reloads) wins over the workspace's.
+      update({ catalog: message.catalog, minimap: loadViewState().minimap ?? message.view.minimap });
       return;
     case 'document': {
+      // A melody without positions needs ELK: start it now, in its worker, while the board
+      // draws everything else (the canvas picks the same layout up when it gets there).
+      const nodes = message.document.melody?.nodes ?? [];
+      if (needsLayout(nodes)) layoutAll(nodes).catch(() => undefined);
       // Keep the selection to nodes that still exist (a node renamed in the text editor is gone).
       const ids = new Set(message.document.melody?.nodes.map((n) => n.id) ?? []);
       update({ document: message.document, selection: getState().selection.filter((id) => ids.has(id)) });

@@ -38,10 +38,21 @@ export interface BoardState {
   readonly console: boolean;
   /** A run intent is on its way (Run stays disabled until it is answered). */
   readonly starting: boolean;
+  /** The minimap is shown: this panel's choice, else the workspace's (from `init`). */
+  readonly minimap: boolean;
 }
 
 const view = loadViewState();
-let state: BoardState = { selection: [], run: NO_RUN, controls: NO_CONTROLS, pins: {}, preview: view.preview ?? true, console: view.console ?? false, starting: false };
+let state: BoardState = {
+  selection: [],
+  run: NO_RUN,
+  controls: NO_CONTROLS,
+  pins: {},
+  preview: view.preview ?? true,
+  console: view.console ?? false,
+  starting: false,
+  minimap: view.minimap ?? true,
+};
 const subscribers = new Set<() => void>();
 let seq = 0;
 

@@ -11,6 +11,11 @@ export interface BoardPage {
   readonly nonce: string;
   readonly scriptUri: string;
   readonly styleUri: string;
+  /**
+   * The layout engine's script (elk.js), when the melody has no positions: fetched while
+   * the board's script loads, so the board can start laying out as soon as it asks.
+   */
+  readonly layoutUri?: string;
   readonly title: string;
 }
 
@@ -30,6 +35,9 @@ export function boardHtml(page: BoardPage): string {
     `style-src ${page.cspSource} 'nonce-${page.nonce}'`,
     `font-src ${page.cspSource}`,
     `script-src 'nonce-${page.nonce}'`,
+    // ELK lays big melodies out in a Web Worker started from a `blob:` URL of its own
+    // script (webview/src/elk.ts): a worker can come from nowhere else.
+    'worker-src blob:',
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -39,7 +47,7 @@ export function boardHtml(page: BoardPage): string {
   <meta property="csp-nonce" content="${page.nonce}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <link rel="stylesheet" href="${escapeHtml(page.styleUri)}">
-  <title>${escapeHtml(page.title)}</title>
+${page.layoutUri ? `  <link rel="preload" as="script" nonce="${page.nonce}" href="${escapeHtml(page.layoutUri)}">\n` : ''}  <title>${escapeHtml(page.title)}</title>
 </head>
 <body>
   <div id="root" class="board-root"><p class="board-loading" role="status">Loading the Harmony Board…</p></div>

@@ -19,8 +19,8 @@ import { DeskRefusal, type DeskChange } from '../../core/board/runDesk';
 import type { TextEdit } from '../../core/board/textEdit';
 import { RunRequestError } from '../../core/engine/engine';
 import type { RunEvent } from '../../core/model/run';
-import { parseBoardMessage, type BoardIntent, type HostMessage } from '../../protocol/board';
-import type { BoardCatalog, BoardDocument } from '../../protocol/boardModel';
+import { parseBoardMessage, type BoardIntent, type BoardView, type HostMessage } from '../../protocol/board';
+import { needsLayout, type BoardCatalog, type BoardDocument } from '../../protocol/boardModel';
 import type { SymphonyContext } from '../context';
 import { Coalescer } from '../runs/coalescer';
 import { BoardChannel } from './channel';
@@ -39,6 +39,9 @@ export interface IntentOutcome {
 const TYPING_DELAY_MS = 60;
 /** How long a run's events are gathered before they go to the board in one message. */
 const RUN_EVENTS_MS = 50;
+/** Where the workspace remembers how its boards look. */
+const VIEW_KEY = 'symphony.board.view';
+const DEFAULT_VIEW: BoardView = { minimap: true };
 
 /**
  * One open Harmony Board: a webview panel showing one melody document. The document is
@@ -71,13 +74,6 @@ export class BoardSession implements vscode.Disposable {
     const webview = panel.webview;
     const bundle = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview');
     webview.options = { enableScripts: true, localResourceRoots: [bundle] };
-    webview.html = boardHtml({
-      cspSource: webview.cspSource,
-      nonce: makeNonce((b) => randomFillSync(b)),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'board.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'board.css')).toString(),
-      title: `Harmony Board — ${basename(document.uri.fsPath)}`,
-    });
     this.channel = new BoardChannel((m) => webview.postMessage(m));
     webview.onDidReceiveMessage((raw: unknown) => this.receive(raw), undefined, this.disposables);
     vscode.workspace.onDidChangeTextDocument(
@@ -91,7 +87,7 @@ export class BoardSession implements vscode.Disposable {
     ctx.index.onDidChange(
       () => {
         if (!panel.visible) return;
-        this.send({ type: 'init', catalog: this.catalog() });
+        this.sendInit();
         this.sendDocument(true);
       },
       undefined,
@@ -103,10 +99,25 @@ export class BoardSession implements vscode.Disposable {
     this.disposables.push(held, this.runs.onDidChange((change) => this.runChanged(change)));
     this.sendDocument(true);
     this.sendRuns();
+    // The page, once the document is known: a melody without positions has it fetch ELK at once.
+    const uri = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(bundle, file)).toString();
+    webview.html = boardHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce((b) => randomFillSync(b)),
+      scriptUri: uri('board.js'),
+      styleUri: uri('board.css'),
+      layoutUri: needsLayout(this.last?.melody?.nodes ?? []) ? uri('elk.js') : undefined,
+      title: `Harmony Board — ${basename(document.uri.fsPath)}`,
+    });
   }
 
   private send(message: HostMessage): void {
     this.channel.send(message);
+  }
+
+  private sendInit(): void {
+    const view = { ...DEFAULT_VIEW, ...this.ctx.extension.workspaceState.get<Partial<BoardView>>(VIEW_KEY) };
+    this.send({ type: 'init', catalog: this.catalog(), view });
   }
 
   /** Everything about runs, for a board that starts (or starts over). */
@@ -192,13 +203,16 @@ export class BoardSession implements vscode.Disposable {
       case 'ready':
         this.channel.ready();
         // A reloaded webview (hidden, then shown) starts empty: give it everything again.
-        this.send({ type: 'init', catalog: this.catalog() });
+        this.sendInit();
         this.sendDocument(true);
         this.sendRuns();
         return Promise.resolve();
       case 'log':
         this.ctx.log[message.level](`Harmony Board: ${message.message}`);
         return Promise.resolve();
+      case 'view':
+        // Remembered for the boards this workspace opens next; the board that sent it keeps its own.
+        return Promise.resolve(this.ctx.extension.workspaceState.update(VIEW_KEY, message.view));
       case 'intent': {
         const run = this.queue.then(() => this.perform(message.intent));
         this.queue = run.catch(() => undefined);

@@ -6,12 +6,12 @@
  * overlay: each card's status from the latest run, lit edges, breakpoints and pins.
  */
 import {
-  Background,
-  BackgroundVariant,
   ConnectionLineType,
+  ControlButton,
   Controls,
   MarkerType,
   MiniMap,
+  Position,
   ReactFlow,
   applyNodeChanges,
   useReactFlow,
@@ -19,18 +19,22 @@ import {
   type Connection,
   type Edge,
   type NodeChange,
+  type NodeHandle,
   type OnBeforeDelete,
   type Viewport,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import type { RunRecord } from '../../../src/core/model/run';
 import type { BoardCatalog, BoardMelody, BoardNode } from '../../../src/protocol/boardModel';
 import { edgeRunState, nodeState, type Pins } from '../../../src/protocol/boardRun';
 import { perform } from '../actions';
 import { loadViewState, saveViewState } from '../host';
 import { setStatus, update } from '../store';
-import { GRID, NODE_HEIGHT, NODE_WIDTH, edgesOf, freeSpot, layoutAll, placeMissing, type Point, type Positions } from './layout';
-import { MelodyNode, describeNode, type MelodyFlowNode, type NodeOverlay } from './MelodyNode';
+import { useAfterPaint } from '../ui/afterPaint';
+import { Dots } from './Dots';
+import { fitView, type Corner, type View } from './fit';
+import { GRID, NODE_HEIGHT, NODE_WIDTH, edgesOf, freeSpot, layoutAll, needsLayout, placeMissing, type Point, type Positions } from './layout';
+import { Detail, MelodyNode, describeNode, type MelodyFlowNode, type NodeOverlay } from './MelodyNode';
 import { shorten } from './kinds';
 import { nameRecord, own } from '../../../src/core/model/names';
 
@@ -39,8 +43,39 @@ export const PALETTE_MIME = 'application/x-symphony-palette';
 
 const nodeTypes = { melody: MelodyNode };
 
-/** Below this zoom the canvas draws less detail (see the `far` class in board.css). */
+/** Below this zoom the canvas draws less detail: plain cards (MelodyNode), no arrowheads, labels or dots. */
 const FAR_ZOOM = 0.4;
+
+/**
+ * The smallest zoom a fit chooses: the cards' smallest text (12 px, board.css) stays at
+ * least 11 px on screen. A melody too big for that is shown from its entry nodes and
+ * panned; zooming out further by hand is always possible.
+ */
+export const READABLE_ZOOM = 11 / 12;
+/** A fit never blows a small melody up past this. */
+const FIT_MAX_ZOOM = 1.2;
+/** Screen pixels between the fitted cards and the canvas's edges or panels. */
+const FIT_PADDING = 24;
+/** The minimap's size on screen. */
+const MINIMAP = { width: 200, height: 150 } as const;
+/** React Flow's margin around its panels (`.react-flow__panel`). */
+const PANEL_MARGIN = 15;
+/** The corners the panels take before they are drawn (measured from the page once they are). */
+const CONTROLS_CORNER: Corner = { width: PANEL_MARGIN + 28, height: PANEL_MARGIN + 4 * 28 };
+const MINIMAP_CORNER: Corner = { width: PANEL_MARGIN + MINIMAP.width, height: PANEL_MARGIN + MINIMAP.height };
+const NO_CORNER: Corner = { width: 0, height: 0 };
+
+/**
+ * Where every card's handles are, so React Flow draws edges without measuring 500 cards
+ * first (and cards drawn in less detail, without handles, still anchor their edges). They
+ * match `.mnode-handle` in board.css: 10 px dots (plus their 1 px border) centred on the
+ * card's left and right edges.
+ */
+const HANDLE_SIZE = 12;
+const HANDLES: NodeHandle[] = [
+  { type: 'target', position: Position.Left, x: -HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
+  { type: 'source', position: Position.Right, x: NODE_WIDTH - HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
+];
 
 interface CanvasProps {
   readonly melody: BoardMelody;
@@ -49,9 +84,14 @@ interface CanvasProps {
   readonly focus: { readonly node: string; readonly seq: number } | undefined;
   /** Lets the palette ask where a new node should go. */
   readonly placeRef: { current: ((after?: string) => Point) | undefined };
+  /** Lets the toolbar fit the melody in view (animated). */
+  readonly fitRef: { current: ((positions?: Positions) => void) | undefined };
   readonly colorMode: 'light' | 'dark';
   /** What the run overlay draws. */
   readonly overlay: CanvasOverlay;
+  /** Whether the minimap is shown (the user's choice, remembered). */
+  readonly minimap: boolean;
+  readonly onMinimapChange: (shown: boolean) => void;
 }
 
 /** The run, breakpoints and pins the canvas draws over the melody. */
@@ -84,8 +124,7 @@ function useLayout(melody: BoardMelody): Positions | undefined {
     for (const n of melody.nodes) if (n.position) out[n.id] = n.position;
     return out;
   }, [melody]);
-  const unplaced = melody.nodes.filter((n) => !n.position);
-  const needsElk = unplaced.length > 0 && unplaced.length === melody.nodes.length;
+  const needsElk = needsLayout(melody.nodes);
   const graphKey = needsElk ? melody.nodes.map((n) => `${n.id}<${n.needs.join(',')}`).join(';') : '';
   const [elk, setElk] = useState<{ key: string; positions: Positions }>();
   useEffect(() => {
@@ -105,7 +144,14 @@ function useLayout(melody: BoardMelody): Positions | undefined {
   }, [graphKey, needsElk, elk?.key, melody.nodes]);
   return useMemo(() => {
     if (needsElk) return elk?.key === graphKey ? elk.positions : undefined;
-    return nameRecord([...Object.entries(given), ...Object.entries(placeMissing(melody.nodes, given))]);
+    // Nodes ELK laid out keep their places when the first node gets a position of its own
+    // (one added or dragged): they do not jump to make room for it.
+    const known = nameRecord<Point>(Object.entries(given));
+    for (const n of melody.nodes) {
+      const laidOut = elk?.positions[n.id];
+      if (!known[n.id] && laidOut) known[n.id] = laidOut;
+    }
+    return nameRecord([...Object.entries(known), ...Object.entries(placeMissing(melody.nodes, known))]);
   }, [needsElk, elk, graphKey, given, melody.nodes]);
 }
 
@@ -118,16 +164,48 @@ function toFlowNode(n: BoardNode, position: Point, category: string | undefined,
     // Known sizes let React Flow draw nodes and edges at once, without measuring 500 cards first.
     width: NODE_WIDTH,
     height: NODE_HEIGHT,
+    handles: HANDLES,
     selected,
     ariaLabel: describeNode(n, overlay),
   };
 }
 
+/** The cards that start the melody: nothing they need is on the canvas (the compensation node runs last). */
+function entryIds(nodes: readonly BoardNode[]): Set<string> {
+  const ids = new Set(nodes.map((n) => n.id));
+  return new Set(nodes.filter((n) => !n.compensation && !n.needs.some((need) => ids.has(need) && need !== n.id)).map((n) => n.id));
+}
+
+/** The best view of the cards at `positions` on a canvas of `pane`'s size (see fit.ts). */
+function viewFor(nodes: readonly BoardNode[], positions: Positions, pane: { width: number; height: number }, corners: { left: Corner; right: Corner }): View | undefined {
+  const entries = entryIds(nodes);
+  const box = (id: string) => {
+    const p = positions[id] ?? [0, 0];
+    return { x: p[0], y: p[1], width: NODE_WIDTH, height: NODE_HEIGHT };
+  };
+  return fitView({
+    cards: nodes.map((n) => box(n.id)),
+    entries: nodes.filter((n) => entries.has(n.id)).map((n) => box(n.id)),
+    pane,
+    corners,
+    padding: FIT_PADDING,
+    minZoom: READABLE_ZOOM,
+    maxZoom: FIT_MAX_ZOOM,
+  });
+}
+
+/** The corner a panel takes, measured on the page (from the canvas's bottom-left or bottom-right). */
+function cornerOf(canvas: DOMRect, panel: Element | null | undefined, side: 'left' | 'right'): Corner {
+  if (!panel) return NO_CORNER;
+  const r = panel.getBoundingClientRect();
+  return { width: side === 'left' ? r.right - canvas.left : canvas.right - r.left, height: canvas.bottom - r.top };
+}
+
 /** The graph of the melody on a React Flow canvas (needs a ReactFlowProvider above it). */
-export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode, overlay }: CanvasProps) {
+export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, colorMode, overlay, minimap, onMinimapChange }: CanvasProps) {
   const flow = useReactFlow<MelodyFlowNode, Edge>();
   // Zoomed far out, text is too small to read: cards drop their details (and edges their
-  // arrowheads and labels), which keeps panning a large melody smooth.
+  // arrowheads and labels, the canvas its dots), which keeps panning a large melody smooth.
   const far = useStore((s) => s.transform[2] < FAR_ZOOM);
   const layout = useLayout(melody);
   const [nodes, setNodes] = useState<MelodyFlowNode[]>([]);
@@ -163,7 +241,9 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode,
       const condition = byId.get(to)?.condition;
       // Every edge into a conditional node is dashed; one of them carries the condition,
       // so edges converging on the node do not stack the same label.
-      const label = condition !== undefined && !labelled.has(to) ? `if ${shorten(condition, 30)}` : undefined;
+      // Zoomed far out there is no label to read: none is drawn (nor measured, as React Flow
+      // measures every label it draws — on every edge that comes into view while panning).
+      const label = !far && condition !== undefined && !labelled.has(to) ? `if ${shorten(condition, 30)}` : undefined;
       if (label) labelled.add(to);
       // Edges out of finished nodes light up, so the path the run took can be seen.
       const ran = edgeRunState(run, from, to);
@@ -171,7 +251,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode,
       const className = [condition !== undefined ? 'conditional' : '', ran ? `run-${ran}` : ''].join(' ').trim() || undefined;
       const ariaLabel = `${from} to ${to}${condition !== undefined ? `, runs if ${condition}` : ''}`;
       const old = previousEdges.current.get(id);
-      if (old && old.label === label && old.className === className && old.ariaLabel === ariaLabel) return old;
+      if (old && old.label === label && old.className === className && old.ariaLabel === ariaLabel && !old.markerEnd === far) return old;
       return {
         id,
         source: from,
@@ -179,40 +259,88 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode,
         label,
         className,
         animated: ran === 'flowing',
-        markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+        markerEnd: far ? undefined : { type: MarkerType.ArrowClosed, width: 16, height: 16 },
         ariaLabel,
       };
     });
     previousEdges.current = new Map(next.map((e) => [e.id, e]));
     return next;
-  }, [melody, run]);
+  }, [melody, run, far]);
 
-  // First view: the saved viewport of this panel, the melody's, or everything in view
-  // (React Flow fits once it has measured the nodes).
-  const initialViewport = useRef<Viewport | undefined | null>(null);
-  if (initialViewport.current === null) {
+  // The panels' corners, as drawn (or as they will be, before React Flow has drawn them).
+  const corners = useCallback((): { left: Corner; right: Corner } => {
+    const el = wrapper.current;
+    const canvas = el?.getBoundingClientRect();
+    const controls = el?.querySelector('.react-flow__controls');
+    const map = el?.querySelector('.react-flow__minimap');
+    // The minimap is drawn a frame after the cards: until then, where it will be.
+    const right = !minimap ? NO_CORNER : canvas && map ? cornerOf(canvas, map, 'right') : MINIMAP_CORNER;
+    return { left: canvas && controls ? cornerOf(canvas, controls, 'left') : CONTROLS_CORNER, right };
+  }, [minimap]);
+
+  // First view: the saved viewport of this panel, the melody's, or the best fit — computed
+  // before React Flow first draws, so it draws only the cards that view shows.
+  const [initialView, setInitialView] = useState<Viewport | undefined>(() => {
+    const saved = loadViewState().viewport;
     const v = melody.viewport;
-    initialViewport.current = loadViewState().viewport ?? (v ? { x: v[0], y: v[1], zoom: v[2] } : undefined);
-  }
+    return saved ?? (v ? { x: v[0], y: v[1], zoom: v[2] } : undefined);
+  });
+  const fitted = useRef(false);
+  useLayoutEffect(() => {
+    const el = wrapper.current;
+    if (initialView || !layout || !el) return;
+    const rect = el.getBoundingClientRect();
+    setInitialView(viewFor(melody.nodes, layout, rect, corners()) ?? { x: 0, y: 0, zoom: 1 });
+    fitted.current = true;
+  }, [initialView, layout, melody.nodes, corners]);
 
-  // Until the user pans or zooms, keep the whole melody in view as the panel settles
-  // (the side panels and the editor group change the canvas's size after the first fit).
+  // Fits the cards where they are (dragged ones too), or where `moved` is about to put them.
+  const fit = useCallback(
+    (duration?: number, moved?: Positions) => {
+      const el = wrapper.current;
+      if (!el || !layout) return;
+      const positions = nameRecord<Point>(Object.entries(layout));
+      for (const n of flow.getNodes()) positions[n.id] = [n.position.x, n.position.y];
+      for (const [id, p] of Object.entries(moved ?? {})) positions[id] = p;
+      const view = viewFor(melody.nodes, positions, el.getBoundingClientRect(), corners());
+      if (view) void flow.setViewport(view, duration ? { duration } : undefined);
+    },
+    [flow, layout, melody.nodes, corners],
+  );
+  useEffect(() => {
+    fitRef.current = (moved) => fit(200, moved);
+  }, [fit, fitRef]);
+
+  // Until the user pans or zooms, keep the fit as the panel settles (the side panels and the
+  // editor group change the canvas's size after the first fit) and as the minimap comes and goes.
   const userMoved = useRef(false);
+  const fitLater = useRef(fit);
+  fitLater.current = fit;
   useEffect(() => {
     const el = wrapper.current;
-    if (!el || initialViewport.current) return;
+    if (!el || !fitted.current) return;
     const observer = new ResizeObserver(() => {
-      if (!userMoved.current) void flow.fitView({ padding: 0.2, maxZoom: 1.2 });
+      if (!userMoved.current) fitLater.current();
     });
     observer.observe(el);
     return () => observer.disconnect();
-  }, [flow, layout]);
+  }, [initialView]);
+  useEffect(() => {
+    if (fitted.current && !userMoved.current) fitLater.current();
+  }, [minimap]);
 
-  // Focus requests: select the node and bring it into view.
+  // Focus requests: select the node and bring it into view — unless it is already in view
+  // at a readable zoom (a node just added beside the others leaves them where they are).
   useEffect(() => {
     if (!focus) return;
     const node = flow.getNode(focus.node);
-    if (node) void flow.setCenter(node.position.x + NODE_WIDTH / 2, node.position.y + NODE_HEIGHT / 2, { zoom: Math.max(flow.getZoom(), 0.8), duration: 200 });
+    if (!node) return;
+    const { x, y, zoom } = flow.getViewport();
+    const pane = wrapper.current?.getBoundingClientRect();
+    const left = node.position.x * zoom + x;
+    const top = node.position.y * zoom + y;
+    const seen = !!pane && zoom >= READABLE_ZOOM && left >= 0 && top >= 0 && left + NODE_WIDTH * zoom <= pane.width && top + NODE_HEIGHT * zoom <= pane.height;
+    if (!seen) void flow.setCenter(node.position.x + NODE_WIDTH / 2, node.position.y + NODE_HEIGHT / 2, { zoom: Math.max(zoom, READABLE_ZOOM), duration: 200 });
   }, [focus, flow]);
 
   useEffect(() => {
@@ -300,55 +428,80 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, colorMode,
     event.dataTransfer.dropEffect = 'copy';
   }, []);
 
+  // While the view moves, the cards are one picture sliding under the pointer: the viewport
+  // gets a layer of its own (panning then moves pixels instead of painting 500 cards anew),
+  // and the cards stop reacting to the pointer (no hover repaints, no hit tests).
   const onMoveStart = useCallback((event: unknown) => {
-    // Programmatic moves (fitView) carry no event; a person's pan or zoom does.
+    wrapper.current?.classList.add('moving');
+    // Programmatic moves (a fit) carry no event; a person's pan or zoom does.
     if (event) userMoved.current = true;
   }, []);
-  const onMoveEnd = useCallback((_: unknown, viewport: Viewport) => saveViewState({ viewport }), []);
+  const onMoveEnd = useCallback((_: unknown, viewport: Viewport) => {
+    wrapper.current?.classList.remove('moving');
+    saveViewState({ viewport });
+  }, []);
 
-  if (!layout) {
+  const painted = useAfterPaint(!!layout && !!initialView);
+
+  if (!layout || !initialView) {
     return (
       <div className="canvas-wrap" ref={wrapper}>
-        <p className="canvas-note" role="status">
-          Laying out {melody.nodes.length} nodes…
-        </p>
+        {!layout && (
+          <p className="canvas-note" role="status">
+            Laying out {melody.nodes.length} nodes…
+          </p>
+        )}
       </div>
     );
   }
 
   return (
     <div className={`canvas-wrap${far ? ' far' : ''}`} ref={wrapper} onDrop={onDrop} onDragOver={onDragOver}>
-      <ReactFlow<MelodyFlowNode, Edge>
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        onNodesChange={onNodesChange}
-        onNodeDragStop={onNodeDragStop}
-        onConnect={onConnect}
-        onBeforeDelete={onBeforeDelete}
-        onSelectionChange={onSelectionChange}
-        onMoveStart={onMoveStart}
-        onMoveEnd={onMoveEnd}
-        fitView={!initialViewport.current}
-        fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
-        defaultViewport={initialViewport.current ?? undefined}
-        isValidConnection={(c) => c.source !== c.target}
-        connectionLineType={ConnectionLineType.SmoothStep}
-        defaultEdgeOptions={{ type: 'smoothstep' }}
-        snapToGrid
-        snapGrid={[GRID, GRID]}
-        minZoom={0.05}
-        maxZoom={2}
-        onlyRenderVisibleElements
-        deleteKeyCode={['Delete', 'Backspace']}
-        colorMode={colorMode}
-        aria-label={`Graph of ${melody.name ?? 'the melody'}: ${melody.nodes.length} nodes. Tab to a node, Enter to select it, arrow keys to move it, Delete to remove it.`}
-        ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to select this node and open it in the inspector. Arrow keys move it; Delete removes it.' }}
-      >
-        <Background variant={BackgroundVariant.Dots} gap={GRID} size={1} />
-        <MiniMap pannable zoomable ariaLabel="Overview of the melody" nodeStrokeWidth={3} />
-        <Controls aria-label="Zoom controls" showInteractive={false} />
-      </ReactFlow>
+      <Detail.Provider value={far ? 'far' : 'full'}>
+        <ReactFlow<MelodyFlowNode, Edge>
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          onNodesChange={onNodesChange}
+          onNodeDragStop={onNodeDragStop}
+          onConnect={onConnect}
+          onBeforeDelete={onBeforeDelete}
+          onSelectionChange={onSelectionChange}
+          onMoveStart={onMoveStart}
+          onMoveEnd={onMoveEnd}
+          defaultViewport={initialView}
+          isValidConnection={(c) => c.source !== c.target}
+          connectionLineType={ConnectionLineType.SmoothStep}
+          defaultEdgeOptions={{ type: 'smoothstep' }}
+          snapToGrid
+          snapGrid={[GRID, GRID]}
+          minZoom={0.05}
+          maxZoom={2}
+          onlyRenderVisibleElements
+          deleteKeyCode={['Delete', 'Backspace']}
+          colorMode={colorMode}
+          aria-label={`Graph of ${melody.name ?? 'the melody'}: ${melody.nodes.length} nodes. Tab to a node, Enter to select it, arrow keys to move it, Delete to remove it.`}
+          ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to select this node and open it in the inspector. Arrow keys move it; Delete removes it.' }}
+        >
+          {/* Far out the dots would be a few pixels apart: noise, and costly to paint on every frame of a pan. */}
+          {!far && <Dots />}
+          {minimap && painted && <MiniMap pannable zoomable ariaLabel="Overview of the melody" nodeStrokeWidth={3} style={MINIMAP} />}
+          <Controls aria-label="Zoom controls" showInteractive={false} showFitView={false}>
+            <ControlButton onClick={() => fit(200)} title="Fit the melody in view" aria-label="Fit the melody in view">
+              ⤢
+            </ControlButton>
+            <ControlButton
+              onClick={() => onMinimapChange(!minimap)}
+              title={minimap ? 'Hide the minimap' : 'Show the minimap'}
+              aria-label={minimap ? 'Hide the minimap' : 'Show the minimap'}
+              aria-pressed={minimap}
+              className="minimap-toggle"
+            >
+              ▣
+            </ControlButton>
+          </Controls>
+        </ReactFlow>
+      </Detail.Provider>
     </div>
   );
 }

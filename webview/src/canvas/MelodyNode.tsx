@@ -4,7 +4,7 @@
  * tokens and cost under the card; its breakpoint (a red dot) and its pinned output.
  */
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
-import { memo } from 'react';
+import { createContext, memo, useContext } from 'react';
 import type { NodeRecord, NodeState } from '../../../src/core/model/run';
 import type { BoardNode } from '../../../src/protocol/boardModel';
 import { nodeRunLine, nodeRunWords } from '../../../src/protocol/boardRun';
@@ -58,9 +58,17 @@ export function describeNode(n: BoardNode, overlay: NodeOverlay = NO_OVERLAY): s
   return parts.join(', ');
 }
 
+/**
+ * How much a card shows: everything, or — zoomed so far out that no text could be read —
+ * a plain card in its kind's colour and its run state, with no text, badges or handles.
+ * Given by the canvas; a change redraws every card once, never on a pan.
+ */
+export const Detail = createContext<'full' | 'far'>('full');
+
 function MelodyNodeView({ data, selected }: NodeProps<MelodyFlowNode>) {
   const n = data.node;
   const o = data.overlay;
+  const detail = useContext(Detail);
   const classes = [
     'mnode',
     selected ? 'selected' : '',
@@ -70,6 +78,10 @@ function MelodyNodeView({ data, selected }: NodeProps<MelodyFlowNode>) {
     o.record?.cached && o.state === 'success' ? 'run-cached' : '',
     o.paused ? 'paused' : '',
   ];
+  if (detail === 'far') {
+    classes.push('plain');
+    return <div className={classes.join(' ')} style={{ ['--accent' as string]: accentOf(data.category) }} data-node-id={n.id} data-run-state={o.state} />;
+  }
   const line = o.record && o.state !== 'running' ? nodeRunLine(o.record) : undefined;
   return (
     <>

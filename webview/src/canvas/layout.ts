@@ -4,8 +4,8 @@
  * a laid-out melody is placed beside what it needs, leaving everything else where the
  * user put it. "Tidy up" runs ELK over everything and saves the result.
  */
-import type ELK from 'elkjs/lib/elk.bundled.js';
-import type { ElkNode } from 'elkjs/lib/elk-api';
+import ELK from 'elkjs/lib/elk-api.js';
+import type { ELK as ElkEngine, ElkNode } from 'elkjs/lib/elk-api';
 import type { BoardNode } from '../../../src/protocol/boardModel';
 import { nameRecord } from '../../../src/core/model/names';
 
@@ -25,23 +25,50 @@ export type Positions = Readonly<Record<string, Point>>;
 
 /** The script tag of board.js, read while it runs: elk.js sits beside it and takes its nonce. */
 const boardScript = document.currentScript as HTMLScriptElement | null;
-let elk: Promise<InstanceType<typeof ELK>> | undefined;
 
-/** Loads elk.js (once) and makes the layout engine. */
-function layoutEngine(): Promise<InstanceType<typeof ELK>> {
-  elk ??= new Promise((resolve, reject) => {
+/** ELK in its worker, and a promise that rejects if the worker dies (ELK's API would wait forever). */
+interface Engine {
+  readonly elk: ElkEngine;
+  readonly died: Promise<never>;
+}
+let engine: Promise<Engine> | undefined;
+
+/** Loads elk.js (once): the worker's source, as text. */
+function workerSource(): Promise<string> {
+  return new Promise((resolve, reject) => {
     const script = document.createElement('script');
     script.src = (boardScript?.src ?? 'board.js').replace(/board\.js(?=$|\?)/, 'elk.js');
     script.nonce = boardScript?.nonce ?? '';
     script.onload = () => {
-      const Engine = (globalThis as { SymphonyElk?: typeof ELK }).SymphonyElk;
-      if (Engine) resolve(new Engine());
-      else reject(new Error('elk.js did not load the layout engine'));
+      const source = (globalThis as { SymphonyElkWorker?: string }).SymphonyElkWorker;
+      if (source) resolve(source);
+      else reject(new Error('elk.js did not carry the layout engine'));
     };
     script.onerror = () => reject(new Error('elk.js could not be loaded'));
     document.head.appendChild(script);
   });
-  return elk;
+}
+
+/** Starts the layout engine (once): ELK in a Web Worker, so a layout never blocks the board. */
+function layoutEngine(): Promise<Engine> {
+  engine ??= workerSource().then((source) => {
+    const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+    let died: (e: Error) => void = () => undefined;
+    const dead = new Promise<never>((_, reject) => (died = reject));
+    dead.catch(() => undefined);
+    const elk = new ELK({
+      algorithms: ['layered'],
+      workerFactory: () => {
+        const worker = new Worker(url, { name: 'ELK layout' });
+        worker.addEventListener('error', (e) => died(new Error(`the layout worker failed: ${e.message || 'it could not start'}`)));
+        return worker;
+      },
+    });
+    return { elk, died: dead };
+  });
+  // A failure is not kept: the next layout (Tidy up) tries again.
+  engine.catch(() => (engine = undefined));
+  return engine;
 }
 
 const snap = (v: number): number => Math.round(v / GRID) * GRID;
@@ -52,9 +79,37 @@ export function edgesOf(nodes: readonly BoardNode[]): { from: string; to: string
   return nodes.flatMap((n) => (n.compensation ? [] : n.needs.filter((need) => ids.has(need) && need !== n.id).map((need) => ({ from: need, to: n.id }))));
 }
 
-/** A layered layout of every node (ELK, left to right). */
-export async function layoutAll(nodes: readonly BoardNode[]): Promise<Positions> {
-  const engine = await layoutEngine();
+export { needsLayout } from '../../../src/protocol/boardModel';
+
+/** The graph's shape, as the layout sees it: ids and needs (positions, labels and fields do not matter). */
+export function graphKey(nodes: readonly BoardNode[]): string {
+  return edgesOf(nodes)
+    .map((e) => `${e.from}>${e.to}`)
+    .concat(nodes.map((n) => n.id))
+    .join('\n');
+}
+
+/** The last layout asked for: the board asks for the same graph as soon as the document arrives and again when it draws. */
+let last: { key: string; positions: Promise<Positions> } | undefined;
+
+/**
+ * A layered layout of every node (ELK, left to right), computed in ELK's worker. The same
+ * graph asked for again shares the layout already under way (or done).
+ */
+export function layoutAll(nodes: readonly BoardNode[]): Promise<Positions> {
+  const key = graphKey(nodes);
+  if (last?.key === key) return last.positions;
+  const positions = runLayout(nodes);
+  const entry = { key, positions };
+  last = entry;
+  positions.catch(() => {
+    if (last === entry) last = undefined;
+  });
+  return positions;
+}
+
+async function runLayout(nodes: readonly BoardNode[]): Promise<Positions> {
+  const { elk, died } = await layoutEngine();
   const graph: ElkNode = {
     id: 'melody',
     layoutOptions: {
@@ -64,6 +119,10 @@ export async function layoutAll(nodes: readonly BoardNode[]): Promise<Positions>
       'elk.spacing.nodeNode': String(GAP_Y),
       'elk.spacing.componentComponent': String(GAP_Y * 2),
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      // The board draws its own edges and keeps only ELK's node positions. Polyline routing
+      // is the cheapest ELK offers, and it does not widen the gaps between layers for
+      // orthogonal edge channels, which keeps big melodies compact.
+      'elk.edgeRouting': 'POLYLINE',
       // Fewer crossing-minimization sweeps on big graphs: the layout is almost as tidy
       // and arrives in a fraction of the time.
       'elk.layered.thoroughness': nodes.length > 200 ? '1' : '7',
@@ -71,7 +130,7 @@ export async function layoutAll(nodes: readonly BoardNode[]): Promise<Positions>
     children: nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
     edges: edgesOf(nodes).map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
   };
-  const out = await engine.layout(graph);
+  const out = await Promise.race([elk.layout(graph), died]);
   const positions = nameRecord<Point>();
   for (const c of out.children ?? []) positions[c.id] = [snap(c.x ?? 0), snap(c.y ?? 0)];
   return positions;
