@@ -72,7 +72,7 @@ describe('board catalog', () => {
     const triggers = find(catalog.melodyFields, 'triggers');
     assert.ok(triggers?.type === 'variants');
     assert.deepEqual(triggers.variants.map((v) => v.value), ['save', 'commit', 'schedule', 'webhook', 'melody', 'manual']);
-    assert.deepEqual(catalog.melodyFields.map((f) => f.key), ['name', 'description', 'triggers', 'concurrency', 'inputs', 'budget', 'permissions', 'privacy', 'on-failure']);
+    assert.deepEqual(catalog.melodyFields.map((f) => f.key), ['name', 'description', 'triggers', 'concurrency', 'inputs', 'budget', 'permissions', 'privacy', 'cache', 'on-failure']);
     assert.equal(find(catalog.melodyFields, 'inputs')?.type, 'entries');
     const prompt = find(catalog.kinds.instrument!.fields, 'prompt');
     assert.ok(prompt?.type === 'text' && prompt.multiline);
