@@ -52,7 +52,13 @@ describe('melody diagnostics', () => {
         e.replace(new vscode.Range(editor.document.positionAt(at), editor.document.positionAt(at + wrong.length)), right);
       }
     });
-    await waitFor('the diagnostics to clear', () => symphonyDiagnostics(uri).length === 0);
+    // The errors clear; what may stay is the warning that `review`'s model is not set up
+    // here (code-server has no language model), which is true of the fixed text.
+    const left = await waitFor('the errors to clear', () => {
+      const ds = symphonyDiagnostics(uri);
+      return ds.every((d) => d.severity !== vscode.DiagnosticSeverity.Error) ? ds : undefined;
+    });
+    assert.deepStrictEqual(show(left.filter((d) => d.code !== 'model-setup')), []);
     await editor.document.save();
   });
 
