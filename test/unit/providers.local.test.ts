@@ -108,6 +108,15 @@ describe('local provider (llama.cpp on a tiny GGUF)', function () {
     }
   });
 
+  it('fails a tool call cut at maxTokens, with what the answer cost (it is charged all the same)', async () => {
+    // A free-text argument leaves the grammar unbounded, so maxTokens is not raised for it.
+    const unbounded = [{ name: 'read_file', description: 'Reads a workspace file.', inputSchema: z.object({ path: z.string() }) }];
+    await assert.rejects(
+      model.chat(ask('Use a tool.', { tools: unbounded, temperature: 0, maxTokens: 2 }), { signal: never }),
+      (e) => e instanceof ModelCallError && /cut off at maxTokens/.test(e.message) && e.usage!.input > 0 && e.usage!.output >= 1 && e.usage!.output <= 2,
+    );
+  });
+
   it('constrains JSON to a bounded schema at any temperature', async () => {
     const schema = z.toJSONSchema(BOUNDED) as Record<string, unknown>;
     for (const temperature of [0, 0.6, 1.2, 1.8]) {

@@ -122,16 +122,22 @@ export async function callModel(ctx: CallContext, instrument: Instrument, model:
       onNote: (note) => ctx.log('info', note.endsWith('\n') ? note : `${note}\n`),
     });
   } catch (e) {
+    // An answer that could not be used was still paid for.
+    if (e instanceof ModelCallError && e.usage) charge(e.usage, model.id);
     throw asNodeError(e);
   }
   const usage = turn.usage ?? {
     input: estimate,
     output: await model.countTokens([turn.text, ...turn.toolCalls.map((c) => `${c.name} ${JSON.stringify(c.input)}`)].join('\n'), ctx.signal),
   };
-  const answeredPrice = instrument.model ? ctx.priceOf(instrument, turn.model) ?? price : undefined;
-  const costUsd = answeredPrice ? costOf(usage, answeredPrice) : 0;
-  ctx.usage({ tokens: usage, costUsd, model: turn.model, instrument: instrument.ref, priced: answeredPrice !== undefined || !instrument.model });
-  return { ...turn, usage, costUsd };
+  return { ...turn, usage, costUsd: charge(usage, turn.model) };
+
+  function charge(tokens: TokenUsage, answeredBy: string): number {
+    const answeredPrice = instrument.model ? ctx.priceOf(instrument, answeredBy) ?? price : undefined;
+    const costUsd = answeredPrice ? costOf(tokens, answeredPrice) : 0;
+    ctx.usage({ tokens, costUsd, model: answeredBy, instrument: instrument.ref, priced: answeredPrice !== undefined || !instrument.model });
+    return costUsd;
+  }
 }
 
 /**

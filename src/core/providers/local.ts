@@ -10,6 +10,7 @@ import { ANY_JSON_OBJECT, actionSchema, actionText, describeTools, grammarSchema
 import { resolveModelPath } from './names';
 import type { ModelInstrument, ProviderModule } from './registry';
 import { ModelCallError, ProviderUnavailableError, type ChatModel, type ChatRequest, type ChatTurn, type FinishReason, type ProviderContext } from './types';
+import type { TokenUsage } from '../model/run';
 
 /**
  * The `local` provider: a GGUF model file run in this process by llama.cpp, through
@@ -471,7 +472,7 @@ function openLocal(instrument: ModelInstrument, workspaceRoot: string): LocalCha
           if (p.mode === 'text') return { text: response.response, toolCalls: [], usage, model: id, finishReason: cut ? 'length' : 'stop' };
           // JSON grammars end with newlines; a limit reached among them cut nothing.
           if (p.mode === 'json') return { text: response.response, toolCalls: [], usage, model: id, finishReason: cut && !isJson(response.response) ? 'length' : 'stop' };
-          const action = parseAction(response.response, request.tools!, cut, temperature > 0);
+          const action = unusable(usage, () => parseAction(response.response, request.tools!, cut, temperature > 0));
           if (action.kind === 'tool') return { text: '', toolCalls: [action.call], usage, model: id, finishReason: 'tool-calls' };
           if (action.text) options.onText?.(action.text);
           const finishReason: FinishReason = action.complete ? 'stop' : 'length';
@@ -488,6 +489,16 @@ function openLocal(instrument: ModelInstrument, workspaceRoot: string): LocalCha
       });
     },
   };
+}
+
+/** `read()`, whose ModelCallError (an answer that cannot be used) carries what the answer cost. */
+function unusable<T>(usage: TokenUsage, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof ModelCallError)) throw e;
+    throw new ModelCallError(e.message, { retryable: e.retryable, cause: e.cause, usage });
+  }
 }
 
 /** Opens the instrument's model: the runtime is installed, the file is GGUF, and it loads. */

@@ -158,11 +158,14 @@ export class ModelCallError extends Error {
   readonly status?: number;
   /** How long the server asked us to wait (a 429's `Retry-After`), in milliseconds. */
   readonly retryAfterMs?: number;
-  constructor(message: string, options: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown }) {
+  /** What the call consumed, when the model answered and the answer could not be used: it is charged all the same. */
+  readonly usage?: TokenUsage;
+  constructor(message: string, options: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown; usage?: TokenUsage }) {
     super(message, { cause: options.cause });
     this.name = 'ModelCallError';
     this.retryable = options.retryable;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
+    this.usage = options.usage;
   }
 }
