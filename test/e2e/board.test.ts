@@ -15,7 +15,7 @@ import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
 import type { RunningCodeServer } from '../harness/codeServer';
 import { repoRoot, testResultsDir } from '../harness/paths';
 import type { TestDirs } from '../harness/workspace';
-import { startPackagedWorkbench } from '../harness/packaged';
+import { reportFailure, startPackagedWorkbench, stopPackagedWorkbench } from '../harness/packaged';
 import { instantiateTemplate } from '../../src/core/board/templates';
 import { choose, closeAllEditorsWithoutSaving, folderUrl, openSymphonyContainer, quickOpen, until, viewTreeSelector } from '../harness/workbench';
 
@@ -148,19 +148,12 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
   afterEach(async function () {
     if (!page) return;
     if (this.currentTest?.state === 'failed') {
-      const file = path.join(testResultsDir, `e2e-board-failure-${(this.currentTest.title ?? 'test').replace(/[^\w-]+/g, '-').slice(0, 50)}.png`);
-      await page.screenshot({ path: file }).catch(() => undefined);
-      console.error(`    screenshot of the failure: ${path.relative(repoRoot, file)}`);
-      if (server) console.error(`    last lines of ${server.logFile}:\n${server.logTail(15).replace(/^/gm, '      ')}`);
+      await reportFailure(page, server, `e2e-board-failure-${(this.currentTest.title ?? 'test').replace(/[^\w-]+/g, '-').slice(0, 50)}`);
     }
     await closeAllEditorsWithoutSaving(page);
   });
 
-  after(async function () {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    await dirs?.remove();
-  });
+  after(() => stopPackagedWorkbench({ browser, server, dirs }));
 
   it('opens the active melody on the board with Ctrl+M in the text editor’s place, and back', async function () {
     const p = page!;

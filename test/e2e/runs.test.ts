@@ -10,9 +10,9 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningCodeServer } from '../harness/codeServer';
-import { repoRoot, testResultsDir } from '../harness/paths';
+import { testResultsDir } from '../harness/paths';
 import type { TestDirs } from '../harness/workspace';
-import { startPackagedWorkbench } from '../harness/packaged';
+import { reportFailure, startPackagedWorkbench, stopPackagedWorkbench } from '../harness/packaged';
 import { choose, folderUrl, openSymphonyContainer, quickOpen, until } from '../harness/workbench';
 
 const logDir = path.join(testResultsDir, 'e2e-runs');
@@ -61,19 +61,10 @@ describe('Run Melody in the VS Code workbench (packaged vsix)', function () {
   });
 
   afterEach(async function () {
-    if (page && this.currentTest?.state === 'failed') {
-      const file = path.join(testResultsDir, 'e2e-runs-failure.png');
-      await page.screenshot({ path: file }).catch(() => undefined);
-      console.error(`    screenshot of the failure: ${path.relative(repoRoot, file)}`);
-      if (server) console.error(`    last lines of ${server.logFile}:\n${server.logTail(15).replace(/^/gm, '      ')}`);
-    }
+    if (page && this.currentTest?.state === 'failed') await reportFailure(page, server, 'e2e-runs-failure');
   });
 
-  after(async function () {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    await dirs?.remove();
-  });
+  after(() => stopPackagedWorkbench({ browser, server, dirs }));
 
   it('shows cancellable progress, and its Cancel button cancels the run', async function () {
     const p = page!;

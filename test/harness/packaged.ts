@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import { ensureCodeServer, startCodeServer, type RunningCodeServer } from './codeServer';
-import { repoRoot } from './paths';
+import { repoRoot, testResultsDir } from './paths';
 import { createTestDirs, type TestDirs } from './workspace';
 
 /** The built package that `npm run test:e2e` installs. */
@@ -56,4 +56,19 @@ export async function startPackagedWorkbench(options: {
   const browser = await launchChromium({ headless: true });
   const page = await browser.newPage({ viewport: options.viewport });
   return { dirs, server, browser, page, installOutput: installed.stdout + installed.stderr };
+}
+
+/** What a failed e2e test leaves for diagnosis: a screenshot of the page (`<name>.png` in test-results) and the server log's last lines. */
+export async function reportFailure(page: Page, server: RunningCodeServer | undefined, name: string): Promise<void> {
+  const file = path.join(testResultsDir, `${name}.png`);
+  await page.screenshot({ path: file }).catch(() => undefined);
+  console.error(`    screenshot of the failure: ${path.relative(repoRoot, file)}`);
+  if (server) console.error(`    last lines of ${server.logFile}:\n${server.logTail(15).replace(/^/gm, '      ')}`);
+}
+
+/** Closes what `startPackagedWorkbench` started, whatever part of it did start. */
+export async function stopPackagedWorkbench(started: { readonly browser?: Browser; readonly server?: RunningCodeServer; readonly dirs?: TestDirs }): Promise<void> {
+  await started.browser?.close().catch(() => undefined);
+  await started.server?.stop();
+  await started.dirs?.remove();
 }
