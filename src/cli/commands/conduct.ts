@@ -39,12 +39,7 @@ export async function conductCommand(env: CliEnvironment, options: ConductOption
   const root = await findWorkspaceRoot(nodeFileSystem, env.cwd);
   const workspace = await loadWorkspaceModel(nodeFileSystem, root);
   const models = cliModels(env);
-  const controller = new AbortController();
-  const stop = env.onInterrupt(() => {
-    if (controller.signal.aborted) return;
-    env.stderr(paint(env.color, 'yellow', '\ncancelling… (the assignments are being stopped)') + '\n');
-    controller.abort();
-  });
+  const { controller, stop } = cancelOnInterrupt(env);
   try {
     const planning = { tokens: { input: 0, output: 0 }, costUsd: 0 };
     const { plan, inputs } = await makePlan(root, { models, workspace, signal: controller.signal, only: options.task, log: (t) => options.verbose && env.stderr(t) }, planning);
@@ -84,14 +79,30 @@ export async function conductCommand(env: CliEnvironment, options: ConductOption
       return 1;
     }
     if (e instanceof PlanningError || e instanceof RunRequestError) {
-      if (options.json) env.stdout(JSON.stringify({ status: 'failure', errors: [{ message: e.message }] }, null, 2) + '\n');
-      env.stderr(`symphony: ${e.message}\n`);
-      return 1;
+      return refused(env, options, e.message);
     }
     throw e;
   } finally {
     stop();
   }
+}
+
+/** The first Ctrl+C cancels the assignments (saying so); `stop` stops listening. */
+function cancelOnInterrupt(env: CliEnvironment): { controller: AbortController; stop: () => void } {
+  const controller = new AbortController();
+  const stop = env.onInterrupt(() => {
+    if (controller.signal.aborted) return;
+    env.stderr(paint(env.color, 'yellow', '\ncancelling… (the assignments are being stopped)') + '\n');
+    controller.abort();
+  });
+  return { controller, stop };
+}
+
+/** A conduct that could not start: said on stderr, and as `{ status, errors }` with --json; exit 1. */
+function refused(env: CliEnvironment, options: Pick<ConductOptions, 'json'>, message: string): number {
+  if (options.json) env.stdout(JSON.stringify({ status: 'failure', errors: [{ message }] }, null, 2) + '\n');
+  env.stderr(`symphony: ${message}\n`);
+  return 1;
 }
 
 /** Runs a plan on the CLI's engine, printing its progress (or nothing, with --json) and then its report; the exit code. */
@@ -114,19 +125,12 @@ async function runAndReport(env: CliEnvironment, root: string, options: ConductO
  */
 export async function resumeConductCommand(env: CliEnvironment, root: string, runId: string, options: Pick<ConductOptions, 'json' | 'yes' | 'verbose'>): Promise<number> {
   const workspace = await loadWorkspaceModel(nodeFileSystem, root);
-  const controller = new AbortController();
-  const stop = env.onInterrupt(() => {
-    if (controller.signal.aborted) return;
-    env.stderr(paint(env.color, 'yellow', '\ncancelling… (the assignments are being stopped)') + '\n');
-    controller.abort();
-  });
+  const { controller, stop } = cancelOnInterrupt(env);
   try {
     return await runAndReport(env, root, options, (engine) => continueConduct(root, runId, { engine, workspace, signal: controller.signal }));
   } catch (e) {
     if (e instanceof RunRequestError) {
-      if (options.json) env.stdout(JSON.stringify({ status: 'failure', errors: [{ message: e.message }] }, null, 2) + '\n');
-      env.stderr(`symphony: ${e.message}\n`);
-      return 1;
+      return refused(env, options, e.message);
     }
     throw e;
   } finally {
