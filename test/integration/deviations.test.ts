@@ -99,7 +99,8 @@ describe('Scan for Markers', () => {
     const scans = d.index.fullScans;
     await writeFile(scratch('src', 'scanned.js'), '// ARCHITECTURAL_MISMATCH: one\n// DEVIATION_MINOR: two\n');
     const after = await vscode.commands.executeCommand<ScanSummary>('symphony.scanDeviations');
-    assert.strictEqual(d.index.fullScans, scans + 1, 'a full scan');
+    // A full scan (the workspace's own first scan may also end meanwhile, so at least one).
+    assert.ok(d.index.fullScans > scans, 'a full scan');
     assert.deepStrictEqual(
       { markers: after.markers - before.markers, unrecorded: after.unrecorded - before.unrecorded, files: after.files - before.files },
       { markers: 2, unrecorded: 2, files: 1 },

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { InitResult } from '../../src/core/workspace/init';
-import { api, readFile, workspaceRoot, writeFile } from './util';
+import { api, readFile, waitFor, workspaceRoot, writeFile } from './util';
 
 describe('Symphony: Initialize Workspace', () => {
   it('creates the missing files and leaves existing ones untouched', async () => {
@@ -31,7 +31,8 @@ describe('Symphony: Initialize Workspace', () => {
       const result = await vscode.commands.executeCommand<InitResult>('symphony.initializeWorkspace');
       assert.deepStrictEqual(result.created, ['sheetMusic.md']);
       assert.strictEqual(vscode.window.activeTextEditor?.document.uri.toString(), sheet.toString());
-      assert.match(vscode.window.activeTextEditor.document.getText(), /^# Sheet Music/);
+      // A document VS Code already held for the path takes the new file's text when its watcher sees it.
+      await waitFor('the new sheet music in the editor', () => /^# Sheet Music/.test(vscode.window.activeTextEditor?.document.getText() ?? ''));
     } finally {
       await writeFile(sheet, before);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
