@@ -21,7 +21,14 @@ export async function initializeWorkspace(ctx: SymphonyContext): Promise<InitRes
   );
   await ctx.index.refresh();
   // What to do next is write the sheet music: a new one opens, where the person looks.
-  if (result.created.includes('sheetMusic.md')) await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, 'sheetMusic.md'), { preview: false });
+  if (result.created.includes('sheetMusic.md')) {
+    const uri = vscode.Uri.joinPath(folder.uri, 'sheetMusic.md');
+    const editor = await vscode.window.showTextDocument(uri, { preview: false });
+    // VS Code may still hold the text of a sheet music deleted a moment ago, until its file
+    // watcher catches up: show the new file's text at once (nothing unsaved is lost).
+    const written = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    if (!editor.document.isDirty && editor.document.getText() !== written) await vscode.commands.executeCommand('workbench.action.files.revert', uri);
+  }
 
   const sheet = 'Edit Sheet Music';
   const message = result.created.length
