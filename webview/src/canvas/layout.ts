@@ -71,6 +71,15 @@ function layoutEngine(): Promise<Engine> {
   return engine;
 }
 
+/**
+ * Starts the layout engine now when the page fetches elk.js (it does when the melody has
+ * no positions): loading the worker's 1.6 MB of script and compiling it then overlaps the
+ * board's own start instead of waiting for the document to arrive.
+ */
+export function startLayoutEngineIfPreloaded(): void {
+  if (document.querySelector('link[rel="preload"][href$="elk.js"]')) layoutEngine().catch(() => undefined);
+}
+
 const snap = (v: number): number => Math.round(v / GRID) * GRID;
 
 /** The edges the scheduler sees: needs between existing nodes, none into the compensation node. */
