@@ -119,6 +119,7 @@ export function layoutAll(nodes: readonly BoardNode[]): Promise<Positions> {
 
 async function runLayout(nodes: readonly BoardNode[]): Promise<Positions> {
   const { elk, died } = await layoutEngine();
+  const big = nodes.length > 200;
   const graph: ElkNode = {
     id: 'melody',
     layoutOptions: {
@@ -132,9 +133,14 @@ async function runLayout(nodes: readonly BoardNode[]): Promise<Positions> {
       // is the cheapest ELK offers, and it does not widen the gaps between layers for
       // orthogonal edge channels, which keeps big melodies compact.
       'elk.edgeRouting': 'POLYLINE',
-      // Fewer crossing-minimization sweeps on big graphs: the layout is almost as tidy
-      // and arrives in a fraction of the time.
-      'elk.layered.thoroughness': nodes.length > 200 ? '1' : '7',
+      // Big graphs get cheaper phases: the layout is almost as tidy and arrives in a
+      // fraction of the time. Fewer crossing-minimization sweeps, and layers by longest
+      // path from the entry nodes instead of network simplex (a third or more of ELK's time
+      // on 500 nodes): every node sits in the first column after everything it needs, as
+      // early as it could start, and the entry nodes — where the board first looks —
+      // are all in the first column. Network simplex only shortens a few long edges.
+      'elk.layered.thoroughness': big ? '1' : '7',
+      ...(big ? { 'elk.layered.layering.strategy': 'LONGEST_PATH_SOURCE' } : {}),
     },
     children: nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
     edges: edgesOf(nodes).map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
