@@ -10,12 +10,10 @@ import { Component, StrictMode, type ErrorInfo, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { foldRunEvents, runView } from '../../src/protocol/boardRun';
 import { App } from './App';
-import { layoutAll, needsLayout, startLayoutEngineIfPreloaded } from './canvas/layout';
+import { layoutAll, needsLayout } from './canvas/layout';
 import { loadViewState, log, onHostMessage, sendReady } from './host';
 import { announce, showConsole } from './run/runActions';
 import { getState, setStatus, update } from './store';
-
-startLayoutEngineIfPreloaded();
 
 onHostMessage((message) => {
   switch (message.type) {

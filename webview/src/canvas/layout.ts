@@ -7,6 +7,7 @@
 import ELK from 'elkjs/lib/elk-api.js';
 import type { ELK as ElkEngine, ElkNode } from 'elkjs/lib/elk-api';
 import type { BoardNode } from '../../../src/protocol/boardModel';
+import type { ElkScript } from '../elk';
 import { nameRecord } from '../../../src/core/model/names';
 
 /** The size the layout reserves for a node card (CSS keeps cards within it). */
@@ -33,17 +34,35 @@ interface Engine {
 }
 let engine: Promise<Engine> | undefined;
 
-/** Loads elk.js (once): the worker's source, as text. */
-function workerSource(): Promise<string> {
+/** What elk.js left on the page, if it ran. */
+const elkScript = (): ElkScript | undefined => (globalThis as { SymphonyElk?: ElkScript }).SymphonyElk;
+
+/**
+ * elk.js, run (once): the page's own `<script async>` when the melody has no positions,
+ * else one added now.
+ */
+function loadElkScript(): Promise<ElkScript> {
+  const ran = elkScript();
+  if (ran) return Promise.resolve(ran);
+  const src = (boardScript?.src ?? 'board.js').replace(/board\.js(?=$|\?)/, 'elk.js');
   return new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = (boardScript?.src ?? 'board.js').replace(/board\.js(?=$|\?)/, 'elk.js');
-    script.nonce = boardScript?.nonce ?? '';
-    script.onload = () => {
-      const source = (globalThis as { SymphonyElkWorker?: string }).SymphonyElkWorker;
-      if (source) resolve(source);
-      else reject(new Error('elk.js did not carry the layout engine'));
+    const done = () => {
+      const script = elkScript();
+      if (script) resolve(script);
+      else reject(new Error('elk.js could not be loaded'));
     };
+    const pageScript = [...document.scripts].find((s) => s.src === src);
+    if (pageScript) {
+      // The page's own: it has run, or it runs before the page's load event.
+      if (document.readyState === 'complete') done();
+      else window.addEventListener('load', done, { once: true });
+      pageScript.addEventListener('load', done, { once: true });
+      return;
+    }
+    const script = document.createElement('script');
+    script.src = src;
+    script.nonce = boardScript?.nonce ?? '';
+    script.onload = done;
     script.onerror = () => reject(new Error('elk.js could not be loaded'));
     document.head.appendChild(script);
   });
@@ -51,15 +70,19 @@ function workerSource(): Promise<string> {
 
 /** Starts the layout engine (once): ELK in a Web Worker, so a layout never blocks the board. */
 function layoutEngine(): Promise<Engine> {
-  engine ??= workerSource().then((source) => {
-    const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  engine ??= loadElkScript().then((script) => {
     let died: (e: Error) => void = () => undefined;
     const dead = new Promise<never>((_, reject) => (died = reject));
     dead.catch(() => undefined);
     const elk = new ELK({
       algorithms: ['layered'],
       workerFactory: () => {
-        const worker = new Worker(url, { name: 'ELK layout' });
+        // The worker elk.js started (taken once: a retry after a failure starts a new one).
+        const started = script.worker;
+        script.worker = undefined;
+        if (started && script.failure) died(new Error(`the layout worker failed: ${script.failure}`));
+        const worker = started ?? new Worker(script.url, { name: 'ELK layout' });
+        script.failure = undefined;
         worker.addEventListener('error', (e) => died(new Error(`the layout worker failed: ${e.message || 'it could not start'}`)));
         return worker;
       },
@@ -69,15 +92,6 @@ function layoutEngine(): Promise<Engine> {
   // A failure is not kept: the next layout (Tidy up) tries again.
   engine.catch(() => (engine = undefined));
   return engine;
-}
-
-/**
- * Starts the layout engine now when the page fetches elk.js (it does when the melody has
- * no positions): loading the worker's 1.6 MB of script and compiling it then overlaps the
- * board's own start instead of waiting for the document to arrive.
- */
-export function startLayoutEngineIfPreloaded(): void {
-  if (document.querySelector('link[rel="preload"][href$="elk.js"]')) layoutEngine().catch(() => undefined);
 }
 
 const snap = (v: number): number => Math.round(v / GRID) * GRID;
