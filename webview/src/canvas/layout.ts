@@ -9,6 +9,8 @@ import type { ELK as ElkEngine, ElkNode } from 'elkjs/lib/elk-api';
 import type { BoardNode } from '../../../src/protocol/boardModel';
 import type { ElkScript } from '../elk';
 import { nameRecord } from '../../../src/core/model/names';
+import { loadViewState, saveViewState } from '../host';
+import { cachedLayout, edgesOf, graphKey, layoutToCache, type Point, type Positions } from './layoutCache';
 
 /** The size the layout reserves for a node card (CSS keeps cards within it). */
 export const NODE_WIDTH = 220;
@@ -19,10 +21,7 @@ const GAP_Y = 32;
 /** Snapping grid of the canvas, in canvas pixels. */
 export const GRID = 20;
 
-/** A position on the canvas, `[x, y]`, as `board.positions` stores it. */
-export type Point = readonly [number, number];
-/** Positions by node id. */
-export type Positions = Readonly<Record<string, Point>>;
+export type { Point, Positions } from './layoutCache';
 
 /** The script tag of board.js, read while it runs: elk.js sits beside it and takes its nonce. */
 const boardScript = document.currentScript as HTMLScriptElement | null;
@@ -96,33 +95,28 @@ function layoutEngine(): Promise<Engine> {
 
 const snap = (v: number): number => Math.round(v / GRID) * GRID;
 
-/** The edges the scheduler sees: needs between existing nodes, none into the compensation node. */
-export function edgesOf(nodes: readonly BoardNode[]): { from: string; to: string }[] {
-  const ids = new Set(nodes.map((n) => n.id));
-  return nodes.flatMap((n) => (n.compensation ? [] : n.needs.filter((need) => ids.has(need) && need !== n.id).map((need) => ({ from: need, to: n.id }))));
-}
+export { edgesOf } from './layoutCache';
 
 export { needsLayout } from '../../../src/protocol/boardModel';
-
-/** The graph's shape, as the layout sees it: ids and needs (positions, labels and fields do not matter). */
-export function graphKey(nodes: readonly BoardNode[]): string {
-  return edgesOf(nodes)
-    .map((e) => `${e.from}>${e.to}`)
-    .concat(nodes.map((n) => n.id))
-    .join('\n');
-}
 
 /** The last layout asked for: the board asks for the same graph as soon as the document arrives and again when it draws. */
 let last: { key: string; positions: Promise<Positions> } | undefined;
 
 /**
  * A layered layout of every node (ELK, left to right), computed in ELK's worker. The same
- * graph asked for again shares the layout already under way (or done).
+ * graph asked for again shares the layout already under way (or done), or takes the one
+ * the webview's state remembers for it (layoutCache.ts).
  */
 export function layoutAll(nodes: readonly BoardNode[]): Promise<Positions> {
   const key = graphKey(nodes);
   if (last?.key === key) return last.positions;
-  const positions = runLayout(nodes);
+  const cached = cachedLayout(loadViewState().layout, key);
+  const positions = cached
+    ? Promise.resolve(cached)
+    : runLayout(nodes).then((laidOut) => {
+        saveViewState({ layout: layoutToCache(key, laidOut) });
+        return laidOut;
+      });
   const entry = { key, positions };
   last = entry;
   positions.catch(() => {
