@@ -4,6 +4,7 @@
  * arrives is checked with `isHostMessage` before anyone sees it.
  */
 import { isHostMessage, type BoardIntent, type BoardMessage, type BoardView, type HostMessage } from '../../src/protocol/board';
+import type { CachedLayout } from './canvas/layoutCache';
 
 interface VsCodeApi {
   postMessage(message: BoardMessage): void;
@@ -25,6 +26,8 @@ export interface ViewState {
   readonly console?: boolean;
   /** The minimap is shown (undefined: as the workspace's boards show it). */
   readonly minimap?: boolean;
+  /** The last ELK layout and the graph's shape it is for (canvas/layoutCache.ts). */
+  readonly layout?: CachedLayout;
 }
 
 /** The outcome of an intent, as the extension reported it. */

@@ -12,8 +12,9 @@ export interface BoardPage {
   readonly scriptUri: string;
   readonly styleUri: string;
   /**
-   * The layout engine's script (elk.js), when the melody has no positions: fetched while
-   * the board's script loads, so the board can start laying out as soon as it asks.
+   * The layout engine's script (elk.js), when the melody has no positions: run as soon as
+   * it arrives (`async`), so ELK's worker compiles while the board's script loads and the
+   * board can lay out as soon as it asks.
    */
   readonly layoutUri?: string;
   readonly title: string;
@@ -47,7 +48,7 @@ export function boardHtml(page: BoardPage): string {
   <meta property="csp-nonce" content="${page.nonce}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <link rel="stylesheet" href="${escapeHtml(page.styleUri)}">
-${page.layoutUri ? `  <link rel="preload" as="script" nonce="${page.nonce}" href="${escapeHtml(page.layoutUri)}">\n` : ''}  <title>${escapeHtml(page.title)}</title>
+${page.layoutUri ? `  <script async nonce="${page.nonce}" src="${escapeHtml(page.layoutUri)}"></script>\n` : ''}  <title>${escapeHtml(page.title)}</title>
 </head>
 <body>
   <div id="root" class="board-root"><p class="board-loading" role="status">Loading the Harmony Board…</p></div>
