@@ -157,7 +157,8 @@ export async function runNodeProgram(ctx: ProgramContext, program: NodeProgram):
   ctx.permissions.checkEnv(Object.keys(named));
   const cwd = await workingDirectory(ctx, program.cwd);
   const { startEnv, platform } = ctx.programs;
-  const executable = await resolveProgram(program.command, cwd, { path: variable(startEnv, 'PATH', platform), pathext: variable(startEnv, 'PATHEXT', platform), platform });
+  const search = { path: variable(startEnv, 'PATH', platform), pathext: variable(startEnv, 'PATHEXT', platform), platform };
+  const executable = await (ctx.programs.lookups ? ctx.programs.lookups.resolve(program.command, cwd, search) : resolveProgram(program.command, cwd, search));
   if (!executable) throw notFound(program.command);
   const token = randomBytes(12).toString('hex');
   const launched = await launch(ctx, { executable, name: program.command, args: program.args ?? [], env: { ...baseEnvironment(startEnv, platform), ...named, [PROGRAM_MARKER]: token }, cwd });
