@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { runProgram, type ProgramRequest } from '../../src/core/nodes/shell';
+import type { NodeError } from '../../src/core/nodes/types';
 import { Spawner } from '../../src/core/programs/spawner';
 import { groupAlive } from '../../src/core/store/processes';
 import { waitFor } from './helpers';
@@ -65,7 +66,7 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     await waitFor('the pid', () => pid !== undefined);
     const first = spawner.helperPid!;
     process.kill(first, 'SIGKILL');
-    await assert.rejects(running, /the helper that starts programs ended unexpectedly/);
+    await assert.rejects(running, (e: NodeError) => /node was stopped: the helper that starts programs ended unexpectedly/.test(e.message) && e.retryable);
     for (let i = 0; (await groupAlive(pid!)) && i < 300; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(await groupAlive(pid!), false, 'the program it had started was stopped');
     const next = await runProgram(request(spawner, "process.stdout.write('again')"));

@@ -239,6 +239,8 @@ function notFound(command: string, cause?: unknown): NodeError {
 }
 
 function spawnError(command: string, e: NodeJS.ErrnoException): NodeError {
+  // The helper that spawned it died (programs/spawner.ts): nothing about the program itself.
+  if (e.code === 'EHELPER') return new NodeError(`${command} was stopped: ${e.message}`, { retryable: true, cause: e });
   if (e.code === 'ENOENT') return notFound(command, e);
   if (e.code === 'EACCES') return permanentError(`program ${command} cannot be run: permission denied (is it executable?)`, e);
   return permanentError(`program ${command} could not start: ${e.message}`, e);
