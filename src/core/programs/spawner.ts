@@ -116,7 +116,14 @@ export class Spawner {
       for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
         const line = buffer.slice(0, i);
         buffer = buffer.slice(i + 1);
-        if (line) this.receive(JSON.parse(line) as Reply);
+        if (!line) continue;
+        let reply: Reply;
+        try {
+          reply = JSON.parse(line) as Reply;
+        } catch {
+          continue; // Not a reply (nothing but replies is written there): never a reason to fail the run.
+        }
+        this.receive(reply);
       }
     });
     // Writing to a helper that just died: its exit below fails what it had.
