@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseEnvironment, isGuardedVariable } from '../../src/core/programs/environment';
-import { resolveProgram } from '../../src/core/programs/resolve';
+import { ProgramLookups, resolveProgram } from '../../src/core/programs/resolve';
 import { bwrapArguments, installationOf, seatbeltProfile, type SandboxPlan } from '../../src/core/programs/sandbox';
 import { intersectScopes, writableBases } from '../../src/core/programs/scopes';
 import { scratchDir } from './nodeContext';
@@ -36,6 +36,28 @@ describe('programs: the environment and where programs are found', () => {
     assert.equal(await resolveProgram('plain', cwd, search(join(root, 'bin'))), undefined, 'a file that is not executable is not a program');
     assert.equal(await resolveProgram('./bin/tool', cwd, search(undefined)), join(cwd, 'bin', 'tool'));
     assert.match((await resolveProgram('sh', cwd, search(undefined)))!, /^\/(usr\/)?bin\/sh$/, 'no PATH: /usr/bin:/bin, as execvp');
+  });
+
+  it('looks a bare name up once per run, a miss and a path with a slash every time', async () => {
+    const root = realpathSync(scratchDir());
+    const [first, second, cwd] = [join(root, 'first'), join(root, 'second'), join(root, 'cwd')];
+    for (const dir of [first, second, join(cwd, 'bin')]) mkdirSync(dir, { recursive: true });
+    const search = { path: `${first}:${second}`, platform: 'linux' as const };
+    const lookups = new ProgramLookups();
+    assert.equal(await lookups.resolve('tool', cwd, search), undefined);
+    // A program a node installs is found by the nodes after it: a miss is not remembered.
+    writeFileSync(join(second, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal(await lookups.resolve('tool', cwd, search), join(second, 'tool'));
+    // Found once, kept for the run — a fresh run looks again.
+    writeFileSync(join(first, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal(await lookups.resolve('tool', cwd, search), join(second, 'tool'));
+    assert.equal(await new ProgramLookups().resolve('tool', cwd, search), join(first, 'tool'));
+    // Another PATH is another lookup.
+    assert.equal(await lookups.resolve('tool', cwd, { ...search, path: second }), join(second, 'tool'));
+    // A path with a slash is the node's working folder's: never kept.
+    assert.equal(await lookups.resolve('./bin/tool', cwd, search), undefined);
+    writeFileSync(join(cwd, 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal(await lookups.resolve('./bin/tool', cwd, search), join(cwd, 'bin', 'tool'));
   });
 
   describe('the sandbox', () => {

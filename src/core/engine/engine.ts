@@ -44,6 +44,7 @@ import type { RunDebugger } from './debugger';
 import { Semaphore } from './semaphore';
 import { parseDuration } from '../model/duration';
 import { programHost, type ProgramHost } from '../programs/host';
+import { ProgramLookups } from '../programs/resolve';
 import { safeParseNames, setOwn } from '../model/names';
 
 /** What the engine is built from. Every dependency comes in here, so tests can swap it. */
@@ -495,6 +496,8 @@ class RunExecution {
   private readonly cacheKeys = new Map<string, string>();
   private readonly cacheHits = new Set<string>();
   private rootReal?: Promise<string>;
+  /** The program host as this run's nodes see it: with the PATH lookups of this run. */
+  private readonly programs: ProgramHost;
 
   constructor(
     private readonly engine: Engine,
@@ -514,6 +517,7 @@ class RunExecution {
     this.signal = setup.signal ?? new AbortController().signal;
     this.redactor = setup.caller?.redactor ?? new Redactor();
     this.parallel = new Semaphore(opts.maxParallel);
+    this.programs = { ...opts.programs, lookups: new ProgramLookups() };
     this.permissions = new PermissionGuard(opts.workspaceRoot, setup.melody.permissions, setup.caller?.guard);
     // Every running attempt listens to the run's signal; many at once is expected, not a leak.
     setMaxListeners(0, this.signal);
@@ -1143,7 +1147,7 @@ class RunExecution {
       permissions: guard,
       instrument,
       env,
-      programs: this.opts.programs,
+      programs: this.programs,
       host: this.observedHost(id),
       models: this.opts.models ?? unavailableModels,
       lookupInstrument: (ref) => this.instruments.get(ref),

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { baseEnvironment, variable } from '../programs/environment';
 import { launch } from '../programs/launch';
 import { resolveProgram } from '../programs/resolve';
+import { HelperChild, sharedSpawner, type SpawnRequest, type Spawner } from '../programs/spawner';
 import { endProcesses, PROGRAM_MARKER, signalGroup } from '../store/processes';
 import { isWorkspaceRoot, permanentError } from './support';
 import { NodeError, type NodeContext, type NodeImplementation } from './types';
@@ -47,6 +48,8 @@ export interface ProgramRequest {
   readonly stopRestOnExit?: boolean;
   /** Told the program's pid — also its process group — as soon as it is started. */
   readonly onSpawn?: (pid: number) => void;
+  /** What spawns it: this process's helper (programs/spawner.ts) by default on POSIX, `direct` this process itself. */
+  readonly via?: Spawner | 'direct';
 }
 
 /**
@@ -61,37 +64,25 @@ export function runProgram(request: ProgramRequest): Promise<ProgramResult> {
   const command = request.name ?? request.command;
   if (signal.aborted) return Promise.reject(stoppedError(command, signal));
   return new Promise<ProgramResult>((resolvePromise, reject) => {
-    let child: ChildProcess;
+    let child: HelperChild;
     try {
-      child = spawn(request.command, [...request.args], {
-        shell: false,
-        // Its own process group, so the group can be signalled as a whole. On Windows a
-        // detached child gets a console window of its own instead; taskkill /T walks the tree.
-        detached: !IS_WINDOWS,
-        windowsHide: true,
-        cwd: request.cwd,
-        env: { ...request.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      const via = request.via ?? (IS_WINDOWS ? 'direct' : sharedSpawner());
+      const what = { command: request.command, args: [...request.args], cwd: request.cwd, env: { ...request.env }, stdin: request.stdin ?? '' };
+      child = via === 'direct' ? spawnDirect(what) : via.spawn(what);
     } catch (e) {
       // Arguments Node refuses outright, such as one holding a NUL byte.
       return reject(spawnError(command, e as NodeJS.ErrnoException));
     }
     if (child.pid !== undefined) request.onSpawn?.(child.pid);
-    const stdout = new Captured();
-    const stderr = new Captured();
-    const pipe = (stream: 'stdout' | 'stderr', into: Captured) => {
-      const decoder = new StringDecoder('utf8');
-      const take = (text: string) => {
-        if (!text) return;
-        into.add(text);
-        request.onOutput?.(stream, text);
-      };
-      child[stream]!.on('data', (chunk: Buffer) => take(decoder.write(chunk)));
-      child[stream]!.on('end', () => take(decoder.end()));
+    else child.once('spawned', (pid: number) => request.onSpawn?.(pid));
+    const captured = { stdout: new Captured(), stderr: new Captured() };
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+    const take = (stream: 'stdout' | 'stderr', text: string) => {
+      if (!text) return;
+      captured[stream].add(text);
+      request.onOutput?.(stream, text);
     };
-    pipe('stdout', stdout);
-    pipe('stderr', stderr);
+    child.on('data', (stream: 'stdout' | 'stderr', chunk: Buffer) => take(stream, decoders[stream].write(chunk)));
 
     let settled = false;
     const settle = (finish: () => void) => {
@@ -112,16 +103,44 @@ export function runProgram(request: ProgramRequest): Promise<ProgramResult> {
         if (!signal.aborted && child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       });
     }
-    child.on('close', (exitCode, exitSignal) => {
+    child.on('close', (exitCode: number | null, exitSignal: NodeJS.Signals | null) => {
+      take('stdout', decoders.stdout.end());
+      take('stderr', decoders.stderr.end());
       // Once aborted, the run ends when the whole tree is gone, not when the child is.
       if (signal.aborted) return;
+      const { stdout, stderr } = captured;
       settle(() => resolvePromise({ stdout: stdout.text(), stderr: stderr.text(), exitCode, exitSignal, stderrTail: stderr.lastLines(STDERR_TAIL_LINES) }));
     });
-
-    // A program that exits without reading its input closes the pipe: EPIPE is not our failure.
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(request.stdin ?? '');
   });
+}
+
+/**
+ * A program spawned by this process itself, with the events of one the helper started
+ * (programs/spawner.ts): on Windows, which has no process groups to keep apart and no fork
+ * to spare, and where a caller asks for it.
+ */
+function spawnDirect(request: SpawnRequest): HelperChild {
+  const proc = spawn(request.command, [...request.args], {
+    shell: false,
+    // Its own process group, so the group can be signalled as a whole. On Windows a
+    // detached child gets a console window of its own instead; taskkill /T walks the tree.
+    detached: !IS_WINDOWS,
+    windowsHide: true,
+    cwd: request.cwd,
+    env: { ...request.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const child = new HelperChild();
+  child.pid = proc.pid;
+  child.kill = () => proc.kill();
+  for (const stream of ['stdout', 'stderr'] as const) proc[stream]!.on('data', (chunk: Buffer) => child.emit('data', stream, chunk));
+  proc.on('error', (e) => child.emit('error', e));
+  proc.on('exit', (code, sig) => child.emit('exit', code, sig));
+  proc.on('close', (code, sig) => child.emit('close', code, sig));
+  // A program that exits without reading its input closes the pipe: EPIPE is not our failure.
+  proc.stdin!.on('error', () => undefined);
+  proc.stdin!.end(request.stdin);
+  return child;
 }
 
 /** A program a node (or an agent's `run` tool, or a script instrument) asks to run. */
@@ -157,7 +176,8 @@ export async function runNodeProgram(ctx: ProgramContext, program: NodeProgram):
   ctx.permissions.checkEnv(Object.keys(named));
   const cwd = await workingDirectory(ctx, program.cwd);
   const { startEnv, platform } = ctx.programs;
-  const executable = await resolveProgram(program.command, cwd, { path: variable(startEnv, 'PATH', platform), pathext: variable(startEnv, 'PATHEXT', platform), platform });
+  const search = { path: variable(startEnv, 'PATH', platform), pathext: variable(startEnv, 'PATHEXT', platform), platform };
+  const executable = await (ctx.programs.lookups ? ctx.programs.lookups.resolve(program.command, cwd, search) : resolveProgram(program.command, cwd, search));
   if (!executable) throw notFound(program.command);
   const token = randomBytes(12).toString('hex');
   const launched = await launch(ctx, { executable, name: program.command, args: program.args ?? [], env: { ...baseEnvironment(startEnv, platform), ...named, [PROGRAM_MARKER]: token }, cwd });
@@ -219,6 +239,8 @@ function notFound(command: string, cause?: unknown): NodeError {
 }
 
 function spawnError(command: string, e: NodeJS.ErrnoException): NodeError {
+  // The helper that spawned it died (programs/spawner.ts): nothing about the program itself.
+  if (e.code === 'EHELPER') return new NodeError(`${command} was stopped: ${e.message}`, { retryable: true, cause: e });
   if (e.code === 'ENOENT') return notFound(command, e);
   if (e.code === 'EACCES') return permanentError(`program ${command} cannot be run: permission denied (is it executable?)`, e);
   return permanentError(`program ${command} could not start: ${e.message}`, e);
@@ -231,15 +253,20 @@ function stoppedError(command: string, signal: AbortSignal): NodeError {
 }
 
 /** SIGTERM to the whole tree; SIGKILL to what is left after the grace period. */
-async function stopTree(child: ChildProcess): Promise<void> {
-  const pid = child.pid;
+async function stopTree(child: HelperChild): Promise<void> {
+  // Through the helper, the pid follows the request: a program still starting is waited for.
+  const pid = child.pid ?? (await new Promise<number | undefined>((done) => {
+    child.once('spawned', done);
+    child.once('error', () => done(undefined));
+    child.once('close', () => done(undefined));
+  }));
   if (pid === undefined) return;
   if (IS_WINDOWS) {
     // Windows has no process groups to signal; taskkill walks the tree by parent id.
     await new Promise<void>((done) => {
       const killer = spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });
       killer.on('error', () => {
-        child.kill();
+        child.kill?.();
         done();
       });
       killer.on('close', () => done());

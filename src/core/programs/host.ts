@@ -1,3 +1,4 @@
+import type { ProgramLookups } from './resolve';
 import { detectSandbox, type SandboxSupport } from './sandbox';
 
 /**
@@ -20,6 +21,8 @@ export interface ProgramHost {
   readonly node: { readonly path: string; readonly env: Readonly<Record<string, string>> };
   /** The sandbox: detected on first use, once. */
   sandbox(): Promise<SandboxSupport>;
+  /** The programs found on the PATH so far in this run (each run has its own); absent, every node looks them up. */
+  readonly lookups?: ProgramLookups;
 }
 
 /** The program host of this process, started with `startEnv`. */

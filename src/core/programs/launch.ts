@@ -131,12 +131,16 @@ export async function launch(ctx: LaunchContext, program: ProgramSpec): Promise<
 async function planSandbox(ctx: LaunchContext, program: ProgramSpec): Promise<{ sandbox: SandboxPlan; protected: ProtectedPath[] }> {
   const guard = ctx.permissions;
   const { startEnv, platform } = ctx.programs;
-  const workspace = await fsp.realpath(ctx.workspaceRoot);
-  const scopes = await guard.writableScopes();
+  // Independent lookups, asked together: on a busy machine each waits its turn in the thread pool.
+  const [workspace, scopes, home, cwd] = await Promise.all([
+    fsp.realpath(ctx.workspaceRoot),
+    guard.writableScopes(),
+    realDir(variable(startEnv, 'HOME', platform)),
+    fsp.realpath(program.cwd),
+  ]);
   const found = await protectedPaths(workspace, scopes, (rel) => guard.neverWritable(rel));
   // A scope that is never writable as a whole (`write: [".vscode/**"]`) is not bound writable at all.
   const writable = scopes.filter((s) => !found.some((p) => p.abs === s));
-  const home = await realDir(variable(startEnv, 'HOME', platform));
   const hidden = home && home !== '/' && !ALWAYS_HIDDEN.includes(home) ? [home] : [];
   const inHidden = (p: string) => [...ALWAYS_HIDDEN, ...hidden].some((h) => p === h || p.startsWith(h + sep));
   const installed = [dirname(program.executable), ...(variable(startEnv, 'PATH', platform) ?? '').split(':').filter((d) => isAbsolute(d))];
@@ -149,7 +153,7 @@ async function planSandbox(ctx: LaunchContext, program: ProgramSpec): Promise<{ 
       hidden,
       shown,
       network: guard.networkScope() === 'all' ? { kind: 'all' } : { kind: 'none' },
-      cwd: await fsp.realpath(program.cwd),
+      cwd,
     },
     protected: found,
   };

@@ -38,6 +38,33 @@ export async function resolveProgram(command: string, cwd: string, search: Progr
   return undefined;
 }
 
+/**
+ * resolveProgram with the PATH lookups of one run remembered: a bare name found on the
+ * PATH is looked for once per run, not once per node (each lookup is a stat and an access
+ * per PATH entry until one fits, and on a loaded machine those wait behind the journal's
+ * fsyncs). Only bare names that were found are kept: a name with a slash is relative to a
+ * node's working directory, and a program a node installs is found by the nodes after it.
+ * A program removed since it was found fails to start, as one missing would.
+ */
+export class ProgramLookups {
+  private readonly found = new Map<string, Promise<string | undefined>>();
+
+  resolve(command: string, cwd: string, search: ProgramSearch): Promise<string | undefined> {
+    const bare = !(search.platform === 'win32' ? /[\\/]/.test(command) : command.includes('/')) && !isAbsolute(command);
+    if (!bare) return resolveProgram(command, cwd, search);
+    const key = [command, search.path ?? '', search.pathext ?? '', search.platform].join('\0');
+    const known = this.found.get(key);
+    if (known) return known;
+    const lookup = resolveProgram(command, cwd, search);
+    this.found.set(key, lookup);
+    // Not found (yet): the next node looks again.
+    void lookup.then((path) => {
+      if (path === undefined && this.found.get(key) === lookup) this.found.delete(key);
+    });
+    return lookup;
+  }
+}
+
 /** `npm` is `npm.cmd` on Windows: the name as typed when it has an extension, then each of PATHEXT. */
 function windowsExtensions(command: string, pathext: string | undefined): string[] {
   const exts = (pathext || DEFAULT_PATHEXT).split(';').filter(Boolean).map((e) => e.toLowerCase());

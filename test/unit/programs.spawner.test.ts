@@ -1,0 +1,87 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { runProgram, type ProgramRequest } from '../../src/core/nodes/shell';
+import type { NodeError } from '../../src/core/nodes/types';
+import { Spawner } from '../../src/core/programs/spawner';
+import { groupAlive } from '../../src/core/store/processes';
+import { waitFor } from './helpers';
+
+const LINUX = process.platform === 'linux';
+
+/** The parent of a process, from /proc (Linux). */
+const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+
+function request(spawner: Spawner | 'direct', script: string, extra: Partial<ProgramRequest> = {}): ProgramRequest {
+  return { command: process.execPath, name: 'node', args: ['-e', script], cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' }, signal: new AbortController().signal, via: spawner, ...extra };
+}
+
+(process.platform === 'win32' ? describe.skip : describe)('programs: the helper that spawns them', () => {
+  let spawner: Spawner;
+  beforeEach(() => (spawner = new Spawner()));
+  afterEach(() => {
+    const pid = spawner.helperPid;
+    if (pid !== undefined) process.kill(pid, 'SIGKILL');
+  });
+
+  it('starts programs from the helper, not from this process, with the same result as a direct spawn', async () => {
+    let spawned: number | undefined;
+    const script = "process.stdin.pipe(process.stdout); process.stderr.write('é'.repeat(3)); process.on('exit', () => (process.exitCode = 3))";
+    const through = await runProgram(request(spawner, script, { stdin: 'hello\n', onSpawn: (pid) => (spawned = pid) }));
+    const direct = await runProgram(request('direct', script, { stdin: 'hello\n' }));
+    assert.deepEqual(through, direct);
+    assert.deepEqual(through, { stdout: 'hello\n', stderr: 'ééé', exitCode: 3, exitSignal: null, stderrTail: ['ééé'] });
+    assert.ok(spawned && spawner.helperPid && spawned !== spawner.helperPid);
+    if (LINUX) {
+      // Told the pid while the program runs: its parent is the helper, and it leads its own group.
+      let pid: number | undefined;
+      const running = runProgram(request(spawner, 'setTimeout(() => {}, 30000)', { onSpawn: (p) => (pid = p) }));
+      await waitFor('the pid', () => pid !== undefined);
+      assert.equal(parentOf(pid!), spawner.helperPid, 'the helper is its parent');
+      assert.equal(await groupAlive(pid!), true, 'its pid is its process group');
+      process.kill(-pid!, 'SIGKILL');
+      assert.equal((await running).exitSignal, 'SIGKILL');
+    }
+  });
+
+  it('reports a program that cannot start as the direct spawn does', async () => {
+    const missing = request(spawner, '', { command: '/nonexistent/program', name: 'program' });
+    await assert.rejects(runProgram(missing), /program program was not found/);
+    await assert.rejects(runProgram({ ...missing, via: 'direct' }), /program program was not found/);
+    await assert.rejects(runProgram(request(spawner, 'x', { args: ['a\0b'] })), /could not start/);
+  });
+
+  it('stops a program that is still starting when the signal aborts, its whole group', async () => {
+    const controller = new AbortController();
+    let pid: number | undefined;
+    const running = runProgram(request(spawner, "require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' }); setTimeout(() => {}, 30000)", { signal: controller.signal, onSpawn: (p) => (pid = p) }));
+    controller.abort(new Error('stop'));
+    await assert.rejects(running, /was stopped \(stop\)/);
+    if (pid !== undefined) assert.equal(await groupAlive(pid), false, 'nothing of its group is left');
+  });
+
+  it('when the helper dies, fails what it was running, stops those programs, and starts a new helper for the next', async () => {
+    let pid: number | undefined;
+    const running = runProgram(request(spawner, 'setTimeout(() => {}, 30000)', { onSpawn: (p) => (pid = p) }));
+    await waitFor('the pid', () => pid !== undefined);
+    const first = spawner.helperPid!;
+    process.kill(first, 'SIGKILL');
+    await assert.rejects(running, (e: NodeError) => /node was stopped: the helper that starts programs ended unexpectedly/.test(e.message) && e.retryable);
+    for (let i = 0; (await groupAlive(pid!)) && i < 300; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await groupAlive(pid!), false, 'the program it had started was stopped');
+    const next = await runProgram(request(spawner, "process.stdout.write('again')"));
+    assert.equal(next.stdout, 'again');
+    assert.notEqual(spawner.helperPid, first);
+  });
+
+  it('does not keep the process that uses it running once its programs have ended', () => {
+    // A process that ran a program through the helper and then has nothing left to do exits.
+    const script = `
+      const { runProgram } = require(${JSON.stringify(require.resolve('../../src/core/nodes/shell'))});
+      runProgram({ command: process.execPath, args: ['-e', ''], cwd: process.cwd(), env: {}, signal: new AbortController().signal }).then((r) => console.log('ran', r.exitCode));
+    `;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.error, undefined, 'it exited by itself');
+    assert.equal(result.stdout.trim(), 'ran 0', result.stderr);
+  });
+});
