@@ -123,6 +123,31 @@ describe('deviation scan', () => {
     await assert.rejects(scanMarkers(root, { signal: controller.signal }), /stop/);
   });
 
+  it('stops when aborted while ripgrep runs, leaving no error unhandled (a second Scan for Markers cancels the first)', async () => {
+    const root = tempDir();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 3000; i++) files[`d${i % 9}/f${i}.ts`] = '// DEVIATION_MINOR: x\n';
+    write(root, files);
+    const unhandled: unknown[] = [];
+    const note = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', note);
+    try {
+      for (const afterMs of [0, 1, 3, 8, 15, 30]) {
+        const controller = new AbortController();
+        const scan = scanMarkers(root, { rg: RG, signal: controller.signal });
+        setTimeout(() => controller.abort(new Error('cancelled by a newer scan')), afterMs);
+        await scan.then(
+          () => undefined, // finished before the abort: nothing to see in this round
+          (e: Error) => assert.match(String(e.message ?? e), /cancelled by a newer scan|aborted/),
+        );
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      process.off('unhandledRejection', note);
+    }
+    assert.deepEqual(unhandled.map(String), []);
+  });
+
   describe('IgnoreTree', () => {
     it('answers for any path, through its folders', async () => {
       const root = tempDir();

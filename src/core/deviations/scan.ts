@@ -187,6 +187,9 @@ async function ripgrepFiles(
     return false;
   }
   const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  // An abort (a newer scan) rejects it with the child's 'error' while its output is still
+  // being read: handled here, and thrown below where the exit is awaited.
+  exited.catch(() => undefined);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     if (stderr.length < 16_384) stderr += chunk;
