@@ -136,7 +136,13 @@ async function runLayout(nodes: readonly BoardNode[]): Promise<Positions> {
       'elk.layered.spacing.nodeNodeBetweenLayers': String(GAP_X),
       'elk.spacing.nodeNode': String(GAP_Y),
       'elk.spacing.componentComponent': String(GAP_Y * 2),
-      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      // Big graphs: each layer's nodes stacked compactly (SIMPLE) instead of Brandes-Köpf,
+      // which spends a tenth to a sixth of ELK's time on 500 nodes and, on the bench's
+      // 500-node melody, spreads the layout four times as tall (9,600 px against 2,300)
+      // with fewer straight edges (8 against 112). Edges share one port per side, as the
+      // board draws them (one handle left, one right), so ELK sizes and orders far fewer ports.
+      'elk.layered.nodePlacement.strategy': big ? 'SIMPLE' : 'BRANDES_KOEPF',
+      ...(big ? { 'elk.layered.mergeEdges': 'true' } : {}),
       // The board draws its own edges and keeps only ELK's node positions. Polyline routing
       // is the cheapest ELK offers, and it does not widen the gaps between layers for
       // orthogonal edge channels, which keeps big melodies compact.
