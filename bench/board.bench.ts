@@ -90,13 +90,14 @@ interface PageHelpers {
  * catalog and the document, as the BoardSession does.
  */
 async function openBoard(page: Page, bundle: string, catalog: BoardCatalog, document: BoardDocument): Promise<void> {
-  // As the BoardSession builds it: a melody without positions has the page fetch ELK at once.
+  // As the BoardSession builds it: a melody without positions has the page fetch ELK at once,
+  // and start laying out the graph the page carries.
   const html = boardHtml({
     cspSource: ORIGIN,
     nonce: 'benchnonce0000000000000000000000',
     scriptUri: `${ORIGIN}/board.js`,
     styleUri: `${ORIGIN}/board.css`,
-    layoutUri: needsLayout(document.melody?.nodes ?? []) ? `${ORIGIN}/elk.js` : undefined,
+    ...(needsLayout(document.melody?.nodes ?? []) ? { layoutUri: `${ORIGIN}/elk.js`, layoutGraph: document.melody?.nodes } : {}),
     title: 'bench',
   });
   await page.route(`${ORIGIN}/**`, (route) => {

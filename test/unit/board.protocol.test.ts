@@ -94,6 +94,23 @@ describe('board page', () => {
     assert.equal((laidOut.match(/<script/g) ?? []).length, 2);
   });
 
+  it('carries the graph to lay out on the layout script, as JSON escaped for an attribute', () => {
+    const nodes = [
+      { id: 'a', needs: [], compensation: false, label: 'not needed' },
+      { id: 'b"<&>', needs: ['a'], compensation: true },
+    ];
+    const page = boardHtml({ cspSource: 'https://cdn.test', nonce, scriptUri: 'https://cdn.test/board.js', styleUri: 'https://cdn.test/board.css', layoutUri: 'https://cdn.test/elk.js', layoutGraph: nodes, title: 't' });
+    const attribute = /<script async nonce="[^"]+" src="https:\/\/cdn\.test\/elk\.js" data-graph="([^"]*)"><\/script>/.exec(page)?.[1];
+    assert.ok(attribute, 'on the layout script');
+    assert.doesNotMatch(attribute, /[<>&"](?!#)/);
+    const graph: unknown = JSON.parse(attribute.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))));
+    assert.deepEqual(graph, [
+      { id: 'a', needs: [], compensation: false },
+      { id: 'b"<&>', needs: ['a'], compensation: true },
+    ]);
+    assert.equal((page.match(/<script/g) ?? []).length, 2, 'no other script');
+  });
+
   it('escapes what it writes into the page', () => {
     assert.match(html, /<title>a &#60;b&#62; &#38; &#34;c&#34;<\/title>/);
   });

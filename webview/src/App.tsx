@@ -7,7 +7,7 @@
  */
 import { ReactFlowProvider } from '@xyflow/react';
 import { VSCodePanels, VSCodePanelTab, VSCodePanelView } from '@vscode/webview-ui-toolkit/react';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { BoardMelody } from '../../src/protocol/boardModel';
 import { perform } from './actions';
 import { Canvas, type CanvasOverlay } from './canvas/Canvas';
@@ -21,7 +21,6 @@ import { RunToolbar } from './run/RunToolbar';
 import { toggleBreakpoints } from './run/runActions';
 import { getState, selectedNode, setStatus, update, useBoard } from './store';
 import { loadViewState, saveViewState, sendView } from './host';
-import { useAfterPaint } from './ui/afterPaint';
 import { IconButton, ToggleButton } from './ui/controls';
 
 /** The theme's brightness, for React Flow's own colours (the rest follows CSS variables). */
@@ -118,6 +117,9 @@ function Toolbar({ name, file, melody, panels, fit }: ToolbarProps) {
 const KEYS =
   'Keys: / search the palette · Enter add · Tab to a node, Enter select · arrows move · Delete remove · F2 rename · F9 breakpoint · Escape deselect · Ctrl/Cmd+Z undo · Ctrl/Cmd+M text editor';
 
+/** How long the side panels wait at most for the canvas's first paint (a long ELK layout). */
+const PANELS_AT_THE_LATEST_MS = 4000;
+
 /** The whole board: what it shows follows the store, which follows the extension. */
 export function App() {
   const { catalog, document: doc, selection, status, focus, run, controls, pins, preview, console: consoleOpen, minimap } = useBoard();
@@ -149,8 +151,19 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  // The outline lists every node: drawn once the canvas has been painted (see afterPaint.ts).
-  const outlined = useAfterPaint(!!doc?.melody && !!catalog);
+  // The side panels' contents (palette, outline, inspector, problems: VS Code toolkit
+  // elements, slow to create) are drawn once the canvas has painted its cards (see
+  // afterPaint.ts): a big melody's cards appear a frame sooner, and while ELK lays a melody
+  // out, its worker has the processor to itself instead of sharing it with the panels.
+  const [panelsDrawn, setPanelsDrawn] = useState(false);
+  const onCanvasPainted = useCallback(() => setPanelsDrawn(true), []);
+  // A melody so big that ELK takes long gets its panels anyway.
+  const drawable = !!doc?.melody && !!catalog;
+  useEffect(() => {
+    if (panelsDrawn || !drawable) return;
+    const timer = window.setTimeout(() => setPanelsDrawn(true), PANELS_AT_THE_LATEST_MS);
+    return () => window.clearTimeout(timer);
+  }, [panelsDrawn, drawable]);
 
   const overlay = useMemo<CanvasOverlay>(
     () => ({ run: run.run, breakpoints: controls.breakpoints, paused: controls.paused, pins, preview }),
@@ -179,10 +192,10 @@ export function App() {
                 <VSCodePanelTab id="tab-palette">PALETTE</VSCodePanelTab>
                 <VSCodePanelTab id="tab-outline">OUTLINE</VSCodePanelTab>
                 <VSCodePanelView id="view-palette">
-                  <Palette catalog={catalog} place={(after) => placeRef.current?.(after) ?? [0, 0]} selected={node?.id} searchRef={searchRef} />
+                  {panelsDrawn && <Palette catalog={catalog} place={(after) => placeRef.current?.(after) ?? [0, 0]} selected={node?.id} searchRef={searchRef} />}
                 </VSCodePanelView>
                 <VSCodePanelView id="view-outline">
-                  {outlined && <Outline nodes={melody.nodes} selection={selection} />}
+                  {panelsDrawn && <Outline nodes={melody.nodes} selection={selection} />}
                 </VSCodePanelView>
               </VSCodePanels>
             </aside>
@@ -199,6 +212,7 @@ export function App() {
                   overlay={overlay}
                   minimap={minimap}
                   onMinimapChange={setMinimap}
+                  onPainted={onCanvasPainted}
                 />
               </div>
               {consoleOpen && <DebugConsole />}
@@ -208,10 +222,10 @@ export function App() {
                 <VSCodePanelTab id="tab-inspector">INSPECTOR</VSCodePanelTab>
                 <VSCodePanelTab id="tab-problems">PROBLEMS {errors + warnings > 0 ? `(${errors + warnings})` : ''}</VSCodePanelTab>
                 <VSCodePanelView id="view-inspector">
-                  <Inspector doc={doc} catalog={catalog} node={node} selectionCount={selection.length} renameRef={renameRef} />
+                  {panelsDrawn && <Inspector doc={doc} catalog={catalog} node={node} selectionCount={selection.length} renameRef={renameRef} />}
                 </VSCodePanelView>
                 <VSCodePanelView id="view-problems">
-                  <ProblemList diagnostics={doc.diagnostics} />
+                  {panelsDrawn && <ProblemList diagnostics={doc.diagnostics} />}
                 </VSCodePanelView>
               </VSCodePanels>
             </aside>

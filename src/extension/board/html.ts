@@ -2,6 +2,7 @@
  * The Harmony Board's HTML page. Kept free of `vscode` so the benchmark can serve the very
  * same page (and the same Content Security Policy) to a plain Chromium.
  */
+import type { BoardNode } from '../../protocol/boardModel';
 
 /** What the page needs from its host: where the bundle is, and the CSP source and nonce. */
 export interface BoardPage {
@@ -17,10 +18,22 @@ export interface BoardPage {
    * board can lay out as soon as it asks.
    */
   readonly layoutUri?: string;
+  /**
+   * The melody's graph, carried on elk.js's tag so it starts the layout the moment it runs,
+   * without waiting for the board's script and the document (only with `layoutUri`).
+   */
+  readonly layoutGraph?: readonly Pick<BoardNode, 'id' | 'needs' | 'compensation'>[];
   readonly title: string;
 }
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** ` data-graph="…"`: the nodes' ids and needs as JSON, escaped for an attribute. */
+function graphAttribute(nodes: BoardPage['layoutGraph']): string {
+  if (!nodes?.length) return '';
+  const graph = nodes.map((n) => ({ id: n.id, needs: n.needs, compensation: n.compensation }));
+  return ` data-graph="${escapeHtml(JSON.stringify(graph))}"`;
+}
 
 /**
  * The page: one stylesheet and one script from the bundle, nothing inline. The policy
@@ -48,7 +61,7 @@ export function boardHtml(page: BoardPage): string {
   <meta property="csp-nonce" content="${page.nonce}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <link rel="stylesheet" href="${escapeHtml(page.styleUri)}">
-${page.layoutUri ? `  <script async nonce="${page.nonce}" src="${escapeHtml(page.layoutUri)}"></script>\n` : ''}  <title>${escapeHtml(page.title)}</title>
+${page.layoutUri ? `  <script async nonce="${page.nonce}" src="${escapeHtml(page.layoutUri)}"${graphAttribute(page.layoutGraph)}></script>\n` : ''}  <title>${escapeHtml(page.title)}</title>
 </head>
 <body>
   <div id="root" class="board-root"><p class="board-loading" role="status">Loading the Harmony Board…</p></div>

@@ -106,7 +106,7 @@ export class BoardSession implements vscode.Disposable {
       nonce: makeNonce((b) => randomFillSync(b)),
       scriptUri: uri('board.js'),
       styleUri: uri('board.css'),
-      layoutUri: needsLayout(this.last?.melody?.nodes ?? []) ? uri('elk.js') : undefined,
+      ...(needsLayout(this.last?.melody?.nodes ?? []) ? { layoutUri: uri('elk.js'), layoutGraph: this.last?.melody?.nodes } : {}),
       title: `Harmony Board — ${basename(document.uri.fsPath)}`,
     });
   }

@@ -92,6 +92,8 @@ interface CanvasProps {
   /** Whether the minimap is shown (the user's choice, remembered). */
   readonly minimap: boolean;
   readonly onMinimapChange: (shown: boolean) => void;
+  /** Called once the cards have first been painted (what can wait is drawn after it). */
+  readonly onPainted?: () => void;
 }
 
 /** The run, breakpoints and pins the canvas draws over the melody. */
@@ -202,7 +204,7 @@ function cornerOf(canvas: DOMRect, panel: Element | null | undefined, side: 'lef
 }
 
 /** The graph of the melody on a React Flow canvas (needs a ReactFlowProvider above it). */
-export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, colorMode, overlay, minimap, onMinimapChange }: CanvasProps) {
+export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, colorMode, overlay, minimap, onMinimapChange, onPainted }: CanvasProps) {
   const flow = useReactFlow<MelodyFlowNode, Edge>();
   // Zoomed far out, text is too small to read: cards drop their details (and edges their
   // arrowheads and labels, the canvas its dots), which keeps panning a large melody smooth.
@@ -442,6 +444,9 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   }, []);
 
   const painted = useAfterPaint(!!layout && !!initialView);
+  useEffect(() => {
+    if (painted) onPainted?.();
+  }, [painted, onPainted]);
 
   if (!layout || !initialView) {
     return (

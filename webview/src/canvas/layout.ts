@@ -10,16 +10,10 @@ import type { BoardNode } from '../../../src/protocol/boardModel';
 import type { ElkScript } from '../elk';
 import { nameRecord } from '../../../src/core/model/names';
 import { loadViewState, saveViewState } from '../host';
-import { cachedLayout, edgesOf, graphKey, layoutToCache, type Point, type Positions } from './layoutCache';
+import { GAP_X, GAP_Y, GRID, NODE_HEIGHT, NODE_WIDTH, elkGraph, positionsOf } from './elkGraph';
+import { cachedLayout, graphKey, layoutToCache, type Point, type Positions } from './layoutCache';
 
-/** The size the layout reserves for a node card (CSS keeps cards within it). */
-export const NODE_WIDTH = 220;
-/** The height of a node card. */
-export const NODE_HEIGHT = 76;
-const GAP_X = 80;
-const GAP_Y = 32;
-/** Snapping grid of the canvas, in canvas pixels. */
-export const GRID = 20;
+export { GRID, NODE_HEIGHT, NODE_WIDTH } from './elkGraph';
 
 export type { Point, Positions } from './layoutCache';
 
@@ -70,6 +64,11 @@ function loadElkScript(): Promise<ElkScript> {
 /** Starts the layout engine (once): ELK in a Web Worker, so a layout never blocks the board. */
 function layoutEngine(): Promise<Engine> {
   engine ??= loadElkScript().then((script) => {
+    // The engine elk.js started a layout on, from the page's graph (taken once; if its
+    // worker failed, a new one starts below).
+    const started = script.engine;
+    script.engine = undefined;
+    if (started && !script.failure) return started;
     let died: (e: Error) => void = () => undefined;
     const dead = new Promise<never>((_, reject) => (died = reject));
     dead.catch(() => undefined);
@@ -111,9 +110,17 @@ export function layoutAll(nodes: readonly BoardNode[]): Promise<Positions> {
   const key = graphKey(nodes);
   if (last?.key === key) return last.positions;
   const cached = cachedLayout(loadViewState().layout, key);
+  const script = elkScript();
+  if (cached && script?.early && !engine) {
+    // Remembered: the layout elk.js started is not needed, and no one else uses its worker.
+    // It stops (a later Tidy up starts another).
+    script.engine?.elk.terminateWorker();
+    script.engine = undefined;
+    script.early = undefined;
+  }
   const positions = cached
     ? Promise.resolve(cached)
-    : runLayout(nodes).then((laidOut) => {
+    : runLayout(nodes, key).then((laidOut) => {
         saveViewState({ layout: layoutToCache(key, laidOut) });
         return laidOut;
       });
@@ -125,38 +132,16 @@ export function layoutAll(nodes: readonly BoardNode[]): Promise<Positions> {
   return positions;
 }
 
-async function runLayout(nodes: readonly BoardNode[]): Promise<Positions> {
+async function runLayout(nodes: readonly BoardNode[], key: string): Promise<Positions> {
   const { elk, died } = await layoutEngine();
-  const big = nodes.length > 200;
-  const graph: ElkNode = {
-    id: 'melody',
-    layoutOptions: {
-      'elk.algorithm': 'layered',
-      'elk.direction': 'RIGHT',
-      'elk.layered.spacing.nodeNodeBetweenLayers': String(GAP_X),
-      'elk.spacing.nodeNode': String(GAP_Y),
-      'elk.spacing.componentComponent': String(GAP_Y * 2),
-      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
-      // The board draws its own edges and keeps only ELK's node positions. Polyline routing
-      // is the cheapest ELK offers, and it does not widen the gaps between layers for
-      // orthogonal edge channels, which keeps big melodies compact.
-      'elk.edgeRouting': 'POLYLINE',
-      // Big graphs get cheaper phases: the layout is almost as tidy and arrives in a
-      // fraction of the time. Fewer crossing-minimization sweeps, and layers by longest
-      // path from the entry nodes instead of network simplex (a third or more of ELK's time
-      // on 500 nodes): every node sits in the first column after everything it needs, as
-      // early as it could start, and the entry nodes — where the board first looks —
-      // are all in the first column. Network simplex only shortens a few long edges.
-      'elk.layered.thoroughness': big ? '1' : '7',
-      ...(big ? { 'elk.layered.layering.strategy': 'LONGEST_PATH_SOURCE' } : {}),
-    },
-    children: nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-    edges: edgesOf(nodes).map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
-  };
-  const out = await Promise.race([elk.layout(graph), died]);
-  const positions = nameRecord<Point>();
-  for (const c of out.children ?? []) positions[c.id] = [snap(c.x ?? 0), snap(c.y ?? 0)];
-  return positions;
+  // The layout elk.js started from the page's graph, if it is this one (taken once).
+  const script = elkScript();
+  const early = script?.early;
+  if (early?.key === key) {
+    script!.early = undefined;
+    return early.positions;
+  }
+  return positionsOf(await Promise.race([elk.layout(elkGraph(nodes)), died]));
 }
 
 /**

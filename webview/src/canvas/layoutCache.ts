@@ -12,14 +12,17 @@ export type Point = readonly [number, number];
 /** Positions by node id. */
 export type Positions = Readonly<Record<string, Point>>;
 
+/** What the layout needs of a node: its id and its needs (none count into the compensation node). */
+export type LayoutNode = Pick<BoardNode, 'id' | 'needs' | 'compensation'>;
+
 /** The edges the scheduler sees: needs between existing nodes, none into the compensation node. */
-export function edgesOf(nodes: readonly BoardNode[]): { from: string; to: string }[] {
+export function edgesOf(nodes: readonly LayoutNode[]): { from: string; to: string }[] {
   const ids = new Set(nodes.map((n) => n.id));
   return nodes.flatMap((n) => (n.compensation ? [] : n.needs.filter((need) => ids.has(need) && need !== n.id).map((need) => ({ from: need, to: n.id }))));
 }
 
 /** The graph's shape, as the layout sees it: ids and needs (positions, labels and fields do not matter). */
-export function graphKey(nodes: readonly BoardNode[]): string {
+export function graphKey(nodes: readonly LayoutNode[]): string {
   return edgesOf(nodes)
     .map((e) => `${e.from}>${e.to}`)
     .concat(nodes.map((n) => n.id))
