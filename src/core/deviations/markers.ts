@@ -76,10 +76,15 @@ type Carry = { readonly kind: 'code' } | { readonly kind: 'block'; readonly clos
 
 const CODE: Carry = { kind: 'code' };
 
+/** The lines of a text, at `\r\n`, `\r` or `\n`; splitting at a plain `\n` is several times faster than at the pattern. */
+function splitLines(text: string): string[] {
+  return text.includes('\r') ? text.split(LINE_BREAK) : text.split('\n');
+}
+
 /** Scans one file's text for markers, top to bottom. Never throws. */
 export function scanText(text: string): Marker[] {
   if (!MARKER_WORDS.some((word) => text.includes(word))) return [];
-  const lines = text.split(LINE_BREAK);
+  const lines = splitLines(text);
   // No marker can follow the line of the last marker word: the scan stops there.
   let lastLine = lines.length - 1;
   while (lastLine > 0 && !MARKER_IN.test(lines[lastLine]!)) lastLine--;
