@@ -2,9 +2,9 @@
 // over the same tree with the same rules: the ratio is what streaming rg's JSON and
 // parsing the matching files in Node costs on top of rg itself. Also the pure-Node walk
 // (the CLI without rg) and the per-keystroke re-scan of one open document.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scanText } from '../src/core/deviations/markers';
@@ -73,6 +73,29 @@ async function paired(a: () => Promise<number>, b: () => Promise<number>): Promi
   return { a: middle(as), b: middle(bs), ratio: middle(bs.map((x, i) => x / as[i]!)) };
 }
 
+/**
+ * Each of `fns` in turn `RUNS` times (after one round to warm the file cache): the median of
+ * each, and of each pair's ratio (second / first) per round.
+ */
+async function rounds(fns: readonly (() => Promise<number>)[]): Promise<{ medians: number[]; ratios: number[] }> {
+  for (const fn of fns) await fn();
+  const times = fns.map(() => [] as number[]);
+  for (let i = 0; i < RUNS; i++) for (const [j, fn] of fns.entries()) times[j]!.push(await fn());
+  const ratios: number[] = [];
+  for (let j = 0; j + 1 < fns.length; j += 2) ratios.push(middle(times[j + 1]!.map((x, i) => x / times[j]![i]!)));
+  return { medians: times.map(middle), ratios };
+}
+
+/** Whether two programs are the same bytes (a bare name is looked up on PATH). */
+function sameFile(a: string, b: string): boolean {
+  const path = (p: string) => (p.includes('/') ? p : spawnSync('which', [p], { encoding: 'utf8' }).stdout.trim());
+  try {
+    return readFileSync(path(a)).equals(readFileSync(path(b)));
+  } catch {
+    return false;
+  }
+}
+
 /** VS Code's own rg, as the extension uses it, when code-server is installed here. */
 function vscodeRg(): string | undefined {
   const dir = process.env.SYMPHONY_CODE_SERVER_DIR ?? join(homedir(), '.cache', 'symphony', 'code-server-4.100.3');
@@ -87,23 +110,31 @@ export const bench: Bench = {
     try {
       generate(root);
       const figures: Figure[] = [];
-      for (const [label, rg] of [['system rg', 'rg'], ["VS Code's rg", vscodeRg()]] as const) {
-        if (!rg) continue;
-        let found = 0;
-        const scan = () =>
+      // Both ripgreps in the same rounds, so each meets the same machine load: measured one
+      // after the other, the second pair ran on a busier or quieter machine than the first.
+      const vscode = vscodeRg();
+      const rgs: [label: string, rg: string][] = [['system rg', 'rg'], ...(vscode ? [["VS Code's rg", vscode] as [string, string]] : [])];
+      const counts = new Map<string, number>();
+      const pairs = rgs.flatMap(([label, rg]) => [
+        () => plainRg(rg, root),
+        () =>
           timed(async () => {
             const r = await scanMarkers(root, { rg });
             if (r.engine !== 'ripgrep') throw new Error(`${rg} did not run`);
-            found = r.markers.length;
-          });
-        const m = await paired(() => plainRg(rg, root), scan);
+            counts.set(label, r.markers.length);
+          }),
+      ]);
+      const m = await rounds(pairs);
+      rgs.forEach(([label, rg], i) => {
+        const found = counts.get(label);
         if (found !== FILES / MARKER_EVERY) throw new Error(`expected ${FILES / MARKER_EVERY} markers, found ${found}`);
+        const same = i > 0 && sameFile(rg, rgs[0]![1]) ? ', the same program as the system rg' : '';
         figures.push(
-          { name: `plain rg --json over the tree (${label})`, value: m.a, unit: 'ms', note: `median of ${RUNS}` },
-          { name: `scanMarkers with ripgrep (${label})`, value: m.b, unit: 'ms', note: `${found} markers` },
-          { name: `ratio scan / plain rg (${label})`, value: m.ratio, unit: '×', note: 'median per round; ideal 1.0, target ≤ 1.15' },
+          { name: `plain rg --json over the tree (${label})`, value: m.medians[2 * i]!, unit: 'ms', note: `median of ${RUNS}${same}` },
+          { name: `scanMarkers with ripgrep (${label})`, value: m.medians[2 * i + 1]!, unit: 'ms', note: `${found} markers` },
+          { name: `ratio scan / plain rg (${label})`, value: m.ratios[i]!, unit: '×', note: 'median per round; ideal 1.0, target ≤ 1.15' },
         );
-      }
+      });
       const node = await paired(() => plainRg('rg', root), () => timed(() => scanMarkers(root)));
       figures.push(
         { name: 'scanMarkers, pure-Node walk (no rg)', value: node.b, unit: 'ms', note: `median of ${RUNS}` },

@@ -134,10 +134,16 @@ async function hostRows(): Promise<Figure[]> {
       { name: 'activate() until it returns (code-server)', value: figure(/activate\(\) returned in ([\d.]+) ms/, 'activate() returned'), unit: 'ms', note: 'target ≤ 50 ms' },
       { name: 'activate() until the views are filled', value: figure(/views filled in ([\d.]+) ms/, 'views filled'), unit: 'ms', note: 'target ≤ 500 ms' },
       {
-        name: 'save → melody start, after the debounce',
-        value: figure(/trigger save: \S+ started in ([\d.]+) ms/, 'trigger save started'),
+        name: 'save → melody shown running, after the debounce',
+        value: figure(/trigger save: \S+ shown running in ([\d.]+) ms/, 'trigger save shown running'),
         unit: 'ms',
-        note: `the melody read and checked in ${figure(/trigger save: \S+ started in [\d.]+ ms \(read and checked in ([\d.]+) ms/, 'read and checked')} ms of it; target ≤ 50 ms`,
+        note: 'to the status bar item and the Runs badge; target ≤ 50 ms',
+      },
+      {
+        name: 'save → its run started (first event in the journal)',
+        value: figure(/trigger save: \S+ shown running in [\d.]+ ms, started in ([\d.]+) ms/, 'trigger save started'),
+        unit: 'ms',
+        note: 'the melody read and checked, the journal opened, the privacy and price files read',
       },
     ];
   } finally {

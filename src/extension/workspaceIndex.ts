@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
-import { nodeFileSystem } from '../core/load/fs';
+import { nodeFileSystem, type FileSystem } from '../core/load/fs';
 import { loadWorkspaceModel, type ModelSetup, type WorkspaceModel } from '../core/load/workspace';
 import type { ExtensionOptions } from './config';
 import { loadTrail, type ConductorTrail } from '../core/conductor/trail';
+import { turnTakingFileSystem } from './workspaceFs';
 
 const ROOT_MARKERS = ['sheetMusic.md', '.symphony', 'ensembles'];
 
@@ -12,11 +13,11 @@ const ROOT_MARKERS = ['sheetMusic.md', '.symphony', 'ensembles'];
  * `.symphony/` or `ensembles/`, else the first folder. Multi-root workspaces use one
  * Symphony root.
  */
-export async function pickRoot(): Promise<vscode.WorkspaceFolder | undefined> {
+export async function pickRoot(fs: FileSystem = nodeFileSystem): Promise<vscode.WorkspaceFolder | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   for (const folder of folders) {
     for (const marker of ROOT_MARKERS) {
-      const found = await nodeFileSystem.kind(join(folder.uri.fsPath, marker));
+      const found = await fs.kind(join(folder.uri.fsPath, marker));
       if (found) return folder;
     }
   }
@@ -39,6 +40,8 @@ export class WorkspaceIndex implements vscode.Disposable {
   private again = false;
   private firstLoad: Promise<void> | undefined;
   private loadedOnce = false;
+  /** How the index reads the workspace: in turns of the extension host (see turnTakingFileSystem). */
+  private readonly fs = turnTakingFileSystem();
 
   /** Fires after every reload with the new snapshot. */
   readonly onDidChange = this.changed.event;
@@ -134,8 +137,8 @@ export class WorkspaceIndex implements vscode.Disposable {
   private async load(): Promise<void> {
     const started = Date.now();
     try {
-      this.folder = await pickRoot();
-      this.current = this.folder ? await loadWorkspaceModel(nodeFileSystem, this.folder.uri.fsPath, this.options.ensemblesFolder, this.modelSetup) : undefined;
+      this.folder = await pickRoot(this.fs);
+      this.current = this.folder ? await loadWorkspaceModel(this.fs, this.folder.uri.fsPath, this.options.ensemblesFolder, this.modelSetup) : undefined;
       const m = this.current;
       if (m) this.currentTrail = await loadTrail(m.root, m.ensembles.ensembles);
       this.log.debug(

@@ -42,6 +42,11 @@ const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd,
 
 describe('deviation markers in the editor', () => {
   cleanUpAfterEach();
+  // The web workbench auto-saves a second after the last edit: on a busy machine that came
+  // before the diagnostics of unsaved text could be checked.
+  const files = () => vscode.workspace.getConfiguration('files');
+  before(() => files().update('autoSave', 'off', vscode.ConfigurationTarget.Global));
+  after(() => files().update('autoSave', undefined, vscode.ConfigurationTarget.Global));
 
   it('a marker typed into a file becomes a diagnostic of its severity, and goes when removed', async () => {
     const d = await deviations();

@@ -71,6 +71,21 @@ describe('triggers', () => {
     assert.strictEqual(await readFile(out), 'save notes/today.md');
   });
 
+  it('show a triggered melody running as soon as it is asked for, and no longer when its file cannot run', async () => {
+    const { context } = await api();
+    const counts: number[] = [];
+    const listening = context.runs.onDidChangeActive((n) => counts.push(n));
+    let shownWith: number | undefined;
+    try {
+      const missing = vscode.Uri.joinPath(workspaceRoot(), 'melodies', 'missing.melody.yaml').fsPath;
+      await assert.rejects(context.runs.runFile(missing, 'missing', {}, { background: true, onShown: () => (shownWith = counts.at(-1)) }), /no such file/);
+    } finally {
+      listening.dispose();
+    }
+    assert.strictEqual(shownWith, 1, 'shown running before its file was read');
+    assert.strictEqual(counts.at(-1), 0, 'no longer shown once it could not run');
+  });
+
   it('start melodies chained after a run that ended', async () => {
     const out = await melody('after-hello', '{ on: melody, melody: hello }');
     await waitFor('the index to see after-hello', async () => (await api()).context.index.model?.melodies.some((m) => m.melody?.name === 'after-hello'));

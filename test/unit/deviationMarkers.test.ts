@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { couldHoldMarker, isBinary, markerDiagnostic, scanText, type Marker } from '../../src/core/deviations/markers';
+import { couldHoldMarker, isBinary, markerDiagnostic, scanEveryLine, scanText, type Marker } from '../../src/core/deviations/markers';
 import type { Range } from '../../src/core/model/diagnostic';
 
 /** `line:col severity "text"` per marker — exact and readable in a deep-equal. */
@@ -151,6 +151,14 @@ describe('deviation markers', () => {
           for (const m of scanText(t)) assert.ok(couldHoldMarker(lines[m.line - 1]!), `line ${m.line} of ${JSON.stringify(t)}`);
         }),
         { numRuns: 1000 },
+      );
+    });
+
+    it('passes over lines without a marker word yet finds what reading every line finds (property)', () => {
+      const anyEol = fc.tuple(fc.array(line, { maxLength: 12 }), fc.constantFrom('\n', '\r\n', '\r')).map(([lines, eol]) => lines.join(eol));
+      fc.assert(
+        fc.property(anyEol, (t) => assert.deepEqual(scanText(t), scanEveryLine(t), JSON.stringify(t))),
+        { numRuns: 3000 },
       );
     });
 

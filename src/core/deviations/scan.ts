@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { closeSync, fstatSync, openSync, promises as fsp, readFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -84,10 +83,12 @@ function scanBytes(bytes: Buffer): Marker[] {
   return scanText(utf8.decode(bytes));
 }
 
+/** Each marker word with its colon, as bytes: searched in raw file contents. */
+const CANDIDATES = [...SEVERITY_OF_MARKER.keys()].map((word) => Buffer.from(`${word}:`));
+
 /** A cheap test on raw bytes before decoding: does any marker word with its colon appear? */
 function hasCandidate(bytes: Buffer): boolean {
-  for (const word of SEVERITY_OF_MARKER.keys()) if (bytes.includes(`${word}:`)) return true;
-  return false;
+  return CANDIDATES.some((word) => bytes.includes(word));
 }
 
 /**
@@ -180,16 +181,23 @@ async function ripgrepFiles(
   warnings: string[],
   options: ScanOptions,
 ): Promise<boolean> {
+  // Spawned with a signal already aborted, the child would report it on the next tick,
+  // after its 'spawn' event: before anything here could be listening.
+  options.signal?.throwIfAborted();
   const child = spawn(rg, ripgrepArgs(), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, windowsHide: true });
-  try {
-    await once(child, 'spawn');
-  } catch {
-    return false;
-  }
-  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
-  // An abort (a newer scan) rejects it with the child's 'error' while its output is still
-  // being read: handled here, and thrown below where the exit is awaited.
+  // Listened for from the first moment: an 'error' (cannot start; aborted by a newer scan)
+  // may come at any time, even between 'spawn' and the line after `await`.
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.on('error', reject);
+    child.once('close', (code, signal) => resolve([code, signal]));
+  });
+  // Handled here, and thrown below where the exit is awaited.
   exited.catch(() => undefined);
+  const started = await new Promise<boolean>((resolve) => {
+    child.once('spawn', () => resolve(true));
+    child.once('error', () => resolve(false));
+  });
+  if (!started) return false;
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     if (stderr.length < 16_384) stderr += chunk;

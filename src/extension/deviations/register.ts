@@ -24,7 +24,8 @@ export interface DeviationsApi {
 
 /**
  * Registers deviation markers and records (index, diagnostics, quick fixes, the Deviations
- * view, their commands) and the chamber commands. The first scan starts in the background.
+ * view, their commands) and the chamber commands. The first scan starts in the background,
+ * once the workspace has loaded.
  */
 export function registerDeviations(ctx: SymphonyContext): DeviationsApi {
   const rg = vscodeRipgrep(vscode.env.appRoot);
@@ -54,7 +55,10 @@ export function registerDeviations(ctx: SymphonyContext): DeviationsApi {
     vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new DeviationCodeActions(index), DeviationCodeActions.metadata),
   );
   registerDeviationCommands(ctx, { index, input, chambers, memento: ctx.extension.workspaceState });
-  const ready = pickRoot().then((folder) => index.start(folder?.uri.fsPath));
+  // After the first workspace load: the views come first, then the scan and its watcher.
+  const ready = Promise.resolve(ctx.index.loading)
+    .then(() => pickRoot())
+    .then((folder) => index.start(folder?.uri.fsPath));
   ready.catch((e: unknown) => ctx.log.error('deviation markers could not start', e));
   return { index, diagnostics, tree, chambers, input, ready };
 }

@@ -48,7 +48,7 @@ export interface RunOptions {
 /** A run this window executes. */
 interface ActiveRun {
   /** The melody's name (and how it was started, for resumes and replays). */
-  readonly title: string;
+  title: string;
   readonly abort: AbortController;
   /** Known from the run's first event on. */
   runId?: string;
@@ -154,11 +154,34 @@ export class RunController implements vscode.Disposable {
 
   /** Runs a loaded melody; resolves with its final record (failures are records, not errors). */
   run(loaded: LoadedMelody, inputs: Readonly<Record<string, unknown>>, options: RunOptions = {}): Promise<RunResult> {
+    return this.runLoaded(loaded, inputs, options);
+  }
+
+  /**
+   * Reads, checks and runs a melody file, shown as running (status bar, Runs badge) from the
+   * moment it is asked for: a triggered run appears as soon as its trigger fires, not once
+   * its file has been read and checked. `onShown` is called then. A file that cannot run
+   * rejects, as `load` does, and is no longer shown.
+   */
+  async runFile(file: string, title: string, inputs: Readonly<Record<string, unknown>>, options: RunOptions & { readonly onShown?: () => void } = {}): Promise<RunResult> {
+    const entry = this.claim(title);
+    options.onShown?.();
+    let loaded: LoadedMelody;
+    try {
+      loaded = await this.load(file);
+    } catch (e) {
+      this.release(entry);
+      throw e;
+    }
+    return this.runLoaded(loaded, inputs, options, entry);
+  }
+
+  private runLoaded(loaded: LoadedMelody, inputs: Readonly<Record<string, unknown>>, options: RunOptions, claimed?: ActiveRun): Promise<RunResult> {
     const compensate = loaded.melody['on-failure']?.compensate;
     const plan = Object.keys(loaded.melody.nodes).filter((id) => id !== compensate);
     const { pinned, debug, onEvent: listener } = options;
     const title = pinned ? `${loaded.melody.name} (preview)` : loaded.melody.name;
-    return this.execute(title, plan, options.background ?? false, (engine, signal, onEvent) =>
+    return this.execute(title, plan, options.background ?? false, claimed, (engine, signal, onEvent) =>
       engine.run({
         ...loaded,
         inputs,
@@ -179,57 +202,71 @@ export class RunController implements vscode.Disposable {
   async resume(runId: string): Promise<RunResult> {
     await this.model.reread(runId);
     const title = `${this.model.snapshot.get(runId)?.melody ?? runId} (resumed)`;
-    return this.execute(title, undefined, false, (engine, signal, onEvent) => engine.resume(runId, { signal, onEvent }));
+    return this.execute(title, undefined, false, undefined, (engine, signal, onEvent) => engine.resume(runId, { signal, onEvent }));
   }
 
   /** Runs a run again from a node, with upstream outputs from its stored artifacts. */
   replay(runId: string, from: string): Promise<RunResult> {
     const title = `${this.model.snapshot.get(runId)?.melody ?? runId} from ${from}`;
-    return this.execute(title, undefined, false, (engine, signal, onEvent) => engine.replay(runId, from, { signal, onEvent }));
+    return this.execute(title, undefined, false, undefined, (engine, signal, onEvent) => engine.replay(runId, from, { signal, onEvent }));
+  }
+
+  /** Shows a run as active (status bar, Runs badge) before anything of it has happened. */
+  private claim(title: string): ActiveRun {
+    const entry: ActiveRun = { title, abort: new AbortController(), running: new Set() };
+    this.active.add(entry);
+    this.activeRunsChanged();
+    return entry;
+  }
+
+  private release(entry: ActiveRun): void {
+    if (entry.runId) this.forgetBackground(entry.runId);
+    this.active.delete(entry);
+    this.activeRunsChanged();
   }
 
   private async execute(
     title: string,
     plan: readonly string[] | undefined,
     background: boolean,
+    claimed: ActiveRun | undefined,
     start: (engine: Engine, signal: AbortSignal, onEvent: (e: RunEvent) => void) => Promise<RunResult>,
   ): Promise<RunResult> {
-    const engine = await this.engineFor();
-    const entry: ActiveRun = { title, abort: new AbortController(), running: new Set() };
-    this.active.add(entry);
-    this.activeRunsChanged();
+    let entry = claimed;
     try {
+      const engine = await this.engineFor();
+      entry ??= this.claim(title);
+      entry.title = title;
+      const active = entry;
       const run = vscode.window.withProgress(
         { location: background ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Symphony: ${title}`, cancellable: true },
         (progress, token) => {
-          const cancelled = token.onCancellationRequested(() => entry.abort.abort());
+          const cancelled = token.onCancellationRequested(() => active.abort.abort());
           const step = plan?.length ? 100 / plan.length : 0;
           const onEvent = (e: RunEvent) => {
             if (e.type === 'run-started' || e.type === 'run-resumed') {
-              entry.runId = e.runId;
+              active.runId = e.runId;
               if (background) this.backgroundRuns.add(e.runId);
               if (plan) this.model.plan(e.runId, plan);
               this.activeRunsChanged();
             } else if (e.type === 'node-started' || e.type === 'node-finished') {
-              if (e.type === 'node-started') entry.running.add(e.nodeId);
-              else entry.running.delete(e.nodeId);
-              progress.report({ message: entry.running.size ? `running ${[...entry.running].join(', ')}` : undefined, increment: e.type === 'node-finished' ? step : 0 });
+              if (e.type === 'node-started') active.running.add(e.nodeId);
+              else active.running.delete(e.nodeId);
+              progress.report({ message: active.running.size ? `running ${[...active.running].join(', ')}` : undefined, increment: e.type === 'node-finished' ? step : 0 });
               this.updateStatus();
             }
           };
-          return start(engine, entry.abort.signal, onEvent).finally(() => cancelled.dispose());
+          return start(engine, active.abort.signal, onEvent).finally(() => cancelled.dispose());
         },
       );
-      entry.done = Promise.resolve(run).catch(() => undefined);
+      active.done = Promise.resolve(run).catch(() => undefined);
       const result = await run;
       this.model.logsComplete(result.runId);
       this.deps.log.info(`run ${result.runId} of ${result.melody}: ${result.state}${result.error ? ` (${firstLine(result.error)})` : ''}`);
       if (!background || result.state === 'failure') this.announce(result, background);
       return result;
     } finally {
-      if (entry.runId) this.forgetBackground(entry.runId);
-      this.active.delete(entry);
-      this.activeRunsChanged();
+      if (entry) this.release(entry);
     }
   }
 
