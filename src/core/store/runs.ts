@@ -204,6 +204,8 @@ class FileRunJournal implements RunJournal {
     /** This process's claim on the run, released on close. */
     private readonly ownerPath: string,
     private readonly claimNonce: string,
+    /** A new journal's folder being synced (best effort, never rejects): the first flush waits for it. */
+    private named?: Promise<void>,
   ) {}
 
   append(event: RunEvent): Promise<void> {
@@ -224,7 +226,8 @@ class FileRunJournal implements RunJournal {
       if (this.failure) throw this.failure;
       const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
       await writeAll(this.fd, data);
-      await this.fd.datasync();
+      await Promise.all([this.fd.datasync(), this.named]);
+      this.named = undefined;
       this.size += data.length;
     } catch (e) {
       await this.fail(e as Error);
@@ -247,6 +250,7 @@ class FileRunJournal implements RunJournal {
     this.closing ??= (async () => {
       // Lines queued before close are still written.
       await this.lines.idle();
+      await this.named;
       await this.fd.close();
       await release(this.ownerPath, this.claimNonce);
     })();
@@ -290,13 +294,18 @@ export class FileRunStorage implements RunStorage {
       if (isErrno(e, 'EEXIST')) throw new Error(`run ${runId} already exists in ${parent}`);
       throw e;
     }
-    // The exclusive mkdir made the folder ours: nobody else can hold a claim in it yet.
+    // The exclusive mkdir made the folder ours: nobody else can hold a claim in it yet. The
+    // claim and the journal file are made together; the journal holds no event before both.
     const mine = await newClaim('run');
-    await writeFileAtomic(this.paths(runId).owner, JSON.stringify(mine), { durable: false });
-    const fd = await fsp.open(journal, 'a');
-    await syncDir(dir);
-    await syncDir(parent);
-    return new FileRunJournal(runId, journal, fd, 0, this.paths(runId).owner, mine.nonce);
+    const [claimed, opened] = await Promise.allSettled([writeFileAtomic(this.paths(runId).owner, JSON.stringify(mine), { durable: false }), fsp.open(journal, 'a')]);
+    if (claimed.status === 'rejected' || opened.status === 'rejected') {
+      if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
+      throw claimed.status === 'rejected' ? claimed.reason : (opened as PromiseRejectedResult).reason;
+    }
+    // The folder's and the journal's names reach the disk while the run starts: the journal's
+    // first flush waits for them, so no event is acknowledged before its file has a name.
+    const named = Promise.all([syncDir(dir), syncDir(parent)]).then(() => undefined);
+    return new FileRunJournal(runId, journal, opened.value, 0, this.paths(runId).owner, mine.nonce, named);
   }
 
   /** Whether another process has the run open (or one on another host that cannot be checked). */
