@@ -536,8 +536,17 @@ class RunExecution {
     return this.setup.melody;
   }
 
+  private isoAt = Number.NaN;
+  private isoText = '';
+
+  /** Now as ISO-8601: events of the same millisecond share one string. */
   private iso(): string {
-    return new Date(this.opts.now()).toISOString();
+    const now = this.opts.now();
+    if (now !== this.isoAt) {
+      this.isoText = new Date(now).toISOString();
+      this.isoAt = now;
+    }
+    return this.isoText;
   }
 
   // ── Events ────────────────────────────────────────────────────────────────
@@ -1148,6 +1157,17 @@ class RunExecution {
     return up ? `${up} (the budget of the melody that started this one)` : undefined;
   }
 
+  /** The parts of a node's context that are the same for every node of the run, made once. */
+  private readonly runContext: Pick<NodeContext, 'lookupInstrument' | 'budgetLeft' | 'priceOf' | 'addSecret' | 'redact' | 'storeArtifact'> & Pick<Host, 'notify'> = {
+    lookupInstrument: (ref) => this.instruments.get(ref),
+    budgetLeft: () => this.budgetLeft(),
+    priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy, this.workspacePrices) : undefined),
+    addSecret: (value) => this.redactor.add(value),
+    redact: (text) => this.redactor.redactText(text),
+    storeArtifact: (value) => this.opts.artifacts.put(value, { durable: true }),
+    notify: (notice) => this.opts.host.notify({ ...notice, message: this.redactor.redactText(notice.message) }),
+  };
+
   private nodeContext(
     id: string,
     attempt: number,
@@ -1173,15 +1193,15 @@ class RunExecution {
       programs: this.programs,
       host: this.observedHost(id),
       models: this.opts.models ?? unavailableModels,
-      lookupInstrument: (ref) => this.instruments.get(ref),
+      lookupInstrument: this.runContext.lookupInstrument,
       usage: (call) => this.recordUsage(id, call),
-      budgetLeft: () => this.budgetLeft(),
-      priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy, this.workspacePrices) : undefined),
-      addSecret: (value) => this.redactor.add(value),
-      redact: (text) => this.redactor.redactText(text),
+      budgetLeft: this.runContext.budgetLeft,
+      priceOf: this.runContext.priceOf,
+      addSecret: this.runContext.addSecret,
+      redact: this.runContext.redact,
       toolCall: (call) => void this.emit({ type: 'node-tool', runId: this.setup.runId, at: this.iso(), nodeId: id, ...call }),
       programStarted: (program) => void this.storing.push(this.recordProgram(id, attempt, program)),
-      storeArtifact: (value) => this.opts.artifacts.put(value, { durable: true }),
+      storeArtifact: this.runContext.storeArtifact,
       log: (stream, text) => this.log(id, stream, text),
       runMelody: (file, inputs) => this.runChild(id, file, inputs, signal),
       render: (text) => renderString(text, this.context(iteration), bounds),
@@ -1203,7 +1223,7 @@ class RunExecution {
         this.audit('approval', { message, approved }, nodeId);
         return approved;
       },
-      notify: (notice) => host.notify({ ...notice, message: this.redactor.redactText(notice.message) }),
+      notify: this.runContext.notify,
     };
   }
 
