@@ -774,13 +774,13 @@ class RunExecution {
     const outcomes = needsOf(spec).map((n) => [n, this.outcomes.get(n)] as const);
     const notOk = outcomes.filter(([, o]) => !(o?.status === 'success' || o?.tolerated));
     const failed = outcomes.some(([, o]) => o?.status === 'failure' && !o.tolerated);
-    const upstream = this.halting
-      ? `the run is stopping: ${this.halting}`
-      : `needs ${notOk.map(([n, o]) => `${n} (${o?.status ?? 'not run'})`).join(', ')} did not succeed`;
+    // Said only for a node that does not run.
+    const upstream = (): string =>
+      this.halting ? `the run is stopping: ${this.halting}` : `needs ${notOk.map(([n, o]) => `${n} (${o?.status ?? 'not run'})`).join(', ')} did not succeed`;
     const status = { success: notOk.length === 0 && !this.halting, failure: failed || Boolean(this.halting), cancelled: false };
-    if (spec.if === undefined) return status.success ? { kind: 'run' } : { kind: 'skip', reason: upstream };
+    if (spec.if === undefined) return status.success ? { kind: 'run' } : { kind: 'skip', reason: upstream() };
     const explicit = typeof spec.if === 'boolean' || STATUS_FUNCTION.test(spec.if);
-    if (!explicit && !status.success) return { kind: 'skip', reason: upstream };
+    if (!explicit && !status.success) return { kind: 'skip', reason: upstream() };
     try {
       const holds = await evaluateCondition(spec.if, this.context(0), status, this.conditionBounds(spec));
       return holds ? { kind: 'run' } : { kind: 'skip', reason: `its condition is false: ${String(spec.if)}` };

@@ -191,7 +191,7 @@ function parseJournal(data: Buffer, file: string, runId: string): { events: RunE
  * of per event. `append` resolves once its line is flushed.
  */
 class FileRunJournal implements RunJournal {
-  private readonly lines = new GroupCommit<Buffer>((batch) => this.write(batch));
+  private readonly lines = new GroupCommit<string>((batch) => this.write(batch));
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
 
@@ -211,20 +211,21 @@ class FileRunJournal implements RunJournal {
   append(event: RunEvent): Promise<void> {
     if (this.closing) return Promise.reject(new Error(`the journal of ${this.runId} is closed`));
     if (this.failure) return Promise.reject(this.failure);
-    let bytes: Buffer;
+    let line: string;
     try {
       // Serialized now, so a caller mutating the event afterwards cannot change what is written.
-      bytes = Buffer.from(`${JSON.stringify(event)}\n`, 'utf8');
+      line = `${JSON.stringify(event)}\n`;
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.lines.push(bytes);
+    return this.lines.push(line);
   }
 
-  private async write(batch: readonly Buffer[]): Promise<void> {
+  private async write(batch: readonly string[]): Promise<void> {
     try {
       if (this.failure) throw this.failure;
-      const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+      // One buffer per batch, not per line.
+      const data = Buffer.from(batch.length === 1 ? batch[0]! : batch.join(''), 'utf8');
       await writeAll(this.fd, data);
       await Promise.all([this.fd.datasync(), this.named]);
       this.named = undefined;
