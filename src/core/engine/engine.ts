@@ -809,8 +809,15 @@ class RunExecution {
     return (e as Error).message;
   }
 
-  private context(iteration: number): Record<string, unknown> {
-    return { ...this.celBase, loop: { iteration: BigInt(iteration) } };
+  /** The expression variables of each loop iteration, made once: expressions only read them, and `nodes` is a live Map. */
+  private readonly contexts = new Map<number, { readonly base: Record<string, unknown>; readonly variables: Readonly<Record<string, unknown>> }>();
+
+  private context(iteration: number): Readonly<Record<string, unknown>> {
+    const made = this.contexts.get(iteration);
+    if (made?.base === this.celBase) return made.variables;
+    const variables = { ...this.celBase, loop: { iteration: BigInt(iteration) } };
+    this.contexts.set(iteration, { base: this.celBase, variables });
+    return variables;
   }
 
   /** Runs a node once, or — with `loop:` — until its `until` holds or `max` is reached. */

@@ -287,6 +287,8 @@ export class FileRunStorage implements RunStorage {
   async create(runId: string): Promise<RunJournal> {
     const { dir, journal } = this.paths(runId);
     const parent = runsDir(this.workspaceRoot);
+    // Who we are (a process's first claim asks `ps` for its start time) is found out while the folder is made.
+    const claim = newClaim('run');
     await fsp.mkdir(parent, { recursive: true });
     try {
       // Not recursive: the exclusive mkdir is what makes two creators of one id collide.
@@ -297,7 +299,7 @@ export class FileRunStorage implements RunStorage {
     }
     // The exclusive mkdir made the folder ours: nobody else can hold a claim in it yet. The
     // claim and the journal file are made together; the journal holds no event before both.
-    const mine = await newClaim('run');
+    const mine = await claim;
     const [claimed, opened] = await Promise.allSettled([writeFileAtomic(this.paths(runId).owner, JSON.stringify(mine), { durable: false }), fsp.open(journal, 'a')]);
     if (claimed.status === 'rejected' || opened.status === 'rejected') {
       if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
