@@ -75,8 +75,11 @@ export class FileAuditLog implements AuditLog {
   private readonly path: string;
   /** The log as messages name it: relative to the workspace root. */
   private readonly shown: string;
-  private readonly entries = new GroupCommit<AuditEntry, AuditHead>((batch) =>
-    withFileLock(`${this.path}.lock`, () => this.appendLocked(batch), this.options.lock),
+  // A flush takes a lock, reads the chain's head and syncs: records gather for a whole
+  // event-loop turn, so a run's last node ends and its run-finished usually share one.
+  private readonly entries = new GroupCommit<AuditEntry, AuditHead>(
+    (batch) => withFileLock(`${this.path}.lock`, () => this.appendLocked(batch), this.options.lock),
+    'turn',
   );
 
   constructor(
