@@ -289,10 +289,15 @@ export class FileRunStorage implements RunStorage {
     const parent = runsDir(this.workspaceRoot);
     // Who we are (a process's first claim asks `ps` for its start time) is found out while the folder is made.
     const claim = newClaim('run');
-    await fsp.mkdir(parent, { recursive: true });
+    // Not recursive: the exclusive mkdir is what makes two creators of one id collide. The
+    // runs folder is made only the first time, when the run's own mkdir finds it missing.
+    const exclusive = () => fsp.mkdir(dir);
     try {
-      // Not recursive: the exclusive mkdir is what makes two creators of one id collide.
-      await fsp.mkdir(dir);
+      await exclusive().catch(async (e: unknown) => {
+        if (!isErrno(e, 'ENOENT')) throw e;
+        await fsp.mkdir(parent, { recursive: true });
+        await exclusive();
+      });
     } catch (e) {
       if (isErrno(e, 'EEXIST')) throw new Error(`run ${runId} already exists in ${parent}`);
       throw e;
