@@ -26,6 +26,29 @@ function resign(line: string, edit: (r: Record<string, unknown>) => void): strin
 }
 
 describe('FileAuditLog', () => {
+  it('writes each line as its chain fields, then the entry in canonical JSON, and verifies it', async () => {
+    const root = tempDir();
+    const at = '2026-01-01T00:00:00.000Z';
+    const audit = new FileAuditLog(root, { now: () => new Date(at) });
+    const entries = [
+      { action: 'node-finished', runId: 'r1', nodeId: 'b', actor: 'cli', detail: { z: 1, a: [2, undefined, { y: 'é"\n', b: null }], error: undefined, big: 3n } },
+      { action: 'approval', runId: 'r1', actor: 'cli', seq: 99, hash: 'forged', detail: { '10': 'x', '2': 'y', k: true } },
+      { '0': 'an index key', action: 'odd', runId: 'r1', actor: 'cli', detail: {} },
+    ];
+    for (const e of entries) await audit.append(e as never);
+    const lines = readFileSync(auditPath(root), 'utf8').split('\n').slice(0, -1);
+    // The layout every earlier version wrote: seq, at, prev, hash, then the entry's members.
+    let prev = GENESIS_HASH;
+    for (const [i, e] of entries.entries()) {
+      const plain = JSON.parse(canonicalJson(e)) as Record<string, unknown>;
+      for (const f of ['seq', 'at', 'prev', 'hash']) delete plain[f];
+      const hash = sha256(canonicalJson({ seq: i + 1, at, prev, ...plain }));
+      assert.equal(lines[i], JSON.stringify({ seq: i + 1, at, prev, hash, ...plain }));
+      prev = hash;
+    }
+    assert.deepEqual(await verifyAudit(root), { ok: true, records: 3, head: prev, anchored: 0 });
+  });
+
   it('chains each record to the one before, starting from the genesis hash', async () => {
     const { root, lines } = await logOf(3);
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -94,8 +94,10 @@ describe('engine', () => {
           b: { uses: instrument, instrument: team/solo, with: { prompt: b } }
       `);
       // Both attempts have started (node-started is emitted before the instrument is
-      // acquired); once the event loop has turned, the second is plainly waiting.
+      // acquired) and one call runs (after the run's start is on disk); once the event loop
+      // has turned, the second is plainly waiting.
       await rig.until('both attempts to start', () => rig.eventsOf('node-started').length === 2);
+      await rig.until('a call to run', () => rig.running.size > 0);
       await new Promise((r) => setImmediate(r));
       assert.equal(rig.running.size, 1, 'the second call must wait for the instrument');
       const first = [...rig.running.keys()][0]!;

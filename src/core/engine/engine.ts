@@ -140,7 +140,7 @@ const MAX_MELODY_DEPTH = 8;
 /**
  * Kinds that act on nothing outside the engine: they compute a value from their inputs and
  * at most read workspace files. They run as soon as their needs have ended in memory; every
- * other kind first waits until those ends are on disk (`awaitNeedsDurable`), so nothing a
+ * other kind first waits until those ends, and the run's start, are on disk (`awaitNeedsDurable`), so nothing a
  * node does outside Symphony ever rests on an end a crash could still lose. A crash before
  * that loses the effect-free dependents' ends too (they are journaled after), so a resume
  * runs them again either way.
@@ -371,6 +371,9 @@ export class Engine {
     },
   ): Promise<RunExecution> {
     const runId = run.runId ?? this.opts.newRunId();
+    // Loaded while the run's folder is made; a failure is the run's, seen where it is awaited.
+    const workspace = this.workspace();
+    workspace.catch(() => undefined);
     const journal = await this.opts.storage.create(runId);
     const abs = isAbsolute(file) ? file : resolve(this.opts.workspaceRoot, file);
     return new RunExecution(this, this.opts, {
@@ -393,6 +396,7 @@ export class Engine {
       caller: run.caller,
       noCache: run.noCache,
       journal,
+      workspace,
     });
   }
 }
@@ -422,6 +426,8 @@ interface ExecutionSetup {
   readonly caller?: CallerLink;
   /** No node is taken from the node cache (sub-melodies inherit it). */
   readonly noCache?: boolean;
+  /** The workspace's instruments, when their loading started with the run's folder. */
+  readonly workspace?: Promise<WorkspaceInstruments>;
 }
 
 /** How a sub-melody run reaches the run (and node) that started it. */
@@ -490,6 +496,8 @@ class RunExecution {
   private readonly logBytes = new Map<string, number>();
   private instruments = new Map<string, Instrument>();
   private readonly attemptsDone = new Map<string, number>();
+  /** The run's `run-started` line: resolves once it is on disk (see awaitNeedsDurable). */
+  private begun: Promise<void> | undefined;
   /** Each node end journaled by this process: resolves once the line is on disk (see finishNode). */
   private readonly ends = new Map<string, Promise<void>>();
   /** The node cache key each `cache:` node used (a hit) or stored under, and which ones hit. */
@@ -528,8 +536,17 @@ class RunExecution {
     return this.setup.melody;
   }
 
+  private isoAt = Number.NaN;
+  private isoText = '';
+
+  /** Now as ISO-8601: events of the same millisecond share one string. */
   private iso(): string {
-    return new Date(this.opts.now()).toISOString();
+    const now = this.opts.now();
+    if (now !== this.isoAt) {
+      this.isoText = new Date(now).toISOString();
+      this.isoAt = now;
+    }
+    return this.isoText;
   }
 
   // ── Events ────────────────────────────────────────────────────────────────
@@ -610,7 +627,9 @@ class RunExecution {
         await this.emit({ type: 'run-resumed', runId: this.setup.runId, at: this.iso(), pid: process.pid, ...(stopped.length ? { stopped } : {}) });
         this.audit('run-resumed', { pid: process.pid, ...(stopped.length ? { stopped } : {}) });
       } else {
-        await this.emit({
+        // Not awaited: effect-free nodes start at once, every other kind first waits for this
+        // line to be on disk (`awaitNeedsDurable`). The journal keeps it ahead of their events.
+        this.begun = this.emit({
           type: 'run-started',
           runId: this.setup.runId,
           at: this.iso(),
@@ -622,8 +641,10 @@ class RunExecution {
           parent: this.setup.parent,
           replayOf: this.setup.replayOf,
         });
+        this.begun.catch(() => undefined);
         this.audit('run-started', { melody: melody.name, file: this.setup.relFile, trigger: this.setup.trigger });
-        await this.flushRecord();
+        // run.json is derived and checked against the journal on read: nothing waits for it.
+        void this.flushRecord();
         if (this.setup.replaySource) await this.copyUpstream(this.setup.replaySource);
       }
       await this.schedule();
@@ -636,7 +657,14 @@ class RunExecution {
   }
 
   private async prepareContext(): Promise<void> {
-    const workspace = await this.engine.workspace();
+    // The workspace's files are read together, while the secrets are looked up.
+    const privacy = loadWorkspacePrivacy(this.opts.workspaceRoot).then(
+      (kinds) => ({ kinds }),
+      (e: unknown) => ({ error: e as Error }),
+    );
+    const pricing = loadWorkspacePrices(this.opts.workspaceRoot);
+    pricing.catch(() => undefined);
+    const workspace = await (this.setup.workspace ?? this.engine.workspace());
     this.instruments = new Map(workspace.ensembles.ensembles.flatMap((e) => e.instruments.map((i) => [i.ref, i] as const)));
     // Secrets the melody mentions are looked up once; their values are redacted everywhere.
     const secrets: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -651,13 +679,11 @@ class RunExecution {
     }
     this.secrets = secrets;
     this.celBase = celVariables({ inputs: this.setup.inputs, trigger: this.setup.trigger, secrets });
-    try {
-      this.redactor.maskPii([...(await loadWorkspacePrivacy(this.opts.workspaceRoot)), ...(this.melody.privacy?.mask ?? [])]);
-    } catch (e) {
-      // Running without the masking the user asked for would leak it: nothing runs.
-      this.halting ??= (e as Error).message;
-    }
-    const prices = await loadWorkspacePrices(this.opts.workspaceRoot);
+    const masked = await privacy;
+    // Running without the masking the user asked for would leak it: nothing runs.
+    if ('error' in masked) this.halting ??= masked.error.message;
+    else this.redactor.maskPii([...masked.kinds, ...(this.melody.privacy?.mask ?? [])]);
+    const prices = await pricing;
     this.workspacePrices = prices.prices;
     if (prices.problem && this.setup.depth === 0) this.opts.host.notify({ level: 'warning', runId: this.setup.runId, message: `${prices.problem} (the file is ignored)` });
     this.celBase.nodes = this.celNodes;
@@ -748,13 +774,13 @@ class RunExecution {
     const outcomes = needsOf(spec).map((n) => [n, this.outcomes.get(n)] as const);
     const notOk = outcomes.filter(([, o]) => !(o?.status === 'success' || o?.tolerated));
     const failed = outcomes.some(([, o]) => o?.status === 'failure' && !o.tolerated);
-    const upstream = this.halting
-      ? `the run is stopping: ${this.halting}`
-      : `needs ${notOk.map(([n, o]) => `${n} (${o?.status ?? 'not run'})`).join(', ')} did not succeed`;
+    // Said only for a node that does not run.
+    const upstream = (): string =>
+      this.halting ? `the run is stopping: ${this.halting}` : `needs ${notOk.map(([n, o]) => `${n} (${o?.status ?? 'not run'})`).join(', ')} did not succeed`;
     const status = { success: notOk.length === 0 && !this.halting, failure: failed || Boolean(this.halting), cancelled: false };
-    if (spec.if === undefined) return status.success ? { kind: 'run' } : { kind: 'skip', reason: upstream };
+    if (spec.if === undefined) return status.success ? { kind: 'run' } : { kind: 'skip', reason: upstream() };
     const explicit = typeof spec.if === 'boolean' || STATUS_FUNCTION.test(spec.if);
-    if (!explicit && !status.success) return { kind: 'skip', reason: upstream };
+    if (!explicit && !status.success) return { kind: 'skip', reason: upstream() };
     try {
       const holds = await evaluateCondition(spec.if, this.context(0), status, this.conditionBounds(spec));
       return holds ? { kind: 'run' } : { kind: 'skip', reason: `its condition is false: ${String(spec.if)}` };
@@ -783,8 +809,15 @@ class RunExecution {
     return (e as Error).message;
   }
 
-  private context(iteration: number): Record<string, unknown> {
-    return { ...this.celBase, loop: { iteration: BigInt(iteration) } };
+  /** The expression variables of each loop iteration, made once: expressions only read them, and `nodes` is a live Map. */
+  private readonly contexts = new Map<number, { readonly base: Record<string, unknown>; readonly variables: Readonly<Record<string, unknown>> }>();
+
+  private context(iteration: number): Readonly<Record<string, unknown>> {
+    const made = this.contexts.get(iteration);
+    if (made?.base === this.celBase) return made.variables;
+    const variables = { ...this.celBase, loop: { iteration: BigInt(iteration) } };
+    this.contexts.set(iteration, { base: this.celBase, variables });
+    return variables;
   }
 
   /** Runs a node once, or — with `loop:` — until its `until` holds or `max` is reached. */
@@ -1006,12 +1039,18 @@ class RunExecution {
   }
 
   /**
-   * Waits until the ends of the node's needs are on disk: the documented guarantee that a
-   * node's end is durable before anything that needs it acts on it. Before this, a
-   * dependent has only computed in memory and journaled (after those ends, in order).
-   * Resolves with why the node must not run when an end could not be written.
+   * Waits until the run's start and the ends of the node's needs are on disk: the
+   * documented guarantee that a node's end is durable before anything that needs it acts on
+   * it, and that nothing acts outside the engine for a run a crash could leave without a
+   * record. Before this, a dependent has only computed in memory and journaled (after those
+   * lines, in order). Resolves with why the node must not run when a line could not be written.
    */
   private async awaitNeedsDurable(spec: NodeSpec): Promise<string | undefined> {
+    try {
+      await this.begun;
+    } catch (e) {
+      return `the start of the run could not be recorded in the run journal: ${(e as Error).message}`;
+    }
     for (const need of needsOf(spec)) {
       try {
         await this.ends.get(need);
@@ -1125,6 +1164,17 @@ class RunExecution {
     return up ? `${up} (the budget of the melody that started this one)` : undefined;
   }
 
+  /** The parts of a node's context that are the same for every node of the run, made once. */
+  private readonly runContext: Pick<NodeContext, 'lookupInstrument' | 'budgetLeft' | 'priceOf' | 'addSecret' | 'redact' | 'storeArtifact'> & Pick<Host, 'notify'> = {
+    lookupInstrument: (ref) => this.instruments.get(ref),
+    budgetLeft: () => this.budgetLeft(),
+    priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy, this.workspacePrices) : undefined),
+    addSecret: (value) => this.redactor.add(value),
+    redact: (text) => this.redactor.redactText(text),
+    storeArtifact: (value) => this.opts.artifacts.put(value, { durable: true }),
+    notify: (notice) => this.opts.host.notify({ ...notice, message: this.redactor.redactText(notice.message) }),
+  };
+
   private nodeContext(
     id: string,
     attempt: number,
@@ -1150,15 +1200,15 @@ class RunExecution {
       programs: this.programs,
       host: this.observedHost(id),
       models: this.opts.models ?? unavailableModels,
-      lookupInstrument: (ref) => this.instruments.get(ref),
+      lookupInstrument: this.runContext.lookupInstrument,
       usage: (call) => this.recordUsage(id, call),
-      budgetLeft: () => this.budgetLeft(),
-      priceOf: (instrument, answeredBy) => (instrument.model ? priceOf(instrument.model, answeredBy, this.workspacePrices) : undefined),
-      addSecret: (value) => this.redactor.add(value),
-      redact: (text) => this.redactor.redactText(text),
+      budgetLeft: this.runContext.budgetLeft,
+      priceOf: this.runContext.priceOf,
+      addSecret: this.runContext.addSecret,
+      redact: this.runContext.redact,
       toolCall: (call) => void this.emit({ type: 'node-tool', runId: this.setup.runId, at: this.iso(), nodeId: id, ...call }),
       programStarted: (program) => void this.storing.push(this.recordProgram(id, attempt, program)),
-      storeArtifact: (value) => this.opts.artifacts.put(value, { durable: true }),
+      storeArtifact: this.runContext.storeArtifact,
       log: (stream, text) => this.log(id, stream, text),
       runMelody: (file, inputs) => this.runChild(id, file, inputs, signal),
       render: (text) => renderString(text, this.context(iteration), bounds),
@@ -1180,7 +1230,7 @@ class RunExecution {
         this.audit('approval', { message, approved }, nodeId);
         return approved;
       },
-      notify: (notice) => host.notify({ ...notice, message: this.redactor.redactText(notice.message) }),
+      notify: this.runContext.notify,
     };
   }
 
@@ -1424,7 +1474,7 @@ class RunExecution {
     // `audit verify` then notices if records are later cut off the end of the log.
     const auditHead = await this.appendAudit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
     await Promise.all([...this.auditing, ...this.storing, this.housekeeping]);
-    await this.emit({
+    const ended = this.emit({
       type: 'run-finished',
       runId: this.setup.runId,
       at: this.iso(),
@@ -1438,7 +1488,9 @@ class RunExecution {
     }).catch(() => undefined);
     clearTimeout(this.recordTimer);
     this.recordTimer = undefined;
-    await this.flushRecord();
+    // run.json is trusted only once the journal ends with this same run-finished
+    // (FileRunStorage.record), so it is written while that line is flushed.
+    await Promise.all([ended, this.flushRecord()]);
     await this.setup.journal.close().catch(() => undefined);
     return this.record as RunResult;
   }

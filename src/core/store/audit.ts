@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { canonicalJson, sha256 } from '../engine/hash';
+import { canonicalJson, isIndex, sha256 } from '../engine/hash';
 import type { AuditHead } from '../model/run';
 import { isErrno, readLastLine, writeAll } from './files';
 import { GroupCommit } from './groupCommit';
@@ -75,8 +75,11 @@ export class FileAuditLog implements AuditLog {
   private readonly path: string;
   /** The log as messages name it: relative to the workspace root. */
   private readonly shown: string;
-  private readonly entries = new GroupCommit<AuditEntry, AuditHead>((batch) =>
-    withFileLock(`${this.path}.lock`, () => this.appendLocked(batch), this.options.lock),
+  // A flush takes a lock, reads the chain's head and syncs: records gather for a whole
+  // event-loop turn, so a run's last node ends and its run-finished usually share one.
+  private readonly entries = new GroupCommit<AuditEntry, AuditHead>(
+    (batch) => withFileLock(`${this.path}.lock`, () => this.appendLocked(batch), this.options.lock),
+    'turn',
   );
 
   constructor(
@@ -121,13 +124,21 @@ export class FileAuditLog implements AuditLog {
       const heads: AuditHead[] = [];
       const lines: string[] = [];
       for (const entry of entries) {
-        // Through canonical JSON first, so the hash covers exactly what the line will hold
-        // (no undefined, no bigint, no class instances that would serialize differently).
-        const plain = JSON.parse(canonicalJson(entry)) as Record<string, unknown>;
-        for (const f of CHAIN_FIELDS) delete plain[f];
-        const body = { seq, at: (this.options.now?.() ?? new Date()).toISOString(), prev, ...plain };
-        const hash = chainHash(body);
-        lines.push(JSON.stringify({ seq, at: body.at, prev, hash, ...plain }));
+        const at = (this.options.now?.() ?? new Date()).toISOString();
+        const fields: Record<string, unknown> = { ...entry };
+        for (const f of CHAIN_FIELDS) delete fields[f];
+        // The hash covers the canonical JSON of the line without `hash`; the line holds the
+        // chain fields, then the entry's canonical JSON — which is what JSON.stringify writes
+        // for it once parsed (no undefined, no bigint, no class instances left). A top-level
+        // index key would be written first by JSON.stringify: such an entry takes the long way.
+        const hash = sha256(canonicalJson({ ...fields, seq, at, prev }));
+        const text = canonicalJson(fields);
+        if (Object.keys(fields).some(isIndex)) {
+          lines.push(JSON.stringify({ seq, at, prev, hash, ...(JSON.parse(text) as object) }));
+        } else {
+          const head = `{"seq":${seq},"at":${JSON.stringify(at)},"prev":${JSON.stringify(prev)},"hash":${JSON.stringify(hash)}`;
+          lines.push(text === '{}' ? `${head}}` : `${head},${text.slice(1)}`);
+        }
         heads.push({ seq, hash });
         seq += 1;
         prev = hash;

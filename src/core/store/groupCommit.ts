@@ -14,7 +14,16 @@ export class GroupCommit<T, R = void> {
   private queue: Pending<T, R>[] = [];
   private draining: Promise<void> | undefined;
 
-  constructor(private readonly flush: (items: readonly T[]) => Promise<readonly R[] | void>) {}
+  constructor(
+    private readonly flush: (items: readonly T[]) => Promise<readonly R[] | void>,
+    /**
+     * How long the first item of an idle queue waits for company: `microtask` — items pushed
+     * in the same tick (a burst of log lines); `turn` — everything pushed until the event
+     * loop turns (the ends of timers that fired together, and what they led to), for a
+     * queue whose flushes are costly and whose latency nobody waits on item by item.
+     */
+    private readonly gather: 'microtask' | 'turn' = 'microtask',
+  ) {}
 
   push(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -30,8 +39,9 @@ export class GroupCommit<T, R = void> {
 
   private async drain(): Promise<void> {
     try {
-      // Let items pushed in the same tick (a burst of log lines) join the first batch.
-      await Promise.resolve();
+      // Let items pushed in the same tick (or turn) join the first batch.
+      if (this.gather === 'turn') await new Promise<void>((resolve) => setImmediate(resolve));
+      else await Promise.resolve();
       while (this.queue.length > 0) {
         const batch = this.queue;
         this.queue = [];

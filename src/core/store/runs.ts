@@ -191,7 +191,7 @@ function parseJournal(data: Buffer, file: string, runId: string): { events: RunE
  * of per event. `append` resolves once its line is flushed.
  */
 class FileRunJournal implements RunJournal {
-  private readonly lines = new GroupCommit<Buffer>((batch) => this.write(batch));
+  private readonly lines = new GroupCommit<string>((batch) => this.write(batch));
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
 
@@ -204,27 +204,31 @@ class FileRunJournal implements RunJournal {
     /** This process's claim on the run, released on close. */
     private readonly ownerPath: string,
     private readonly claimNonce: string,
+    /** A new journal's folder being synced (best effort, never rejects): the first flush waits for it. */
+    private named?: Promise<void>,
   ) {}
 
   append(event: RunEvent): Promise<void> {
     if (this.closing) return Promise.reject(new Error(`the journal of ${this.runId} is closed`));
     if (this.failure) return Promise.reject(this.failure);
-    let bytes: Buffer;
+    let line: string;
     try {
       // Serialized now, so a caller mutating the event afterwards cannot change what is written.
-      bytes = Buffer.from(`${JSON.stringify(event)}\n`, 'utf8');
+      line = `${JSON.stringify(event)}\n`;
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.lines.push(bytes);
+    return this.lines.push(line);
   }
 
-  private async write(batch: readonly Buffer[]): Promise<void> {
+  private async write(batch: readonly string[]): Promise<void> {
     try {
       if (this.failure) throw this.failure;
-      const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+      // One buffer per batch, not per line.
+      const data = Buffer.from(batch.length === 1 ? batch[0]! : batch.join(''), 'utf8');
       await writeAll(this.fd, data);
-      await this.fd.datasync();
+      await Promise.all([this.fd.datasync(), this.named]);
+      this.named = undefined;
       this.size += data.length;
     } catch (e) {
       await this.fail(e as Error);
@@ -247,6 +251,7 @@ class FileRunJournal implements RunJournal {
     this.closing ??= (async () => {
       // Lines queued before close are still written.
       await this.lines.idle();
+      await this.named;
       await this.fd.close();
       await release(this.ownerPath, this.claimNonce);
     })();
@@ -282,21 +287,33 @@ export class FileRunStorage implements RunStorage {
   async create(runId: string): Promise<RunJournal> {
     const { dir, journal } = this.paths(runId);
     const parent = runsDir(this.workspaceRoot);
-    await fsp.mkdir(parent, { recursive: true });
+    // Who we are (a process's first claim asks `ps` for its start time) is found out while the folder is made.
+    const claim = newClaim('run');
+    // Not recursive: the exclusive mkdir is what makes two creators of one id collide. The
+    // runs folder is made only the first time, when the run's own mkdir finds it missing.
+    const exclusive = () => fsp.mkdir(dir);
     try {
-      // Not recursive: the exclusive mkdir is what makes two creators of one id collide.
-      await fsp.mkdir(dir);
+      await exclusive().catch(async (e: unknown) => {
+        if (!isErrno(e, 'ENOENT')) throw e;
+        await fsp.mkdir(parent, { recursive: true });
+        await exclusive();
+      });
     } catch (e) {
       if (isErrno(e, 'EEXIST')) throw new Error(`run ${runId} already exists in ${parent}`);
       throw e;
     }
-    // The exclusive mkdir made the folder ours: nobody else can hold a claim in it yet.
-    const mine = await newClaim('run');
-    await writeFileAtomic(this.paths(runId).owner, JSON.stringify(mine), { durable: false });
-    const fd = await fsp.open(journal, 'a');
-    await syncDir(dir);
-    await syncDir(parent);
-    return new FileRunJournal(runId, journal, fd, 0, this.paths(runId).owner, mine.nonce);
+    // The exclusive mkdir made the folder ours: nobody else can hold a claim in it yet. The
+    // claim and the journal file are made together; the journal holds no event before both.
+    const mine = await claim;
+    const [claimed, opened] = await Promise.allSettled([writeFileAtomic(this.paths(runId).owner, JSON.stringify(mine), { durable: false }), fsp.open(journal, 'a')]);
+    if (claimed.status === 'rejected' || opened.status === 'rejected') {
+      if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
+      throw claimed.status === 'rejected' ? claimed.reason : (opened as PromiseRejectedResult).reason;
+    }
+    // The folder's and the journal's names reach the disk while the run starts: the journal's
+    // first flush waits for them, so no event is acknowledged before its file has a name.
+    const named = Promise.all([syncDir(dir), syncDir(parent)]).then(() => undefined);
+    return new FileRunJournal(runId, journal, opened.value, 0, this.paths(runId).owner, mine.nonce, named);
   }
 
   /** Whether another process has the run open (or one on another host that cannot be checked). */
