@@ -334,6 +334,18 @@ describe('loadMelody', () => {
     ]);
   });
 
+  it('keeps a `__proto__` key as data, written as a key or given by an alias', () => {
+    // The loader looks for such keys only when the YAML has one, or an alias key that may be one.
+    for (const env of ['{ __proto__: "1" }', '{ *k : "1" }']) {
+      const r = loadMelody(`name: m\ndescription: &k __proto__\nnodes:\n  a: { uses: transform, with: { value: 1 }, env: ${env} }\n`, FILE, context);
+      assert.ok(r.ok, JSON.stringify(diagnosticsOf(r)));
+      const got = r.value.melody.nodes.a!.env!;
+      assert.ok(Object.hasOwn(got, '__proto__'), env);
+      assert.equal(got['__proto__'], '1');
+      assert.equal(Object.getPrototypeOf(got), Object.prototype);
+    }
+  });
+
   it('skips instrument checks when the workspace is unknown', () => {
     const text = 'name: x\nnodes:\n  r: { uses: instrument, instrument: any/thing, with: { prompt: hi } }\n';
     assert.deepEqual(check(text, {}), []);
