@@ -262,6 +262,15 @@ describe('loadMelody', () => {
     ]);
   });
 
+  it('reports an expression the data does not hold where the YAML shows it (a key made the same as another, a merge)', () => {
+    // `1` and "1" become one key of the data, and a merge moves keys up a level: the value
+    // at fault is still found, and pointed at where the file has it.
+    const collapsed = 'name: x\nnodes:\n  a: { uses: transform, with: { value: { 1: "${{ nodes.nope.output }}", "1": fine } } }\n';
+    assert.deepEqual(check(collapsed), ['3:50 unknown-node-ref expression refers to node `nope`, which is not in this melody']);
+    const merged = '%YAML 1.1\n---\nname: x\n<<: { board: { note: "${{ nodes.nope.output }}" } }\nnodes:\n  a: { uses: transform, with: { value: 1 } }\n';
+    assert.ok(check(merged).includes('4:27 unknown-node-ref expression refers to node `nope`, which is not in this melody'), check(merged).join('\n'));
+  });
+
   it('does not mistake text inside string literals for references', () => {
     const text = 'name: x\nnodes:\n  a: { uses: transform, with: { value: "${{ \'nodes.nope and inputs.nope\' }}" } }\n';
     assert.deepEqual(check(text), []);

@@ -358,29 +358,36 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
       what: (n: string) => `expression uses input \`${n}\`, which is not declared`,
       otherwise: (n: string) => `; declare it under \`inputs:\` (e.g. \`${n}: { type: string }\`)` },
   ];
-  source.forEachString((path, value, nodeStart, nodeEnd) => {
+  /**
+   * Checks one string. Given its source offsets, reports each problem there; without them,
+   * only says whether it has one (and stops at the first).
+   */
+  const check = (path: YamlPath, value: string, offsets?: readonly [number, number]): boolean => {
     const hasTemplate = value.includes('${{');
     const isBare = !hasTemplate && CONDITION_KEYS(path);
-    if ((!hasTemplate && !isBare) || path[0] === 'board') return;
-    const raw = source.text.slice(nodeStart, nodeEnd);
+    if ((!hasTemplate && !isBare) || path[0] === 'board') return false;
+    const [nodeStart, nodeEnd] = offsets ?? [0, 0];
+    const raw = offsets ? source.text.slice(nodeStart, nodeEnd) : '';
     const parts = isBare ? [bare(value)] : findTemplateParts(value);
     let searchFrom = 0;
     for (const part of parts) {
       // Map the part back to the file by finding its text in the raw source. Escapes in quoted
       // scalars can shift offsets; when the raw text does not match, point at the value's start.
-      const rawAt = raw.indexOf(isBare ? part.expression : '${{', searchFrom);
+      const rawAt = offsets ? raw.indexOf(isBare ? part.expression : '${{', searchFrom) : -1;
       if (rawAt >= 0) searchFrom = rawAt + 3;
       const exprOffset = (offsetInExpr: number): number =>
         rawAt >= 0 ? nodeStart + rawAt + (part.expressionStart - part.start) + offsetInExpr : nodeStart;
       const here = (offsetInExpr: number, length = 1) => source.rangeOfOffsets(exprOffset(offsetInExpr), exprOffset(offsetInExpr) + length);
 
       if (!part.terminated) {
+        if (!offsets) return true;
         const opening = part.start - part.expressionStart;
         out.push({ file: source.file, range: here(opening, 3), severity: 'error', code: 'expression', message: 'expression `${{` is not closed: add `}}`' });
         continue;
       }
       const syntax = celSyntaxError(part.expression);
       if (syntax) {
+        if (!offsets) return true;
         out.push({
           file: source.file,
           range: here(syntax.offset),
@@ -396,6 +403,7 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
         if (!part.expression.includes(k.prefix)) continue;
         for (const ref of k.find(part.expression)) {
           if (k.known.has(ref.name)) continue;
+          if (!offsets) return true;
           const hint = closest(ref.name, [...k.known]);
           out.push({
             file: source.file,
@@ -407,8 +415,45 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
         }
       }
     }
-  });
+    return false;
+  };
+  // Most melodies have no problem here, and then need no position: their data, quicker to walk
+  // than the YAML document, is checked first, and the document is walked only when that finds
+  // a problem. Where the data may differ from the document (`YamlSource.plainData`: aliases,
+  // merge keys, keys that are not strings), the document is walked at once, as it always was.
+  if (source.plainData && !someString(data, (path, value) => check(path, value))) return out;
+  source.forEachString((path, value, nodeStart, nodeEnd) => void check(path, value, [nodeStart, nodeEnd]));
   return out;
+}
+
+/**
+ * Whether `visit` is true of some string of `data` (plain objects and arrays, as parsed YAML
+ * is), stopping at the first. The path is one array reused for the whole walk.
+ */
+function someString(data: unknown, visit: (path: YamlPath, value: string) => boolean): boolean {
+  const path: (string | number)[] = [];
+  const walk = (v: unknown): boolean => {
+    if (typeof v === 'string') return visit(path, v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        const found = walk(v[i]);
+        path.pop();
+        if (found) return true;
+      }
+    } else if (v !== null && typeof v === 'object') {
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key of Object.keys(v)) {
+        path.push(key);
+        const found = walk((v as Raw)[key]);
+        path.pop();
+        if (found) return true;
+      }
+    }
+    return false;
+  };
+  return walk(data);
 }
 
 /** A bare condition (`if: nodes.a.status == 'success'`) as a template part covering it all. */

@@ -23,6 +23,13 @@ export class YamlSource {
    * which may be one): when not, the loader's schema checks skip looking for such keys.
    */
   readonly hasProtoKey: boolean = false;
+  /**
+   * Whether the data of this document holds each of its values once, at the path of its keys:
+   * no alias or merge key (`<<`) shows a value at a second path, and every key is a string (so
+   * no two keys become one, as `1` and `"1"` do). Walking the data then visits what walking
+   * the document visits, at the same paths. False for a document that was not parsed.
+   */
+  readonly plainData: boolean = false;
   private readonly lines = new LineCounter();
 
   /** `noun` says what the file is in messages about limits: "a melody may be at most 5 MB". */
@@ -60,6 +67,7 @@ export class YamlSource {
       const keys = checkKeys(this.doc);
       this.doc.errors.push(...keys.duplicates);
       this.hasProtoKey = keys.hasProtoKey;
+      this.plainData = keys.plainData;
     }
   }
 
@@ -218,12 +226,14 @@ function parseWithinDepth(text: string, lines: LineCounter): { doc: Document.Par
 }
 
 /**
- * "Map keys must be unique", where the `yaml` package would say it, in one pass; and whether
- * any key is `__proto__` or an alias (whose value may be `__proto__`).
+ * "Map keys must be unique", where the `yaml` package would say it, in one pass; whether any
+ * key is `__proto__` or an alias (whose value may be `__proto__`); and whether the data will
+ * be plain (see `YamlSource.plainData`).
  */
-function checkKeys(doc: Document.Parsed): { duplicates: YAMLParseError[]; hasProtoKey: boolean } {
+function checkKeys(doc: Document.Parsed): { duplicates: YAMLParseError[]; hasProtoKey: boolean; plainData: boolean } {
   const out: YAMLParseError[] = [];
   let hasProtoKey = false;
+  let plainData = true;
   const walk = (node: unknown): void => {
     if (isMap(node)) {
       const seen = new Set<unknown>();
@@ -232,18 +242,22 @@ function checkKeys(doc: Document.Parsed): { duplicates: YAMLParseError[]; hasPro
           if (seen.has(pair.key.value) && pair.key.range) out.push(new YAMLParseError([pair.key.range[0], pair.key.range[0] + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
           seen.add(pair.key.value);
           if (pair.key.value === '__proto__') hasProtoKey = true;
-        } else if (isAlias(pair.key)) {
-          hasProtoKey = true;
+          if (typeof pair.key.value !== 'string' || pair.key.value === '<<') plainData = false;
+        } else {
+          if (isAlias(pair.key)) hasProtoKey = true;
+          plainData = false;
         }
         walk(pair.key);
         walk(pair.value);
       }
     } else if (isSeq(node)) {
       for (const item of node.items) walk(item);
+    } else if (isAlias(node)) {
+      plainData = false;
     }
   };
   walk(doc.contents);
-  return { duplicates: out, hasProtoKey };
+  return { duplicates: out, hasProtoKey, plainData };
 }
 
 /** Feeds `lines` the line starts up to `end`, for positions in text that was never parsed. */
