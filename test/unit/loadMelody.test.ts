@@ -262,6 +262,15 @@ describe('loadMelody', () => {
     ]);
   });
 
+  it('reports an expression the data does not hold where the YAML shows it (a key made the same as another, a merge)', () => {
+    // `1` and "1" become one key of the data, and a merge moves keys up a level: the value
+    // at fault is still found, and pointed at where the file has it.
+    const collapsed = 'name: x\nnodes:\n  a: { uses: transform, with: { value: { 1: "${{ nodes.nope.output }}", "1": fine } } }\n';
+    assert.deepEqual(check(collapsed), ['3:50 unknown-node-ref expression refers to node `nope`, which is not in this melody']);
+    const merged = '%YAML 1.1\n---\nname: x\n<<: { board: { note: "${{ nodes.nope.output }}" } }\nnodes:\n  a: { uses: transform, with: { value: 1 } }\n';
+    assert.ok(check(merged).includes('4:27 unknown-node-ref expression refers to node `nope`, which is not in this melody'), check(merged).join('\n'));
+  });
+
   it('does not mistake text inside string literals for references', () => {
     const text = 'name: x\nnodes:\n  a: { uses: transform, with: { value: "${{ \'nodes.nope and inputs.nope\' }}" } }\n';
     assert.deepEqual(check(text), []);
@@ -332,6 +341,18 @@ describe('loadMelody', () => {
     assert.deepEqual(check('name: x\nnodes:\n  a: { uses: notify, timeout: 5 minutes, with: { message: a } }\n'), [
       '3:31 schema `nodes.a.timeout`: expected a duration such as "500ms", "30s", "5m" or "1h"',
     ]);
+  });
+
+  it('keeps a `__proto__` key as data, written as a key or given by an alias', () => {
+    // The loader looks for such keys only when the YAML has one, or an alias key that may be one.
+    for (const env of ['{ __proto__: "1" }', '{ *k : "1" }']) {
+      const r = loadMelody(`name: m\ndescription: &k __proto__\nnodes:\n  a: { uses: transform, with: { value: 1 }, env: ${env} }\n`, FILE, context);
+      assert.ok(r.ok, JSON.stringify(diagnosticsOf(r)));
+      const got = r.value.melody.nodes.a!.env!;
+      assert.ok(Object.hasOwn(got, '__proto__'), env);
+      assert.equal(got['__proto__'], '1');
+      assert.equal(Object.getPrototypeOf(got), Object.prototype);
+    }
   });
 
   it('skips instrument checks when the workspace is unknown', () => {

@@ -90,6 +90,27 @@ describe('loaders never throw (property tests)', function () {
     );
   });
 
+  it('finds the same expression problems, at the same places, whether it walks the data or the YAML document', () => {
+    // The expression check walks the data when it mirrors the document, and the document
+    // otherwise: a key that is not a string (the `1:` appended here, after everything else)
+    // makes it walk the document. Both must report the same problems at the same positions.
+    const expression = fc.constantFrom('${{ nodes.a.output }}', '${{ nodes.zz.output }}', '${{ inputs.q }}', '${{ 1 + }}', 'x ${{ nodes.b.status', "${{ nodes['c'].output }}", 'plain');
+    const expressions = (ds: readonly Diagnostic[]) => ds.filter((d) => ['expression', 'unknown-node-ref', 'unknown-input', 'limit'].includes(d.code));
+    fc.assert(
+      fc.property(
+        melodyLike,
+        fc.dictionary(fc.constantFrom('a', 'b', 'c', 'zz'), fc.record({ if: expression, with: fc.record({ value: expression, message: fc.array(expression, { maxLength: 3 }) }) })),
+        (doc, extra) => {
+          const text = stringify({ ...doc, nodes: { ...(typeof doc.nodes === 'object' ? doc.nodes : {}), ...extra } });
+          const data = expressions(diagnosticsOf(loadMelody(text, 'f.melody.yaml')));
+          const document = expressions(diagnosticsOf(loadMelody(`${text}1: not a string key\n`, 'f.melody.yaml')));
+          assert.deepEqual(data, document);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('on alias bombs (billion laughs) without blowing up', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 10; i++) bomb.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(9).fill(`*${'abcdefghij'[i - 1]}`).join(',')}]`);

@@ -83,35 +83,41 @@ export interface MelodyLimits {
 
 export const MELODY_LIMITS: MelodyLimits = { maxNodes: MAX_MELODY_NODES };
 
+/**
+ * A melody's nodes as `[id, node]` pairs, listed once: the checks below each go through all of
+ * them, and listing an object of thousands of keys is not cheap.
+ */
+type NodeEntries = readonly (readonly [string, unknown])[];
+
 function checkMelody({ source, data, warnings }: YamlData, context: MelodyContext, limits: MelodyLimits): Result<LoadedMelody, Diagnostic[]> {
+  const nodes = isMapLike(data.nodes) ? data.nodes : {};
+  const entries: NodeEntries = Object.entries(nodes);
   // Counted before anything is checked node by node.
-  const nodeCount = isMapLike(data.nodes) ? Object.keys(data.nodes).length : 0;
-  if (nodeCount > limits.maxNodes) {
-    return err([source.diagnostic(['nodes'], `the melody has ${count(nodeCount)} nodes; a melody may have at most ${count(limits.maxNodes)}`, 'limit', { on: 'key' })]);
+  if (entries.length > limits.maxNodes) {
+    return err([source.diagnostic(['nodes'], `the melody has ${count(entries.length)} nodes; a melody may have at most ${count(limits.maxNodes)}`, 'limit', { on: 'key' })]);
   }
 
   const diagnostics: Diagnostic[] = [...warnings];
-  const shape = safeParseNames(melodyShapeSchema, data);
+  const shape = safeParseNames(melodyShapeSchema, data, source.hasProtoKey);
   if (!shape.success) diagnostics.push(...schemaDiagnostics(shape.error.issues, source, melodyShapeSchema, data));
 
-  const nodes = isMapLike(data.nodes) ? data.nodes : {};
-  const ids = new Set(Object.keys(nodes));
+  const ids = new Set(entries.map(([id]) => id));
   const onFailure = isMapLike(data['on-failure']) ? data['on-failure'] : {};
   const compensate = typeof onFailure.compensate === 'string' ? onFailure.compensate : undefined;
 
   if (isMapLike(data.nodes) && ids.size === 0) {
     diagnostics.push(source.diagnostic(['nodes'], 'the melody has no nodes: add at least one under `nodes:`', 'schema', { on: 'key' }));
   }
-  for (const [id, node] of Object.entries(nodes)) {
+  for (const [id, node] of entries) {
     if (isMapLike(node)) diagnostics.push(...checkNode(source, id, node, ids, compensate, context));
   }
-  diagnostics.push(...checkCycles(source, nodes, compensate));
+  diagnostics.push(...checkCycles(source, entries, compensate));
   if (compensate !== undefined && !ids.has(compensate)) {
     diagnostics.push(unknownNode(source, ['on-failure', 'compensate'], compensate, ids, 'compensation node'));
   }
   diagnostics.push(...checkExpressions(source, data, ids));
-  diagnostics.push(...checkCommands(source, data, nodes));
-  diagnostics.push(...checkEnvironment(source, data, nodes));
+  diagnostics.push(...checkCommands(source, data, entries));
+  diagnostics.push(...checkEnvironment(source, data, entries));
   diagnostics.push(...checkSandbox(source, data, context));
   diagnostics.push(...checkTriggers(source, data, context));
 
@@ -177,7 +183,7 @@ function checkNode(
     const schema = NODE_KINDS[uses];
     const withValue = node.with ?? {};
     if (isMapLike(withValue)) {
-      const parsed = safeParseNames(schema, withValue);
+      const parsed = safeParseNames(schema, withValue, source.hasProtoKey);
       if (!parsed.success) out.push(...schemaDiagnostics(parsed.error.issues, source, schema, withValue, at('with')));
     }
     const mayNameInstrument = KINDS_WITH_INSTRUMENT.includes(uses);
@@ -236,11 +242,13 @@ function checkNode(
   return out;
 }
 
-function checkCycles(source: YamlSource, nodes: Raw, compensate: string | undefined): Diagnostic[] {
+function checkCycles(source: YamlSource, nodes: NodeEntries, compensate: string | undefined): Diagnostic[] {
   const graph = new Map<string, string[]>();
-  for (const [id, node] of Object.entries(nodes)) {
+  const byId = new Map<string, Raw>();
+  for (const [id, node] of nodes) {
     if (id === compensate || !isMapLike(node)) continue;
     graph.set(id, needsOf(node as Pick<NodeSpec, 'needs'>).filter((n) => typeof n === 'string'));
+    byId.set(id, node);
   }
   const out: Diagnostic[] = [];
   for (const cycle of findCycles(graph)) {
@@ -248,7 +256,7 @@ function checkCycles(source: YamlSource, nodes: Raw, compensate: string | undefi
     const members = new Set(cycle);
     for (const id of cycle) {
       // Point at the need that keeps this node inside the cycle.
-      const raw = nodes[id] as Raw;
+      const raw = byId.get(id)!;
       const list = needsOf(raw as Pick<NodeSpec, 'needs'>);
       const i = list.findIndex((n) => members.has(n));
       const path: YamlPath = typeof raw.needs === 'string' ? ['nodes', id, 'needs'] : ['nodes', id, 'needs', i];
@@ -270,11 +278,11 @@ function checkCycles(source: YamlSource, nodes: Raw, compensate: string | undefi
  * Programs a melody runs must be listed in `permissions.commands` (the engine refuses the
  * rest). A literal command that is not listed would fail every run, so say so now.
  */
-function checkCommands(source: YamlSource, data: Raw, nodes: Raw): Diagnostic[] {
+function checkCommands(source: YamlSource, data: Raw, nodes: NodeEntries): Diagnostic[] {
   const permissions = isMapLike(data.permissions) ? data.permissions : {};
   const allowed = Array.isArray(permissions.commands) ? permissions.commands.filter((c): c is string => typeof c === 'string') : undefined;
   const out: Diagnostic[] = [];
-  for (const [id, node] of Object.entries(nodes)) {
+  for (const [id, node] of nodes) {
     if (!isMapLike(node)) continue;
     const w = isMapLike(node.with) ? node.with : {};
     const program = node.uses === 'shell' ? w.command : node.uses === 'git-commit' ? 'git' : undefined;
@@ -291,16 +299,16 @@ function checkCommands(source: YamlSource, data: Raw, nodes: Raw): Diagnostic[] 
  * NODE_OPTIONS…) may be set by a node only when `permissions.env` lists them; the engine
  * refuses the rest when the program starts. Keys are literal, so every one is known now.
  */
-function checkEnvironment(source: YamlSource, data: Raw, nodes: Raw): Diagnostic[] {
+function checkEnvironment(source: YamlSource, data: Raw, nodes: NodeEntries): Diagnostic[] {
   const permissions = isMapLike(data.permissions) ? data.permissions : {};
   const allowed = new Set(Array.isArray(permissions.env) ? permissions.env.filter((n): n is string => typeof n === 'string').map((n) => n.toUpperCase()) : []);
   const out: Diagnostic[] = [];
-  for (const [id, node] of Object.entries(nodes)) {
+  for (const [id, node] of nodes) {
     if (!isMapLike(node)) continue;
-    const maps: [YamlPath, unknown][] = [[['nodes', id, 'env'], node.env]];
-    if (node.uses === 'shell' && isMapLike(node.with)) maps.push([['nodes', id, 'with', 'env'], node.with.env]);
+    const maps: [YamlPath, Raw][] = [];
+    if (isMapLike(node.env)) maps.push([['nodes', id, 'env'], node.env]);
+    if (node.uses === 'shell' && isMapLike(node.with) && isMapLike(node.with.env)) maps.push([['nodes', id, 'with', 'env'], node.with.env]);
     for (const [path, env] of maps) {
-      if (!isMapLike(env)) continue;
       for (const name of Object.keys(env)) {
         if (!isGuardedVariable(name) || allowed.has(name.toUpperCase())) continue;
         out.push(
@@ -350,29 +358,36 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
       what: (n: string) => `expression uses input \`${n}\`, which is not declared`,
       otherwise: (n: string) => `; declare it under \`inputs:\` (e.g. \`${n}: { type: string }\`)` },
   ];
-  source.forEachString((path, value, [nodeStart, nodeEnd]) => {
+  /**
+   * Checks one string. Given its source offsets, reports each problem there; without them,
+   * only says whether it has one (and stops at the first).
+   */
+  const check = (path: YamlPath, value: string, offsets?: readonly [number, number]): boolean => {
     const hasTemplate = value.includes('${{');
     const isBare = !hasTemplate && CONDITION_KEYS(path);
-    if ((!hasTemplate && !isBare) || path[0] === 'board') return;
-    const raw = source.text.slice(nodeStart, nodeEnd);
+    if ((!hasTemplate && !isBare) || path[0] === 'board') return false;
+    const [nodeStart, nodeEnd] = offsets ?? [0, 0];
+    const raw = offsets ? source.text.slice(nodeStart, nodeEnd) : '';
     const parts = isBare ? [bare(value)] : findTemplateParts(value);
     let searchFrom = 0;
     for (const part of parts) {
       // Map the part back to the file by finding its text in the raw source. Escapes in quoted
       // scalars can shift offsets; when the raw text does not match, point at the value's start.
-      const rawAt = raw.indexOf(isBare ? part.expression : '${{', searchFrom);
+      const rawAt = offsets ? raw.indexOf(isBare ? part.expression : '${{', searchFrom) : -1;
       if (rawAt >= 0) searchFrom = rawAt + 3;
       const exprOffset = (offsetInExpr: number): number =>
         rawAt >= 0 ? nodeStart + rawAt + (part.expressionStart - part.start) + offsetInExpr : nodeStart;
       const here = (offsetInExpr: number, length = 1) => source.rangeOfOffsets(exprOffset(offsetInExpr), exprOffset(offsetInExpr) + length);
 
       if (!part.terminated) {
+        if (!offsets) return true;
         const opening = part.start - part.expressionStart;
         out.push({ file: source.file, range: here(opening, 3), severity: 'error', code: 'expression', message: 'expression `${{` is not closed: add `}}`' });
         continue;
       }
       const syntax = celSyntaxError(part.expression);
       if (syntax) {
+        if (!offsets) return true;
         out.push({
           file: source.file,
           range: here(syntax.offset),
@@ -384,8 +399,11 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
         continue;
       }
       for (const k of kinds) {
+        // A reference names its prefix (`nodes.x`, `inputs['y']`): without it there is none to find.
+        if (!part.expression.includes(k.prefix)) continue;
         for (const ref of k.find(part.expression)) {
           if (k.known.has(ref.name)) continue;
+          if (!offsets) return true;
           const hint = closest(ref.name, [...k.known]);
           out.push({
             file: source.file,
@@ -397,8 +415,45 @@ function checkExpressions(source: YamlSource, data: Raw, ids: ReadonlySet<string
         }
       }
     }
-  });
+    return false;
+  };
+  // Most melodies have no problem here, and then need no position: their data, quicker to walk
+  // than the YAML document, is checked first, and the document is walked only when that finds
+  // a problem. Where the data may differ from the document (`YamlSource.plainData`: aliases,
+  // merge keys, keys that are not strings), the document is walked at once, as it always was.
+  if (source.plainData && !someString(data, (path, value) => check(path, value))) return out;
+  source.forEachString((path, value, nodeStart, nodeEnd) => void check(path, value, [nodeStart, nodeEnd]));
   return out;
+}
+
+/**
+ * Whether `visit` is true of some string of `data` (plain objects and arrays, as parsed YAML
+ * is), stopping at the first. The path is one array reused for the whole walk.
+ */
+function someString(data: unknown, visit: (path: YamlPath, value: string) => boolean): boolean {
+  const path: (string | number)[] = [];
+  const walk = (v: unknown): boolean => {
+    if (typeof v === 'string') return visit(path, v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        const found = walk(v[i]);
+        path.pop();
+        if (found) return true;
+      }
+    } else if (v !== null && typeof v === 'object') {
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key of Object.keys(v)) {
+        path.push(key);
+        const found = walk((v as Raw)[key]);
+        path.pop();
+        if (found) return true;
+      }
+    }
+    return false;
+  };
+  return walk(data);
 }
 
 /** A bare condition (`if: nodes.a.status == 'success'`) as a template part covering it all. */

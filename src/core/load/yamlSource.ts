@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { Composer, isMap, isNode, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, Parser, YAMLParseError, type Document, type Node } from 'yaml';
+import { Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, Parser, YAMLParseError, type Document, type Node } from 'yaml';
 import type { Diagnostic, DiagnosticCode, Range, Severity } from '../model/diagnostic';
 import { describeCharacter, firstForbiddenCharacter, MAX_YAML_BYTES, MAX_YAML_DEPTH, megabytes } from './limits';
 
@@ -18,6 +18,18 @@ export class YamlSource {
    * characters YAML forbids. The document is then empty and this is its only diagnostic.
    */
   readonly refused?: Diagnostic;
+  /**
+   * Whether a map of the document may have a `__proto__` key (or a key given by an alias,
+   * which may be one): when not, the loader's schema checks skip looking for such keys.
+   */
+  readonly hasProtoKey: boolean = false;
+  /**
+   * Whether the data of this document holds each of its values once, at the path of its keys:
+   * no alias or merge key (`<<`) shows a value at a second path, and every key is a string (so
+   * no two keys become one, as `1` and `"1"` do). Walking the data then visits what walking
+   * the document visits, at the same paths. False for a document that was not parsed.
+   */
+  readonly plainData: boolean = false;
   private readonly lines = new LineCounter();
 
   /** `noun` says what the file is in messages about limits: "a melody may be at most 5 MB". */
@@ -52,7 +64,10 @@ export class YamlSource {
     if (parsed.tooDeepAt !== undefined) {
       this.refused = refuse(parsed.tooDeepAt, `the YAML nests deeper than ${MAX_YAML_DEPTH} levels here; ${noun} may nest at most ${MAX_YAML_DEPTH}`);
     } else {
-      this.doc.errors.push(...duplicateKeys(this.doc));
+      const keys = checkKeys(this.doc);
+      this.doc.errors.push(...keys.duplicates);
+      this.hasProtoKey = keys.hasProtoKey;
+      this.plainData = keys.plainData;
     }
   }
 
@@ -139,14 +154,14 @@ export class YamlSource {
   }
 
   /**
-   * Calls `visit` for every string scalar, with its path, value and source offsets. The path
-   * is one array reused for the whole walk: copy it to keep it beyond the call.
+   * Calls `visit` for every string scalar, with its path, value and source offsets `[start,
+   * end)`. The path is one array reused for the whole walk: copy it to keep it beyond the call.
    */
-  forEachString(visit: (path: YamlPath, value: string, offsets: [number, number]) => void): void {
+  forEachString(visit: (path: YamlPath, value: string, start: number, end: number) => void): void {
     const path: (string | number)[] = [];
     const walk = (node: unknown): void => {
       if (isScalar(node)) {
-        if (typeof node.value === 'string' && node.range) visit(path, node.value, [node.range[0], node.range[1]]);
+        if (typeof node.value === 'string' && node.range) visit(path, node.value, node.range[0], node.range[1]);
       } else if (isMap(node)) {
         for (const pair of node.items) {
           path.push(isScalar(pair.key) ? String(pair.key.value) : String(pair.key));
@@ -210,9 +225,15 @@ function parseWithinDepth(text: string, lines: LineCounter): { doc: Document.Par
   return { doc: doc!, tooDeepAt };
 }
 
-/** "Map keys must be unique", where the `yaml` package would say it, in one pass. */
-function duplicateKeys(doc: Document.Parsed): YAMLParseError[] {
+/**
+ * "Map keys must be unique", where the `yaml` package would say it, in one pass; whether any
+ * key is `__proto__` or an alias (whose value may be `__proto__`); and whether the data will
+ * be plain (see `YamlSource.plainData`).
+ */
+function checkKeys(doc: Document.Parsed): { duplicates: YAMLParseError[]; hasProtoKey: boolean; plainData: boolean } {
   const out: YAMLParseError[] = [];
+  let hasProtoKey = false;
+  let plainData = true;
   const walk = (node: unknown): void => {
     if (isMap(node)) {
       const seen = new Set<unknown>();
@@ -220,16 +241,23 @@ function duplicateKeys(doc: Document.Parsed): YAMLParseError[] {
         if (isScalar(pair.key)) {
           if (seen.has(pair.key.value) && pair.key.range) out.push(new YAMLParseError([pair.key.range[0], pair.key.range[0] + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
           seen.add(pair.key.value);
+          if (pair.key.value === '__proto__') hasProtoKey = true;
+          if (typeof pair.key.value !== 'string' || pair.key.value === '<<') plainData = false;
+        } else {
+          if (isAlias(pair.key)) hasProtoKey = true;
+          plainData = false;
         }
         walk(pair.key);
         walk(pair.value);
       }
     } else if (isSeq(node)) {
       for (const item of node.items) walk(item);
+    } else if (isAlias(node)) {
+      plainData = false;
     }
   };
   walk(doc.contents);
-  return out;
+  return { duplicates: out, hasProtoKey, plainData };
 }
 
 /** Feeds `lines` the line starts up to `end`, for positions in text that was never parsed. */

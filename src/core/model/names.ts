@@ -37,9 +37,12 @@ const PROTO = '__proto__';
  * `schema.safeParse(data)` that keeps `__proto__` keys, which zod drops from every object
  * and record it builds (and so never validates). Each such key is renamed to a stand-in
  * before parsing and back after, in the output and in the paths of issues.
+ *
+ * Finding them walks all of `data`; a caller that knows no object of `data` can have one
+ * (the loader knows from the YAML it parsed) passes `mayHaveProtoKeys: false` to skip that.
  */
-export function safeParseNames<S extends z.ZodType>(schema: S, data: unknown): z.ZodSafeParseResult<z.output<S>> {
-  const standIn = standInFor(data);
+export function safeParseNames<S extends z.ZodType>(schema: S, data: unknown, mayHaveProtoKeys = true): z.ZodSafeParseResult<z.output<S>> {
+  const standIn = mayHaveProtoKeys ? standInFor(data) : undefined;
   if (standIn === undefined) return schema.safeParse(data);
   const result = schema.safeParse(renameKeys(data, PROTO, standIn));
   if (result.success) return { ...result, data: renameKeys(result.data, standIn, PROTO) as z.output<S> };
