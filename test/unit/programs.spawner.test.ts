@@ -20,8 +20,7 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
   let spawner: Spawner;
   beforeEach(() => (spawner = new Spawner()));
   afterEach(() => {
-    const pid = spawner.helperPid;
-    if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    for (const pid of spawner.helperPids) process.kill(pid, 'SIGKILL');
   });
 
   it('starts programs from the helper, not from this process, with the same result as a direct spawn', async () => {
@@ -31,13 +30,13 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     const direct = await runProgram(request('direct', script, { stdin: 'hello\n' }));
     assert.deepEqual(through, direct);
     assert.deepEqual(through, { stdout: 'hello\n', stderr: 'ééé', exitCode: 3, exitSignal: null, stderrTail: ['ééé'] });
-    assert.ok(spawned && spawner.helperPid && spawned !== spawner.helperPid);
+    assert.ok(spawned && spawner.helperPids.length === 1 && !spawner.helperPids.includes(spawned));
     if (LINUX) {
       // Told the pid while the program runs: its parent is the helper, and it leads its own group.
       let pid: number | undefined;
       const running = runProgram(request(spawner, 'setTimeout(() => {}, 30000)', { onSpawn: (p) => (pid = p) }));
       await waitFor('the pid', () => pid !== undefined);
-      assert.equal(parentOf(pid!), spawner.helperPid, 'the helper is its parent');
+      assert.deepEqual(spawner.helperPids, [parentOf(pid!)], 'the helper is its parent');
       assert.equal(await groupAlive(pid!), true, 'its pid is its process group');
       process.kill(-pid!, 'SIGKILL');
       assert.equal((await running).exitSignal, 'SIGKILL');
@@ -64,14 +63,39 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     let pid: number | undefined;
     const running = runProgram(request(spawner, 'setTimeout(() => {}, 30000)', { onSpawn: (p) => (pid = p) }));
     await waitFor('the pid', () => pid !== undefined);
-    const first = spawner.helperPid!;
+    const [first] = spawner.helperPids;
+    assert.ok(first !== undefined);
     process.kill(first, 'SIGKILL');
     await assert.rejects(running, (e: NodeError) => /node was stopped: the helper that starts programs ended unexpectedly/.test(e.message) && e.retryable);
     for (let i = 0; (await groupAlive(pid!)) && i < 300; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(await groupAlive(pid!), false, 'the program it had started was stopped');
     const next = await runProgram(request(spawner, "process.stdout.write('again')"));
     assert.equal(next.stdout, 'again');
-    assert.notEqual(spawner.helperPid, first);
+    assert.equal(spawner.helperPids.length, 1);
+    assert.notEqual(spawner.helperPids[0], first);
+  });
+
+  it('starts programs asked for at once from a second helper while the first is busy starting one, never more than max', async () => {
+    spawner = new Spawner({ max: 2 });
+    const parents: number[] = [];
+    const script = "process.stdout.write('ran')";
+    // Asked in one turn: none has been answered, so the first waits in its helper while the second goes to a new one.
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => runProgram(request(spawner, 'setTimeout(() => {}, 200); ' + script, { onSpawn: (pid) => LINUX && parents.push(parentOf(pid)) }))),
+    );
+    for (const r of results) assert.equal(r.stdout, 'ran');
+    assert.equal(spawner.helperPids.length, 2);
+    if (LINUX) assert.deepEqual([...new Set(parents)].sort(), [...spawner.helperPids].sort(), 'both helpers started programs');
+    // One at a time, each answered before the next: the least busy helper, no third.
+    for (let i = 0; i < 3; i++) assert.equal((await runProgram(request(spawner, script))).stdout, 'ran');
+    assert.equal(spawner.helperPids.length, 2);
+  });
+
+  it('keeps to one helper when max is 1, however many programs are asked for at once', async () => {
+    spawner = new Spawner({ max: 1 });
+    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => runProgram(request(spawner, `process.stdout.write('${i}')`))));
+    assert.deepEqual(results.map((r) => r.stdout), ['0', '1', '2', '3']);
+    assert.equal(spawner.helperPids.length, 1);
   });
 
   it('does not keep the process that uses it running once its programs have ended', () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { signalGroup } from '../store/processes';
 
 /**
@@ -76,42 +77,68 @@ export class HelperChild extends EventEmitter {
   kill?: () => void;
 }
 
-/** The helper of this process, started on first use; a new one after it died. */
+/** One helper process and the programs it started that have not closed yet. */
+interface Helper {
+  readonly process: ChildProcess;
+  readonly children: Map<number, HelperChild>;
+  /** Requests it has not answered yet (no pid, no error): it spawns one at a time. */
+  starting: number;
+}
+
+/**
+ * The helpers of this process: one, and more while programs are asked for faster than one
+ * helper starts them. A spawn blocks the helper until the program has been exec'd — about
+ * a millisecond on a quiet machine, several on a busy one — so eight nodes starting at
+ * once would otherwise queue behind each other in a single helper. A request goes to the
+ * helper with the fewest requests still unanswered; a new helper is started (up to `max`)
+ * only when every helper is busy starting one. Each helper is started on first use, and
+ * again after it died.
+ */
 export class Spawner {
-  private helper: ChildProcess | undefined;
-  private readonly children = new Map<number, HelperChild>();
+  private readonly helpers: Helper[] = [];
   private nextId = 1;
+  private readonly node: { readonly path: string; readonly env: Readonly<Record<string, string>> };
+  private readonly max: number;
 
   constructor(
-    private readonly node: { readonly path: string; readonly env: Readonly<Record<string, string>> } = {
-      path: process.execPath,
-      env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {},
-    },
-  ) {}
+    options: { readonly node?: { readonly path: string; readonly env: Readonly<Record<string, string>> }; readonly max?: number } = {},
+  ) {
+    this.node = options.node ?? { path: process.execPath, env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} };
+    this.max = Math.max(1, options.max ?? Math.min(4, availableParallelism()));
+  }
 
   /** Starts a program; its events follow on the returned child. */
   spawn(request: SpawnRequest): HelperChild {
-    const helper = this.started();
+    const helper = this.pick();
     const id = this.nextId++;
     const child = new HelperChild();
-    this.children.set(id, child);
-    this.holdOpen();
-    helper.stdin!.write(JSON.stringify({ id, ...request }) + '\n');
+    helper.children.set(id, child);
+    helper.starting++;
+    this.holdOpen(helper);
+    helper.process.stdin!.write(JSON.stringify({ id, ...request }) + '\n');
     return child;
   }
 
-  /** The helper's pid while it runs (for tests). */
-  get helperPid(): number | undefined {
-    return this.helper?.pid;
+  /** The helpers' pids while they run (for tests). */
+  get helperPids(): number[] {
+    return this.helpers.flatMap((h) => (h.process.pid === undefined ? [] : [h.process.pid]));
   }
 
-  private started(): ChildProcess {
-    if (this.helper) return this.helper;
-    const helper = spawn(this.node.path, ['-e', SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...this.node.env }, windowsHide: true });
-    this.helper = helper;
+  /** The least busy helper; a new one when all are busy starting a program and there is room. */
+  private pick(): Helper {
+    let best: Helper | undefined;
+    for (const h of this.helpers) if (!best || h.starting < best.starting) best = h;
+    if (best && (best.starting === 0 || this.helpers.length >= this.max)) return best;
+    return this.started();
+  }
+
+  private started(): Helper {
+    const proc = spawn(this.node.path, ['-e', SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...this.node.env }, windowsHide: true });
+    const helper: Helper = { process: proc, children: new Map(), starting: 0 };
+    this.helpers.push(helper);
     let buffer = '';
-    helper.stdout!.setEncoding('utf8');
-    helper.stdout!.on('data', (d: string) => {
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (d: string) => {
       buffer += d;
       for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
         const line = buffer.slice(0, i);
@@ -123,16 +150,17 @@ export class Spawner {
         } catch {
           continue; // Not a reply (nothing but replies is written there): never a reason to fail the run.
         }
-        this.receive(reply);
+        this.receive(helper, reply);
       }
     });
     // Writing to a helper that just died: its exit below fails what it had.
-    helper.stdin!.on('error', () => undefined);
+    proc.stdin!.on('error', () => undefined);
     const gone = () => {
-      if (this.helper !== helper) return;
-      this.helper = undefined;
-      const orphans = [...this.children.values()];
-      this.children.clear();
+      const at = this.helpers.indexOf(helper);
+      if (at < 0) return;
+      this.helpers.splice(at, 1);
+      const orphans = [...helper.children.values()];
+      helper.children.clear();
       for (const child of orphans) {
         // Its program may still run, in a group of its own that nobody reads: stopped.
         if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
@@ -140,17 +168,18 @@ export class Spawner {
         child.emit('error', error);
       }
     };
-    helper.on('exit', gone);
-    helper.on('error', gone);
-    this.holdOpen();
+    proc.on('exit', gone);
+    proc.on('error', gone);
+    this.holdOpen(helper);
     return helper;
   }
 
-  private receive(reply: Reply): void {
-    const child = this.children.get(reply.id);
+  private receive(helper: Helper, reply: Reply): void {
+    const child = helper.children.get(reply.id);
     if (!child) return;
     switch (reply.t) {
       case 'pid':
+        helper.starting--;
         child.pid = reply.pid;
         child.emit('spawned', reply.pid);
         return;
@@ -158,31 +187,33 @@ export class Spawner {
         child.emit('data', reply.s, Buffer.from(reply.d, 'base64'));
         return;
       case 'error':
-        child.emit('error', Object.assign(new Error(reply.message), { code: reply.code }));
         // A program that never started has no close to wait for.
-        if (child.pid === undefined) this.forget(reply.id);
+        if (child.pid === undefined) {
+          helper.starting--;
+          this.forget(helper, reply.id);
+        }
+        child.emit('error', Object.assign(new Error(reply.message), { code: reply.code }));
         return;
       case 'exit':
         child.emit('exit', reply.code, reply.signal);
         return;
       case 'close':
-        this.forget(reply.id);
+        this.forget(helper, reply.id);
         child.emit('close', reply.code, reply.signal);
         return;
     }
   }
 
-  private forget(id: number): void {
-    this.children.delete(id);
-    this.holdOpen();
+  private forget(helper: Helper, id: number): void {
+    helper.children.delete(id);
+    this.holdOpen(helper);
   }
 
-  /** The helper keeps Symphony running only while a program of it does. */
-  private holdOpen(): void {
-    const helper = this.helper;
-    if (!helper) return;
-    const busy = this.children.size > 0;
-    for (const handle of [helper, helper.stdout, helper.stdin] as (ChildProcess | { ref?(): void; unref?(): void } | null)[]) {
+  /** A helper keeps Symphony running only while a program of it does. */
+  private holdOpen(helper: Helper): void {
+    const busy = helper.children.size > 0;
+    const proc = helper.process;
+    for (const handle of [proc, proc.stdout, proc.stdin] as (ChildProcess | { ref?(): void; unref?(): void } | null)[]) {
       if (busy) handle?.ref?.();
       else handle?.unref?.();
     }
