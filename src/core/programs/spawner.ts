@@ -86,13 +86,13 @@ interface Helper {
 }
 
 /**
- * The helpers of this process: one, and more while programs are asked for faster than one
- * helper starts them. A spawn blocks the helper until the program has been exec'd — about
- * a millisecond on a quiet machine, several on a busy one — so eight nodes starting at
- * once would otherwise queue behind each other in a single helper. A request goes to the
- * helper with the fewest requests still unanswered; a new helper is started (up to `max`)
- * only when every helper is busy starting one. Each helper is started on first use, and
- * again after it died.
+ * The helpers of this process: one, and a second while programs are asked for faster than
+ * one helper starts them. A spawn blocks the helper until the program has been exec'd —
+ * about a millisecond on a quiet machine, several on a busy one — so eight nodes starting
+ * at once would otherwise queue behind each other in a single helper. A request goes to
+ * the helper with the fewest requests still unanswered; a new helper is started (up to
+ * `max`: two, one on a single core — each holds tens of megabytes) only when every helper
+ * is busy starting one. Each is started on first use, and again after it died.
  */
 export class Spawner {
   private readonly helpers: Helper[] = [];
@@ -104,7 +104,7 @@ export class Spawner {
     options: { readonly node?: { readonly path: string; readonly env: Readonly<Record<string, string>> }; readonly max?: number } = {},
   ) {
     this.node = options.node ?? { path: process.execPath, env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} };
-    this.max = Math.max(1, options.max ?? Math.min(4, availableParallelism()));
+    this.max = Math.max(1, options.max ?? Math.min(2, availableParallelism()));
   }
 
   /** Starts a program; its events follow on the returned child. */
