@@ -21,7 +21,8 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
   let spawner: Spawner;
   beforeEach(() => (spawner = new Spawner()));
   afterEach(() => {
-    for (const pid of spawner.helperPids) process.kill(pid, 'SIGKILL');
+    const pid = spawner.helperPid;
+    if (pid !== undefined) process.kill(pid, 'SIGKILL');
   });
 
   it('starts programs from the helper, not from this process, with the same result as a direct spawn', async () => {
@@ -31,13 +32,13 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     const direct = await runProgram(request('direct', script, { stdin: 'hello\n' }));
     assert.deepEqual(through, direct);
     assert.deepEqual(through, { stdout: 'hello\n', stderr: 'ééé', exitCode: 3, exitSignal: null, stderrTail: ['ééé'] });
-    assert.ok(spawned && spawner.helperPids.length === 1 && !spawner.helperPids.includes(spawned));
+    assert.ok(spawned && spawner.helperPid && spawned !== spawner.helperPid);
     if (LINUX) {
       // Told the pid while the program runs: its parent is the helper, and it leads its own group.
       let pid: number | undefined;
       const running = runProgram(request(spawner, 'setTimeout(() => {}, 30000)', { onSpawn: (p) => (pid = p) }));
       await waitFor('the pid', () => pid !== undefined);
-      assert.deepEqual(spawner.helperPids, [parentOf(pid!)], 'the helper is its parent');
+      assert.equal(parentOf(pid!), spawner.helperPid, 'the helper is its parent');
       assert.equal(await groupAlive(pid!), true, 'its pid is its process group');
       process.kill(-pid!, 'SIGKILL');
       assert.equal((await running).exitSignal, 'SIGKILL');
@@ -64,39 +65,14 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     let pid: number | undefined;
     const running = runProgram(request(spawner, 'setTimeout(() => {}, 30000)', { onSpawn: (p) => (pid = p) }));
     await waitFor('the pid', () => pid !== undefined);
-    const [first] = spawner.helperPids;
-    assert.ok(first !== undefined);
+    const first = spawner.helperPid!;
     process.kill(first, 'SIGKILL');
     await assert.rejects(running, (e: NodeError) => /node was stopped: the helper that starts programs ended unexpectedly/.test(e.message) && e.retryable);
     for (let i = 0; (await groupAlive(pid!)) && i < 300; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(await groupAlive(pid!), false, 'the program it had started was stopped');
     const next = await runProgram(request(spawner, "process.stdout.write('again')"));
     assert.equal(next.stdout, 'again');
-    assert.equal(spawner.helperPids.length, 1);
-    assert.notEqual(spawner.helperPids[0], first);
-  });
-
-  it('starts programs asked for at once from a second helper while the first is busy starting one, never more than max', async () => {
-    spawner = new Spawner({ max: 2 });
-    const parents: number[] = [];
-    const script = "process.stdout.write('ran')";
-    // Asked in one turn: none has been answered, so the first waits in its helper while the second goes to a new one.
-    const results = await Promise.all(
-      Array.from({ length: 6 }, () => runProgram(request(spawner, 'setTimeout(() => {}, 200); ' + script, { onSpawn: (pid) => LINUX && parents.push(parentOf(pid)) }))),
-    );
-    for (const r of results) assert.equal(r.stdout, 'ran');
-    assert.equal(spawner.helperPids.length, 2);
-    if (LINUX) assert.deepEqual([...new Set(parents)].sort(), [...spawner.helperPids].sort(), 'both helpers started programs');
-    // One at a time, each answered before the next: the least busy helper, no third.
-    for (let i = 0; i < 3; i++) assert.equal((await runProgram(request(spawner, script))).stdout, 'ran');
-    assert.equal(spawner.helperPids.length, 2);
-  });
-
-  it('keeps to one helper when max is 1, however many programs are asked for at once', async () => {
-    spawner = new Spawner({ max: 1 });
-    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => runProgram(request(spawner, `process.stdout.write('${i}')`))));
-    assert.deepEqual(results.map((r) => r.stdout), ['0', '1', '2', '3']);
-    assert.equal(spawner.helperPids.length, 1);
+    assert.notEqual(spawner.helperPid, first);
   });
 
   it('gets ready for a melody that runs programs before its first node: the helper, and the sandbox unless it is off', async () => {
@@ -105,16 +81,16 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     const host: ProgramHost = { ...base, sandbox: () => (detections++, base.sandbox()) };
     prepareForPrograms(host, { permissions: {} }, spawner);
     prepareForPrograms(host, { permissions: { commands: [] } }, spawner);
-    assert.deepEqual([spawner.helperPids.length, detections], [0, 0], 'a melody that runs no program gets nothing');
+    assert.deepEqual([spawner.helperPid, detections], [undefined, 0], 'a melody that runs no program gets nothing');
     prepareForPrograms(host, { permissions: { commands: ['node'], sandbox: 'off' } }, spawner);
-    assert.deepEqual([spawner.helperPids.length, detections], [1, 0], 'unsandboxed: the helper only');
+    const helper = spawner.helperPid;
+    assert.deepEqual([helper !== undefined, detections], [true, 0], 'unsandboxed: the helper only');
     prepareForPrograms(host, { permissions: { commands: ['node'] } }, spawner);
-    assert.deepEqual([spawner.helperPids.length, detections], [1, 1], 'one helper, and the sandbox detected');
+    assert.deepEqual([spawner.helperPid, detections], [helper, 1], 'the same helper, and the sandbox detected');
     // The helper it started runs the first program.
-    const [helper] = spawner.helperPids;
     let parent: number | undefined;
     await runProgram(request(spawner, '', { onSpawn: (pid) => LINUX && (parent = parentOf(pid)) }));
-    assert.deepEqual(spawner.helperPids, [helper]);
+    assert.equal(spawner.helperPid, helper);
     if (LINUX) assert.equal(parent, helper);
   });
 
@@ -128,11 +104,11 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     const idle = `
       const { sharedSpawner } = require(${JSON.stringify(require.resolve('../../src/core/programs/spawner'))});
       sharedSpawner().prestart();
-      console.log('started', sharedSpawner().helperPids.length);
+      console.log('started', sharedSpawner().helperPid !== undefined);
     `;
     const early = spawnSync(process.execPath, ['--import', 'tsx', '-e', idle], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(early.error, undefined, 'it exited by itself');
-    assert.equal(early.stdout.trim(), 'started 1', early.stderr);
+    assert.equal(early.stdout.trim(), 'started true', early.stderr);
     const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(result.error, undefined, 'it exited by itself');
     assert.equal(result.stdout.trim(), 'ran 0', result.stderr);

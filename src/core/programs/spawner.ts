@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { availableParallelism } from 'node:os';
 import { signalGroup } from '../store/processes';
 
 /**
@@ -77,77 +76,51 @@ export class HelperChild extends EventEmitter {
   kill?: () => void;
 }
 
-/** One helper process and the programs it started that have not closed yet. */
-interface Helper {
-  readonly process: ChildProcess;
-  readonly children: Map<number, HelperChild>;
-  /** Requests it has not answered yet (no pid, no error): it spawns one at a time. */
-  starting: number;
-}
-
-/**
- * The helpers of this process: one, and a second while programs are asked for faster than
- * one helper starts them. A spawn blocks the helper until the program has been exec'd —
- * about a millisecond on a quiet machine, several on a busy one — so eight nodes starting
- * at once would otherwise queue behind each other in a single helper. A request goes to
- * the helper with the fewest requests still unanswered; a new helper is started (up to
- * `max`: two, one on a single core — each holds tens of megabytes) only when every helper
- * is busy starting one. Each is started on first use, and again after it died.
- */
+/** The helper of this process, started on first use; a new one after it died. */
 export class Spawner {
-  private readonly helpers: Helper[] = [];
+  private helper: ChildProcess | undefined;
+  private readonly children = new Map<number, HelperChild>();
   private nextId = 1;
-  private readonly node: { readonly path: string; readonly env: Readonly<Record<string, string>> };
-  private readonly max: number;
 
   constructor(
-    options: { readonly node?: { readonly path: string; readonly env: Readonly<Record<string, string>> }; readonly max?: number } = {},
-  ) {
-    this.node = options.node ?? { path: process.execPath, env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} };
-    this.max = Math.max(1, options.max ?? Math.min(2, availableParallelism()));
-  }
+    private readonly node: { readonly path: string; readonly env: Readonly<Record<string, string>> } = {
+      path: process.execPath,
+      env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {},
+    },
+  ) {}
 
   /** Starts a program; its events follow on the returned child. */
   spawn(request: SpawnRequest): HelperChild {
-    const helper = this.pick();
+    const helper = this.started();
     const id = this.nextId++;
     const child = new HelperChild();
-    helper.children.set(id, child);
-    helper.starting++;
-    this.holdOpen(helper);
-    helper.process.stdin!.write(JSON.stringify({ id, ...request }) + '\n');
+    this.children.set(id, child);
+    this.holdOpen();
+    helper.stdin!.write(JSON.stringify({ id, ...request }) + '\n');
     return child;
   }
 
   /**
-   * Starts the first helper ahead of the first program — a Node process takes tens of
+   * Starts the helper ahead of the first program — a Node process takes tens of
    * milliseconds to boot, which would otherwise be spent by the first nodes of a run. An
    * idle helper does not keep Symphony running.
    */
   prestart(): void {
-    if (this.helpers.length === 0) this.started();
+    this.started();
   }
 
-  /** The helpers' pids while they run (for tests). */
-  get helperPids(): number[] {
-    return this.helpers.flatMap((h) => (h.process.pid === undefined ? [] : [h.process.pid]));
+  /** The helper's pid while it runs (for tests). */
+  get helperPid(): number | undefined {
+    return this.helper?.pid;
   }
 
-  /** The least busy helper; a new one when all are busy starting a program and there is room. */
-  private pick(): Helper {
-    let best: Helper | undefined;
-    for (const h of this.helpers) if (!best || h.starting < best.starting) best = h;
-    if (best && (best.starting === 0 || this.helpers.length >= this.max)) return best;
-    return this.started();
-  }
-
-  private started(): Helper {
-    const proc = spawn(this.node.path, ['-e', SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...this.node.env }, windowsHide: true });
-    const helper: Helper = { process: proc, children: new Map(), starting: 0 };
-    this.helpers.push(helper);
+  private started(): ChildProcess {
+    if (this.helper) return this.helper;
+    const helper = spawn(this.node.path, ['-e', SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...this.node.env }, windowsHide: true });
+    this.helper = helper;
     let buffer = '';
-    proc.stdout!.setEncoding('utf8');
-    proc.stdout!.on('data', (d: string) => {
+    helper.stdout!.setEncoding('utf8');
+    helper.stdout!.on('data', (d: string) => {
       buffer += d;
       for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
         const line = buffer.slice(0, i);
@@ -159,17 +132,16 @@ export class Spawner {
         } catch {
           continue; // Not a reply (nothing but replies is written there): never a reason to fail the run.
         }
-        this.receive(helper, reply);
+        this.receive(reply);
       }
     });
     // Writing to a helper that just died: its exit below fails what it had.
-    proc.stdin!.on('error', () => undefined);
+    helper.stdin!.on('error', () => undefined);
     const gone = () => {
-      const at = this.helpers.indexOf(helper);
-      if (at < 0) return;
-      this.helpers.splice(at, 1);
-      const orphans = [...helper.children.values()];
-      helper.children.clear();
+      if (this.helper !== helper) return;
+      this.helper = undefined;
+      const orphans = [...this.children.values()];
+      this.children.clear();
       for (const child of orphans) {
         // Its program may still run, in a group of its own that nobody reads: stopped.
         if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
@@ -177,18 +149,17 @@ export class Spawner {
         child.emit('error', error);
       }
     };
-    proc.on('exit', gone);
-    proc.on('error', gone);
-    this.holdOpen(helper);
+    helper.on('exit', gone);
+    helper.on('error', gone);
+    this.holdOpen();
     return helper;
   }
 
-  private receive(helper: Helper, reply: Reply): void {
-    const child = helper.children.get(reply.id);
+  private receive(reply: Reply): void {
+    const child = this.children.get(reply.id);
     if (!child) return;
     switch (reply.t) {
       case 'pid':
-        helper.starting--;
         child.pid = reply.pid;
         child.emit('spawned', reply.pid);
         return;
@@ -196,33 +167,31 @@ export class Spawner {
         child.emit('data', reply.s, Buffer.from(reply.d, 'base64'));
         return;
       case 'error':
-        // A program that never started has no close to wait for.
-        if (child.pid === undefined) {
-          helper.starting--;
-          this.forget(helper, reply.id);
-        }
         child.emit('error', Object.assign(new Error(reply.message), { code: reply.code }));
+        // A program that never started has no close to wait for.
+        if (child.pid === undefined) this.forget(reply.id);
         return;
       case 'exit':
         child.emit('exit', reply.code, reply.signal);
         return;
       case 'close':
-        this.forget(helper, reply.id);
+        this.forget(reply.id);
         child.emit('close', reply.code, reply.signal);
         return;
     }
   }
 
-  private forget(helper: Helper, id: number): void {
-    helper.children.delete(id);
-    this.holdOpen(helper);
+  private forget(id: number): void {
+    this.children.delete(id);
+    this.holdOpen();
   }
 
-  /** A helper keeps Symphony running only while a program of it does. */
-  private holdOpen(helper: Helper): void {
-    const busy = helper.children.size > 0;
-    const proc = helper.process;
-    for (const handle of [proc, proc.stdout, proc.stdin] as (ChildProcess | { ref?(): void; unref?(): void } | null)[]) {
+  /** The helper keeps Symphony running only while a program of it does. */
+  private holdOpen(): void {
+    const helper = this.helper;
+    if (!helper) return;
+    const busy = this.children.size > 0;
+    for (const handle of [helper, helper.stdout, helper.stdin] as (ChildProcess | { ref?(): void; unref?(): void } | null)[]) {
       if (busy) handle?.ref?.();
       else handle?.unref?.();
     }
