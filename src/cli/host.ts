@@ -3,6 +3,7 @@ import { createWorkspaceEngine } from '../core/engine/workspaceEngine';
 import type { Engine } from '../core/engine/engine';
 import type { RunEvent } from '../core/model/run';
 import type { Host } from '../core/nodes/types';
+import { programHost, type ProgramHost } from '../core/programs/host';
 import { createModelProvider } from '../core/providers/registry';
 import type { ModelProvider } from '../core/providers/types';
 import type { CliEnvironment } from './options';
@@ -49,15 +50,25 @@ export function cliModels(env: CliEnvironment): ModelProvider {
   });
 }
 
+/** How the CLI's programs start: found and given their environment from the one the CLI started in. */
+export function cliPrograms(env: CliEnvironment): ProgramHost {
+  return programHost(childEnvironment(env));
+}
+
 /** The engine over `root` as the CLI runs it: secrets and child environment from env vars. */
-export function cliEngine(env: CliEnvironment, root: string, options: RunOptions & { onEvent?: (e: RunEvent) => void }): Engine {
-  const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env.env)) if (v !== undefined) childEnv[k] = v;
+export function cliEngine(env: CliEnvironment, root: string, options: RunOptions & { onEvent?: (e: RunEvent) => void; programs?: ProgramHost }): Engine {
   return createWorkspaceEngine(resolve(root), {
     host: cliHost(env, options),
     secrets: async (name) => env.env[name],
-    env: childEnv,
+    env: childEnvironment(env),
+    programs: options.programs ?? cliPrograms(env),
     models: cliModels(env),
     onEvent: options.onEvent,
   });
+}
+
+function childEnvironment(env: CliEnvironment): Record<string, string> {
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env.env)) if (v !== undefined) childEnv[k] = v;
+  return childEnv;
 }

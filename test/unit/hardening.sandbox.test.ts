@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import { loadMelody } from '../../src/core/load/melody';
 import { executeToolCall } from '../../src/core/tools';
 import { run, workspace, type RunJson } from './attack';
-import { brief, cli, tempDir } from './helpers';
+import { brief, cli, processesWith, tempDir } from './helpers';
 import { nodeRig } from './nodeContext';
 
 /**
@@ -279,6 +280,31 @@ describe('hardening: what programs inherit and where they run', () => {
       const r = await run(root, 'home.melody.yaml', { HOME: homedir() });
       assert.deepEqual(stdoutJson(r, 'read'), { key: 'ENOENT', tmp: 'ok' });
       assert.deepEqual(stdoutJson(r, 'next'), { tmp: 'ENOENT' }, 'each program has a /tmp of its own');
+    });
+
+    it('ends a program’s daemon with its node’s sandbox: it cannot write a melody after Symphony checked what the node created', async () => {
+      // The attack a sandbox shared by nodes (one per permission profile, say) would let
+      // through: the daemon leaves the program's process group, so only the end of the
+      // node's own sandbox (its pid namespace) stops it before its late write.
+      const marker = `symphony-daemon-${randomUUID()}`;
+      const daemon = `setTimeout(() => require('fs').writeFileSync('src/late.melody.yaml', 'name: late'), 300); setInterval(() => {}, 1000)`;
+      const leave = `require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(daemon)}, ${JSON.stringify(marker)}], { detached: true, stdio: 'ignore' }).on('spawn', () => process.exit(0))`;
+      const root = workspace({
+        'src/app.js': 'ok\n',
+        'linger.melody.yaml': [
+          'name: linger',
+          'permissions: { commands: [node], fs: { write: ["**"] } }',
+          'nodes:',
+          shell('leave', leave),
+          // Long enough for the daemon's write, were it alive; a node of the same permissions.
+          shell('after', 'setTimeout(() => {}, 2500)', ', needs: leave'),
+          '',
+        ].join('\n'),
+      });
+      const r = await run(root, 'linger.melody.yaml');
+      assert.equal(r.status, 'success', JSON.stringify(r.nodes));
+      assert.deepEqual(processesWith(marker), [], 'the daemon did not outlive its node');
+      assert.equal(existsSync(join(root, 'src/late.melody.yaml')), false, 'nothing wrote a melody after the node ended');
     });
 
     it('runs script instruments and the agents’ run tool in the sandbox too', async () => {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { runProgram, type ProgramRequest } from '../../src/core/nodes/shell';
 import type { NodeError } from '../../src/core/nodes/types';
+import { prepareForPrograms, programHost, type ProgramHost } from '../../src/core/programs/host';
 import { Spawner } from '../../src/core/programs/spawner';
 import { groupAlive } from '../../src/core/store/processes';
 import { waitFor } from './helpers';
@@ -74,12 +75,40 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     assert.notEqual(spawner.helperPid, first);
   });
 
+  it('gets ready for a melody that runs programs before its first node: the helper, and the sandbox unless it is off', async () => {
+    let detections = 0;
+    const base = programHost({ PATH: process.env.PATH ?? '' });
+    const host: ProgramHost = { ...base, sandbox: () => (detections++, base.sandbox()) };
+    prepareForPrograms(host, { permissions: {} }, spawner);
+    prepareForPrograms(host, { permissions: { commands: [] } }, spawner);
+    assert.deepEqual([spawner.helperPid, detections], [undefined, 0], 'a melody that runs no program gets nothing');
+    prepareForPrograms(host, { permissions: { commands: ['node'], sandbox: 'off' } }, spawner);
+    const helper = spawner.helperPid;
+    assert.deepEqual([helper !== undefined, detections], [true, 0], 'unsandboxed: the helper only');
+    prepareForPrograms(host, { permissions: { commands: ['node'] } }, spawner);
+    assert.deepEqual([spawner.helperPid, detections], [helper, 1], 'the same helper, and the sandbox detected');
+    // The helper it started runs the first program.
+    let parent: number | undefined;
+    await runProgram(request(spawner, '', { onSpawn: (pid) => LINUX && (parent = parentOf(pid)) }));
+    assert.equal(spawner.helperPid, helper);
+    if (LINUX) assert.equal(parent, helper);
+  });
+
   it('does not keep the process that uses it running once its programs have ended', () => {
     // A process that ran a program through the helper and then has nothing left to do exits.
     const script = `
       const { runProgram } = require(${JSON.stringify(require.resolve('../../src/core/nodes/shell'))});
       runProgram({ command: process.execPath, args: ['-e', ''], cwd: process.cwd(), env: {}, signal: new AbortController().signal }).then((r) => console.log('ran', r.exitCode));
     `;
+    // Nor does a helper started ahead of a program that never came.
+    const idle = `
+      const { sharedSpawner } = require(${JSON.stringify(require.resolve('../../src/core/programs/spawner'))});
+      sharedSpawner().prestart();
+      console.log('started', sharedSpawner().helperPid !== undefined);
+    `;
+    const early = spawnSync(process.execPath, ['--import', 'tsx', '-e', idle], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(early.error, undefined, 'it exited by itself');
+    assert.equal(early.stdout.trim(), 'started true', early.stderr);
     const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(result.error, undefined, 'it exited by itself');
     assert.equal(result.stdout.trim(), 'ran 0', result.stderr);

@@ -7,7 +7,8 @@ import { findWorkspaceRoot } from '../../core/load/workspace';
 import { needsOf, type Melody } from '../../core/model/melody';
 import { setOwn } from '../../core/model/names';
 import { endedConductRun } from '../../core/conductor/resume';
-import { cliEngine, type RunOptions } from '../host';
+import { prepareForPrograms, type ProgramHost } from '../../core/programs/host';
+import { cliEngine, cliPrograms, type RunOptions } from '../host';
 import { resumeConductCommand } from './conduct';
 import type { CliEnvironment } from '../options';
 import { paint } from '../print';
@@ -42,7 +43,7 @@ async function drive(
   env: CliEnvironment,
   root: string,
   options: RunCommandOptions,
-  start: (engine: ReturnType<typeof cliEngine>, signal: AbortSignal) => Promise<RunResult>,
+  start: (engine: ReturnType<typeof cliEngine>, signal: AbortSignal, programs: ProgramHost) => Promise<RunResult>,
 ): Promise<number> {
   const printer = options.json ? undefined : new RunPrinter(env, { verbose: options.verbose });
   const controller = new AbortController();
@@ -52,8 +53,9 @@ async function drive(
     controller.abort();
   });
   try {
-    const engine = cliEngine(env, root, { ...options, onEvent: (e) => printer?.onEvent(e) });
-    const result = await start(engine, controller.signal);
+    const programs = cliPrograms(env);
+    const engine = cliEngine(env, root, { ...options, programs, onEvent: (e) => printer?.onEvent(e) });
+    const result = await start(engine, controller.signal, programs);
     if (options.json) env.stdout(JSON.stringify(runJson(result), null, 2) + '\n');
     // A run that could not be audited did not go as it should, whatever its nodes did (the
     // reason was said when it happened).
@@ -82,8 +84,10 @@ export async function runCommand(env: CliEnvironment, melodyPath: string, option
     return 2;
   }
   if (options.dryRun) return dryRun(env, root, file, inputs, options);
-  return drive(env, root, options, async (engine, signal) => {
+  return drive(env, root, options, async (engine, signal, programs) => {
     const { melody, text } = await engine.loadMelodyFile(file);
+    // The helper and the sandbox get ready while the run is set up, not when its first node starts.
+    prepareForPrograms(programs, melody);
     return engine.run({ melody, file, text, inputs, signal, trigger: { kind: 'manual', detail: 'symphony run' }, noCache: options.cache === false });
   });
 }

@@ -17,6 +17,8 @@ export interface WorkspaceEngineOptions {
   readonly onEvent?: (event: RunEvent) => void;
   readonly maxParallel?: number;
   readonly workspace?: EngineOptions['workspace'];
+  /** How programs start (default: from `env`). */
+  readonly programs?: EngineOptions['programs'];
 }
 
 /**

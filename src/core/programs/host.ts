@@ -1,5 +1,6 @@
 import type { ProgramLookups } from './resolve';
 import { detectSandbox, type SandboxSupport } from './sandbox';
+import { sharedSpawner, type Spawner } from './spawner';
 
 /**
  * How programs start on this machine — built once per engine by the shell that runs
@@ -34,4 +35,21 @@ export function programHost(startEnv: Readonly<Record<string, string>>, platform
     node: { path: process.execPath, env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} },
     sandbox: () => (detected ??= detectSandbox(startEnv, platform)),
   };
+}
+
+/**
+ * Gets ready for a melody that may run programs, while the run is still being set up:
+ * starts the spawner helper (POSIX) and, unless the melody runs its programs unsandboxed,
+ * the sandbox detection — both otherwise waited for by the first node that starts a
+ * program. Only ahead of time: what runs, and how, does not change.
+ */
+export function prepareForPrograms(
+  host: ProgramHost,
+  melody: { readonly permissions?: { readonly commands?: readonly string[]; readonly sandbox?: string } },
+  spawner: Spawner = sharedSpawner(),
+): void {
+  if (!melody.permissions?.commands?.length) return;
+  // As runProgram: Windows spawns programs directly, without a helper.
+  if (process.platform !== 'win32') spawner.prestart();
+  if (melody.permissions.sandbox !== 'off') void host.sandbox().catch(() => undefined);
 }

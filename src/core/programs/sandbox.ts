@@ -34,9 +34,9 @@ export async function detectSandbox(startEnv: Readonly<Record<string, string>>, 
   const path = await resolveProgram('bwrap', '/', { path: variable(startEnv, 'PATH', platform), platform });
   if (!path) return { kind: 'none', why: `programs run in a bubblewrap sandbox on Linux and bwrap is not installed — ${INSTALL_BWRAP}` };
   try {
-    const version = (await output(path, ['--version'])).trim().replace(/^bubblewrap\s*/, '');
-    await output(path, [...NAMESPACES, '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--', path, '--version']);
-    return { kind: 'bwrap', path, version };
+    // Asked together: each is a process start, and the first node of a run waits for both.
+    const [printed] = await Promise.all([output(path, ['--version']), output(path, [...NAMESPACES, '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--', path, '--version'])]);
+    return { kind: 'bwrap', path, version: printed.trim().replace(/^bubblewrap\s*/, '') };
   } catch (e) {
     return {
       kind: 'none',

@@ -100,6 +100,15 @@ export class Spawner {
     return child;
   }
 
+  /**
+   * Starts the helper ahead of the first program — a Node process takes tens of
+   * milliseconds to boot, which would otherwise be spent by the first nodes of a run. An
+   * idle helper does not keep Symphony running.
+   */
+  prestart(): void {
+    this.started();
+  }
+
   /** The helper's pid while it runs (for tests). */
   get helperPid(): number | undefined {
     return this.helper?.pid;
