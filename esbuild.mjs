@@ -55,6 +55,24 @@ const nodeShared = {
 // which esbuild keeps as is for an external package.
 const optionalRuntime = ['node-llama-cpp'];
 
+// gpt-tokenizer's encodings are megabytes of tables. Bundled into the extension or into
+// the CLI's engine chunk they were read and compiled on every activation and every
+// `symphony run`, though only a model call counts tokens. Each is a CommonJS file of its
+// own in dist/, which src/core/providers/tokens.ts `require`s the first time it counts.
+const tokenizerEncodings = ['o200k_base', 'cl100k_base'];
+function separateTokenizer(fromDir) {
+  return {
+    name: 'separate-tokenizer',
+    setup(build) {
+      build.onResolve({ filter: /^gpt-tokenizer\/encoding\/\w+$/ }, (args) => {
+        const encoding = args.path.split('/').pop();
+        if (!tokenizerEncodings.includes(encoding)) return undefined;
+        return { path: `${fromDir}tokenizer-${encoding}.cjs`, external: true };
+      });
+    },
+  };
+}
+
 // The package's `bin`: a CommonJS file (package.json has no "type": "module") that starts
 // the CLI's ES module, as `symphony` and `node dist/cli.js` alike.
 const CLI_LAUNCHER = `#!/usr/bin/env node
@@ -70,7 +88,17 @@ const targets = [
     entryPoints: { extension: 'src/extension/main.ts' },
     outdir: 'dist',
     external: ['vscode', ...optionalRuntime],
-    plugins: [reporter('extension')],
+    plugins: [separateTokenizer('./'), reporter('extension')],
+  },
+  {
+    ...nodeShared,
+    entryPoints: Object.fromEntries(tokenizerEncodings.map((e) => [`tokenizer-${e}`, `gpt-tokenizer/encoding/${e}`])),
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    // Tables, not code worth stepping through: no maps, always minified.
+    sourcemap: false,
+    minify: true,
+    plugins: [reporter('tokenizer')],
   },
   {
     // The expression worker (src/core/expr/workers.ts): costly expressions run on a thread
@@ -110,7 +138,7 @@ const targets = [
         "const __dirname = __symphonyPath(new URL('.', import.meta.url));",
       ].join('\n'),
     },
-    plugins: [reporter('cli')],
+    plugins: [separateTokenizer('../'), reporter('cli')],
   },
   {
     ...shared,
