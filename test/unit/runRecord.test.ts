@@ -214,4 +214,18 @@ describe('RunRecordBuilder', () => {
     assert.equal(after.nodes.a!.state, 'success');
     assert.equal(after.nodes.a!.timeline[0]!.endedAt, 't2');
   });
+
+  it('never changes a node record once `record` has handed it out', () => {
+    const builder = new RunRecordBuilder();
+    builder.apply({ type: 'run-started', runId, at: 't0', melody: 'm', file: 'f', definitionHash: 'h', inputs: {}, trigger: { kind: 'manual' } });
+    builder.apply({ type: 'node-started', runId, at: 't1', nodeId: 'a', attempt: 1, iteration: 0, provenance: 'p' });
+    const seen = builder.record!.nodes.a!;
+    const text = JSON.stringify(seen);
+    builder.apply({ type: 'node-usage', runId, at: 't2', nodeId: 'a', tokens: { input: 1, output: 2 }, costUsd: 0.5 });
+    builder.apply({ type: 'node-finished', runId, at: 't3', nodeId: 'a', status: 'success', attempts: 1, iterations: 0, durationMs: 2 });
+    assert.equal(JSON.stringify(seen), text);
+    const now = builder.record!.nodes.a!;
+    assert.equal(now.state, 'success');
+    assert.deepEqual(now.tokens, { input: 1, output: 2 });
+  });
 });

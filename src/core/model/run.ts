@@ -331,23 +331,31 @@ function closeLast(n: OwnedNode, at: string, error: string | undefined): void {
 /**
  * Folds events into a run record. It mutates only the record it built, so folding a
  * journal of n events costs O(n) — not O(n²) as copying every node on every event would.
- * A node's record is copied the first time this builder changes it, then changed in place:
- * records it did not touch keep their identity (and a record it started from is never
- * changed), and each event costs no copy. Readers get `record` and must treat it as
- * read-only.
+ * A node's record is copied the first time this builder changes it, and changed in place
+ * after that until someone reads `record`: records it did not touch keep their identity, a
+ * node record a reader was given never changes (nor does a record the builder started
+ * from), and a run of events between two reads costs one copy per node, not one per
+ * event. Readers get `record` and must treat it as read-only.
  */
 export class RunRecordBuilder {
   private current: (Mutable<RunRecord> & { nodes: Record<string, NodeRecord> }) | undefined;
-  /** The node records this builder made, which it may change in place. */
-  private readonly owned = new WeakSet<NodeRecord>();
+  /** The node records this builder made since `record` was last read: it may change these in place. */
+  private owned = new WeakSet<NodeRecord>();
 
   /** Starts from an existing record (copied once), or from nothing. */
   constructor(from?: RunRecord) {
     if (from) this.current = { ...from, nodes: nameRecord(Object.entries(from.nodes)) };
   }
 
+  /** The record so far. The node records in it are handed out: a later event copies the node it changes. */
   get record(): RunRecord | undefined {
+    if (this.current) this.owned = new WeakSet();
     return this.current;
+  }
+
+  /** A node's record as it is now, for a look that keeps nothing (it may change with the next event). */
+  peekNode(id: string): NodeRecord | undefined {
+    return this.current?.nodes[id];
   }
 
   /** The node's record, copied first (with its timeline) unless this builder made it. */
