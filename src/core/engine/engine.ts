@@ -1357,8 +1357,8 @@ class RunExecution {
       error: r.error,
       reason: r.reason,
       // What the node's calls spent, as its usage events added it up (all attempts).
-      tokens: this.builder.peekNode(id)?.tokens,
-      costUsd: this.builder.peekNode(id)?.costUsd,
+      tokens: this.record?.nodes[id]?.tokens,
+      costUsd: this.record?.nodes[id]?.costUsd,
       durationMs: Math.max(0, this.opts.now() - r.started),
       provenance: r.provenance,
       cached: r.status === 'success' && this.cacheHits.has(id) ? true : undefined,

@@ -318,56 +318,21 @@ const addTokens = (a: TokenUsage, b: TokenUsage | undefined): TokenUsage => (b ?
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** A node record while a builder owns it: changed in place, never shared before it is copied. */
-type OwnedNode = Mutable<NodeRecord> & { timeline: AttemptRecord[] };
-
-/** Ends the node's open attempt (if any) at `at`. */
-function closeLast(n: OwnedNode, at: string, error: string | undefined): void {
-  const i = n.timeline.length - 1;
-  const last = n.timeline[i];
-  if (last && !last.endedAt) n.timeline[i] = { ...last, endedAt: at, error };
-}
-
 /**
  * Folds events into a run record. It mutates only the record it built, so folding a
  * journal of n events costs O(n) — not O(n²) as copying every node on every event would.
- * A node's record is copied the first time this builder changes it, and changed in place
- * after that until someone reads `record`: records it did not touch keep their identity, a
- * node record a reader was given never changes (nor does a record the builder started
- * from), and a run of events between two reads costs one copy per node, not one per
- * event. Readers get `record` and must treat it as read-only.
+ * Readers get `record` and must treat it as read-only.
  */
 export class RunRecordBuilder {
   private current: (Mutable<RunRecord> & { nodes: Record<string, NodeRecord> }) | undefined;
-  /** The node records this builder made since `record` was last read: it may change these in place. */
-  private owned = new WeakSet<NodeRecord>();
 
   /** Starts from an existing record (copied once), or from nothing. */
   constructor(from?: RunRecord) {
     if (from) this.current = { ...from, nodes: nameRecord(Object.entries(from.nodes)) };
   }
 
-  /** The record so far. The node records in it are handed out: a later event copies the node it changes. */
   get record(): RunRecord | undefined {
-    if (this.current) this.owned = new WeakSet();
     return this.current;
-  }
-
-  /** A node's record as it is now, for a look that keeps nothing (it may change with the next event). */
-  peekNode(id: string): NodeRecord | undefined {
-    return this.current?.nodes[id];
-  }
-
-  /** The node's record, copied first (with its timeline) unless this builder made it. */
-  private node(nodes: Record<string, NodeRecord>, id: string): OwnedNode {
-    const n = nodes[id];
-    if (n && this.owned.has(n)) return n as OwnedNode;
-    const was = n ?? EMPTY_NODE;
-    // The same keys in the same order as the record it replaces: run.json's bytes follow them.
-    const copy: OwnedNode = { ...was, timeline: was.timeline.slice() };
-    this.owned.add(copy);
-    nodes[id] = copy;
-    return copy;
   }
 
   /** Folds one event. The first event must be `run-started`. */
@@ -394,32 +359,38 @@ export class RunRecordBuilder {
     }
     const r = this.current;
     if (!r) throw new Error(`journal of ${e.runId} does not start with run-started`);
-    // Fields are set in the order the record's keys were first written (a new key goes
-    // last), and undefined values are set too: the record matches, key for key, the one
-    // a copy per event (`{ ...n, … }`) made.
+    const node = (id: string) => r.nodes[id] ?? EMPTY_NODE;
+    const closeLast = (n: NodeRecord, at: string, error?: string): readonly AttemptRecord[] => {
+      const last = n.timeline[n.timeline.length - 1];
+      return last && !last.endedAt ? [...n.timeline.slice(0, -1), { ...last, endedAt: at, error }] : n.timeline;
+    };
     switch (e.type) {
       case 'run-resumed':
         r.resumes += 1;
         return;
       case 'node-started': {
-        const n = this.node(r.nodes, e.nodeId);
-        n.state = 'running';
-        n.attempts = Math.max(n.attempts, e.attempt);
-        n.iterations = Math.max(n.iterations, e.iteration + 1);
-        n.startedAt = n.startedAt ?? e.at;
-        n.provenance = e.provenance;
-        n.instrument = e.instrument ?? n.instrument;
-        n.timeline.push({ attempt: e.attempt, iteration: e.iteration, startedAt: e.at, instrument: e.instrument });
+        const n = node(e.nodeId);
+        r.nodes[e.nodeId] = {
+          ...n,
+          state: 'running',
+          attempts: Math.max(n.attempts, e.attempt),
+          iterations: Math.max(n.iterations, e.iteration + 1),
+          startedAt: n.startedAt ?? e.at,
+          provenance: e.provenance,
+          instrument: e.instrument ?? n.instrument,
+          timeline: [...n.timeline, { attempt: e.attempt, iteration: e.iteration, startedAt: e.at, instrument: e.instrument }],
+        };
         return;
       }
       case 'node-retried':
-      case 'node-fallback':
-        closeLast(this.node(r.nodes, e.nodeId), e.at, e.error);
+      case 'node-fallback': {
+        const n = node(e.nodeId);
+        r.nodes[e.nodeId] = { ...n, timeline: closeLast(n, e.at, e.error) };
         return;
+      }
       case 'node-usage': {
-        const n = this.node(r.nodes, e.nodeId);
-        n.tokens = addTokens(n.tokens ?? NO_TOKENS, e.tokens);
-        n.costUsd = (n.costUsd ?? 0) + e.costUsd;
+        const n = node(e.nodeId);
+        r.nodes[e.nodeId] = { ...n, tokens: addTokens(n.tokens ?? NO_TOKENS, e.tokens), costUsd: (n.costUsd ?? 0) + e.costUsd };
         r.tokens = addTokens(r.tokens, e.tokens);
         r.costUsd += e.costUsd;
         const instrument = e.instrument ?? '';
@@ -434,28 +405,30 @@ export class RunRecordBuilder {
         return;
       }
       case 'node-finished': {
-        const n = this.node(r.nodes, e.nodeId);
+        const n = node(e.nodeId);
         // Usage events already counted what the node spent; a node-finished that carries more
         // (journals written before usage events existed) adds only the difference.
-        const extraInput = Math.max(0, (e.tokens?.input ?? 0) - (n.tokens?.input ?? 0));
-        const extraOutput = Math.max(0, (e.tokens?.output ?? 0) - (n.tokens?.output ?? 0));
+        const extra = { input: Math.max(0, (e.tokens?.input ?? 0) - (n.tokens?.input ?? 0)), output: Math.max(0, (e.tokens?.output ?? 0) - (n.tokens?.output ?? 0)) };
         const extraCost = Math.max(0, (e.costUsd ?? 0) - (n.costUsd ?? 0));
-        n.state = e.status;
-        n.attempts = e.attempts;
-        n.iterations = e.iterations;
-        n.startedAt = n.startedAt ?? e.at;
-        n.endedAt = e.at;
-        n.durationMs = e.durationMs;
-        n.output = e.output;
-        n.outputRef = e.outputRef;
-        n.error = e.error;
-        n.reason = e.reason;
-        n.tokens = e.tokens ?? n.tokens;
-        n.costUsd = e.costUsd ?? n.costUsd;
-        n.provenance = e.provenance ?? n.provenance;
-        if (e.cached) n.cached = true;
-        closeLast(n, e.at, e.error);
-        r.tokens = addTokens(r.tokens, { input: extraInput, output: extraOutput });
+        r.nodes[e.nodeId] = {
+          ...n,
+          state: e.status,
+          attempts: e.attempts,
+          iterations: e.iterations,
+          startedAt: n.startedAt ?? e.at,
+          endedAt: e.at,
+          durationMs: e.durationMs,
+          output: e.output,
+          outputRef: e.outputRef,
+          error: e.error,
+          reason: e.reason,
+          tokens: e.tokens ?? n.tokens,
+          costUsd: e.costUsd ?? n.costUsd,
+          provenance: e.provenance ?? n.provenance,
+          ...(e.cached ? { cached: true } : {}),
+          timeline: closeLast(n, e.at, e.error),
+        };
+        r.tokens = addTokens(r.tokens, extra);
         r.costUsd += extraCost;
         return;
       }
@@ -465,8 +438,8 @@ export class RunRecordBuilder {
         if (e.auditError !== undefined) r.auditError = e.auditError;
         return;
       case 'node-tool': {
-        const n = this.node(r.nodes, e.nodeId);
-        n.toolCalls = (n.toolCalls ?? 0) + 1;
+        const n = node(e.nodeId);
+        r.nodes[e.nodeId] = { ...n, toolCalls: (n.toolCalls ?? 0) + 1 };
         return;
       }
       case 'node-log':
