@@ -146,6 +146,8 @@ const MAX_MELODY_DEPTH = 8;
  * runs them again either way.
  */
 const EFFECT_FREE_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['transform', 'template', 'validate', 'read-file']);
+/** The timeout of an attempt that has none. */
+const NO_TIMEOUT: { readonly fired: boolean } = { fired: false };
 const STATUS_FUNCTION = /\b(success|failure|always|cancelled)\s*\(\s*\)/;
 
 /**
@@ -923,6 +925,11 @@ class RunExecution {
     // Timeout and cancellation reach everything an attempt does — evaluating its inputs,
     // waiting for its instrument, the implementation — through one signal.
     const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
+    if (timeoutMs === undefined && EFFECT_FREE_KINDS.has(spec.uses as NodeKind)) {
+      // Only the run can cancel it, and what it runs (expressions, the kind's own code) keeps
+      // no listener on a signal: the run's serves, without a controller and listener per attempt.
+      return this.attemptWithin(id, spec, iteration, attempt, instrumentRef, { signal: this.signal, timeLimitMs: EXPRESSION_TIME_LIMIT_MS }, NO_TIMEOUT);
+    }
     // The attempt's own signal, aborted by the run's or by the timeout. Linked by hand:
     // AbortSignal.any costs a weak reference per attempt that only a GC clears.
     const attemptController = new AbortController();

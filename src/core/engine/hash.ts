@@ -22,16 +22,34 @@ export const isIndex = (key: string) => {
 function sortedKeys(object: object): string[] {
   // The default order compares UTF-16 code units, exactly as `<` does, without a callback per comparison.
   const keys = Object.keys(object).sort();
-  if (!keys.some(isIndex)) return keys;
+  let indexed = false;
+  for (let i = 0; i < keys.length && !indexed; i++) indexed = isIndex(keys[i]!);
+  if (!indexed) return keys;
   const indices = keys.filter(isIndex).sort((a, b) => Number(a) - Number(b));
   return [...indices, ...keys.filter((k) => !isIndex(k))];
 }
 
-/** One value as JSON.stringify would write it in that place; undefined where it writes nothing. */
-function write(input: unknown, key: string): string | undefined {
+/** Keys as JSON strings, kept: the same few keys recur in every record written. */
+const quotedKeys = new Map<string, string>();
+
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    // Bounded: keys from user data must not grow it without end.
+    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * One value as JSON.stringify would write it in that place; undefined where it writes
+ * nothing. `key` is its key or array index, given to a `toJSON` as a string.
+ */
+function write(input: unknown, key: string | number): string | undefined {
   let value = input;
   if (value !== null && (typeof value === 'object' || typeof value === 'bigint') && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as { toJSON(key: string): unknown }).toJSON(key);
+    value = (value as { toJSON(key: string): unknown }).toJSON(String(key));
   }
   switch (typeof value) {
     case 'string':
@@ -49,18 +67,24 @@ function write(input: unknown, key: string): string | undefined {
   }
   if (value === null) return 'null';
   if (Array.isArray(value)) {
-    const items: string[] = [];
-    for (let i = 0; i < value.length; i++) items.push(write(value[i], String(i)) ?? 'null');
-    return `[${items.join(',')}]`;
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += write(value[i], i) ?? 'null';
+    }
+    return `${out}]`;
   }
   // Typed arrays are written as JSON.stringify writes them: their indices, in order.
   const keys = value instanceof Uint8Array ? Object.keys(value) : sortedKeys(value as object);
-  const parts: string[] = [];
-  for (const k of keys) {
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const v = write((value as Record<string, unknown>)[k], k);
-    if (v !== undefined) parts.push(`${JSON.stringify(k)}:${v}`);
+    if (v === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${quoteKey(k)}:${v}`;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 export function sha256(data: string | Uint8Array): string {

@@ -316,6 +316,63 @@ const EMPTY_NODE: NodeRecord = { state: 'pending', attempts: 0, iterations: 0, t
 
 const addTokens = (a: TokenUsage, b: TokenUsage | undefined): TokenUsage => (b ? { input: a.input + b.input, output: a.output + b.output } : a);
 
+/** The node's record so far (a node not seen yet is pending). Functions, not closures per event: folding is per event. */
+const nodeOf = (r: RunRecord, id: string): NodeRecord => r.nodes[id] ?? EMPTY_NODE;
+
+/*
+ * The common life of a node — a first start, then its end — built as whole object literals
+ * rather than spreads of the record before: a spread adds each new key to a copy one by one,
+ * and a record with that many keys added ends up a slow dictionary object, which every
+ * later copy and run.json's JSON.stringify pay for. Each literal has exactly the keys, in
+ * the order and with the values, that the spreads below give (the property test in
+ * test/unit/runRecord.test.ts compares them): run.json's bytes follow the key order.
+ */
+
+/** The keys, in order, of a record made by `firstStart`. */
+const FIRST_START_KEYS = ['state', 'attempts', 'iterations', 'timeline', 'startedAt', 'provenance', 'instrument'] as const;
+
+/** Whether an object's keys are exactly `keys`, in that order. */
+function hasKeys(o: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const k in o) if (k !== keys[i++]) return false;
+  return i === keys.length;
+}
+
+/** `{ ...EMPTY_NODE, state: 'running', … }` of the general case, for a node not seen before. */
+function firstStart(e: NodeStarted): NodeRecord {
+  return {
+    state: 'running',
+    attempts: Math.max(EMPTY_NODE.attempts, e.attempt),
+    iterations: Math.max(EMPTY_NODE.iterations, e.iteration + 1),
+    timeline: [{ attempt: e.attempt, iteration: e.iteration, startedAt: e.at, instrument: e.instrument }],
+    startedAt: e.at,
+    provenance: e.provenance,
+    instrument: e.instrument ?? undefined,
+  };
+}
+
+/** The general case's record for a node-finished after `firstStart` alone (FIRST_START_KEYS). */
+function endOfFirstStart(n: NodeRecord, e: NodeFinished): NodeRecord {
+  const timeline = closeLast(n, e.at, e.error);
+  const startedAt = n.startedAt ?? e.at;
+  const provenance = e.provenance ?? n.provenance;
+  const tokens = e.tokens ?? undefined;
+  const costUsd = e.costUsd ?? undefined;
+  if (e.cached) {
+    return { state: e.status, attempts: e.attempts, iterations: e.iterations, timeline, startedAt, provenance, instrument: n.instrument, endedAt: e.at, durationMs: e.durationMs, output: e.output, outputRef: e.outputRef, error: e.error, reason: e.reason, tokens, costUsd, cached: true };
+  }
+  return { state: e.status, attempts: e.attempts, iterations: e.iterations, timeline, startedAt, provenance, instrument: n.instrument, endedAt: e.at, durationMs: e.durationMs, output: e.output, outputRef: e.outputRef, error: e.error, reason: e.reason, tokens, costUsd };
+}
+
+/** The node's timeline with its open attempt (if any) ended at `at`. */
+function closeLast(n: NodeRecord, at: string, error?: string): readonly AttemptRecord[] {
+  const last = n.timeline[n.timeline.length - 1];
+  if (!last || last.endedAt) return n.timeline;
+  const timeline = n.timeline.slice();
+  timeline[timeline.length - 1] = { ...last, endedAt: at, error };
+  return timeline;
+}
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
@@ -359,17 +416,16 @@ export class RunRecordBuilder {
     }
     const r = this.current;
     if (!r) throw new Error(`journal of ${e.runId} does not start with run-started`);
-    const node = (id: string) => r.nodes[id] ?? EMPTY_NODE;
-    const closeLast = (n: NodeRecord, at: string, error?: string): readonly AttemptRecord[] => {
-      const last = n.timeline[n.timeline.length - 1];
-      return last && !last.endedAt ? [...n.timeline.slice(0, -1), { ...last, endedAt: at, error }] : n.timeline;
-    };
     switch (e.type) {
       case 'run-resumed':
         r.resumes += 1;
         return;
       case 'node-started': {
-        const n = node(e.nodeId);
+        const n = nodeOf(r, e.nodeId);
+        if (n === EMPTY_NODE) {
+          r.nodes[e.nodeId] = firstStart(e);
+          return;
+        }
         r.nodes[e.nodeId] = {
           ...n,
           state: 'running',
@@ -384,12 +440,12 @@ export class RunRecordBuilder {
       }
       case 'node-retried':
       case 'node-fallback': {
-        const n = node(e.nodeId);
+        const n = nodeOf(r, e.nodeId);
         r.nodes[e.nodeId] = { ...n, timeline: closeLast(n, e.at, e.error) };
         return;
       }
       case 'node-usage': {
-        const n = node(e.nodeId);
+        const n = nodeOf(r, e.nodeId);
         r.nodes[e.nodeId] = { ...n, tokens: addTokens(n.tokens ?? NO_TOKENS, e.tokens), costUsd: (n.costUsd ?? 0) + e.costUsd };
         r.tokens = addTokens(r.tokens, e.tokens);
         r.costUsd += e.costUsd;
@@ -405,11 +461,17 @@ export class RunRecordBuilder {
         return;
       }
       case 'node-finished': {
-        const n = node(e.nodeId);
+        const n = nodeOf(r, e.nodeId);
         // Usage events already counted what the node spent; a node-finished that carries more
         // (journals written before usage events existed) adds only the difference.
         const extra = { input: Math.max(0, (e.tokens?.input ?? 0) - (n.tokens?.input ?? 0)), output: Math.max(0, (e.tokens?.output ?? 0) - (n.tokens?.output ?? 0)) };
         const extraCost = Math.max(0, (e.costUsd ?? 0) - (n.costUsd ?? 0));
+        r.tokens = addTokens(r.tokens, extra);
+        r.costUsd += extraCost;
+        if (hasKeys(n, FIRST_START_KEYS)) {
+          r.nodes[e.nodeId] = endOfFirstStart(n, e);
+          return;
+        }
         r.nodes[e.nodeId] = {
           ...n,
           state: e.status,
@@ -428,8 +490,6 @@ export class RunRecordBuilder {
           ...(e.cached ? { cached: true } : {}),
           timeline: closeLast(n, e.at, e.error),
         };
-        r.tokens = addTokens(r.tokens, extra);
-        r.costUsd += extraCost;
         return;
       }
       case 'run-finished':
@@ -438,7 +498,7 @@ export class RunRecordBuilder {
         if (e.auditError !== undefined) r.auditError = e.auditError;
         return;
       case 'node-tool': {
-        const n = node(e.nodeId);
+        const n = nodeOf(r, e.nodeId);
         r.nodes[e.nodeId] = { ...n, toolCalls: (n.toolCalls ?? 0) + 1 };
         return;
       }
