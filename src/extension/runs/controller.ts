@@ -375,10 +375,12 @@ export class RunController implements vscode.Disposable {
       return;
     }
     this.status.text = `$(sync~spin) ${n} ${n === 1 ? 'melody' : 'melodies'} running`;
-    const md = new vscode.MarkdownString('**Symphony** — running now:\n\n');
-    for (const a of this.active) md.appendMarkdown(`- ${a.title}${a.running.size ? `: ${[...a.running].join(', ')}` : ''}\n`);
-    md.appendMarkdown('\nClick to show the Runs view.');
-    this.status.tooltip = md;
+    // Plain text, not Markdown: the extension host turns a Markdown tooltip into tokens (its
+    // Markdown lexer) at every update of the item — when a run is asked for, and at every
+    // node start and end — and that was the largest piece of work between a save trigger
+    // firing and its run's first journal event.
+    const lines = [...this.active].map((a) => `• ${a.title}${a.running.size ? `: ${[...a.running].join(', ')}` : ''}`);
+    this.status.tooltip = `Symphony — running now:\n${lines.join('\n')}\n\nClick to show the Runs view.`;
     this.status.show();
   }
 
