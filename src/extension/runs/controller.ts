@@ -3,6 +3,7 @@ import type { RunDebugger } from '../../core/engine/debugger';
 import type { Engine, RunResult } from '../../core/engine/engine';
 import { createWorkspaceEngine, processEnv } from '../../core/engine/workspaceEngine';
 import type { ModelProvider } from '../../core/providers/types';
+import { thisProcess } from '../../core/store/processes';
 import { nodeFileSystem } from '../../core/load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../../core/load/workspace';
 import type { Melody } from '../../core/model/melody';
@@ -109,6 +110,9 @@ export class RunController implements vscode.Disposable {
     this.status = vscode.window.createStatusBarItem('symphony.runs', vscode.StatusBarAlignment.Left, 10);
     this.status.name = 'Symphony Runs';
     this.status.command = { command: `${VIEWS.runs}.focus`, title: 'Show Runs' };
+    // Who this process is (its start time, from /proc or `ps`) goes into every run's claim:
+    // found out now, in the background, rather than while the first run waits for its folder.
+    void thisProcess();
   }
 
   /**
