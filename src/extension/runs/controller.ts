@@ -3,6 +3,7 @@ import type { RunDebugger } from '../../core/engine/debugger';
 import type { Engine, RunResult } from '../../core/engine/engine';
 import { createWorkspaceEngine, processEnv } from '../../core/engine/workspaceEngine';
 import type { ModelProvider } from '../../core/providers/types';
+import { thisProcess } from '../../core/store/processes';
 import { nodeFileSystem } from '../../core/load/fs';
 import { loadWorkspaceModel, type WorkspaceModel } from '../../core/load/workspace';
 import type { Melody } from '../../core/model/melody';
@@ -109,6 +110,9 @@ export class RunController implements vscode.Disposable {
     this.status = vscode.window.createStatusBarItem('symphony.runs', vscode.StatusBarAlignment.Left, 10);
     this.status.name = 'Symphony Runs';
     this.status.command = { command: `${VIEWS.runs}.focus`, title: 'Show Runs' };
+    // Who this process is (its start time, from /proc or `ps`) goes into every run's claim:
+    // found out now, in the background, rather than while the first run waits for its folder.
+    void thisProcess();
   }
 
   /**
@@ -375,10 +379,12 @@ export class RunController implements vscode.Disposable {
       return;
     }
     this.status.text = `$(sync~spin) ${n} ${n === 1 ? 'melody' : 'melodies'} running`;
-    const md = new vscode.MarkdownString('**Symphony** — running now:\n\n');
-    for (const a of this.active) md.appendMarkdown(`- ${a.title}${a.running.size ? `: ${[...a.running].join(', ')}` : ''}\n`);
-    md.appendMarkdown('\nClick to show the Runs view.');
-    this.status.tooltip = md;
+    // Plain text, not Markdown: the extension host turns a Markdown tooltip into tokens (its
+    // Markdown lexer) at every update of the item — when a run is asked for, and at every
+    // node start and end — and that was the largest piece of work between a save trigger
+    // firing and its run's first journal event.
+    const lines = [...this.active].map((a) => `• ${a.title}${a.running.size ? `: ${[...a.running].join(', ')}` : ''}`);
+    this.status.tooltip = `Symphony — running now:\n${lines.join('\n')}\n\nClick to show the Runs view.`;
     this.status.show();
   }
 

@@ -40,12 +40,15 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
   const targets = (): TriggerTarget[] =>
     (ctx.index.model?.melodies ?? []).flatMap((m) => (m.melody ? [{ file: m.file, melody: m.melody }] : []));
 
+  // When each trigger fired (a save: when its debounce ended): the dispatcher asks `hold`
+  // at once, before the model-setup check, and then `start` with the same trigger.
+  const firedAt = new WeakMap<TriggerInfo, number>();
+
   const start = (target: TriggerTarget, trigger: TriggerInfo) =>
     new Promise<string | undefined>((resolve) => {
       let id: string | undefined;
-      // From the trigger firing (for a save: after its debounce) to the run shown as running,
-      // and to its first event in the journal.
-      const fired = performance.now();
+      // From the trigger firing to the run shown as running, and to its first event in the journal.
+      const fired = firedAt.get(trigger) ?? performance.now();
       let shown = 0;
       ctx.runs
         .runFile(target.file, target.melody.name, {}, {
@@ -74,7 +77,10 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
         targets,
         start,
         secrets: (name) => ctx.runs.secrets.get(name),
-        hold: async (target, trigger) => holdForModels(ctx, target.melody, startedBy(trigger)),
+        hold: async (target, trigger) => {
+          firedAt.set(trigger, performance.now());
+          return holdForModels(ctx, target.melody, startedBy(trigger));
+        },
         log: (level, message) => (level === 'warning' ? ctx.log.warn(`trigger: ${message}`) : ctx.log.info(`trigger: ${message}`)),
       });
     }
