@@ -17,7 +17,9 @@ export interface YamlData {
  * `what` says what the file needs (for an empty one); `noun` what it is (for limits).
  */
 export function parseYamlMap(text: string, file: string, what: string, noun?: string): Result<YamlData, Diagnostic[]> {
-  const source = new YamlSource(file, text, noun);
+  const source = new YamlSource(file, text, noun, { data: true });
+  // Read on the quick path: a map, and nothing the `yaml` package would report.
+  if (source.data) return ok({ source, data: source.data, warnings: [] });
   const syntax = source.syntaxDiagnostics();
   if (hasErrors(syntax)) return err(syntax.sort(compareDiagnostics));
   if (source.doc.contents === null || text.trim() === '') {

@@ -1,0 +1,125 @@
+import { FAILSAFE_SCHEMA, load, Type, type LoadOptions, type State } from 'js-yaml';
+import { isScalar, Schema } from 'yaml';
+import { MAX_YAML_DEPTH } from './limits';
+
+/**
+ * A quick parse of YAML to plain data with js-yaml, several times faster than the `yaml`
+ * package, for the common file: one document of maps, lists and scalars. It answers only when
+ * its data is what the `yaml` package would give and that package would report nothing — no
+ * error, no warning — so a caller may skip building the `yaml` Document until it needs a
+ * position. Otherwise (undefined) the caller parses with the `yaml` package, as it always did,
+ * and gets that package's messages at its positions.
+ *
+ * What makes it say "undefined", cheaply and conservatively (a false alarm costs only speed):
+ * - before parsing: any `&`, `*`, `!`, `%`, `<<`, `?` or `__proto__` in the text (anchors,
+ *   aliases, tags, directives, merge keys, explicit keys, prototype keys), or a line of 1,000
+ *   characters or more (the `yaml` package refuses implicit keys of more than 1,024);
+ * - while parsing: anything js-yaml refuses (syntax, duplicate keys, nesting past the limit);
+ *   a flow collection (`[…]`, `{…}`) spread over lines (the `yaml` package may warn about its
+ *   indentation);
+ * - after: a key that is not a plain string (a number, a boolean, null, a collection) or is
+ *   `<<`, nesting deeper than MAX_YAML_DEPTH, or a top level that is not a map.
+ *
+ * Scalars resolve by the `yaml` package's own YAML 1.2 core schema tags (`~`, `True`, `0x1F`,
+ * `0o17`, `.inf`, `1e3`; `0b101` and `1_000` stay strings), so the values are the same.
+ */
+export function fastYamlMap(text: string): Record<string, unknown> | undefined {
+  if (SUSPECT.test(text) || LONG_LINE.test(text)) return undefined;
+  counts.constructed = 0;
+  let collections = 0;
+  let multiLineFlow = false;
+  const opened: number[] = [];
+  let data: unknown;
+  try {
+    const options: LoadOptions & { maxDepth: number } = {
+      schema: CORE_SCHEMA,
+      // js-yaml counts every node, scalars too: past this, the `yaml` path refuses the file.
+      maxDepth: MAX_YAML_DEPTH + 2,
+      listener(event: 'open' | 'close', state: State) {
+        if (event === 'open') {
+          opened.push(state.position);
+          return;
+        }
+        const from = opened.pop()!;
+        const kind = (state as State & { kind: string | null }).kind;
+        if (kind !== 'mapping' && kind !== 'sequence') return;
+        collections++;
+        if (multiLineFlow) return;
+        let i = from;
+        const input = state.input;
+        for (let c = input.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = input.charCodeAt(++i));
+        const c = input.charCodeAt(i);
+        if (c === 0x5b || c === 0x7b || c === 0x23) {
+          const nl = input.indexOf('\n', i);
+          if (nl >= 0 && nl < state.position) multiLineFlow = true;
+        }
+      },
+      onWarning() {
+        multiLineFlow = true; // anything js-yaml remarks on goes the slow way
+      },
+    };
+    data = load(text, options);
+  } catch {
+    return undefined;
+  }
+  if (multiLineFlow || typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const found = { collections: 0, nonStrings: 0, badKey: false };
+  if (!walk(data, 1, found) || found.badKey) return undefined;
+  // Each number or boolean was constructed once, and each collection closed once: more of
+  // either than the data holds means one became a key (made a string by js-yaml).
+  if (found.nonStrings !== counts.constructed || found.collections !== collections) return undefined;
+  return data as Record<string, unknown>;
+}
+
+// Anchors, aliases, tags, directives, explicit keys, merge keys, prototype keys.
+const SUSPECT = /[&*!%?]|<<|__proto__/;
+const LONG_LINE = /[^\n]{1000}/;
+
+/** Counts what the scalar types constructed (numbers and booleans) in the current parse. */
+const counts = { constructed: 0 };
+
+/** False when `value` nests deeper than MAX_YAML_DEPTH; counts into `found`. */
+function walk(value: unknown, depth: number, found: { collections: number; nonStrings: number; badKey: boolean }): boolean {
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    found.nonStrings++;
+    return true;
+  }
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > MAX_YAML_DEPTH) return false;
+  found.collections++;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!walk(item, depth + 1, found)) return false;
+    return true;
+  }
+  for (const key in value) {
+    // js-yaml writes a null key as "null"; the `yaml` package as "".
+    if (key === 'null' || key === '<<') found.badKey = true;
+    if (!walk((value as Record<string, unknown>)[key], depth + 1, found)) return false;
+  }
+  return true;
+}
+
+/**
+ * js-yaml types for the `yaml` package's core-schema scalars, in its order: each tests a plain
+ * scalar with that package's regular expression and resolves it with that package's code.
+ */
+const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
+  implicit: new Schema({ schema: 'core' }).tags.flatMap((tag, i) => {
+    const test = 'test' in tag ? tag.test : undefined;
+    if (!test || tag.collection) return [];
+    const isNull = tag.tag === 'tag:yaml.org,2002:null';
+    return [
+      // js-yaml keeps one type per tag name: numbered, as the `yaml` package has several per tag.
+      new Type(`${tag.tag}#${i}`, {
+        kind: 'scalar',
+        resolve: (s: string) => test.test(s),
+        construct: (s: string) => {
+          const v: unknown = tag.resolve(s, () => {}, { intAsBigInt: false } as never);
+          const value = isScalar(v) ? v.value : v;
+          if (!isNull) counts.constructed++;
+          return value;
+        },
+      }),
+    ];
+  }),
+});
