@@ -11,9 +11,11 @@ import { MAX_YAML_DEPTH } from './limits';
  * and gets that package's messages at its positions.
  *
  * What makes it say "undefined", cheaply and conservatively (a false alarm costs only speed):
- * - before parsing: any `&`, `*`, `!`, `%`, `<<`, `?` or `__proto__` in the text (anchors,
- *   aliases, tags, directives, merge keys, explicit keys, prototype keys), or a line of 1,000
- *   characters or more (the `yaml` package refuses implicit keys of more than 1,024);
+ * - before parsing: an `&`, `*`, `!` or `?` where a node may start, a `%` at the start of a
+ *   line, or any `<<` or `__proto__` (anchors, aliases, tags, explicit keys, directives, merge
+ *   keys, prototype keys); a document marker (`---`, `...`) but one opening the file; a tab
+ *   in a line's indentation; a list in a list on one line (`- - a`); a `#` right after a closing bracket or quote; a line
+ *   of 1,000 characters or more (the `yaml` package refuses implicit keys past 1,024);
  * - while parsing: anything js-yaml refuses (syntax, duplicate keys, nesting past the limit);
  *   a flow collection (`[…]`, `{…}`) spread over lines (the `yaml` package may warn about its
  *   indentation);
@@ -24,7 +26,9 @@ import { MAX_YAML_DEPTH } from './limits';
  * `0o17`, `.inf`, `1e3`; `0b101` and `1_000` stay strings), so the values are the same.
  */
 export function fastYamlMap(text: string): Record<string, unknown> | undefined {
-  if (SUSPECT.test(text) || LONG_LINE.test(text)) return undefined;
+  // A `---` that opens the file is read alike both ways; other document markers are not.
+  const start = /^---[ \t]*\r?\n/.exec(text)?.[0].length ?? 0;
+  if (SUSPECT.test(text) || LONG_LINE.test(text) || MARKER.test(start ? text.slice(start) : text)) return undefined;
   counts.constructed = 0;
   let collections = 0;
   let multiLineFlow = false;
@@ -71,8 +75,14 @@ export function fastYamlMap(text: string): Record<string, unknown> | undefined {
   return data as Record<string, unknown>;
 }
 
-// Anchors, aliases, tags, directives, explicit keys, merge keys, prototype keys.
-const SUSPECT = /[&*!%?]|<<|__proto__/;
+// Anchors, aliases, tags and explicit keys where a node or an entry may start (at the start
+// of a line or after an indicator: `: &a`, `- *a`, `[!t`, `? k`), directives, merge keys,
+// prototype keys. `a && b`, `x != y` or `*.ts` inside a scalar are left alone.
+// And a `#` right after a closing bracket or quote, which js-yaml takes for a comment.
+const SUSPECT = /(?:^|[:?,[{-])[ \t]*[&*!?]|^%|<<|__proto__|[\]}"']#/m;
+// Document markers; tabs in indentation, where the two parsers disagree on what is an error.
+// And a list item that opens a list on its line (`- - a`), which js-yaml may nest otherwise.
+const MARKER = /^(?:---|\.\.\.)|^ *\t|^ *-[ \t]+-(?:[ \t\r]|$)/m;
 const LONG_LINE = /[^\n]{1000}/;
 
 /** Counts what the scalar types constructed (numbers and booleans) in the current parse. */
