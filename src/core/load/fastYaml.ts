@@ -28,7 +28,7 @@ import { MAX_YAML_DEPTH } from './limits';
 export function fastYamlMap(text: string): Record<string, unknown> | undefined {
   // A `---` that opens the file is read alike both ways; other document markers are not.
   const start = /^---[ \t]*\r?\n/.exec(text)?.[0].length ?? 0;
-  if (SUSPECT.test(text) || LONG_LINE.test(text) || MARKER.test(start ? text.slice(start) : text)) return undefined;
+  if (SUSPECT.test(text) || hasLongLine(text) || MARKER.test(start ? text.slice(start) : text)) return undefined;
   counts.constructed = 0;
   let collections = 0;
   let multiLineFlow = false;
@@ -83,7 +83,16 @@ const SUSPECT = /(?:^|[:?,[{-])[ \t]*[&*!?]|^%|<<|__proto__|[\]}"']#/m;
 // Document markers; tabs in indentation, where the two parsers disagree on what is an error.
 // And a list item that opens a list on its line (`- - a`), which js-yaml may nest otherwise.
 const MARKER = /^(?:---|\.\.\.)|^ *\t|^ *-[ \t]+-(?:[ \t\r]|$)/m;
-const LONG_LINE = /[^\n]{1000}/;
+
+/** Whether a line has 1,000 characters or more (a loop: the regular expression is slow). */
+function hasLongLine(text: string): boolean {
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+    if (nl - start >= 1000) return true;
+    start = nl + 1;
+  }
+  return text.length - start >= 1000;
+}
 
 /** Counts what the scalar types constructed (numbers and booleans) in the current parse. */
 const counts = { constructed: 0 };
