@@ -141,7 +141,7 @@ describe('the loader reads plain melodies quickly, and the same as the yaml pack
   it('property: arbitrary lines of YAML-ish text give the same either way', () => {
     const piece = fc.constantFrom(
       'a:', 'b:', ' ', '  ', '\t', '\n', '- ', '[', ']', '{', '}', ', ', ': ', '#c', '"', "'", 'x', '1', '~', 'True', '.inf', '|', '>', '\\', '---', '...', '${{', '}}', 'nodes', 'name: m',
-      '-', '?', '&a ', '*a', '!t ', '%', '<<: ', '"x"', "'y'", '\r\n', '0x1F', '~', 'null: ', '1: ', '- - ', '\n  ', '\n    ', ':', '#', '""', '\\t', '{}', '[]', '&', '*', '!', '.', '0', '-1', '? ', 'é',
+      '-', '?', '&a ', '*a', '!t ', '%', '<<: ', '"x"', "'y'", '\r\n', '0x1F', '~', 'null: ', '1: ', '- - ', '\n  ', '\n    ', ':', '#', '""', '\\t', '{}', '[]', '&', '*', '!', '.', '0', '-1', '? ', 'é', '\r', '\u0085', '\u2028', '\uFEFF', ' # c\n',
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => void assertSame(pieces.join(''))),
@@ -211,6 +211,25 @@ describe('the loader reads plain melodies quickly, and the same as the yaml pack
         if (first) assert.equal(d && `${d.range.start.line}:${d.range.start.column} ${d.code}`, first);
       });
     }
+  });
+
+  it('takes the quick path for comments, a leading `---` and operators inside scalars', () => {
+    const text = [
+      '---',
+      '# a melody',
+      'name: m # its name',
+      'nodes: # the nodes',
+      '  a:',
+      '    uses: shell',
+      '    if: nodes.b.status != "failed" && inputs.n * 2 > 3',
+      '    with: # what it runs',
+      '      command: echo',
+      '      args: [--glob, "*.ts", a?b]',
+      '  b: { uses: transform, with: { value: "${{ 1 + 2 }}" } }',
+      '',
+    ].join('\n');
+    assert.ok(fastYamlMap(text));
+    assertSame(text);
   });
 
   it('a melody read quickly still has exact positions for its warnings and errors', () => {

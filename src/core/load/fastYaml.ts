@@ -14,8 +14,10 @@ import { MAX_YAML_DEPTH } from './limits';
  * - before parsing: an `&`, `*`, `!` or `?` where a node may start, a `%` at the start of a
  *   line, or any `<<` or `__proto__` (anchors, aliases, tags, explicit keys, directives, merge
  *   keys, prototype keys); a document marker (`---`, `...`) but one opening the file; a tab
- *   in a line's indentation; a list in a list on one line (`- - a`); a `#` right after a closing bracket or quote; a line
- *   of 1,000 characters or more (the `yaml` package refuses implicit keys past 1,024);
+ *   in a line's indentation; a list in a list on one line (`- - a`); a `#` right after a
+ *   closing bracket or quote; a carriage return not followed by a line feed; a byte order
+ *   mark; a line of 1,000 characters or more (the `yaml` package refuses implicit keys past
+ *   1,024);
  * - while parsing: anything js-yaml refuses (syntax, duplicate keys, nesting past the limit);
  *   a flow collection (`[…]`, `{…}`) spread over lines (the `yaml` package may warn about its
  *   indentation);
@@ -49,11 +51,14 @@ export function fastYamlMap(text: string): Record<string, unknown> | undefined {
         if (kind !== 'mapping' && kind !== 'sequence') return;
         collections++;
         if (multiLineFlow) return;
-        let i = from;
+        // Where the collection starts, past blanks and comments: a flow one starts with a bracket.
         const input = state.input;
-        for (let c = input.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = input.charCodeAt(++i));
+        let i = from;
+        for (let c = input.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x23; c = input.charCodeAt(++i)) {
+          if (c === 0x23) i = input.indexOf('\n', i) < 0 ? input.length : input.indexOf('\n', i);
+        }
         const c = input.charCodeAt(i);
-        if (c === 0x5b || c === 0x7b || c === 0x23) {
+        if (c === 0x5b || c === 0x7b) {
           const nl = input.indexOf('\n', i);
           if (nl >= 0 && nl < state.position) multiLineFlow = true;
         }
@@ -81,8 +86,9 @@ export function fastYamlMap(text: string): Record<string, unknown> | undefined {
 // And a `#` right after a closing bracket or quote, which js-yaml takes for a comment.
 const SUSPECT = /(?:^|[:?,[{-])[ \t]*[&*!?]|^%|<<|__proto__|[\]}"']#/m;
 // Document markers; tabs in indentation, where the two parsers disagree on what is an error.
-// And a list item that opens a list on its line (`- - a`), which js-yaml may nest otherwise.
-const MARKER = /^(?:---|\.\.\.)|^ *\t|^ *-[ \t]+-(?:[ \t\r]|$)/m;
+// A list item that opens a list on its line (`- - a`), which js-yaml may nest otherwise; a
+// carriage return on its own, a line break to js-yaml only; a byte order mark.
+const MARKER = /^(?:---|\.\.\.)|^ *\t|^ *-[ \t]+-(?:[ \t\r]|$)|\r(?!\n)|\uFEFF/m;
 
 /** Whether a line has 1,000 characters or more (a loop: the regular expression is slow). */
 function hasLongLine(text: string): boolean {
