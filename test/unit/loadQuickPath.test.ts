@@ -193,6 +193,7 @@ describe('the loader reads plain melodies quickly, and the same as the yaml pack
       ['a list in a list on one line', 'name: m\nnodes:\n  a:\n    uses: transform\n    with:\n      - -\n      - 0\n', ''],
       ['a long line', `name: m\nnodes:\n  a: { uses: transform, with: { value: ${'x'.repeat(1000)} } }\n`, ''],
       ['a long last line', `name: m\nnodes:\n  a: { uses: transform, with: { value: ${'x'.repeat(1000)} } }`, ''],
+      ['an empty list item', 'name: m\nnodes:\n  a:\n    uses: transform\n    retry:\n      -\n        - \n      - ""\n', ''],
       ['a document end', 'name: m\nnodes:\n  a: { uses: transform }\n...\n', ''],
       ['a number as a key', 'name: m\nnodes:\n  1: { uses: transform }\n', ''],
       ['a null key', 'name: m\nnodes:\n  a: { uses: transform, with: { ~: 1 } }\n', ''],

@@ -14,7 +14,8 @@ import { MAX_YAML_DEPTH } from './limits';
  * - before parsing: an `&`, `*`, `!` or `?` where a node may start, a `%` at the start of a
  *   line, or any `<<` or `__proto__` (anchors, aliases, tags, explicit keys, directives, merge
  *   keys, prototype keys); a document marker (`---`, `...`) but one opening the file; a tab
- *   in a line's indentation; a list in a list on one line (`- - a`); a `#` right after a
+ *   in a line's indentation; a list in a list on one line (`- - a`); an empty list item (`-`
+ *   alone on its line); a `#` right after a
  *   closing bracket or quote; a carriage return not followed by a line feed; a byte order
  *   mark; a line of 1,000 characters or more (the `yaml` package refuses implicit keys past
  *   1,024);
@@ -86,9 +87,10 @@ export function fastYamlMap(text: string): Record<string, unknown> | undefined {
 // And a `#` right after a closing bracket or quote, which js-yaml takes for a comment.
 const SUSPECT = /(?:^|[:?,[{-])[ \t]*[&*!?]|^%|<<|__proto__|[\]}"']#/m;
 // Document markers; tabs in indentation, where the two parsers disagree on what is an error.
-// A list item that opens a list on its line (`- - a`), which js-yaml may nest otherwise; a
+// A list item that opens a list on its line (`- - a`) or is empty (`-` alone), after which
+// js-yaml may put the next item in the wrong list; a
 // carriage return on its own, a line break to js-yaml only; a byte order mark.
-const MARKER = /^(?:---|\.\.\.)|^ *\t|^ *-[ \t]+-(?:[ \t\r]|$)|\r(?!\n)|\uFEFF/m;
+const MARKER = /^(?:---|\.\.\.)|^ *\t|^ *-[ \t]+-(?:[ \t\r]|$)|^ *-[ \t]*(?:#.*)?\r?$|\r(?!\n)|\uFEFF/m;
 
 /** Whether a line has 1,000 characters or more (a loop: the regular expression is slow). */
 function hasLongLine(text: string): boolean {
