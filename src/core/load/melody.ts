@@ -63,8 +63,8 @@ export function loadMelody(text: string, file: string, context: MelodyContext = 
 }
 
 /** The first half of `loadMelody`: the YAML, parsed once (the workspace reads names from it). */
-export function parseMelodyYaml(text: string, file: string): Result<YamlData, Diagnostic[]> {
-  return parseYamlMap(text, file, 'a melody needs at least `name:` and `nodes:`', 'a melody');
+export function parseMelodyYaml(text: string, file: string, options?: { quick?: boolean }): Result<YamlData, Diagnostic[]> {
+  return parseYamlMap(text, file, 'a melody needs at least `name:` and `nodes:`', 'a melody', options);
 }
 
 /** The second half of `loadMelody`, on YAML already parsed by `parseMelodyYaml`. */

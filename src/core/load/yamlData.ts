@@ -15,9 +15,12 @@ export interface YamlData {
  * Parses YAML text whose top level must be a map. Syntax errors, an empty file, a
  * non-map document and a file past the limits come back as diagnostics; nothing throws.
  * `what` says what the file needs (for an empty one); `noun` what it is (for limits).
+ * `quick: false` always parses with the `yaml` package (the tests compare the two ways).
  */
-export function parseYamlMap(text: string, file: string, what: string, noun?: string): Result<YamlData, Diagnostic[]> {
-  const source = new YamlSource(file, text, noun);
+export function parseYamlMap(text: string, file: string, what: string, noun?: string, { quick = true }: { quick?: boolean } = {}): Result<YamlData, Diagnostic[]> {
+  const source = new YamlSource(file, text, noun, { data: quick });
+  // Read on the quick path: a map, and nothing the `yaml` package would report.
+  if (source.data) return ok({ source, data: source.data, warnings: [] });
   const syntax = source.syntaxDiagnostics();
   if (hasErrors(syntax)) return err(syntax.sort(compareDiagnostics));
   if (source.doc.contents === null || text.trim() === '') {

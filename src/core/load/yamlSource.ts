@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, Parser, YAMLParseError, type Document, type Node } from 'yaml';
 import type { Diagnostic, DiagnosticCode, Range, Severity } from '../model/diagnostic';
+import { fastYamlMap } from './fastYaml';
 import { describeCharacter, firstForbiddenCharacter, MAX_YAML_BYTES, MAX_YAML_DEPTH, megabytes } from './limits';
 
 /** A path into a YAML document: map keys and sequence indexes. */
@@ -12,63 +13,104 @@ export type YamlPath = readonly (string | number)[];
  * or value the user wrote.
  */
 export class YamlSource {
-  readonly doc: Document.Parsed;
+  private parsed?: { doc: Document.Parsed; refused?: Diagnostic; hasProtoKey: boolean; plainData: boolean };
+  private readonly early?: Diagnostic;
+  private readonly lineCounter = new LineCounter();
+  /** Whether `lineCounter` holds the lines positions may be asked for (it is filled while parsing). */
+  private linesCounted = false;
+  /**
+   * The file's data, when it was asked for (`{ data: true }`) and read on the quick path
+   * (`fastYamlMap`): a map, with nothing the `yaml` package would report. The YAML Document is
+   * then built only when something needs a position (or the document itself).
+   */
+  readonly data?: Record<string, unknown>;
+
+  /**
+   * `noun` says what the file is in messages about limits: "a melody may be at most 5 MB".
+   * With `data: true`, the data is read on the quick path when the file allows it (see `data`).
+   */
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    private readonly noun = 'a YAML file',
+    options: { data?: boolean } = {},
+  ) {
+    // Checked before anything is parsed: the byte count only when the length leaves doubt.
+    const bytes = text.length * 3 <= MAX_YAML_BYTES ? text.length : Buffer.byteLength(text, 'utf8');
+    const forbidden = bytes > MAX_YAML_BYTES ? undefined : firstForbiddenCharacter(text);
+    if (bytes > MAX_YAML_BYTES) {
+      countLines(text, 0, this.lineCounter);
+      this.linesCounted = true;
+      this.early = this.refuse(0, `${basename(file)} is ${megabytes(bytes)}; ${noun} may be at most ${megabytes(MAX_YAML_BYTES).replace('.0', '')}`);
+    } else if (forbidden) {
+      countLines(text, forbidden.offset, this.lineCounter);
+      this.linesCounted = true;
+      this.early = {
+        ...this.refuse(forbidden.offset, `the file contains ${describeCharacter(forbidden.code)}, which YAML does not allow; remove it, or write it as an escape in a double-quoted string`),
+        code: 'encoding',
+      };
+    }
+    if (this.early) {
+      this.parsed = { doc: parseDocument('', { prettyErrors: false, logLevel: 'error' }), refused: this.early, hasProtoKey: false, plainData: false };
+    } else if (options.data) {
+      this.data = fastYamlMap(text);
+    }
+  }
+
+  /** The YAML Document, parsed by the `yaml` package on first use. */
+  get doc(): Document.Parsed {
+    return this.parse().doc;
+  }
+
   /**
    * Why the text was not parsed, or not to the end: too large, too deeply nested, or holding
    * characters YAML forbids. The document is then empty and this is its only diagnostic.
    */
-  readonly refused?: Diagnostic;
+  get refused(): Diagnostic | undefined {
+    return this.early ?? (this.data ? undefined : this.parse().refused);
+  }
+
   /**
    * Whether a map of the document may have a `__proto__` key (or a key given by an alias,
    * which may be one): when not, the loader's schema checks skip looking for such keys.
    */
-  readonly hasProtoKey: boolean = false;
+  get hasProtoKey(): boolean {
+    return this.data ? false : this.parse().hasProtoKey;
+  }
+
   /**
    * Whether the data of this document holds each of its values once, at the path of its keys:
    * no alias or merge key (`<<`) shows a value at a second path, and every key is a string (so
    * no two keys become one, as `1` and `"1"` do). Walking the data then visits what walking
    * the document visits, at the same paths. False for a document that was not parsed.
    */
-  readonly plainData: boolean = false;
-  private readonly lines = new LineCounter();
+  get plainData(): boolean {
+    return this.data ? true : this.parse().plainData;
+  }
 
-  /** `noun` says what the file is in messages about limits: "a melody may be at most 5 MB". */
-  constructor(
-    readonly file: string,
-    readonly text: string,
-    noun = 'a YAML file',
-  ) {
-    const refuse = (offset: number, message: string): Diagnostic => {
-      const at = this.rangeOfOffsets(offset, offset + 1);
-      return { file, range: { start: at.start, end: at.start }, severity: 'error', code: 'limit', message };
-    };
-    // Checked before anything is parsed: the byte count only when the length leaves doubt.
-    const bytes = text.length * 3 <= MAX_YAML_BYTES ? text.length : Buffer.byteLength(text, 'utf8');
-    const forbidden = bytes > MAX_YAML_BYTES ? undefined : firstForbiddenCharacter(text);
-    if (bytes > MAX_YAML_BYTES) {
-      countLines(text, 0, this.lines);
-      this.refused = refuse(0, `${basename(file)} is ${megabytes(bytes)}; ${noun} may be at most ${megabytes(MAX_YAML_BYTES).replace('.0', '')}`);
-    } else if (forbidden) {
-      countLines(text, forbidden.offset, this.lines);
-      this.refused = {
-        ...refuse(forbidden.offset, `the file contains ${describeCharacter(forbidden.code)}, which YAML does not allow; remove it, or write it as an escape in a double-quoted string`),
-        code: 'encoding',
-      };
-    }
-    if (this.refused) {
-      this.doc = parseDocument('', { prettyErrors: false, logLevel: 'error' });
-      return;
-    }
-    const parsed = parseWithinDepth(text, this.lines);
-    this.doc = parsed.doc;
+  private get lines(): LineCounter {
+    if (!this.linesCounted) this.parse();
+    return this.lineCounter;
+  }
+
+  private refuse(offset: number, message: string): Diagnostic {
+    const at = this.rangeOfOffsets(offset, offset + 1);
+    return { file: this.file, range: { start: at.start, end: at.start }, severity: 'error', code: 'limit', message };
+  }
+
+  private parse(): NonNullable<YamlSource['parsed']> {
+    if (this.parsed) return this.parsed;
+    this.linesCounted = true;
+    const parsed = parseWithinDepth(this.text, this.lineCounter);
     if (parsed.tooDeepAt !== undefined) {
-      this.refused = refuse(parsed.tooDeepAt, `the YAML nests deeper than ${MAX_YAML_DEPTH} levels here; ${noun} may nest at most ${MAX_YAML_DEPTH}`);
-    } else {
-      const keys = checkKeys(this.doc);
-      this.doc.errors.push(...keys.duplicates);
-      this.hasProtoKey = keys.hasProtoKey;
-      this.plainData = keys.plainData;
+      this.parsed = { doc: parsed.doc, hasProtoKey: false, plainData: false };
+      this.parsed.refused = this.refuse(parsed.tooDeepAt, `the YAML nests deeper than ${MAX_YAML_DEPTH} levels here; ${this.noun} may nest at most ${MAX_YAML_DEPTH}`);
+      return this.parsed;
     }
+    const keys = checkKeys(parsed.doc);
+    parsed.doc.errors.push(...keys.duplicates);
+    this.parsed = { doc: parsed.doc, hasProtoKey: keys.hasProtoKey, plainData: keys.plainData };
+    return this.parsed;
   }
 
   /** The range of source offsets `[start, end)` as 1-based positions. */

@@ -1,0 +1,152 @@
+import { FAILSAFE_SCHEMA, load, Type, type LoadOptions, type State } from 'js-yaml';
+import { isScalar, Schema } from 'yaml';
+import { MAX_YAML_DEPTH } from './limits';
+
+/**
+ * A quick parse of YAML to plain data with js-yaml, several times faster than the `yaml`
+ * package, for the common file: one document of maps, lists and scalars. It answers only when
+ * its data is what the `yaml` package would give and that package would report nothing — no
+ * error, no warning — so a caller may skip building the `yaml` Document until it needs a
+ * position. Otherwise (undefined) the caller parses with the `yaml` package, as it always did,
+ * and gets that package's messages at its positions.
+ *
+ * What makes it say "undefined", cheaply and conservatively (a false alarm costs only speed):
+ * - before parsing: an `&`, `*`, `!` or `?` where a node may start, a `%` at the start of a
+ *   line, or any `<<` or `__proto__` (anchors, aliases, tags, explicit keys, directives, merge
+ *   keys, prototype keys); a document marker (`---`, `...`) but one opening the file; a tab
+ *   in a line's indentation; a list in a list on one line (`- - a`); an empty list item (`-`
+ *   alone on its line); a `#` right after a
+ *   closing bracket or quote; a carriage return not followed by a line feed; a byte order
+ *   mark; a line of 1,000 characters or more (the `yaml` package refuses implicit keys past
+ *   1,024);
+ * - while parsing: anything js-yaml refuses (syntax, duplicate keys, nesting past the limit);
+ *   a flow collection (`[…]`, `{…}`) spread over lines (the `yaml` package may warn about its
+ *   indentation);
+ * - after: a key that is not a plain string (a number, a boolean, null, a collection) or is
+ *   `<<`, nesting deeper than MAX_YAML_DEPTH, or a top level that is not a map.
+ *
+ * Scalars resolve by the `yaml` package's own YAML 1.2 core schema tags (`~`, `True`, `0x1F`,
+ * `0o17`, `.inf`, `1e3`; `0b101` and `1_000` stay strings), so the values are the same.
+ */
+export function fastYamlMap(text: string): Record<string, unknown> | undefined {
+  // A `---` that opens the file is read alike both ways; other document markers are not.
+  const start = /^---[ \t]*\r?\n/.exec(text)?.[0].length ?? 0;
+  if (SUSPECT.test(text) || hasLongLine(text) || MARKER.test(start ? text.slice(start) : text)) return undefined;
+  counts.constructed = 0;
+  let collections = 0;
+  let multiLineFlow = false;
+  const opened: number[] = [];
+  let data: unknown;
+  try {
+    const options: LoadOptions & { maxDepth: number } = {
+      schema: CORE_SCHEMA,
+      // js-yaml counts every node, scalars too: past this, the `yaml` path refuses the file.
+      maxDepth: MAX_YAML_DEPTH + 2,
+      listener(event: 'open' | 'close', state: State) {
+        if (event === 'open') {
+          opened.push(state.position);
+          return;
+        }
+        const from = opened.pop()!;
+        const kind = (state as State & { kind: string | null }).kind;
+        if (kind !== 'mapping' && kind !== 'sequence') return;
+        collections++;
+        if (multiLineFlow) return;
+        // Where the collection starts, past blanks and comments: a flow one starts with a bracket.
+        const input = state.input;
+        let i = from;
+        for (let c = input.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x23; c = input.charCodeAt(++i)) {
+          if (c === 0x23) i = input.indexOf('\n', i) < 0 ? input.length : input.indexOf('\n', i);
+        }
+        const c = input.charCodeAt(i);
+        if (c === 0x5b || c === 0x7b) {
+          const nl = input.indexOf('\n', i);
+          if (nl >= 0 && nl < state.position) multiLineFlow = true;
+        }
+      },
+      onWarning() {
+        multiLineFlow = true; // anything js-yaml remarks on goes the slow way
+      },
+    };
+    data = load(text, options);
+  } catch {
+    return undefined;
+  }
+  if (multiLineFlow || typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const found = { collections: 0, nonStrings: 0, badKey: false };
+  if (!walk(data, 1, found) || found.badKey) return undefined;
+  // Each number or boolean was constructed once, and each collection closed once: more of
+  // either than the data holds means one became a key (made a string by js-yaml).
+  if (found.nonStrings !== counts.constructed || found.collections !== collections) return undefined;
+  return data as Record<string, unknown>;
+}
+
+// Anchors, aliases, tags and explicit keys where a node or an entry may start (at the start
+// of a line or after an indicator: `: &a`, `- *a`, `[!t`, `? k`), directives, merge keys,
+// prototype keys. `a && b`, `x != y` or `*.ts` inside a scalar are left alone.
+// And a `#` right after a closing bracket or quote, which js-yaml takes for a comment.
+const SUSPECT = /(?:^|[:?,[{-])[ \t]*[&*!?]|^%|<<|__proto__|[\]}"']#/m;
+// Document markers; tabs in indentation, where the two parsers disagree on what is an error.
+// A list item that opens a list on its line (`- - a`) or is empty (`-` alone), after which
+// js-yaml may put the next item in the wrong list; a
+// carriage return on its own, a line break to js-yaml only; a byte order mark.
+const MARKER = /^(?:---|\.\.\.)|^ *\t|^ *-[ \t]+-(?:[ \t\r]|$)|^ *-[ \t]*(?:#.*)?\r?$|\r(?!\n)|\uFEFF/m;
+
+/** Whether a line has 1,000 characters or more (a loop: the regular expression is slow). */
+function hasLongLine(text: string): boolean {
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+    if (nl - start >= 1000) return true;
+    start = nl + 1;
+  }
+  return text.length - start >= 1000;
+}
+
+/** Counts what the scalar types constructed (numbers and booleans) in the current parse. */
+const counts = { constructed: 0 };
+
+/** False when `value` nests deeper than MAX_YAML_DEPTH; counts into `found`. */
+function walk(value: unknown, depth: number, found: { collections: number; nonStrings: number; badKey: boolean }): boolean {
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    found.nonStrings++;
+    return true;
+  }
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > MAX_YAML_DEPTH) return false;
+  found.collections++;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!walk(item, depth + 1, found)) return false;
+    return true;
+  }
+  for (const key in value) {
+    // js-yaml writes a null key as "null"; the `yaml` package as "".
+    if (key === 'null' || key === '<<') found.badKey = true;
+    if (!walk((value as Record<string, unknown>)[key], depth + 1, found)) return false;
+  }
+  return true;
+}
+
+/**
+ * js-yaml types for the `yaml` package's core-schema scalars, in its order: each tests a plain
+ * scalar with that package's regular expression and resolves it with that package's code.
+ */
+const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
+  implicit: new Schema({ schema: 'core' }).tags.flatMap((tag, i) => {
+    const test = 'test' in tag ? tag.test : undefined;
+    if (!test || tag.collection) return [];
+    const isNull = tag.tag === 'tag:yaml.org,2002:null';
+    return [
+      // js-yaml keeps one type per tag name: numbered, as the `yaml` package has several per tag.
+      new Type(`${tag.tag}#${i}`, {
+        kind: 'scalar',
+        resolve: (s: string) => test.test(s),
+        construct: (s: string) => {
+          const v: unknown = tag.resolve(s, () => {}, { intAsBigInt: false } as never);
+          const value = isScalar(v) ? v.value : v;
+          if (!isNull) counts.constructed++;
+          return value;
+        },
+      }),
+    ];
+  }),
+});
