@@ -469,6 +469,10 @@ interface AttemptOutcome {
   readonly provenance?: string;
 }
 
+/** Whether a ready node runs. */
+type Decision = { readonly kind: 'run' } | { readonly kind: 'skip'; readonly reason: string; readonly cancelled?: boolean } | { readonly kind: 'error'; readonly error: string };
+const RUN: Decision = { kind: 'run' };
+
 /** Thrown inside a node attempt when the run was cancelled. */
 class Cancelled extends Error {}
 
@@ -733,7 +737,9 @@ class RunExecution {
   private async runNode(id: string): Promise<void> {
     const spec = this.melody.nodes[id]!;
     let started = this.opts.now();
-    const decision = await this.decide(spec);
+    // Synchronous unless there is a condition to evaluate: a node starts without a turn of its own.
+    const decided = this.decide(spec);
+    const decision = decided instanceof Promise ? await decided : decided;
     if (decision.kind === 'skip') {
       return this.finishNode(id, spec, { status: decision.cancelled ? 'cancelled' : 'skipped', reason: decision.reason, attempts: 0, iterations: 0, started });
     }
@@ -750,11 +756,13 @@ class RunExecution {
         return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled while paused', attempts: 0, iterations: 0, started });
       }
     }
-    let release: () => void;
-    try {
-      release = await this.parallel.acquire(this.signal);
-    } catch {
-      return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled before it started', attempts: 0, iterations: 0, started });
+    let release = this.signal.aborted ? undefined : this.parallel.tryAcquire();
+    if (!release) {
+      try {
+        release = await this.parallel.acquire(this.signal);
+      } catch {
+        return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled before it started', attempts: 0, iterations: 0, started });
+      }
     }
     // A node's duration is its own work: the time it waited for a free slot is not part of it.
     started = this.opts.now();
@@ -771,7 +779,7 @@ class RunExecution {
    * function means `success() && (if)`, as in GitHub Actions; with one (`always()`,
    * `failure()`…) it decides alone. A condition that cannot be evaluated fails the node.
    */
-  private async decide(spec: NodeSpec): Promise<{ kind: 'run' } | { kind: 'skip'; reason: string; cancelled?: boolean } | { kind: 'error'; error: string }> {
+  private decide(spec: NodeSpec): Decision | Promise<Decision> {
     if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
     const outcomes = needsOf(spec).map((n) => [n, this.outcomes.get(n)] as const);
     const notOk = outcomes.filter(([, o]) => !(o?.status === 'success' || o?.tolerated));
@@ -780,11 +788,16 @@ class RunExecution {
     const upstream = (): string =>
       this.halting ? `the run is stopping: ${this.halting}` : `needs ${notOk.map(([n, o]) => `${n} (${o?.status ?? 'not run'})`).join(', ')} did not succeed`;
     const status = { success: notOk.length === 0 && !this.halting, failure: failed || Boolean(this.halting), cancelled: false };
-    if (spec.if === undefined) return status.success ? { kind: 'run' } : { kind: 'skip', reason: upstream() };
+    if (spec.if === undefined) return status.success ? RUN : { kind: 'skip', reason: upstream() };
     const explicit = typeof spec.if === 'boolean' || STATUS_FUNCTION.test(spec.if);
     if (!explicit && !status.success) return { kind: 'skip', reason: upstream() };
+    return this.decideCondition(spec, spec.if, status);
+  }
+
+  /** The `if:` of a ready node, evaluated. A condition that cannot be evaluated fails the node. */
+  private async decideCondition(spec: NodeSpec, condition: string | boolean, status: { success: boolean; failure: boolean; cancelled: boolean }): Promise<Decision> {
     try {
-      const holds = await evaluateCondition(spec.if, this.context(0), status, this.conditionBounds(spec));
+      const holds = await evaluateCondition(condition, this.context(0), status, this.conditionBounds(spec));
       return holds ? { kind: 'run' } : { kind: 'skip', reason: `its condition is false: ${String(spec.if)}` };
     } catch (e) {
       if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
@@ -967,7 +980,7 @@ class RunExecution {
     let env: Record<string, string>;
     try {
       input = await renderValue(spec.with ?? {}, this.context(iteration), bounds);
-      env = await this.nodeEnv(spec, iteration, bounds);
+      env = spec.env ? await this.nodeEnv(spec.env, iteration, bounds) : {};
     } catch (e) {
       void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
       if (this.signal.aborted) return cancelled;
@@ -1122,11 +1135,11 @@ class RunExecution {
   }
 
   /** The node's `env:` evaluated: what its processes get on top of the program host's environment. */
-  private async nodeEnv(spec: NodeSpec, iteration: number, bounds: EvaluationBounds): Promise<Record<string, string>> {
+  private async nodeEnv(named: NonNullable<NodeSpec['env']>, iteration: number, bounds: EvaluationBounds): Promise<Record<string, string>> {
     // Only what the node names: programs get the rest of their environment from the
     // program host, which passes on just PATH, HOME, LANG… and what permissions.env allows.
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(spec.env ?? {})) setOwn(env, k, String(await renderValue(v, this.context(iteration), bounds)));
+    for (const [k, v] of Object.entries(named)) setOwn(env, k, String(await renderValue(v, this.context(iteration), bounds)));
     return env;
   }
 
@@ -1269,6 +1282,7 @@ class RunExecution {
 
   /** Writes what the stream redactors held back of a node's logs (before its end is recorded). */
   private flushLogs(nodeId: string): void {
+    if (this.logStreams.size === 0) return;
     for (const stream of ['stdout', 'stderr', 'info'] as const) {
       const key = `${stream}\u0000${nodeId}`;
       const redactor = this.logStreams.get(key);
@@ -1645,17 +1659,32 @@ function conditionText(source: string): string {
  */
 const ABORT_GRACE_MS = 5000;
 
+/**
+ * The races waiting on each signal. A signal gets one listener that tells them all — the run's
+ * signal is shared by every effect-free attempt, and a listener added and removed per node
+ * cost more than the node.
+ */
+const racing = new WeakMap<AbortSignal, Set<() => void>>();
+
 /** Settles with the promise; after the signal aborts, waits up to ABORT_GRACE_MS, then rejects. */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(new Cancelled());
+  let races = racing.get(signal);
+  if (!races) {
+    const waiting = new Set<() => void>();
+    racing.set(signal, (races = waiting));
+    signal.addEventListener('abort', () => [...waiting].forEach((onAbort) => onAbort()), { once: true });
+  }
+  const waiting = races;
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => {
+      waiting.delete(onAbort);
       timer = setTimeout(() => reject(new Cancelled()), ABORT_GRACE_MS);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    waiting.add(onAbort);
     const settle = () => {
-      signal.removeEventListener('abort', onAbort);
+      waiting.delete(onAbort);
       clearTimeout(timer);
     };
     promise.then(

@@ -11,19 +11,29 @@ export class Semaphore {
     return this.active;
   }
 
+  /**
+   * A free slot now, or undefined. A slot is free only while nobody waits (a released slot
+   * goes straight to the first waiter), so this never jumps the queue.
+   */
+  tryAcquire(): (() => void) | undefined {
+    return this.active < this.limit ? this.grant() : undefined;
+  }
+
+  private grant(): () => void {
+    this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.waiting.shift()?.();
+    };
+  }
+
   /** Waits for a slot; rejects if `signal` aborts first. Returns the release function. */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const grant = (): (() => void) => {
-      this.active++;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        this.active--;
-        this.waiting.shift()?.();
-      };
-    };
+    const grant = () => this.grant();
     if (this.active < this.limit) return Promise.resolve(grant());
     return new Promise((resolve, reject) => {
       const wake = () => {
