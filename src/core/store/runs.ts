@@ -218,7 +218,8 @@ class FileRunJournal implements RunJournal {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.lines.push(line);
+    // Lines of one batch share one promise: they reach the disk, or fail, together.
+    return this.lines.add(line);
   }
 
   private async write(batch: readonly string[]): Promise<void> {
