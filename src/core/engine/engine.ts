@@ -30,7 +30,7 @@ import { ProviderUnavailableError, type ModelProvider } from '../providers/types
 import { unavailableModels } from '../providers/unavailable';
 import { loadWorkspacePrices, priceOf, type Price } from '../providers/prices';
 import { endPrograms, processStartTime, type RecordedProgram } from '../store/processes';
-import type { ArtifactStore, AuditLog, RunJournal, RunStorage } from '../store/types';
+import type { ArtifactStore, AuditEntry, AuditLog, RunJournal, RunStorage } from '../store/types';
 import { canonicalJson, sha256 } from './hash';
 import { resolveInputs } from './inputs';
 import { schemaErrors } from './outputs';
@@ -376,6 +376,7 @@ export class Engine {
     // Loaded while the run's folder is made; a failure is the run's, seen where it is awaited.
     const workspace = this.workspace();
     workspace.catch(() => undefined);
+    const settings = workspaceSettings(this.opts.workspaceRoot);
     const journal = await this.opts.storage.create(runId);
     const abs = isAbsolute(file) ? file : resolve(this.opts.workspaceRoot, file);
     return new RunExecution(this, this.opts, {
@@ -399,6 +400,7 @@ export class Engine {
       noCache: run.noCache,
       journal,
       workspace,
+      settings,
     });
   }
 }
@@ -430,6 +432,24 @@ interface ExecutionSetup {
   readonly noCache?: boolean;
   /** The workspace's instruments, when their loading started with the run's folder. */
   readonly workspace?: Promise<WorkspaceInstruments>;
+  /** The workspace's privacy and prices, when their reading started with the run's folder. */
+  readonly settings?: WorkspaceSettings;
+}
+
+/** The workspace's privacy settings and prices, being read (neither promise rejects). */
+interface WorkspaceSettings {
+  readonly privacy: Promise<{ readonly kinds: Awaited<ReturnType<typeof loadWorkspacePrivacy>> } | { readonly error: Error }>;
+  readonly pricing: Promise<Awaited<ReturnType<typeof loadWorkspacePrices>> | { readonly failed: unknown }>;
+}
+
+function workspaceSettings(workspaceRoot: string): WorkspaceSettings {
+  return {
+    privacy: loadWorkspacePrivacy(workspaceRoot).then(
+      (kinds) => ({ kinds }),
+      (e: unknown) => ({ error: e as Error }),
+    ),
+    pricing: loadWorkspacePrices(workspaceRoot).catch((e: unknown) => ({ failed: e })),
+  };
 }
 
 /** How a sub-melody run reaches the run (and node) that started it. */
@@ -566,14 +586,21 @@ class RunExecution {
     const e = this.redactor.redact(event);
     this.builder.apply(e);
     const written = this.setup.journal.append(e);
-    written.catch((err: unknown) => {
-      this.halting ??= `cannot write the run journal: ${(err as Error).message}`;
-    });
+    // Events flushed together may share a promise: one handler for each is enough.
+    if (written !== this.lastWritten) {
+      this.lastWritten = written;
+      written.catch((err: unknown) => {
+        this.halting ??= `cannot write the run journal: ${(err as Error).message}`;
+      });
+    }
     this.setup.onEvent?.(e);
     this.opts.onEvent?.(e);
     if (e.type === 'node-finished') this.scheduleRecordWrite();
     return written;
   }
+
+  /** The last promise of a journal append that `emit` handles the failure of. */
+  private lastWritten: Promise<void> | undefined;
 
   private scheduleRecordWrite(): void {
     if (this.recordTimer) return;
@@ -603,20 +630,39 @@ class RunExecution {
    * and the run waits for all of them before it ends.
    */
   private audit(action: string, detail: Record<string, unknown>, nodeId?: string): void {
-    this.auditing.push(this.appendAudit(action, detail, nodeId));
+    const log = this.opts.audit;
+    if (!log) return;
+    if (!log.record) {
+      this.auditing.push(this.appendAudit(action, detail, nodeId));
+      return;
+    }
+    // Records flushed together share a promise: it is waited for, and its failure said, once.
+    const recorded = log.record(this.auditEntry(action, detail, nodeId));
+    if (recorded === this.lastRecorded) return;
+    this.lastRecorded = recorded;
+    this.auditing.push(recorded.catch((err: unknown) => this.auditFailed(err)));
+  }
+
+  /** The last promise `audit` waits for. */
+  private lastRecorded: Promise<void> | undefined;
+
+  private auditEntry(action: string, detail: Record<string, unknown>, nodeId: string | undefined): AuditEntry {
+    return this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail });
+  }
+
+  private auditFailed(err: unknown): undefined {
+    // Said once and loudly: an audit log that stops taking records is not a detail.
+    if (this.auditFailure === undefined) {
+      this.auditFailure = this.redactor.redactText((err as Error).message);
+      this.opts.host.notify({ level: 'error', runId: this.setup.runId, message: `this run could not be audited: ${this.auditFailure}` });
+    }
+    return undefined;
   }
 
   /** Resolves with the record's place in the chain, or undefined when it could not be written. */
   private appendAudit(action: string, detail: Record<string, unknown>, nodeId?: string): Promise<AuditHead | undefined> {
     if (!this.opts.audit) return Promise.resolve(undefined);
-    return this.opts.audit.append(this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail })).catch((err: unknown) => {
-      // Said once and loudly: an audit log that stops taking records is not a detail.
-      if (this.auditFailure === undefined) {
-        this.auditFailure = this.redactor.redactText((err as Error).message);
-        this.opts.host.notify({ level: 'error', runId: this.setup.runId, message: `this run could not be audited: ${this.auditFailure}` });
-      }
-      return undefined;
-    });
+    return this.opts.audit.append(this.auditEntry(action, detail, nodeId)).catch((err: unknown) => this.auditFailed(err));
   }
 
   // ── The run ───────────────────────────────────────────────────────────────
@@ -663,13 +709,8 @@ class RunExecution {
   }
 
   private async prepareContext(): Promise<void> {
-    // The workspace's files are read together, while the secrets are looked up.
-    const privacy = loadWorkspacePrivacy(this.opts.workspaceRoot).then(
-      (kinds) => ({ kinds }),
-      (e: unknown) => ({ error: e as Error }),
-    );
-    const pricing = loadWorkspacePrices(this.opts.workspaceRoot);
-    pricing.catch(() => undefined);
+    // The workspace's files are read together (from when the run's folder was made), while the secrets are looked up.
+    const { privacy, pricing } = this.setup.settings ?? workspaceSettings(this.opts.workspaceRoot);
     const workspace = await (this.setup.workspace ?? this.engine.workspace());
     this.instruments = new Map(workspace.ensembles.ensembles.flatMap((e) => e.instruments.map((i) => [i.ref, i] as const)));
     // Secrets the melody mentions are looked up once; their values are redacted everywhere.
@@ -690,6 +731,7 @@ class RunExecution {
     if ('error' in masked) this.halting ??= masked.error.message;
     else this.redactor.maskPii([...masked.kinds, ...(this.melody.privacy?.mask ?? [])]);
     const prices = await pricing;
+    if ('failed' in prices) throw prices.failed;
     this.workspacePrices = prices.prices;
     if (prices.problem && this.setup.depth === 0) this.opts.host.notify({ level: 'warning', runId: this.setup.runId, message: `${prices.problem} (the file is ignored)` });
     this.celBase.nodes = this.celNodes;

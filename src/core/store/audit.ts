@@ -120,9 +120,17 @@ export class FileAuditLog implements AuditLog {
     return this.entries.push(entry);
   }
 
+  record(entry: AuditEntry): Promise<void> {
+    return this.entries.add(entry);
+  }
+
   private async appendLocked(entries: readonly AuditEntry[]): Promise<AuditHead[]> {
-    await fsp.mkdir(dirname(this.path), { recursive: true });
-    const fd = await fsp.open(this.path, 'a+');
+    // The lock beside the log made its folder; it is made here only if it went missing since.
+    const fd = await fsp.open(this.path, 'a+').catch(async (e: unknown) => {
+      if (!isErrno(e, 'ENOENT')) throw e;
+      await fsp.mkdir(dirname(this.path), { recursive: true });
+      return fsp.open(this.path, 'a+');
+    });
     try {
       const tail = await readLastLine(fd);
       // Bytes after the last newline: a record cut short. It may have been acknowledged to
@@ -147,7 +155,8 @@ export class FileAuditLog implements AuditLog {
       for (const entry of entries) {
         const at = (this.options.now?.() ?? new Date()).toISOString();
         const fields: Record<string, unknown> = { ...entry };
-        for (const f of CHAIN_FIELDS) delete fields[f];
+        // Deleted only when there (an entry never has them but to forge them): a delete makes the object slow.
+        for (const f of CHAIN_FIELDS) if (Object.hasOwn(fields, f)) delete fields[f];
         // The hash covers the canonical JSON of the line without `hash`; the line holds the
         // chain fields, then the entry's canonical JSON — which is what JSON.stringify writes
         // for it once parsed (no undefined, no bigint, no class instances left). A top-level
