@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as fc from 'fast-check';
 import { canonicalJson, isIndex, sha256 } from '../../src/core/engine/hash';
 import { AuditDamagedError, auditPath, FileAuditLog, GENESIS_HASH, verifyAudit } from '../../src/core/store/audit';
+import { anyValue } from './arbitraries';
 import { tempDir } from './helpers';
 import { runChild, sampleAudit } from './storeFixtures';
 
@@ -54,21 +55,7 @@ describe('FileAuditLog', () => {
     // The writer merges the chain fields into the entry's canonical members instead of writing
     // the entry twice; the lines and hashes already in users' logs must come out byte for byte.
     const key = fc.oneof(fc.string(), fc.constantFrom('0', '7', '10', '01', 'action', 'actor', 'at', 'prev', 'seq', 'hash', 'b', 'q', 'z', 'A', '_', 'é', '__proto__', 'toJSON'));
-    const { value } = fc.letrec((tie) => ({
-      value: fc.oneof(
-        { depthSize: 'small' },
-        fc.string(),
-        fc.double(),
-        fc.integer(),
-        fc.bigInt(),
-        fc.boolean(),
-        fc.constant(null),
-        fc.constant(undefined),
-        fc.date({ noInvalidDate: true }),
-        fc.array(tie('value'), { maxLength: 3 }),
-        fc.dictionary(key, tie('value'), { maxKeys: 4 }),
-      ),
-    }));
+    const value = anyValue(key);
     const entry = fc.record({ action: fc.string(), runId: fc.string(), actor: fc.string(), nodeId: fc.option(fc.string(), { nil: undefined }), detail: fc.dictionary(key, value, { maxKeys: 4 }) }).chain((e) =>
       fc.dictionary(key, value, { maxKeys: 3 }).map((extra) => ({ ...extra, ...e })),
     );
