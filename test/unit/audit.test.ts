@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { canonicalJson, sha256 } from '../../src/core/engine/hash';
+import * as fc from 'fast-check';
+import { canonicalJson, isIndex, sha256 } from '../../src/core/engine/hash';
 import { AuditDamagedError, auditPath, FileAuditLog, GENESIS_HASH, verifyAudit } from '../../src/core/store/audit';
+import { anyValue } from './arbitraries';
 import { tempDir } from './helpers';
 import { runChild, sampleAudit } from './storeFixtures';
 
@@ -47,6 +49,39 @@ describe('FileAuditLog', () => {
       prev = hash;
     }
     assert.deepEqual(await verifyAudit(root), { ok: true, records: 3, head: prev, anchored: 0 });
+  });
+
+  it('writes, for any entry, the very lines and hashes the original two-pass writer wrote', async () => {
+    // The writer merges the chain fields into the entry's canonical members instead of writing
+    // the entry twice; the lines and hashes already in users' logs must come out byte for byte.
+    const key = fc.oneof(fc.string(), fc.constantFrom('0', '7', '10', '01', 'action', 'actor', 'at', 'prev', 'seq', 'hash', 'b', 'q', 'z', 'A', '_', 'é', '__proto__', 'toJSON'));
+    const value = anyValue(key);
+    const entry = fc.record({ action: fc.string(), runId: fc.string(), actor: fc.string(), nodeId: fc.option(fc.string(), { nil: undefined }), detail: fc.dictionary(key, value, { maxKeys: 4 }) }).chain((e) =>
+      fc.dictionary(key, value, { maxKeys: 3 }).map((extra) => ({ ...extra, ...e })),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(entry, { minLength: 1, maxLength: 4 }), async (entries) => {
+        const root = tempDir();
+        const at = '2026-01-01T00:00:00.000Z';
+        const audit = new FileAuditLog(root, { now: () => new Date(at) });
+        await Promise.all(entries.map((e) => audit.append(e as never)));
+        const lines = readFileSync(auditPath(root), 'utf8').split('\n').slice(0, -1);
+        let prev = GENESIS_HASH;
+        for (const [i, e] of entries.entries()) {
+          const fields: Record<string, unknown> = { ...e };
+          for (const f of ['seq', 'at', 'prev', 'hash']) delete fields[f];
+          const seq = i + 1;
+          const hash = sha256(canonicalJson({ ...fields, seq, at, prev }));
+          const text = canonicalJson(fields);
+          const expected = Object.keys(fields).some(isIndex)
+            ? JSON.stringify({ seq, at, prev, hash, ...(JSON.parse(text) as object) })
+            : `{"seq":${seq},"at":${JSON.stringify(at)},"prev":${JSON.stringify(prev)},"hash":${JSON.stringify(hash)}${text === '{}' ? '' : `,${text.slice(1)}`}`;
+          assert.equal(lines[i], expected);
+          prev = hash;
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('chains each record to the one before, starting from the genesis hash', async () => {

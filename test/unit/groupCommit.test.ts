@@ -49,4 +49,25 @@ describe('GroupCommit', () => {
     assert.deepEqual(batches, [['1'], ['2', '3']]);
     await queue.idle();
   });
+
+  it('add: every item of a batch shares one promise, settled with the batch, in order with push', async () => {
+    const batches: string[][] = [];
+    let fail = false;
+    const queue = new GroupCommit<string, number>(async (items) => {
+      batches.push([...items]);
+      await new Promise((r) => setImmediate(r));
+      if (fail) throw new Error('disk full');
+      return items.map((_, i) => i);
+    });
+    const a = queue.add('a');
+    const b = queue.push('b');
+    const c = queue.add('c');
+    assert.equal(a, c);
+    assert.deepEqual(await Promise.all([a, b, c]), [undefined, 1, undefined]);
+    fail = true;
+    const d = queue.add('d');
+    assert.notEqual(d, a);
+    await assert.rejects(d, /disk full/);
+    assert.deepEqual(batches, [['a', 'b', 'c'], ['d']]);
+  });
 });

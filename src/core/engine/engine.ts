@@ -30,7 +30,7 @@ import { ProviderUnavailableError, type ModelProvider } from '../providers/types
 import { unavailableModels } from '../providers/unavailable';
 import { loadWorkspacePrices, priceOf, type Price } from '../providers/prices';
 import { endPrograms, processStartTime, type RecordedProgram } from '../store/processes';
-import type { ArtifactStore, AuditLog, RunJournal, RunStorage } from '../store/types';
+import type { ArtifactStore, AuditEntry, AuditLog, RunJournal, RunStorage } from '../store/types';
 import { canonicalJson, sha256 } from './hash';
 import { resolveInputs } from './inputs';
 import { schemaErrors } from './outputs';
@@ -376,6 +376,7 @@ export class Engine {
     // Loaded while the run's folder is made; a failure is the run's, seen where it is awaited.
     const workspace = this.workspace();
     workspace.catch(() => undefined);
+    const settings = workspaceSettings(this.opts.workspaceRoot);
     const journal = await this.opts.storage.create(runId);
     const abs = isAbsolute(file) ? file : resolve(this.opts.workspaceRoot, file);
     return new RunExecution(this, this.opts, {
@@ -399,6 +400,7 @@ export class Engine {
       noCache: run.noCache,
       journal,
       workspace,
+      settings,
     });
   }
 }
@@ -430,6 +432,24 @@ interface ExecutionSetup {
   readonly noCache?: boolean;
   /** The workspace's instruments, when their loading started with the run's folder. */
   readonly workspace?: Promise<WorkspaceInstruments>;
+  /** The workspace's privacy and prices, when their reading started with the run's folder. */
+  readonly settings?: WorkspaceSettings;
+}
+
+/** The workspace's privacy settings and prices, being read (neither promise rejects). */
+interface WorkspaceSettings {
+  readonly privacy: Promise<{ readonly kinds: Awaited<ReturnType<typeof loadWorkspacePrivacy>> } | { readonly error: Error }>;
+  readonly pricing: Promise<Awaited<ReturnType<typeof loadWorkspacePrices>> | { readonly failed: unknown }>;
+}
+
+function workspaceSettings(workspaceRoot: string): WorkspaceSettings {
+  return {
+    privacy: loadWorkspacePrivacy(workspaceRoot).then(
+      (kinds) => ({ kinds }),
+      (e: unknown) => ({ error: e as Error }),
+    ),
+    pricing: loadWorkspacePrices(workspaceRoot).catch((e: unknown) => ({ failed: e })),
+  };
 }
 
 /** How a sub-melody run reaches the run (and node) that started it. */
@@ -468,6 +488,10 @@ interface AttemptOutcome {
   readonly cancelled?: boolean;
   readonly provenance?: string;
 }
+
+/** Whether a ready node runs. */
+type Decision = { readonly kind: 'run' } | { readonly kind: 'skip'; readonly reason: string; readonly cancelled?: boolean } | { readonly kind: 'error'; readonly error: string };
+const RUN: Decision = { kind: 'run' };
 
 /** Thrown inside a node attempt when the run was cancelled. */
 class Cancelled extends Error {}
@@ -562,14 +586,21 @@ class RunExecution {
     const e = this.redactor.redact(event);
     this.builder.apply(e);
     const written = this.setup.journal.append(e);
-    written.catch((err: unknown) => {
-      this.halting ??= `cannot write the run journal: ${(err as Error).message}`;
-    });
+    // Events flushed together may share a promise: one handler for each is enough.
+    if (written !== this.lastWritten) {
+      this.lastWritten = written;
+      written.catch((err: unknown) => {
+        this.halting ??= `cannot write the run journal: ${(err as Error).message}`;
+      });
+    }
     this.setup.onEvent?.(e);
     this.opts.onEvent?.(e);
     if (e.type === 'node-finished') this.scheduleRecordWrite();
     return written;
   }
+
+  /** The last promise of a journal append that `emit` handles the failure of. */
+  private lastWritten: Promise<void> | undefined;
 
   private scheduleRecordWrite(): void {
     if (this.recordTimer) return;
@@ -599,20 +630,39 @@ class RunExecution {
    * and the run waits for all of them before it ends.
    */
   private audit(action: string, detail: Record<string, unknown>, nodeId?: string): void {
-    this.auditing.push(this.appendAudit(action, detail, nodeId));
+    const log = this.opts.audit;
+    if (!log) return;
+    if (!log.record) {
+      this.auditing.push(this.appendAudit(action, detail, nodeId));
+      return;
+    }
+    // Records flushed together share a promise: it is waited for, and its failure said, once.
+    const recorded = log.record(this.auditEntry(action, detail, nodeId));
+    if (recorded === this.lastRecorded) return;
+    this.lastRecorded = recorded;
+    this.auditing.push(recorded.catch((err: unknown) => this.auditFailed(err)));
+  }
+
+  /** The last promise `audit` waits for. */
+  private lastRecorded: Promise<void> | undefined;
+
+  private auditEntry(action: string, detail: Record<string, unknown>, nodeId: string | undefined): AuditEntry {
+    return this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail });
+  }
+
+  private auditFailed(err: unknown): undefined {
+    // Said once and loudly: an audit log that stops taking records is not a detail.
+    if (this.auditFailure === undefined) {
+      this.auditFailure = this.redactor.redactText((err as Error).message);
+      this.opts.host.notify({ level: 'error', runId: this.setup.runId, message: `this run could not be audited: ${this.auditFailure}` });
+    }
+    return undefined;
   }
 
   /** Resolves with the record's place in the chain, or undefined when it could not be written. */
   private appendAudit(action: string, detail: Record<string, unknown>, nodeId?: string): Promise<AuditHead | undefined> {
     if (!this.opts.audit) return Promise.resolve(undefined);
-    return this.opts.audit.append(this.redactor.redact({ action, runId: this.setup.runId, nodeId, actor: this.opts.host.name, detail })).catch((err: unknown) => {
-      // Said once and loudly: an audit log that stops taking records is not a detail.
-      if (this.auditFailure === undefined) {
-        this.auditFailure = this.redactor.redactText((err as Error).message);
-        this.opts.host.notify({ level: 'error', runId: this.setup.runId, message: `this run could not be audited: ${this.auditFailure}` });
-      }
-      return undefined;
-    });
+    return this.opts.audit.append(this.auditEntry(action, detail, nodeId)).catch((err: unknown) => this.auditFailed(err));
   }
 
   // ── The run ───────────────────────────────────────────────────────────────
@@ -659,13 +709,8 @@ class RunExecution {
   }
 
   private async prepareContext(): Promise<void> {
-    // The workspace's files are read together, while the secrets are looked up.
-    const privacy = loadWorkspacePrivacy(this.opts.workspaceRoot).then(
-      (kinds) => ({ kinds }),
-      (e: unknown) => ({ error: e as Error }),
-    );
-    const pricing = loadWorkspacePrices(this.opts.workspaceRoot);
-    pricing.catch(() => undefined);
+    // The workspace's files are read together (from when the run's folder was made), while the secrets are looked up.
+    const { privacy, pricing } = this.setup.settings ?? workspaceSettings(this.opts.workspaceRoot);
     const workspace = await (this.setup.workspace ?? this.engine.workspace());
     this.instruments = new Map(workspace.ensembles.ensembles.flatMap((e) => e.instruments.map((i) => [i.ref, i] as const)));
     // Secrets the melody mentions are looked up once; their values are redacted everywhere.
@@ -686,6 +731,7 @@ class RunExecution {
     if ('error' in masked) this.halting ??= masked.error.message;
     else this.redactor.maskPii([...masked.kinds, ...(this.melody.privacy?.mask ?? [])]);
     const prices = await pricing;
+    if ('failed' in prices) throw prices.failed;
     this.workspacePrices = prices.prices;
     if (prices.problem && this.setup.depth === 0) this.opts.host.notify({ level: 'warning', runId: this.setup.runId, message: `${prices.problem} (the file is ignored)` });
     this.celBase.nodes = this.celNodes;
@@ -733,7 +779,9 @@ class RunExecution {
   private async runNode(id: string): Promise<void> {
     const spec = this.melody.nodes[id]!;
     let started = this.opts.now();
-    const decision = await this.decide(spec);
+    // Synchronous unless there is a condition to evaluate: a node starts without a turn of its own.
+    const decided = this.decide(spec);
+    const decision = decided instanceof Promise ? await decided : decided;
     if (decision.kind === 'skip') {
       return this.finishNode(id, spec, { status: decision.cancelled ? 'cancelled' : 'skipped', reason: decision.reason, attempts: 0, iterations: 0, started });
     }
@@ -750,11 +798,13 @@ class RunExecution {
         return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled while paused', attempts: 0, iterations: 0, started });
       }
     }
-    let release: () => void;
-    try {
-      release = await this.parallel.acquire(this.signal);
-    } catch {
-      return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled before it started', attempts: 0, iterations: 0, started });
+    let release = this.signal.aborted ? undefined : this.parallel.tryAcquire();
+    if (!release) {
+      try {
+        release = await this.parallel.acquire(this.signal);
+      } catch {
+        return this.finishNode(id, spec, { status: 'cancelled', reason: 'the run was cancelled before it started', attempts: 0, iterations: 0, started });
+      }
     }
     // A node's duration is its own work: the time it waited for a free slot is not part of it.
     started = this.opts.now();
@@ -771,7 +821,7 @@ class RunExecution {
    * function means `success() && (if)`, as in GitHub Actions; with one (`always()`,
    * `failure()`…) it decides alone. A condition that cannot be evaluated fails the node.
    */
-  private async decide(spec: NodeSpec): Promise<{ kind: 'run' } | { kind: 'skip'; reason: string; cancelled?: boolean } | { kind: 'error'; error: string }> {
+  private decide(spec: NodeSpec): Decision | Promise<Decision> {
     if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
     const outcomes = needsOf(spec).map((n) => [n, this.outcomes.get(n)] as const);
     const notOk = outcomes.filter(([, o]) => !(o?.status === 'success' || o?.tolerated));
@@ -780,11 +830,16 @@ class RunExecution {
     const upstream = (): string =>
       this.halting ? `the run is stopping: ${this.halting}` : `needs ${notOk.map(([n, o]) => `${n} (${o?.status ?? 'not run'})`).join(', ')} did not succeed`;
     const status = { success: notOk.length === 0 && !this.halting, failure: failed || Boolean(this.halting), cancelled: false };
-    if (spec.if === undefined) return status.success ? { kind: 'run' } : { kind: 'skip', reason: upstream() };
+    if (spec.if === undefined) return status.success ? RUN : { kind: 'skip', reason: upstream() };
     const explicit = typeof spec.if === 'boolean' || STATUS_FUNCTION.test(spec.if);
     if (!explicit && !status.success) return { kind: 'skip', reason: upstream() };
+    return this.decideCondition(spec, spec.if, status);
+  }
+
+  /** The `if:` of a ready node, evaluated. A condition that cannot be evaluated fails the node. */
+  private async decideCondition(spec: NodeSpec, condition: string | boolean, status: { success: boolean; failure: boolean; cancelled: boolean }): Promise<Decision> {
     try {
-      const holds = await evaluateCondition(spec.if, this.context(0), status, this.conditionBounds(spec));
+      const holds = await evaluateCondition(condition, this.context(0), status, this.conditionBounds(spec));
       return holds ? { kind: 'run' } : { kind: 'skip', reason: `its condition is false: ${String(spec.if)}` };
     } catch (e) {
       if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
@@ -967,7 +1022,7 @@ class RunExecution {
     let env: Record<string, string>;
     try {
       input = await renderValue(spec.with ?? {}, this.context(iteration), bounds);
-      env = await this.nodeEnv(spec, iteration, bounds);
+      env = spec.env ? await this.nodeEnv(spec.env, iteration, bounds) : {};
     } catch (e) {
       void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
       if (this.signal.aborted) return cancelled;
@@ -1122,11 +1177,11 @@ class RunExecution {
   }
 
   /** The node's `env:` evaluated: what its processes get on top of the program host's environment. */
-  private async nodeEnv(spec: NodeSpec, iteration: number, bounds: EvaluationBounds): Promise<Record<string, string>> {
+  private async nodeEnv(named: NonNullable<NodeSpec['env']>, iteration: number, bounds: EvaluationBounds): Promise<Record<string, string>> {
     // Only what the node names: programs get the rest of their environment from the
     // program host, which passes on just PATH, HOME, LANG… and what permissions.env allows.
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(spec.env ?? {})) setOwn(env, k, String(await renderValue(v, this.context(iteration), bounds)));
+    for (const [k, v] of Object.entries(named)) setOwn(env, k, String(await renderValue(v, this.context(iteration), bounds)));
     return env;
   }
 
@@ -1269,6 +1324,7 @@ class RunExecution {
 
   /** Writes what the stream redactors held back of a node's logs (before its end is recorded). */
   private flushLogs(nodeId: string): void {
+    if (this.logStreams.size === 0) return;
     for (const stream of ['stdout', 'stderr', 'info'] as const) {
       const key = `${stream}\u0000${nodeId}`;
       const redactor = this.logStreams.get(key);
@@ -1645,17 +1701,32 @@ function conditionText(source: string): string {
  */
 const ABORT_GRACE_MS = 5000;
 
+/**
+ * The races waiting on each signal. A signal gets one listener that tells them all — the run's
+ * signal is shared by every effect-free attempt, and a listener added and removed per node
+ * cost more than the node.
+ */
+const racing = new WeakMap<AbortSignal, Set<() => void>>();
+
 /** Settles with the promise; after the signal aborts, waits up to ABORT_GRACE_MS, then rejects. */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(new Cancelled());
+  let races = racing.get(signal);
+  if (!races) {
+    const waiting = new Set<() => void>();
+    racing.set(signal, (races = waiting));
+    signal.addEventListener('abort', () => [...waiting].forEach((onAbort) => onAbort()), { once: true });
+  }
+  const waiting = races;
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => {
+      waiting.delete(onAbort);
       timer = setTimeout(() => reject(new Cancelled()), ABORT_GRACE_MS);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    waiting.add(onAbort);
     const settle = () => {
-      signal.removeEventListener('abort', onAbort);
+      waiting.delete(onAbort);
       clearTimeout(timer);
     };
     promise.then(

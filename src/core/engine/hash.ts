@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * JSON with object keys sorted, so equal values always hash alike. The audit chain hashes
@@ -27,6 +27,21 @@ function sortedKeys(object: object): string[] {
   if (!indexed) return keys;
   const indices = keys.filter(isIndex).sort((a, b) => Number(a) - Number(b));
   return [...indices, ...keys.filter((k) => !isIndex(k))];
+}
+
+/**
+ * The members of a plain object's canonical JSON, in their order: `"key":value` for each key
+ * whose value JSON writes. `{${members.join(',')}}` is `canonicalJson(object)`, for an object
+ * without a key that is an array index and without a `toJSON` of its own — what lets a caller
+ * merge in members of its own (keys it knows not to be there) without writing the values twice.
+ */
+export function canonicalMembers(object: object): { readonly key: string; readonly text: string }[] {
+  const members: { key: string; text: string }[] = [];
+  for (const k of sortedKeys(object)) {
+    const v = write((object as Record<string, unknown>)[k], k);
+    if (v !== undefined) members.push({ key: k, text: `${quoteKey(k)}:${v}` });
+  }
+  return members;
 }
 
 /** Keys as JSON strings, kept: the same few keys recur in every record written. */
@@ -87,6 +102,7 @@ function write(input: unknown, key: string | number): string | undefined {
   return `${out}}`;
 }
 
+/** The hex sha256 of a string's UTF-8 bytes, or of bytes: one call, without a Hash object per digest. */
 export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }

@@ -179,18 +179,55 @@ export async function renderString(text: string, celContext: Readonly<Record<str
   return out + text.slice(at);
 }
 
+/** What `plainCopy` returns for a value that holds an expression. */
+const HAS_EXPRESSION: unique symbol = Symbol('has an expression');
+
+/**
+ * The copy renderValue makes of a value without any `${{`, made without a turn per member:
+ * the same arrays and objects anew, everything else as it is. HAS_EXPRESSION when some
+ * string holds one.
+ */
+function plainCopy(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('${{') ? HAS_EXPRESSION : value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value) {
+      const c = plainCopy(v);
+      if (c === HAS_EXPRESSION) return c;
+      out.push(c);
+    }
+    return out;
+  }
+  if (value && typeof value === 'object') {
+    const entries: [string, unknown][] = [];
+    for (const [k, v] of Object.entries(value)) {
+      const c = plainCopy(v);
+      if (c === HAS_EXPRESSION) return c;
+      entries.push([k, c]);
+    }
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
 /** Renders every string inside a value (the `with:` of a node), recursively. */
 export async function renderValue(value: unknown, celContext: Readonly<Record<string, unknown>>, bounds?: EvaluationBounds): Promise<unknown> {
+  const plain = plainCopy(value);
+  if (plain !== HAS_EXPRESSION) return plain;
+  return renderTemplates(value, celContext, bounds);
+}
+
+async function renderTemplates(value: unknown, celContext: Readonly<Record<string, unknown>>, bounds?: EvaluationBounds): Promise<unknown> {
   if (typeof value === 'string') return renderString(value, celContext, bounds);
   if (Array.isArray(value)) {
     const out: unknown[] = [];
-    for (const v of value) out.push(await renderValue(v, celContext, bounds));
+    for (const v of value) out.push(await renderTemplates(v, celContext, bounds));
     return out;
   }
   if (value && typeof value === 'object') {
     // fromEntries keeps every key an own key, `__proto__` included.
     const entries: [string, unknown][] = [];
-    for (const [k, v] of Object.entries(value)) entries.push([k, await renderValue(v, celContext, bounds)]);
+    for (const [k, v] of Object.entries(value)) entries.push([k, await renderTemplates(v, celContext, bounds)]);
     return Object.fromEntries(entries);
   }
   return value;

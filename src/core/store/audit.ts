@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { canonicalJson, isIndex, sha256 } from '../engine/hash';
+import { canonicalJson, canonicalMembers, isIndex, sha256 } from '../engine/hash';
 import type { AuditHead } from '../model/run';
 import { isErrno, readLastLine, writeAll } from './files';
 import { GroupCommit } from './groupCommit';
@@ -37,6 +37,27 @@ const CHAIN_FIELDS = ['seq', 'at', 'prev', 'hash'] as const;
 function chainHash(line: Readonly<Record<string, unknown>>): string {
   const { hash: _hash, ...body } = line;
   return sha256(canonicalJson(body));
+}
+
+/**
+ * `canonicalJson({ ...entry, seq, at, prev })` from the entry's canonical members (no index
+ * key, no `toJSON`, no chain field among them): the three chain members merged in where
+ * their keys sort, as `Object.keys(...).sort()` orders them.
+ */
+function withChain(members: readonly { readonly key: string; readonly text: string }[], seq: number, at: string, prev: string): string {
+  const chain = [
+    { key: 'at', text: `"at":${JSON.stringify(at)}` },
+    { key: 'prev', text: `"prev":${JSON.stringify(prev)}` },
+    { key: 'seq', text: `"seq":${seq}` },
+  ];
+  let out = '{';
+  let c = 0;
+  for (const m of members) {
+    while (c < chain.length && chain[c]!.key < m.key) out += `${out.length > 1 ? ',' : ''}${chain[c++]!.text}`;
+    out += `${out.length > 1 ? ',' : ''}${m.text}`;
+  }
+  while (c < chain.length) out += `${out.length > 1 ? ',' : ''}${chain[c++]!.text}`;
+  return `${out}}`;
 }
 
 /** The chain fields of a stored line, or undefined when it does not have them all. */
@@ -99,9 +120,17 @@ export class FileAuditLog implements AuditLog {
     return this.entries.push(entry);
   }
 
+  record(entry: AuditEntry): Promise<void> {
+    return this.entries.add(entry);
+  }
+
   private async appendLocked(entries: readonly AuditEntry[]): Promise<AuditHead[]> {
-    await fsp.mkdir(dirname(this.path), { recursive: true });
-    const fd = await fsp.open(this.path, 'a+');
+    // The lock beside the log made its folder; it is made here only if it went missing since.
+    const fd = await fsp.open(this.path, 'a+').catch(async (e: unknown) => {
+      if (!isErrno(e, 'ENOENT')) throw e;
+      await fsp.mkdir(dirname(this.path), { recursive: true });
+      return fsp.open(this.path, 'a+');
+    });
     try {
       const tail = await readLastLine(fd);
       // Bytes after the last newline: a record cut short. It may have been acknowledged to
@@ -126,18 +155,25 @@ export class FileAuditLog implements AuditLog {
       for (const entry of entries) {
         const at = (this.options.now?.() ?? new Date()).toISOString();
         const fields: Record<string, unknown> = { ...entry };
-        for (const f of CHAIN_FIELDS) delete fields[f];
+        // Deleted only when there (an entry never has them but to forge them): a delete makes the object slow.
+        for (const f of CHAIN_FIELDS) if (Object.hasOwn(fields, f)) delete fields[f];
         // The hash covers the canonical JSON of the line without `hash`; the line holds the
         // chain fields, then the entry's canonical JSON — which is what JSON.stringify writes
         // for it once parsed (no undefined, no bigint, no class instances left). A top-level
         // index key would be written first by JSON.stringify: such an entry takes the long way.
-        const hash = sha256(canonicalJson({ ...fields, seq, at, prev }));
-        const text = canonicalJson(fields);
-        if (Object.keys(fields).some(isIndex)) {
-          lines.push(JSON.stringify({ seq, at, prev, hash, ...(JSON.parse(text) as object) }));
+        let hash: string;
+        if (Object.keys(fields).some(isIndex) || Object.hasOwn(fields, 'toJSON')) {
+          hash = sha256(canonicalJson({ ...fields, seq, at, prev }));
+          lines.push(JSON.stringify({ seq, at, prev, hash, ...(JSON.parse(canonicalJson(fields)) as object) }));
         } else {
+          // Each value is written once: the hashed text is the entry's members with the
+          // chain's merged in where their keys sort, the line is the chain's, then the entry's.
+          const members = canonicalMembers(fields);
+          hash = sha256(withChain(members, seq, at, prev));
           const head = `{"seq":${seq},"at":${JSON.stringify(at)},"prev":${JSON.stringify(prev)},"hash":${JSON.stringify(hash)}`;
-          lines.push(text === '{}' ? `${head}}` : `${head},${text.slice(1)}`);
+          let line = head;
+          for (const m of members) line += `,${m.text}`;
+          lines.push(`${line}}`);
         }
         heads.push({ seq, hash });
         seq += 1;

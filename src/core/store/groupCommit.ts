@@ -1,17 +1,39 @@
-interface Pending<T, R> {
-  readonly item: T;
+interface Pending<R> {
+  /** The item's place in its batch. */
+  readonly index: number;
   readonly resolve: (result: R) => void;
   readonly reject: (e: unknown) => void;
+}
+
+/** The one promise every `add` of a batch gets. */
+interface Shared {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+function shared(): Shared {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 /**
  * Group commit: items pushed while a flush is in flight go out together in the next one —
  * one write and one disk flush per batch instead of per item — and in the order pushed.
  * `push` resolves once its item's batch is flushed — with what `flush` returned for that
- * item, if anything — and rejects with the batch's error.
+ * item, if anything — and rejects with the batch's error. `add` is `push` for a caller that
+ * needs no result: every item added to one batch gets the same promise, so a burst of
+ * thousands of items does not make thousands of promises.
  */
 export class GroupCommit<T, R = void> {
-  private queue: Pending<T, R>[] = [];
+  private queue: T[] = [];
+  private waiters: Pending<R>[] = [];
+  private together: Shared | undefined;
   private draining: Promise<void> | undefined;
 
   constructor(
@@ -27,9 +49,18 @@ export class GroupCommit<T, R = void> {
 
   push(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.waiters.push({ index: this.queue.length, resolve, reject });
+      this.queue.push(item);
       this.draining ??= this.drain();
     });
+  }
+
+  /** Resolves once the item's batch is flushed, rejects with the batch's error; the promise is shared by the batch. */
+  add(item: T): Promise<void> {
+    this.queue.push(item);
+    const together = (this.together ??= shared());
+    this.draining ??= this.drain();
+    return together.promise;
   }
 
   /** Resolves when everything pushed so far has been flushed (or has failed). */
@@ -44,12 +75,18 @@ export class GroupCommit<T, R = void> {
       else await Promise.resolve();
       while (this.queue.length > 0) {
         const batch = this.queue;
+        const waiters = this.waiters;
+        const together = this.together;
         this.queue = [];
+        this.waiters = [];
+        this.together = undefined;
         try {
-          const results = await this.flush(batch.map((p) => p.item));
-          batch.forEach((p, i) => p.resolve((results ? results[i] : undefined) as R));
+          const results = await this.flush(batch);
+          for (const p of waiters) p.resolve((results ? results[p.index] : undefined) as R);
+          together?.resolve();
         } catch (e) {
-          for (const p of batch) p.reject(e);
+          for (const p of waiters) p.reject(e);
+          together?.reject(e);
         }
       }
     } finally {

@@ -218,7 +218,8 @@ class FileRunJournal implements RunJournal {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.lines.push(line);
+    // Lines of one batch share one promise: they reach the disk, or fail, together.
+    return this.lines.add(line);
   }
 
   private async write(batch: readonly string[]): Promise<void> {
@@ -252,8 +253,8 @@ class FileRunJournal implements RunJournal {
       // Lines queued before close are still written.
       await this.lines.idle();
       await this.named;
-      await this.fd.close();
-      await release(this.ownerPath, this.claimNonce);
+      // Nothing more is written: the file is closed while the claim is given up.
+      await Promise.all([this.fd.close(), release(this.ownerPath, this.claimNonce)]);
     })();
     return this.closing;
   }

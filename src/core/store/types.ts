@@ -64,4 +64,9 @@ export interface AuditEntry {
 export interface AuditLog {
   /** Appends an entry; resolves with its place in the chain once it is on disk. */
   append(entry: AuditEntry): Promise<AuditHead>;
+  /**
+   * `append` for a caller that needs no place in the chain: resolves once the entry is on
+   * disk, and entries flushed together may share one promise. Optional; `append` serves.
+   */
+  record?(entry: AuditEntry): Promise<void>;
 }
