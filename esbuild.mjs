@@ -9,6 +9,7 @@
 import * as esbuild from 'esbuild';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { webviewBuild } from './webview/build.mjs';
 
 const pkg = JSON.parse(await readFile('package.json', 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -81,6 +82,8 @@ const CLI_LAUNCHER = `#!/usr/bin/env node
 import('./cli/bin.mjs');
 `;
 
+const board = webviewBuild({ production });
+
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
   {
@@ -141,21 +144,11 @@ const targets = [
     plugins: [separateTokenizer('../'), reporter('cli')],
   },
   {
-    ...shared,
-    // React + React Flow; CSS imported from TS (React Flow's included) becomes board.css.
-    // The ELK layout engine is a bundle of its own, loaded only when a layout is needed.
-    entryPoints: { board: 'webview/src/main.tsx', elk: 'webview/src/elk.ts' },
+    // The Harmony Board: its options are in webview/build.mjs, which the board's bench shares.
+    ...board,
     outdir: 'dist/webview',
-    platform: 'browser',
-    format: 'iife',
-    target: 'chrome120',
-    jsx: 'automatic',
-    loader: { '.css': 'css' },
-    // Linked, not inline: an inline map would more than double what the webview loads on
-    // every open; the packaged board ships without maps.
-    sourcemap: production ? false : 'linked',
-    define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
-    plugins: [reporter('webview')],
+    logLevel: shared.logLevel,
+    plugins: [...board.plugins, reporter('webview')],
   },
 ];
 

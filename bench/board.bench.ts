@@ -13,6 +13,7 @@ import { boardDocument } from '../src/core/board/model';
 import { boardHtml } from '../src/extension/board/html';
 import { needsLayout, type BoardCatalog, type BoardDocument } from '../src/protocol/boardModel';
 import { launchChromium } from '../test/harness/browser';
+import { webviewBuild } from '../webview/build.mjs';
 import type { Bench, Figure } from './index';
 
 const NODES = 500;
@@ -60,19 +61,7 @@ export function generatedMelody(count: number, positions: boolean): string {
 /** The webview bundle, built for production into a temporary folder. */
 async function buildBundle(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'symphony-board-bench-'));
-  await esbuild.build({
-    entryPoints: { board: 'webview/src/main.tsx', elk: 'webview/src/elk.ts' },
-    outdir: dir,
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'chrome120',
-    jsx: 'automatic',
-    loader: { '.css': 'css' },
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'warning',
-  });
+  await esbuild.build({ ...webviewBuild({ production: true }), outdir: dir, logLevel: 'warning' });
   return dir;
 }
 

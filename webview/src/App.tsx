@@ -151,10 +151,11 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  // The side panels' contents (palette, outline, inspector, problems: VS Code toolkit
-  // elements, slow to create) are drawn once the canvas has painted its cards (see
-  // afterPaint.ts): a big melody's cards appear a frame sooner, and while ELK lays a melody
-  // out, its worker has the processor to itself instead of sharing it with the panels.
+  // The side panels (their tabs, and the palette, outline, inspector and problems in them:
+  // VS Code toolkit elements, slow to create) are drawn once the canvas has painted its
+  // cards (see afterPaint.ts): a big melody's cards appear sooner, and while ELK lays a
+  // melody out, its worker has the processor to itself instead of sharing it with the
+  // panels. Until then each side is its empty column, so the canvas keeps its size.
   const [panelsDrawn, setPanelsDrawn] = useState(false);
   const onCanvasPainted = useCallback(() => setPanelsDrawn(true), []);
   // A melody so big that ELK takes long gets its panels anyway.
@@ -188,16 +189,18 @@ export function App() {
         {melody ? (
           <div className="board-main">
             <aside className="side left" aria-label="Add and find nodes" hidden={!panels.left}>
-              <VSCodePanels aria-label="Palette and outline">
-                <VSCodePanelTab id="tab-palette">PALETTE</VSCodePanelTab>
-                <VSCodePanelTab id="tab-outline">OUTLINE</VSCodePanelTab>
-                <VSCodePanelView id="view-palette">
-                  {panelsDrawn && <Palette catalog={catalog} place={(after) => placeRef.current?.(after) ?? [0, 0]} selected={node?.id} searchRef={searchRef} />}
-                </VSCodePanelView>
-                <VSCodePanelView id="view-outline">
-                  {panelsDrawn && <Outline nodes={melody.nodes} selection={selection} />}
-                </VSCodePanelView>
-              </VSCodePanels>
+              {panelsDrawn && (
+                <VSCodePanels aria-label="Palette and outline">
+                  <VSCodePanelTab id="tab-palette">PALETTE</VSCodePanelTab>
+                  <VSCodePanelTab id="tab-outline">OUTLINE</VSCodePanelTab>
+                  <VSCodePanelView id="view-palette">
+                    <Palette catalog={catalog} place={(after) => placeRef.current?.(after) ?? [0, 0]} selected={node?.id} searchRef={searchRef} />
+                  </VSCodePanelView>
+                  <VSCodePanelView id="view-outline">
+                    <Outline nodes={melody.nodes} selection={selection} />
+                  </VSCodePanelView>
+                </VSCodePanels>
+              )}
             </aside>
             <main className="center" aria-label="Canvas">
               <div className="canvas-area">
@@ -218,16 +221,18 @@ export function App() {
               {consoleOpen && <DebugConsole />}
             </main>
             <aside className="side right" aria-label="Inspector and problems" hidden={!panels.right}>
-              <VSCodePanels aria-label="Inspector and problems">
-                <VSCodePanelTab id="tab-inspector">INSPECTOR</VSCodePanelTab>
-                <VSCodePanelTab id="tab-problems">PROBLEMS {errors + warnings > 0 ? `(${errors + warnings})` : ''}</VSCodePanelTab>
-                <VSCodePanelView id="view-inspector">
-                  {panelsDrawn && <Inspector doc={doc} catalog={catalog} node={node} selectionCount={selection.length} renameRef={renameRef} />}
-                </VSCodePanelView>
-                <VSCodePanelView id="view-problems">
-                  {panelsDrawn && <ProblemList diagnostics={doc.diagnostics} />}
-                </VSCodePanelView>
-              </VSCodePanels>
+              {panelsDrawn && (
+                <VSCodePanels aria-label="Inspector and problems">
+                  <VSCodePanelTab id="tab-inspector">INSPECTOR</VSCodePanelTab>
+                  <VSCodePanelTab id="tab-problems">PROBLEMS {errors + warnings > 0 ? `(${errors + warnings})` : ''}</VSCodePanelTab>
+                  <VSCodePanelView id="view-inspector">
+                    <Inspector doc={doc} catalog={catalog} node={node} selectionCount={selection.length} renameRef={renameRef} />
+                  </VSCodePanelView>
+                  <VSCodePanelView id="view-problems">
+                    <ProblemList diagnostics={doc.diagnostics} />
+                  </VSCodePanelView>
+                </VSCodePanels>
+              )}
             </aside>
           </div>
         ) : (

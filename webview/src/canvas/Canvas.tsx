@@ -9,7 +9,6 @@ import {
   ConnectionLineType,
   ControlButton,
   Controls,
-  MarkerType,
   MiniMap,
   Position,
   ReactFlow,
@@ -76,6 +75,43 @@ const HANDLES: NodeHandle[] = [
   { type: 'target', position: Position.Left, x: -HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
   { type: 'source', position: Position.Right, x: NODE_WIDTH - HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
 ];
+
+/**
+ * The arrowhead every edge ends with, defined once. Given as an object on each edge, React
+ * Flow derived a marker id from every edge's object (sorting its keys) whenever the edges
+ * changed — 900 times on a 500-node melody's first render — to end up with this one. This
+ * is the marker React Flow drew for `{ type: ArrowClosed, width: 16, height: 16 }`, in its
+ * default colour.
+ */
+const ARROW = 'symphony-arrow';
+const ARROW_COLOR = '#b1b1b7';
+function ArrowDefinition() {
+  return (
+    <svg className="arrow-definition" aria-hidden="true">
+      <defs>
+        <marker
+          className="react-flow__arrowhead"
+          id={ARROW}
+          markerWidth="16"
+          markerHeight="16"
+          viewBox="-10 -10 20 20"
+          markerUnits="strokeWidth"
+          orient="auto-start-reverse"
+          refX="0"
+          refY="0"
+        >
+          <polyline
+            className="arrowclosed"
+            style={{ stroke: ARROW_COLOR, fill: ARROW_COLOR, strokeWidth: 1 }}
+            strokeLinecap="round"
+            strokeLinejoin="round"
+            points="-5,-4 0,0 -5,4 -5,-4"
+          />
+        </marker>
+      </defs>
+    </svg>
+  );
+}
 
 interface CanvasProps {
   readonly melody: BoardMelody;
@@ -261,7 +297,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
         label,
         className,
         animated: ran === 'flowing',
-        markerEnd: far ? undefined : { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+        markerEnd: far ? undefined : ARROW,
         ariaLabel,
       };
     });
@@ -488,6 +524,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
           aria-label={`Graph of ${melody.name ?? 'the melody'}: ${melody.nodes.length} nodes. Tab to a node, Enter to select it, arrow keys to move it, Delete to remove it.`}
           ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to select this node and open it in the inspector. Arrow keys move it; Delete removes it.' }}
         >
+          <ArrowDefinition />
           {/* Far out the dots would be a few pixels apart: noise, and costly to paint on every frame of a pan. */}
           {!far && <Dots />}
           {minimap && painted && <MiniMap pannable zoomable ariaLabel="Overview of the melody" nodeStrokeWidth={3} style={MINIMAP} />}
