@@ -140,7 +140,7 @@ const CARRIES: readonly Carry[] = [CODE, { kind: 'block', close: '*/' }, { kind:
  */
 export function couldHoldMarker(line: string): boolean {
   // ripgrep splits lines at "\n" only; a lone "\r" still ends a line for the scanner.
-  return line.split(LINE_BREAK).some((part) =>
+  return splitLines(line).some((part) =>
     CARRIES.some((carry) => {
       const out: Marker[] = [];
       scanLine([part], 0, carry, out);
