@@ -264,8 +264,9 @@ export class MatchReader {
   push(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end >= 0; start = end + 1, end = chunk.indexOf(NEWLINE, start)) {
-      if (this.pending.length === 0) this.line(chunk.subarray(start, end));
-      else this.line(Buffer.concat([...this.pending.splice(0), chunk.subarray(start, end)]));
+      if (this.pending.length) this.line(Buffer.concat([...this.pending.splice(0), chunk.subarray(start, end)]));
+      // Begin, end and summary events differ from a match at the first letter of their type.
+      else if (chunk[start + TYPE_AT] === MATCH_EVENT[TYPE_AT]) this.line(chunk.subarray(start, end));
     }
     if (start < chunk.length) this.pending.push(chunk.subarray(start));
   }
@@ -288,6 +289,7 @@ const NEWLINE = 0x0a;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MATCH_EVENT = Buffer.from('{"type":"match"');
+const TYPE_AT = '{"type":"'.length;
 const TEXT_PATH = Buffer.from('{"type":"match","data":{"path":{"text":');
 const BYTES_PATH = Buffer.from('{"type":"match","data":{"path":{"bytes":');
 const TEXT_LINE = Buffer.from('},"lines":{"text":');
