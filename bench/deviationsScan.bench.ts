@@ -73,17 +73,54 @@ async function paired(a: () => Promise<number>, b: () => Promise<number>): Promi
   return { a: middle(as), b: middle(bs), ratio: middle(bs.map((x, i) => x / as[i]!)) };
 }
 
+/** Milliseconds of one clock tick in /proc/self/stat. */
+const TICK_MS = 1000 / (Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100);
+
+/**
+ * CPU time used so far by this process and by its children that have exited (ripgrep), in
+ * ms; children undefined where /proc is not there. The children's count goes by clock ticks
+ * (10 ms), so it is read over all rounds, not per run.
+ */
+function cpuNow(): { self: number; children: number | undefined } {
+  const { user, system } = process.cpuUsage();
+  let children: number | undefined;
+  try {
+    // stat(5): cutime and cstime are fields 16 and 17; the split drops fields 1 and 2.
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    children = (Number(fields[13]) + Number(fields[14])) * TICK_MS;
+  } catch {
+    children = undefined;
+  }
+  return { self: (user + system) / 1000, children };
+}
+
+/** CPU time over all rounds of one function: this process's, and its children's. */
+interface Cpu {
+  self: number;
+  children: number | undefined;
+}
+
 /**
  * Each of `fns` in turn `RUNS` times (after one round to warm the file cache): the median of
- * each, and of each pair's ratio (second / first) per round.
+ * each, and of each pair's ratio (second / first) per round; and each one's CPU time summed
+ * over the rounds, which a busy machine disturbs less than wall time.
  */
-async function rounds(fns: readonly (() => Promise<number>)[]): Promise<{ medians: number[]; ratios: number[] }> {
+async function rounds(fns: readonly (() => Promise<number>)[]): Promise<{ medians: number[]; ratios: number[]; cpu: Cpu[] }> {
   for (const fn of fns) await fn();
   const times = fns.map(() => [] as number[]);
-  for (let i = 0; i < RUNS; i++) for (const [j, fn] of fns.entries()) times[j]!.push(await fn());
+  const cpu: Cpu[] = fns.map(() => ({ self: 0, children: 0 }));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [j, fn] of fns.entries()) {
+      const before = cpuNow();
+      times[j]!.push(await fn());
+      const after = cpuNow();
+      cpu[j]!.self += after.self - before.self;
+      cpu[j]!.children = after.children === undefined || before.children === undefined ? undefined : cpu[j]!.children! + after.children - before.children;
+    }
+  }
   const ratios: number[] = [];
   for (let j = 0; j + 1 < fns.length; j += 2) ratios.push(middle(times[j + 1]!.map((x, i) => x / times[j]![i]!)));
-  return { medians: times.map(middle), ratios };
+  return { medians: times.map(middle), ratios, cpu };
 }
 
 /** Whether two programs are the same bytes (a bare name is looked up on PATH). */
@@ -133,7 +170,18 @@ export const bench: Bench = {
           { name: `plain rg --json over the tree (${label})`, value: m.medians[2 * i]!, unit: 'ms', note: `median of ${RUNS}${same}` },
           { name: `scanMarkers with ripgrep (${label})`, value: m.medians[2 * i + 1]!, unit: 'ms', note: `${found} markers` },
           { name: `ratio scan / plain rg (${label})`, value: m.ratios[i]!, unit: '×', note: 'median per round; ideal 1.0, target ≤ 1.15' },
+          { name: `Node CPU of the scan beyond plain rg's (${label})`, value: (m.cpu[2 * i + 1]!.self - m.cpu[2 * i]!.self) / RUNS, unit: 'ms', note: `per scan, mean of ${RUNS}` },
         );
+        const [plain, scan] = [m.cpu[2 * i]!, m.cpu[2 * i + 1]!];
+        if (plain.children !== undefined && scan.children !== undefined) {
+          const total = (c: Cpu) => c.self + c.children!;
+          figures.push({
+            name: `CPU ratio scan / plain rg (${label})`,
+            value: total(scan) / total(plain),
+            unit: '×',
+            note: `rg's and Node's CPU over ${RUNS} rounds: ${total(scan).toFixed(0)} / ${total(plain).toFixed(0)} ms`,
+          });
+        }
       });
       const node = await paired(() => plainRg('rg', root), () => timed(() => scanMarkers(root)));
       figures.push(

@@ -110,6 +110,13 @@ describe('deviation markers', () => {
     it('handles CRLF and lone CR without a CR in the message or an off column', () => {
       assert.deepEqual(brief(scanText('a\r\n// DEVIATION_MINOR: crlf\r\nb // FUNDAMENTAL_BREAK: two\r\n')), ['2:4 minor "crlf"', '3:6 fundamental "two"']);
       assert.deepEqual(brief(scanText('a\r# DEVIATION_MINOR: cr\r')), ['2:3 minor "cr"']);
+      // Far below many CRLF lines, mixed with lone CRs and LFs, the marker's line is still found.
+      const breaks = ['\r\n', '\r', '\n'];
+      const mixed = Array.from({ length: 90 }, (_, i) => `x${i}${breaks[i % 3 === 0 ? 0 : i % 2 ? 1 : 2]}`).join('');
+      assert.deepEqual(brief(scanText(`${'\r\n'.repeat(40)}# DEVIATION_MINOR: after forty\r\n${mixed}// ARCHITECTURAL_MISMATCH: last\r\n`)), [
+        '41:3 minor "after forty"',
+        '132:4 major "last"',
+      ]);
     });
 
     it('finds a marker on a last line without a trailing newline', () => {
@@ -158,6 +165,14 @@ describe('deviation markers', () => {
       const anyEol = fc.tuple(fc.array(line, { maxLength: 12 }), fc.constantFrom('\n', '\r\n', '\r')).map(([lines, eol]) => lines.join(eol));
       fc.assert(
         fc.property(anyEol, (t) => assert.deepEqual(scanText(t), scanEveryLine(t), JSON.stringify(t))),
+        { numRuns: 3000 },
+      );
+      // Line breaks of all three kinds in one text: scanText finds its lines by their offsets.
+      const mixedEol = fc
+        .tuple(fc.array(fc.tuple(line, fc.constantFrom('\n', '\r\n', '\r')), { maxLength: 12 }), line)
+        .map(([ended, lastLine]) => ended.map(([l, eol]) => l + eol).join('') + lastLine);
+      fc.assert(
+        fc.property(mixedEol, (t) => assert.deepEqual(scanText(t), scanEveryLine(t), JSON.stringify(t))),
         { numRuns: 3000 },
       );
     });

@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import fc from 'fast-check';
 import { IgnoreTree } from '../../src/core/deviations/ignore';
-import { MAX_FILE_BYTES, scanMarkers, type ScanResult } from '../../src/core/deviations/scan';
+import { MatchReader, MAX_FILE_BYTES, ripgrepArgs, scanMarkers, type ScanResult } from '../../src/core/deviations/scan';
 import { write } from './gitFixtures';
 import { tempDir } from './helpers';
 
@@ -146,6 +147,113 @@ describe('deviation scan', () => {
       process.off('unhandledRejection', note);
     }
     assert.deepEqual(unhandled.map(String), []);
+  });
+
+  describe('files ripgrep names in odd ways', () => {
+    const LONG = 'x'.repeat(70_000);
+    /** Names and contents that reading ripgrep's output by lines, colons or text would get wrong. */
+    const ODD: Record<string, string | Buffer> = {
+      '.gitignore': 'ignored/\n',
+      'ignored/a.ts': '// DEVIATION_MINOR: in an ignored folder\n',
+      'new\nline.ts': 'a\n// DEVIATION_MINOR: a line break in the name\n',
+      'a:1:b.ts': '// DEVIATION_MINOR: colons in the name\n',
+      'q"uote\\back.ts': '// DEVIATION_MINOR: a quote and a backslash in the name\n',
+      'tab\tname ü 日本.ts': '// DEVIATION_MINOR: a tab and letters beyond ASCII\n',
+      'crlf.ts': 'x\r\n// DEVIATION_MINOR: crlf\r\n/* FUNDAMENTAL_BREAK: block\r\n ARCHITECTURAL_MISMATCH: continued */\r\n',
+      'lonecr.ts': 'a\r// DEVIATION_MINOR: lone cr\rb\r',
+      'nonl.ts': 'x\n// DEVIATION_MINOR: last line without a line break',
+      'only.ts': '// FUNDAMENTAL_BREAK: the only line',
+      'badbytes.ts': Buffer.concat([Buffer.from('// DEVIATION_MINOR: bad \xff\xfe bytes\n', 'latin1'), Buffer.from('// ARCHITECTURAL_MISMATCH: then é\n')]),
+      'bom.ts': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('// DEVIATION_MINOR: after a byte order mark\n')]),
+      'utf16.ts': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('// DEVIATION_MINOR: UTF-16\n', 'utf16le')]),
+      'nul-later.ts': `// DEVIATION_MINOR: a NUL byte far below\n${LONG}\n\0\n`,
+      'large.ts': `${LONG}\n// DEVIATION_MINOR: after 70 KB\n${LONG}`,
+      'longline.ts': `// DEVIATION_MINOR: ${'y'.repeat(300_000)}\n`,
+      'escapes.ts': '// DEVIATION_MINOR: "quoted" \\ back\\slash \t tab \u0001 control \u2028 separator\n',
+      'string.js': 'const s = "// DEVIATION_MINOR: only in a string";\n',
+      'string-in-block.js': '/*\nconst s = "// DEVIATION_MINOR: in a string in a block";\n*/\n',
+      'template.ts': 'const t = `\n// DEVIATION_MINOR: in a template\n`;\n// DEVIATION_MINOR: after the template\n',
+      'deep/a/.ignore': 'b/c/\n',
+      'deep/a/b/c/d.ts': '-- FUNDAMENTAL_BREAK: ignored by .ignore\n',
+      'deep/a/b/x.ts': '; FUNDAMENTAL_BREAK: lisp\n',
+    };
+
+    const ODD_EXPECTED = [
+      'a:1:b.ts:1:4 minor colons in the name',
+      'badbytes.ts:1:4 minor bad \ufffd\ufffd bytes',
+      'badbytes.ts:2:4 major then é',
+      'bom.ts:1:4 minor after a byte order mark',
+      'crlf.ts:2:4 minor crlf',
+      'crlf.ts:3:4 fundamental block',
+      'crlf.ts:4:2 major continued',
+      'deep/a/b/x.ts:1:3 fundamental lisp',
+      'escapes.ts:1:4 minor "quoted" \\ back\\slash \t tab \u0001 control \u2028 separator',
+      'large.ts:2:4 minor after 70 KB',
+      'lonecr.ts:2:4 minor lone cr',
+      `longline.ts:1:4 minor ${'y'.repeat(300_000)}`,
+      'new\nline.ts:2:4 minor a line break in the name',
+      'nonl.ts:2:4 minor last line without a line break',
+      'only.ts:1:4 fundamental the only line',
+      'q"uote\\back.ts:1:4 minor a quote and a backslash in the name',
+      'string-in-block.js:2:15 minor in a string in a block";',
+      'tab\tname ü 日本.ts:1:4 minor a tab and letters beyond ASCII',
+      'template.ts:4:4 minor after the template',
+    ];
+
+    it('ripgrep finds what the Node walk finds, to the removal range', async () => {
+      const root = tempDir();
+      write(root, ODD);
+      const [rg, node] = await Promise.all([scanMarkers(root, { rg: RG }), scanMarkers(root)]);
+      assert.equal(rg.engine, 'ripgrep');
+      assert.deepEqual(found(rg), ODD_EXPECTED);
+      assert.deepEqual(rg.markers, node.markers);
+      assert.deepEqual(rg.warnings, []);
+    });
+
+    it('ripgrep leaves out a file whose name is not UTF-8, without a warning', async function () {
+      if (process.platform !== 'linux') this.skip(); // other file systems refuse such names
+      const root = tempDir();
+      write(root, { 'a.ts': '// DEVIATION_MINOR: a\n' });
+      writeFileSync(Buffer.concat([Buffer.from(`${root}${sep}bad`), Buffer.from([0xff]), Buffer.from('.ts')]), '// DEVIATION_MINOR: bad name\n');
+      const r = await scanMarkers(root, { rg: RG });
+      assert.deepEqual(found(r), ['a.ts:1:4 minor a']);
+      assert.deepEqual(r.warnings, []);
+    });
+
+    it('reads each match event as JSON.parse does, however the output is cut into chunks (property)', () => {
+      const root = tempDir();
+      write(root, ODD);
+      if (process.platform === 'linux') writeFileSync(Buffer.concat([Buffer.from(`${root}${sep}bad`), Buffer.from([0xff]), Buffer.from('.ts')]), '// DEVIATION_MINOR: bad name\n');
+      const output = execFileSync(RG, ripgrepArgs(), { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+      // The reference: every line parsed whole.
+      const expected: [string, string | undefined][] = [];
+      for (const line of output.toString('utf8').split('\n')) {
+        if (!line.startsWith('{"type":"match"')) continue;
+        const event = JSON.parse(line) as { data: { path: { text?: string }; lines: { text?: string } } };
+        const path = event.data.path.text;
+        if (path !== undefined) expected.push([path.slice(2).split(sep).join('/'), event.data.lines.text?.replace(/\r?\n$/, '')]);
+      }
+      assert.ok(expected.length >= ODD_EXPECTED.length);
+      const read = (cuts: number[]) => {
+        const got: [string, string | undefined][] = [];
+        const reader = new MatchReader((path, line) => got.push([path, line]));
+        let at = 0;
+        for (const cut of [...cuts].sort((a, b) => a - b)) {
+          reader.push(output.subarray(at, Math.max(at, cut)));
+          at = Math.max(at, cut);
+        }
+        reader.push(output.subarray(at));
+        reader.end();
+        return got;
+      };
+      assert.deepEqual(read([]), expected);
+      fc.assert(
+        fc.property(fc.array(fc.nat({ max: output.length }), { maxLength: 40 }), (cuts) => {
+          assert.deepEqual(read(cuts), expected);
+        }),
+        { numRuns: 60 },
+      );
+    });
   });
 
   describe('IgnoreTree', () => {

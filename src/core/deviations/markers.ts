@@ -83,19 +83,59 @@ function splitLines(text: string): string[] {
 
 /** Scans one file's text for markers, top to bottom. Never throws. */
 export function scanText(text: string): Marker[] {
-  if (!MARKER_WORDS.some((word) => text.includes(word))) return [];
+  let first = -1;
+  let last = -1;
+  for (const word of MARKER_WORDS) {
+    const at = text.indexOf(word);
+    if (at < 0) continue;
+    if (first < 0 || at < first) first = at;
+    last = Math.max(last, text.lastIndexOf(word));
+  }
+  if (first < 0) return [];
   const lines = splitLines(text);
   // No marker can follow the line of the last marker word: the scan stops there.
-  let lastLine = lines.length - 1;
-  while (lastLine > 0 && !MARKER_IN.test(lines[lastLine]!)) lastLine--;
+  const firstLine = lineIndex(text, lines, first, false);
+  const lastLine = lineIndex(text, lines, last, true);
   const found: Marker[] = [];
   let carry: Carry = CODE;
-  for (let i = 0; i <= lastLine; i++) {
+  // Lines before the first marker word can only change the state, and only with a backtick
+  // or a block opener: without one before it, they all start and end in code.
+  const head = text.slice(0, first);
+  let i = CARRY_OPENERS.some((opener) => head.includes(opener)) ? 0 : firstLine;
+  for (; i < firstLine; i++) if (mayChangeCarry(lines[i]!, carry)) carry = scanLine(lines, i, carry, found);
+  for (; i <= lastLine; i++) {
     const line = lines[i]!;
     // Most lines hold no marker word and change no state: they are passed over unread.
     if (MARKER_IN.test(line) || mayChangeCarry(line, carry)) carry = scanLine(lines, i, carry, found);
   }
   return found;
+}
+
+/** What can take a line that starts in code out of code (`mayChangeCarry`). */
+const CARRY_OPENERS = ['`', '/*', '<!--'];
+
+/**
+ * The index of the line holding offset `at` of `text`, whose lines (`splitLines`) are
+ * `lines`: counted from the top, or from the bottom for an offset near the end.
+ */
+function lineIndex(text: string, lines: readonly string[], at: number, fromEnd: boolean): number {
+  if (fromEnd) {
+    let end = text.length;
+    for (let i = lines.length - 1; i > 0; i--) {
+      const start = end - lines[i]!.length;
+      if (at >= start) return i;
+      // The line break before `start`: `\r\n`, or one `\r` or `\n`.
+      end = start - (text.charCodeAt(start - 1) === 10 && text.charCodeAt(start - 2) === 13 ? 2 : 1);
+    }
+    return 0;
+  }
+  let start = 0;
+  for (let i = 0; i < lines.length - 1; i++) {
+    const end = start + lines[i]!.length;
+    if (at <= end) return i;
+    start = end + (text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? 2 : 1);
+  }
+  return lines.length - 1;
 }
 
 /**
@@ -140,7 +180,7 @@ const CARRIES: readonly Carry[] = [CODE, { kind: 'block', close: '*/' }, { kind:
  */
 export function couldHoldMarker(line: string): boolean {
   // ripgrep splits lines at "\n" only; a lone "\r" still ends a line for the scanner.
-  return line.split(LINE_BREAK).some((part) =>
+  return splitLines(line).some((part) =>
     CARRIES.some((carry) => {
       const out: Marker[] = [];
       scanLine([part], 0, carry, out);

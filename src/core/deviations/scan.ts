@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, promises as fsp, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fsp, readFileSync, readSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Semaphore } from '../engine/semaphore';
 import { IgnoreTree } from './ignore';
 import { couldHoldMarker, isBinary, MARKER_PATTERN, scanText, SEVERITY_OF_MARKER, type Marker } from './markers';
@@ -70,11 +69,25 @@ export function scanFileSync(path: string): Marker[] {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return [];
-    return scanBytes(readFileSync(fd));
+    // A size of 0 may be a file that reports none (as in /proc): readFileSync reads to the end.
+    if (stat.size === 0) return scanBytes(readFileSync(fd));
+    // Most files fit the buffer kept between calls (nothing holds on to it once scanBytes
+    // returns): readFileSync would stat the file again and allocate a buffer for each.
+    const bytes = stat.size <= readBuffer.length ? readBuffer : Buffer.allocUnsafe(stat.size);
+    let size = 0;
+    while (size < stat.size) {
+      const n = readSync(fd, bytes, size, stat.size - size, null);
+      if (n === 0) break;
+      size += n;
+    }
+    return scanBytes(bytes.subarray(0, size));
   } finally {
     closeSync(fd);
   }
 }
+
+/** scanFileSync's buffer for files up to its size; larger files get their own. */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
 const utf8 = new TextDecoder();
 
@@ -203,15 +216,27 @@ async function ripgrepFiles(
     if (stderr.length < 16_384) stderr += chunk;
   });
 
-  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
   let last: string | undefined;
-  for await (const line of lines) {
-    const match = parseMatch(line);
-    if (match === undefined || match.path === last || !(match.line === undefined || couldHoldMarker(match.line))) continue;
-    onFile((last = match.path));
-  }
+  const matches = new MatchReader((path, line) => {
+    if (path === last || !(line === undefined || couldHoldMarker(line))) return;
+    onFile((last = path));
+  });
+  // A bug here would otherwise be thrown in a stream callback, where nothing catches it.
+  let failure: { error: unknown } | undefined;
+  child.stdout.on('data', (chunk: Buffer) => {
+    // An aborted scan's result is dropped: the rest of the output need not be read.
+    if (failure || options.signal?.aborted) return;
+    try {
+      matches.push(chunk);
+    } catch (error) {
+      failure = { error };
+      child.kill();
+    }
+  });
   const [code] = await exited;
   if (options.signal?.aborted) throw options.signal.reason;
+  if (failure) throw failure.error;
+  matches.end();
   // 0: matches, 1: none, 2: an error somewhere (an unreadable folder) — the rest still counts.
   if (code === 2 || stderr.trim()) warnings.push(...stderr.trim().split('\n').filter(Boolean).map((l) => `ripgrep: ${l}`));
   else if (code !== 0 && code !== 1) warnings.push(`ripgrep exited with code ${code}`);
@@ -219,23 +244,111 @@ async function ripgrepFiles(
 }
 
 /**
- * A ripgrep `match` event: the file (relative, `/`-separated) and the matched line
- * (undefined when it is not UTF-8, so the file has to be read to know). Undefined for
- * other events.
+ * Reads ripgrep's JSON events as their bytes arrive and hands on each `match` event's file
+ * (relative, `/`-separated) and matched line (undefined when it is not UTF-8, so the file
+ * has to be read to know). Files whose path is not UTF-8 (ripgrep sends it as base64
+ * `bytes`) are left out.
+ *
+ * Output is split into lines at `\n` bytes (JSON escapes the line breaks inside strings,
+ * and no UTF-8 sequence holds the byte); lines that are not match events, the most of
+ * them, are never decoded. A match event's path and line are read straight from the
+ * fields ripgrep writes first, in the order it writes them; any other shape goes through
+ * `JSON.parse`.
  */
-function parseMatch(json: string): { path: string; line: string | undefined } | undefined {
-  if (!json.startsWith('{"type":"match"')) return undefined;
+export class MatchReader {
+  /** The start of a line not ended yet, in pieces: joined once, when its end arrives. */
+  private pending: Buffer[] = [];
+
+  constructor(private readonly onMatch: (path: string, line: string | undefined) => void) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end >= 0; start = end + 1, end = chunk.indexOf(NEWLINE, start)) {
+      if (this.pending.length) this.line(Buffer.concat([...this.pending.splice(0), chunk.subarray(start, end)]));
+      // Begin, end and summary events differ from a match at the first letter of their type.
+      else if (chunk[start + TYPE_AT] === MATCH_EVENT[TYPE_AT]) this.line(chunk.subarray(start, end));
+    }
+    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+  }
+
+  /** The output has ended: a last line without its line break counts too. */
+  end(): void {
+    if (this.pending.length) this.line(Buffer.concat(this.pending.splice(0)));
+  }
+
+  private line(bytes: Buffer): void {
+    if (!startsWith(bytes, MATCH_EVENT, 0)) return;
+    const match = quickMatch(bytes) ?? parseMatch(bytes.toString('utf8'));
+    if (match === undefined) return;
+    const path = normalisePath(match.path);
+    if (path !== undefined) this.onMatch(path, match.line?.replace(/\r?\n$/, ''));
+  }
+}
+
+const NEWLINE = 0x0a;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MATCH_EVENT = Buffer.from('{"type":"match"');
+const TYPE_AT = '{"type":"'.length;
+const TEXT_PATH = Buffer.from('{"type":"match","data":{"path":{"text":');
+const BYTES_PATH = Buffer.from('{"type":"match","data":{"path":{"bytes":');
+const TEXT_LINE = Buffer.from('},"lines":{"text":');
+const BYTES_LINE = Buffer.from('},"lines":{"bytes":');
+
+function startsWith(bytes: Buffer, prefix: Buffer, at: number): boolean {
+  return bytes.length - at >= prefix.length && bytes.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+}
+
+/** A match event's raw path (null: not UTF-8) and line, or undefined when rg wrote it in another shape. */
+type RawMatch = { path: string | null; line: string | undefined };
+
+/** A match event read from the bytes, without parsing the rest (offsets, submatches); undefined: not the usual shape. */
+function quickMatch(bytes: Buffer): RawMatch | undefined {
+  if (startsWith(bytes, BYTES_PATH, 0)) return { path: null, line: undefined };
+  if (!startsWith(bytes, TEXT_PATH, 0)) return undefined;
+  const path = jsonStringAt(bytes, TEXT_PATH.length);
+  if (path === undefined) return undefined;
+  if (startsWith(bytes, BYTES_LINE, path.end)) return { path: path.value, line: undefined };
+  if (!startsWith(bytes, TEXT_LINE, path.end)) return undefined;
+  const line = jsonStringAt(bytes, path.end + TEXT_LINE.length);
+  return line && { path: path.value, line: line.value };
+}
+
+/** The JSON string whose opening quote is at `open`, decoded, and the index after its closing quote. */
+function jsonStringAt(bytes: Buffer, open: number): { value: string; end: number } | undefined {
+  if (bytes[open] !== QUOTE) return undefined;
+  let close = open;
+  for (;;) {
+    close = bytes.indexOf(QUOTE, close + 1);
+    if (close < 0) return undefined;
+    let backslashes = 0;
+    while (bytes[close - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) break;
+  }
+  if (!bytes.subarray(open + 1, close).includes(BACKSLASH)) return { value: bytes.toString('utf8', open + 1, close), end: close + 1 };
+  try {
+    return { value: JSON.parse(bytes.toString('utf8', open, close + 1)) as string, end: close + 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A match event through `JSON.parse`; undefined when it is not one. */
+function parseMatch(json: string): RawMatch | undefined {
   let event: { data?: { path?: { text?: string }; lines?: { text?: string } } };
   try {
     event = JSON.parse(json) as typeof event;
   } catch {
     return undefined;
   }
-  const path = event.data?.path?.text;
-  // A path that is not UTF-8 comes as base64 `bytes`; such files are left out.
-  if (path === undefined) return undefined;
-  const line = event.data?.lines?.text?.replace(/\r?\n$/, '');
-  return { path: (path.startsWith('./') ? path.slice(2) : path).split(sep).join('/'), line };
+  return { path: event.data?.path?.text ?? null, line: event.data?.lines?.text };
+}
+
+/** ripgrep's path relative to the scanned folder, `/`-separated; undefined when it was not UTF-8. */
+function normalisePath(path: string | null): string | undefined {
+  if (path === null) return undefined;
+  const rel = path.startsWith('./') ? path.slice(2) : path;
+  return sep === '/' ? rel : rel.split(sep).join('/');
 }
 
 /** The pure-Node walk: every file ripgrep would search, with the same ignore rules. */
