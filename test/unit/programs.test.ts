@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { baseEnvironment, isGuardedVariable } from '../../src/core/programs/environment';
 import { ProgramLookups, resolveProgram } from '../../src/core/programs/resolve';
 import { bwrapArguments, installationOf, seatbeltProfile, type SandboxPlan } from '../../src/core/programs/sandbox';
-import { intersectScopes, writableBases } from '../../src/core/programs/scopes';
+import { intersectScopes, protectedPaths, writableBases } from '../../src/core/programs/scopes';
 import { scratchDir } from './nodeContext';
 
 describe('programs: the environment and where programs are found', () => {
@@ -122,6 +122,29 @@ describe('programs: the environment and where programs are found', () => {
       assert.deepEqual(intersectScopes(['/w'], ['/w/out', '/w/src']), ['/w/out', '/w/src']);
       assert.deepEqual(intersectScopes(['/w/out/a', '/w/src'], ['/w/out']), ['/w/out/a']);
       assert.deepEqual(intersectScopes(['/w/out'], ['/w/outside']), []);
+    });
+
+    it('finds the never-writable paths in the write scopes: a protected folder once, unwalked; skipped folders not at all', async () => {
+      const root = realpathSync(scratchDir());
+      for (const dir of ['src/a/.git/hooks', '.vscode', 'node_modules/x', 'src/b']) mkdirSync(join(root, dir), { recursive: true });
+      for (const file of ['src/a/.git/hooks/pre-commit', '.vscode/tasks.json', 'node_modules/x/y.melody.yaml', 'src/b/z.melody.yaml', 'src/b/fine.ts', 'top.melody.yaml']) writeFileSync(join(root, file), '');
+      const rules = new Map([['**/.git', 'git'], ['**/*.melody.yaml', 'melody'], ['.vscode/**', 'editor']].map(([glob, why]) => [why!, { globs: [glob!], why: why!, executes: true }]));
+      const asked: string[] = [];
+      const never = (rel: string) => {
+        asked.push(rel);
+        if (/(^|\/)\.git$/.test(rel)) return rules.get('git');
+        if (rel.endsWith('.melody.yaml')) return rules.get('melody');
+        return rel.startsWith('.vscode/') ? rules.get('editor') : undefined;
+      };
+      const found = await protectedPaths(root, [root], never);
+      assert.deepEqual(found.map((p) => [p.rel, p.rule.why, p.abs]).sort(), [
+        ['.vscode', 'editor', join(root, '.vscode')],
+        ['src/a/.git', 'git', join(root, 'src/a/.git')],
+        ['src/b/z.melody.yaml', 'melody', join(root, 'src/b/z.melody.yaml')],
+        ['top.melody.yaml', 'melody', join(root, 'top.melody.yaml')],
+      ]);
+      assert.equal(asked.filter((rel) => rel.includes('.git/') || rel.startsWith('.vscode/t') || rel.startsWith('node_modules')).length, 0, 'nothing inside a protected or skipped folder is looked at');
+      assert.deepEqual((await protectedPaths(root, [join(root, 'src/b')], never)).map((p) => p.rel), ['src/b/z.melody.yaml'], 'a scope inside the workspace: paths stay workspace-relative');
     });
   });
 });

@@ -68,26 +68,31 @@ export async function protectedPaths(root: string, scopes: readonly string[], ne
   const found: ProtectedPath[] = [];
   /** A folder is never writable as a whole when any name inside it would be (`.vscode/**`). */
   const rule = (rel: string, isDir: boolean) => never(rel) ?? (isDir ? never(`${rel}/_`) : undefined);
-  const visit = async (abs: string, isDir: boolean): Promise<void> => {
-    const rel = toPosix(relative(root, abs));
+  /** Whether `rel` is never writable (then it is found, not walked); its path is `abs`. */
+  const protect = (abs: string, rel: string, isDir: boolean): boolean => {
     // Symphony's own folder is protected as a whole: its locks and drafts come and go while
     // programs run, and a path that vanishes between the walk and the mount would fail it.
     const r = rel === '.symphony' && isDir ? never('.symphony/audit.jsonl') : rel ? rule(rel, isDir) : undefined;
-    if (r) {
-      found.push({ rel, abs, rule: r });
-      return;
-    }
-    if (!isDir) return;
+    if (r) found.push({ rel, abs, rule: r });
+    return r !== undefined;
+  };
+  // Depth first, one folder read at a time (the thread pool also serves the run's journal);
+  // a file costs no read and no await, only its name's match.
+  const walk = async (abs: string, rel: string): Promise<void> => {
     const entries = await fsp.readdir(abs, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       const isFolder = e.isDirectory();
       if (isFolder && SKIPPED_DIRS.has(e.name) && e.name !== '.git') continue;
-      await visit(join(abs, e.name), isFolder);
+      const path = join(abs, e.name);
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      if (!protect(path, name, isFolder) && isFolder) await walk(path, name);
     }
   };
   for (const scope of scopes) {
     const stat = await fsp.lstat(scope).catch(() => undefined);
-    if (stat) await visit(scope, stat.isDirectory());
+    if (!stat) continue;
+    const rel = toPosix(relative(root, scope));
+    if (!protect(scope, rel, stat.isDirectory()) && stat.isDirectory()) await walk(scope, rel);
   }
   return found;
 }
