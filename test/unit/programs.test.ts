@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { baseEnvironment, isGuardedVariable } from '../../src/core/programs/environment';
 import { ProgramLookups, resolveProgram } from '../../src/core/programs/resolve';
 import { bwrapArguments, installationOf, seatbeltProfile, type SandboxPlan } from '../../src/core/programs/sandbox';
-import { intersectScopes, protectedPaths, writableBases } from '../../src/core/programs/scopes';
+import { intersectScopes, protectedPaths, ProtectedWalks, writableBases } from '../../src/core/programs/scopes';
 import { scratchDir } from './nodeContext';
 
 describe('programs: the environment and where programs are found', () => {
@@ -145,6 +145,32 @@ describe('programs: the environment and where programs are found', () => {
       ]);
       assert.equal(asked.filter((rel) => rel.includes('.git/') || rel.startsWith('.vscode/t') || rel.startsWith('node_modules')).length, 0, 'nothing inside a protected or skipped folder is looked at');
       assert.deepEqual((await protectedPaths(root, [join(root, 'src/b')], never)).map((p) => p.rel), ['src/b/z.melody.yaml'], 'a scope inside the workspace: paths stay workspace-relative');
+    });
+
+    it('walks once for callers that ask together, and never hands a caller a walk that began before it asked', async () => {
+      const root = realpathSync(scratchDir());
+      mkdirSync(join(root, 'src'));
+      writeFileSync(join(root, 'src/a.txt'), '');
+      const melody = { globs: ['**/*.melody.yaml'], why: 'melody', executes: true };
+      let walks = 0;
+      let late: Promise<{ rel: string }[]> | undefined;
+      const walker: ProtectedWalks = new ProtectedWalks((rel) => {
+        if (rel === 'src') walks++;
+        // During a walk, once it has read src: a melody appears there, and a caller asks.
+        if (rel === 'src/a.txt' && walks === 2 && !late) {
+          writeFileSync(join(root, 'src/new.melody.yaml'), '');
+          late = walker.find(root, [root]);
+        }
+        return rel.endsWith('.melody.yaml') ? melody : undefined;
+      });
+      const together = await Promise.all([walker.find(root, [root]), walker.find(root, [root]), walker.find(root, [root])]);
+      assert.equal(walks, 1, 'one walk for the three');
+      assert.deepEqual(together, [[], [], []]);
+      const during = await walker.find(root, [root]);
+      assert.deepEqual(during, [], 'the walk that was under way had read src before the melody appeared');
+      assert.ok(late);
+      assert.deepEqual((await late).map((p) => p.rel), ['src/new.melody.yaml'], 'the caller who asked after it appeared finds it');
+      assert.equal(walks, 3);
     });
   });
 });

@@ -7,7 +7,7 @@ import { variable } from './environment';
 import { NETWORK_HELPER } from './networkHelper';
 import { startProxy, type NetworkProxy, type ProxyListen } from './proxy';
 import { bwrapArguments, installationOf, PROXY_SOCKET, seatbeltProfile, type SandboxPlan } from './sandbox';
-import { protectedPaths, refuseCreated, type ProtectedPath } from './scopes';
+import { ProtectedWalks, refuseCreated, type ProtectedPath } from './scopes';
 
 /** What launching needs of a node's context. */
 export type LaunchContext = Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'programs' | 'log'>;
@@ -48,6 +48,14 @@ export interface Launch {
   finish(): Promise<void>;
 }
 
+/** The walks for never-writable paths of each guard (a run's, a sub-melody's): its nodes share them. */
+const walksOf = new WeakMap<LaunchContext['permissions'], ProtectedWalks>();
+function protectedWalks(guard: LaunchContext['permissions']): ProtectedWalks {
+  let walks = walksOf.get(guard);
+  if (!walks) walksOf.set(guard, (walks = new ProtectedWalks((rel) => guard.neverWritable(rel))));
+  return walks;
+}
+
 /** Loopback hosts. */
 const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
 const LOOPBACK_NAMES = LOOPBACK.join(',');
@@ -78,7 +86,7 @@ export async function launch(ctx: LaunchContext, program: ProgramSpec): Promise<
   const finish = async () => {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     const root = plan.sandbox.workspace;
-    const created = (await protectedPaths(root, plan.sandbox.writable, (rel) => guard.neverWritable(rel))).filter((p) => p.rule.executes && !before.has(p.rel));
+    const created = (await protectedWalks(guard).find(root, plan.sandbox.writable)).filter((p) => p.rule.executes && !before.has(p.rel));
     if (created.length) await refuse(root, program.name, created);
   };
   const network = guard.networkScope();
@@ -138,7 +146,7 @@ async function planSandbox(ctx: LaunchContext, program: ProgramSpec): Promise<{ 
     realDir(variable(startEnv, 'HOME', platform)),
     fsp.realpath(program.cwd),
   ]);
-  const found = await protectedPaths(workspace, scopes, (rel) => guard.neverWritable(rel));
+  const found = await protectedWalks(guard).find(workspace, scopes);
   // A scope that is never writable as a whole (`write: [".vscode/**"]`) is not bound writable at all.
   const writable = scopes.filter((s) => !found.some((p) => p.abs === s));
   const hidden = home && home !== '/' && !ALWAYS_HIDDEN.includes(home) ? [home] : [];

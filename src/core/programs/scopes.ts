@@ -98,6 +98,33 @@ export async function protectedPaths(root: string, scopes: readonly string[], ne
 }
 
 /**
+ * protectedPaths for the programs of one guard, with walks asked for at the same moment done
+ * once: the nodes of a level start (and end) together, and each would walk the same scopes
+ * for itself. A caller joins only a walk that has not begun: every caller gets a walk that
+ * began after it asked, so it finds what a walk of its own would find — a path created
+ * before the caller asked is in it. Callers share the result and must not change it.
+ */
+export class ProtectedWalks {
+  /** The walk of each root and scopes that will begin once this turn of the event loop ends. */
+  private readonly next = new Map<string, Promise<ProtectedPath[]>>();
+
+  constructor(private readonly never: (rel: string) => NeverWritable | undefined) {}
+
+  find(root: string, scopes: readonly string[]): Promise<ProtectedPath[]> {
+    const key = JSON.stringify([root, scopes]);
+    const waiting = this.next.get(key);
+    if (waiting) return waiting;
+    const walk = new Promise<void>((begin) => setImmediate(begin)).then(() => {
+      // From here on a caller waits for the next walk: this one may have passed its path.
+      this.next.delete(key);
+      return protectedPaths(root, scopes, this.never);
+    });
+    this.next.set(key, walk);
+    return walk;
+  }
+}
+
+/**
  * Renames paths a program created although no node may write them (a melody, a `.git`, a
  * `.vscode/` folder: things Symphony or the editor would run) to `<name>.refused`, so
  * nothing runs them and nothing of them is lost. Returns the new names, workspace-relative.
