@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseEnvironment, isGuardedVariable } from '../../src/core/programs/environment';
 import { ProgramLookups, resolveProgram } from '../../src/core/programs/resolve';
 import { bwrapArguments, installationOf, seatbeltProfile, type SandboxPlan } from '../../src/core/programs/sandbox';
-import { intersectScopes, protectedPaths, ProtectedWalks, writableBases } from '../../src/core/programs/scopes';
+import { intersectScopes, protectedPaths, ProtectedWalks, refuseCreated, writableBases } from '../../src/core/programs/scopes';
 import { scratchDir } from './nodeContext';
 
 describe('programs: the environment and where programs are found', () => {
@@ -145,6 +145,16 @@ describe('programs: the environment and where programs are found', () => {
       ]);
       assert.equal(asked.filter((rel) => rel.includes('.git/') || rel.startsWith('.vscode/t') || rel.startsWith('node_modules')).length, 0, 'nothing inside a protected or skipped folder is looked at');
       assert.deepEqual((await protectedPaths(root, [join(root, 'src/b')], never)).map((p) => p.rel), ['src/b/z.melody.yaml'], 'a scope inside the workspace: paths stay workspace-relative');
+    });
+
+    it('renames a created never-writable path once when two nodes’ checks find it together', async () => {
+      const root = realpathSync(scratchDir());
+      writeFileSync(join(root, 'evil.melody.yaml'), 'name: evil');
+      const path = { rel: 'evil.melody.yaml', abs: join(root, 'evil.melody.yaml'), rule: { globs: ['**/*.melody.yaml'], why: 'melody', executes: true } };
+      const [a, b] = await Promise.all([refuseCreated(root, [path]), refuseCreated(root, [path])]);
+      assert.deepEqual([...a, ...b].map((r) => r.renamed), ['evil.melody.yaml.refused'], 'one of them renamed it; the other found it gone');
+      assert.equal(existsSync(join(root, 'evil.melody.yaml')), false);
+      assert.equal(readFileSync(join(root, 'evil.melody.yaml.refused'), 'utf8'), 'name: evil');
     });
 
     it('walks once for callers that ask together, and never hands a caller a walk that began before it asked', async () => {

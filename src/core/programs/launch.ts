@@ -175,12 +175,16 @@ async function realDir(path: string | undefined): Promise<string | undefined> {
   );
 }
 
-/** Renames what the program created where no node may write, then fails the node saying so. */
-async function refuse(root: string, name: string, created: ProtectedPath[]): Promise<never> {
+/**
+ * Renames what the program created where no node may write, then fails the node saying so
+ * — unless all of it was gone already (renamed by the check of a node that ended with it).
+ */
+async function refuse(root: string, name: string, created: ProtectedPath[]): Promise<void> {
   const sorted = [...created].sort((a, b) => a.rel.localeCompare(b.rel));
-  const renamed = await refuseCreated(root, sorted);
-  const why = [...new Set(sorted.map((p) => p.rule.why))].join('; ');
-  throw permanentError(`${name} created ${sorted.map((p) => p.rel).join(', ')}, which no node may write (${why}); Symphony renamed them to ${renamed.join(', ')}`);
+  const refused = await refuseCreated(root, sorted);
+  if (!refused.length) return;
+  const why = [...new Set(refused.map((r) => r.path.rule.why))].join('; ');
+  throw permanentError(`${name} created ${refused.map((r) => r.path.rel).join(', ')}, which no node may write (${why}); Symphony renamed them to ${refused.map((r) => r.renamed).join(', ')}`);
 }
 
 const SIGNALS = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));

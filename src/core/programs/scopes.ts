@@ -127,15 +127,22 @@ export class ProtectedWalks {
 /**
  * Renames paths a program created although no node may write them (a melody, a `.git`, a
  * `.vscode/` folder: things Symphony or the editor would run) to `<name>.refused`, so
- * nothing runs them and nothing of them is lost. Returns the new names, workspace-relative.
+ * nothing runs them and nothing of them is lost. Returns the paths renamed, each with its
+ * new name, workspace-relative. A path already gone is skipped: the check of another node
+ * that ended at the same moment renamed it first.
  */
-export async function refuseCreated(root: string, created: readonly ProtectedPath[]): Promise<string[]> {
-  const renamed: string[] = [];
+export async function refuseCreated(root: string, created: readonly ProtectedPath[]): Promise<{ path: ProtectedPath; renamed: string }[]> {
+  const renamed: { path: ProtectedPath; renamed: string }[] = [];
   for (const p of created) {
     let target = `${p.abs}.refused`;
     for (let n = 2; await fsp.lstat(target).then(() => true, () => false); n++) target = `${p.abs}.refused-${n}`;
-    await fsp.rename(p.abs, target);
-    renamed.push(toPosix(relative(root, target)));
+    try {
+      await fsp.rename(p.abs, target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    renamed.push({ path: p, renamed: toPosix(relative(root, target)) });
   }
   return renamed;
 }
