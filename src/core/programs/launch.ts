@@ -48,12 +48,35 @@ export interface Launch {
   finish(): Promise<void>;
 }
 
-/** The walks for never-writable paths of each guard (a run's, a sub-melody's): its nodes share them. */
-const walksOf = new WeakMap<LaunchContext['permissions'], ProtectedWalks>();
-function protectedWalks(guard: LaunchContext['permissions']): ProtectedWalks {
-  let walks = walksOf.get(guard);
-  if (!walks) walksOf.set(guard, (walks = new ProtectedWalks((rel) => guard.neverWritable(rel))));
-  return walks;
+/**
+ * What the nodes of one guard (a run's, a sub-melody's) share when they plan their
+ * sandboxes: the walks for never-writable paths, and the real paths of the workspace and
+ * of the home folder — resolved once, as the guard resolves its root once per run.
+ */
+interface Shared {
+  readonly walks: ProtectedWalks;
+  readonly real: Map<string, Promise<string | undefined>>;
+}
+const sharedOf = new WeakMap<LaunchContext['permissions'], Shared>();
+function shared(guard: LaunchContext['permissions']): Shared {
+  let s = sharedOf.get(guard);
+  if (!s) sharedOf.set(guard, (s = { walks: new ProtectedWalks((rel) => guard.neverWritable(rel)), real: new Map() }));
+  return s;
+}
+const protectedWalks = (guard: LaunchContext['permissions']) => shared(guard).walks;
+
+/** The real path of an absolute `path` (undefined when there is none), looked up once per guard; a failed lookup is tried again. */
+function realOnce(guard: LaunchContext['permissions'], path: string): Promise<string | undefined> {
+  const { real } = shared(guard);
+  let found = real.get(path);
+  if (!found) {
+    found = fsp.realpath(path).then(
+      (r) => r,
+      () => (real.delete(path), undefined),
+    );
+    real.set(path, found);
+  }
+  return found;
 }
 
 /** Loopback hosts. */
@@ -140,16 +163,18 @@ async function planSandbox(ctx: LaunchContext, program: ProgramSpec): Promise<{ 
   const guard = ctx.permissions;
   const { startEnv, platform } = ctx.programs;
   // Independent lookups, asked together: on a busy machine each waits its turn in the thread pool.
-  const [workspace, scopes, home, cwd] = await Promise.all([
-    fsp.realpath(ctx.workspaceRoot),
+  const home = variable(startEnv, 'HOME', platform);
+  const root = () => realOnce(guard, ctx.workspaceRoot).then((real) => real ?? fsp.realpath(ctx.workspaceRoot));
+  const [workspace, scopes, homeReal, cwd] = await Promise.all([
+    root(),
     guard.writableScopes(),
-    realDir(variable(startEnv, 'HOME', platform)),
-    fsp.realpath(program.cwd),
+    home && isAbsolute(home) ? realOnce(guard, home) : undefined,
+    program.cwd === ctx.workspaceRoot ? root() : fsp.realpath(program.cwd),
   ]);
   const found = await protectedWalks(guard).find(workspace, scopes);
   // A scope that is never writable as a whole (`write: [".vscode/**"]`) is not bound writable at all.
   const writable = scopes.filter((s) => !found.some((p) => p.abs === s));
-  const hidden = home && home !== '/' && !ALWAYS_HIDDEN.includes(home) ? [home] : [];
+  const hidden = homeReal && homeReal !== '/' && !ALWAYS_HIDDEN.includes(homeReal) ? [homeReal] : [];
   const inHidden = (p: string) => [...ALWAYS_HIDDEN, ...hidden].some((h) => p === h || p.startsWith(h + sep));
   const installed = [dirname(program.executable), ...(variable(startEnv, 'PATH', platform) ?? '').split(':').filter((d) => isAbsolute(d))];
   const shown = [...new Set(installed.filter(inHidden).map((d) => installationOf(d, [...ALWAYS_HIDDEN, ...hidden])))];
@@ -165,14 +190,6 @@ async function planSandbox(ctx: LaunchContext, program: ProgramSpec): Promise<{ 
     },
     protected: found,
   };
-}
-
-async function realDir(path: string | undefined): Promise<string | undefined> {
-  if (!path || !isAbsolute(path)) return undefined;
-  return fsp.realpath(path).then(
-    (real) => real,
-    () => undefined,
-  );
 }
 
 /**
