@@ -48,11 +48,11 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     const pool = new Spawner(undefined, 2);
     try {
       const pids: number[] = [];
-      const long = () => runProgram(request(pool, 'setTimeout(() => {}, 30000)', { onSpawn: (p) => pids.push(p) }));
+      const long = (n: number) => runProgram(request(pool, 'setTimeout(() => {}, 30000)', { onSpawn: (p) => (pids[n] = p) }));
       // Asked at the same moment: the second goes to the helper that is not busy starting the first.
-      const first = long();
-      const second = long();
-      await waitFor('both pids', () => pids.length === 2);
+      const first = long(0);
+      const second = long(1);
+      await waitFor('both pids', () => pids[0] !== undefined && pids[1] !== undefined);
       const parents = pids.map(parentOf);
       assert.deepEqual([...parents].sort(), [...pool.helperPids].sort(), 'one program in each helper');
       assert.equal(pool.helperPids.length, 2);
@@ -115,9 +115,9 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     assert.deepEqual([helper !== undefined, detections], [true, 0], 'unsandboxed: the helper only');
     prepareForPrograms(host, { permissions: { commands: ['node'] } }, spawner);
     assert.deepEqual([spawner.helperPid, detections], [helper, 1], 'the same helper, and the sandbox detected');
-    // The helper it started runs the first program.
+    // The helper it started runs the first program (alive long enough to be looked at).
     let parent: number | undefined;
-    await runProgram(request(spawner, '', { onSpawn: (pid) => LINUX && (parent = parentOf(pid)) }));
+    await runProgram(request(spawner, 'setTimeout(() => {}, 1000)', { onSpawn: (pid) => LINUX && (parent = parentOf(pid)) }));
     assert.equal(spawner.helperPid, helper);
     if (LINUX) assert.equal(parent, helper);
   });
