@@ -190,6 +190,29 @@ describe('hardening: what programs inherit and where they run', () => {
       assert.equal(readFileSync(join(root, 'src/fine.txt'), 'utf8'), 'fine');
     });
 
+    it('refuses a melody a program creates while other nodes start and end beside it, and keeps the existing ones read-only for them all', async () => {
+      // The nodes of a level share the walks that find never-writable paths: none of them
+      // may miss a melody that exists when it starts, nor one its program created.
+      const root = workspace({ 'other.melody.yaml': 'name: other\nnodes: {}\n', 'src/app.js': 'ok\n' });
+      const tamper = (n: number) => `setTimeout(() => { ${TRY({ other: "require('fs').appendFileSync('other.melody.yaml', 'pwned')", src: `require('fs').writeFileSync('src/fine${n}.txt', 'fine')` })} }, ${n * 40})`;
+      const siblings = [1, 2, 3, 4, 5, 6].map((n) => shell(`s${n}`, tamper(n)));
+      writeFileSync(
+        join(root, 'level.melody.yaml'),
+        ['name: level', 'permissions: { commands: [node], fs: { write: ["**"] } }', 'nodes:', ...siblings, shell('creates', "require('fs').writeFileSync('src/evil.melody.yaml', 'name: evil'); setTimeout(() => {}, 150)"), ''].join('\n'),
+      );
+      const r = await run(root, 'level.melody.yaml');
+      assert.equal(r.status, 'failure');
+      for (let n = 1; n <= 6; n++) {
+        if (r.nodes[`s${n}`]!.status !== 'success') continue; // The node blamed for the melody, when its check saw it first.
+        assert.deepEqual(stdoutJson(r, `s${n}`), { other: 'EROFS', src: 'ok' }, `s${n}`);
+      }
+      const blamed = Object.values(r.nodes).filter((n) => /created src\/evil\.melody\.yaml, which no node may write/.test(n.error ?? ''));
+      assert.ok(blamed.length >= 1, JSON.stringify(r.nodes));
+      assert.equal(existsSync(join(root, 'src/evil.melody.yaml')), false, 'the melody a program created was renamed');
+      assert.equal(readFileSync(join(root, 'src/evil.melody.yaml.refused'), 'utf8'), 'name: evil');
+      assert.equal(readFileSync(join(root, 'other.melody.yaml'), 'utf8'), 'name: other\nnodes: {}\n');
+    });
+
     it('keeps a sub-melody in its caller’s sandbox: it cannot turn the sandbox off, widen the write scopes or open the network', async () => {
       const write = (path: string) => `require('fs').writeFileSync(${JSON.stringify(path)}, 'x')`;
       const root = workspace({

@@ -21,8 +21,7 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
   let spawner: Spawner;
   beforeEach(() => (spawner = new Spawner()));
   afterEach(() => {
-    const pid = spawner.helperPid;
-    if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    for (const pid of spawner.helperPids) process.kill(pid, 'SIGKILL');
   });
 
   it('starts programs from the helper, not from this process, with the same result as a direct spawn', async () => {
@@ -42,6 +41,35 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
       assert.equal(await groupAlive(pid!), true, 'its pid is its process group');
       process.kill(-pid!, 'SIGKILL');
       assert.equal((await running).exitSignal, 'SIGKILL');
+    }
+  });
+
+  (LINUX ? it : it.skip)('starts programs side by side from several helpers; a helper that dies fails only what it started', async () => {
+    const pool = new Spawner(undefined, 2);
+    try {
+      const pids: number[] = [];
+      const long = (n: number) => runProgram(request(pool, 'setTimeout(() => {}, 30000)', { onSpawn: (p) => (pids[n] = p) }));
+      // Asked at the same moment: the second goes to the helper that is not busy starting the first.
+      const first = long(0);
+      const second = long(1);
+      await waitFor('both pids', () => pids[0] !== undefined && pids[1] !== undefined);
+      const parents = pids.map(parentOf);
+      assert.deepEqual([...parents].sort(), [...pool.helperPids].sort(), 'one program in each helper');
+      assert.equal(pool.helperPids.length, 2);
+      process.kill(parents[0]!, 'SIGKILL');
+      await assert.rejects(first, (e: NodeError) => /node was stopped: the helper that starts programs ended unexpectedly/.test(e.message) && e.retryable);
+      for (let i = 0; (await groupAlive(pids[0]!)) && i < 300; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await groupAlive(pids[0]!), false, 'the program the dead helper started was stopped');
+      assert.equal(await groupAlive(pids[1]!), true, 'the other helper’s program runs on');
+      process.kill(-pids[1]!, 'SIGKILL');
+      assert.equal((await second).exitSignal, 'SIGKILL', 'and still reports how it ended');
+      // The dead helper's place is taken by a new one for the next program.
+      const next = await runProgram(request(pool, "process.stdout.write('again')"));
+      assert.equal(next.stdout, 'again');
+      assert.equal(pool.helperPids.length, 2);
+      assert.ok(!pool.helperPids.includes(parents[0]!));
+    } finally {
+      for (const pid of pool.helperPids) process.kill(pid, 'SIGKILL');
     }
   });
 
@@ -87,9 +115,9 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     assert.deepEqual([helper !== undefined, detections], [true, 0], 'unsandboxed: the helper only');
     prepareForPrograms(host, { permissions: { commands: ['node'] } }, spawner);
     assert.deepEqual([spawner.helperPid, detections], [helper, 1], 'the same helper, and the sandbox detected');
-    // The helper it started runs the first program.
+    // The helper it started runs the first program (alive long enough to be looked at).
     let parent: number | undefined;
-    await runProgram(request(spawner, '', { onSpawn: (pid) => LINUX && (parent = parentOf(pid)) }));
+    await runProgram(request(spawner, 'setTimeout(() => {}, 1000)', { onSpawn: (pid) => LINUX && (parent = parentOf(pid)) }));
     assert.equal(spawner.helperPid, helper);
     if (LINUX) assert.equal(parent, helper);
   });

@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseEnvironment, isGuardedVariable } from '../../src/core/programs/environment';
 import { ProgramLookups, resolveProgram } from '../../src/core/programs/resolve';
 import { bwrapArguments, installationOf, seatbeltProfile, type SandboxPlan } from '../../src/core/programs/sandbox';
-import { intersectScopes, writableBases } from '../../src/core/programs/scopes';
+import { intersectScopes, protectedPaths, ProtectedWalks, refuseCreated, writableBases } from '../../src/core/programs/scopes';
 import { scratchDir } from './nodeContext';
 
 describe('programs: the environment and where programs are found', () => {
@@ -122,6 +122,65 @@ describe('programs: the environment and where programs are found', () => {
       assert.deepEqual(intersectScopes(['/w'], ['/w/out', '/w/src']), ['/w/out', '/w/src']);
       assert.deepEqual(intersectScopes(['/w/out/a', '/w/src'], ['/w/out']), ['/w/out/a']);
       assert.deepEqual(intersectScopes(['/w/out'], ['/w/outside']), []);
+    });
+
+    it('finds the never-writable paths in the write scopes: a protected folder once, unwalked; skipped folders not at all', async () => {
+      const root = realpathSync(scratchDir());
+      for (const dir of ['src/a/.git/hooks', '.vscode', 'node_modules/x', 'src/b']) mkdirSync(join(root, dir), { recursive: true });
+      for (const file of ['src/a/.git/hooks/pre-commit', '.vscode/tasks.json', 'node_modules/x/y.melody.yaml', 'src/b/z.melody.yaml', 'src/b/fine.ts', 'top.melody.yaml']) writeFileSync(join(root, file), '');
+      const rules = new Map([['**/.git', 'git'], ['**/*.melody.yaml', 'melody'], ['.vscode/**', 'editor']].map(([glob, why]) => [why!, { globs: [glob!], why: why!, executes: true }]));
+      const asked: string[] = [];
+      const never = (rel: string) => {
+        asked.push(rel);
+        if (/(^|\/)\.git$/.test(rel)) return rules.get('git');
+        if (rel.endsWith('.melody.yaml')) return rules.get('melody');
+        return rel.startsWith('.vscode/') ? rules.get('editor') : undefined;
+      };
+      const found = await protectedPaths(root, [root], never);
+      assert.deepEqual(found.map((p) => [p.rel, p.rule.why, p.abs]).sort(), [
+        ['.vscode', 'editor', join(root, '.vscode')],
+        ['src/a/.git', 'git', join(root, 'src/a/.git')],
+        ['src/b/z.melody.yaml', 'melody', join(root, 'src/b/z.melody.yaml')],
+        ['top.melody.yaml', 'melody', join(root, 'top.melody.yaml')],
+      ]);
+      assert.equal(asked.filter((rel) => rel.includes('.git/') || rel.startsWith('.vscode/t') || rel.startsWith('node_modules')).length, 0, 'nothing inside a protected or skipped folder is looked at');
+      assert.deepEqual((await protectedPaths(root, [join(root, 'src/b')], never)).map((p) => p.rel), ['src/b/z.melody.yaml'], 'a scope inside the workspace: paths stay workspace-relative');
+    });
+
+    it('renames a created never-writable path once when two nodes’ checks find it together', async () => {
+      const root = realpathSync(scratchDir());
+      writeFileSync(join(root, 'evil.melody.yaml'), 'name: evil');
+      const path = { rel: 'evil.melody.yaml', abs: join(root, 'evil.melody.yaml'), rule: { globs: ['**/*.melody.yaml'], why: 'melody', executes: true } };
+      const [a, b] = await Promise.all([refuseCreated(root, [path]), refuseCreated(root, [path])]);
+      assert.deepEqual([...a, ...b].map((r) => r.renamed), ['evil.melody.yaml.refused'], 'one of them renamed it; the other found it gone');
+      assert.equal(existsSync(join(root, 'evil.melody.yaml')), false);
+      assert.equal(readFileSync(join(root, 'evil.melody.yaml.refused'), 'utf8'), 'name: evil');
+    });
+
+    it('walks once for callers that ask together, and never hands a caller a walk that began before it asked', async () => {
+      const root = realpathSync(scratchDir());
+      mkdirSync(join(root, 'src'));
+      writeFileSync(join(root, 'src/a.txt'), '');
+      const melody = { globs: ['**/*.melody.yaml'], why: 'melody', executes: true };
+      let walks = 0;
+      let late: Promise<{ rel: string }[]> | undefined;
+      const walker: ProtectedWalks = new ProtectedWalks((rel) => {
+        if (rel === 'src') walks++;
+        // During a walk, once it has read src: a melody appears there, and a caller asks.
+        if (rel === 'src/a.txt' && walks === 2 && !late) {
+          writeFileSync(join(root, 'src/new.melody.yaml'), '');
+          late = walker.find(root, [root]);
+        }
+        return rel.endsWith('.melody.yaml') ? melody : undefined;
+      });
+      const together = await Promise.all([walker.find(root, [root]), walker.find(root, [root]), walker.find(root, [root])]);
+      assert.equal(walks, 1, 'one walk for the three');
+      assert.deepEqual(together, [[], [], []]);
+      const during = await walker.find(root, [root]);
+      assert.deepEqual(during, [], 'the walk that was under way had read src before the melody appeared');
+      assert.ok(late);
+      assert.deepEqual((await late).map((p) => p.rel), ['src/new.melody.yaml'], 'the caller who asked after it appeared finds it');
+      assert.equal(walks, 3);
     });
   });
 });

@@ -7,7 +7,7 @@ import { variable } from './environment';
 import { NETWORK_HELPER } from './networkHelper';
 import { startProxy, type NetworkProxy, type ProxyListen } from './proxy';
 import { bwrapArguments, installationOf, PROXY_SOCKET, seatbeltProfile, type SandboxPlan } from './sandbox';
-import { protectedPaths, refuseCreated, type ProtectedPath } from './scopes';
+import { ProtectedWalks, refuseCreated, type ProtectedPath } from './scopes';
 
 /** What launching needs of a node's context. */
 export type LaunchContext = Pick<NodeContext, 'permissions' | 'workspaceRoot' | 'programs' | 'log'>;
@@ -48,6 +48,37 @@ export interface Launch {
   finish(): Promise<void>;
 }
 
+/**
+ * What the nodes of one guard (a run's, a sub-melody's) share when they plan their
+ * sandboxes: the walks for never-writable paths, and the real paths of the workspace and
+ * of the home folder — resolved once, as the guard resolves its root once per run.
+ */
+interface Shared {
+  readonly walks: ProtectedWalks;
+  readonly real: Map<string, Promise<string | undefined>>;
+}
+const sharedOf = new WeakMap<LaunchContext['permissions'], Shared>();
+function shared(guard: LaunchContext['permissions']): Shared {
+  let s = sharedOf.get(guard);
+  if (!s) sharedOf.set(guard, (s = { walks: new ProtectedWalks((rel) => guard.neverWritable(rel)), real: new Map() }));
+  return s;
+}
+const protectedWalks = (guard: LaunchContext['permissions']) => shared(guard).walks;
+
+/** The real path of an absolute `path` (undefined when there is none), looked up once per guard; a failed lookup is tried again. */
+function realOnce(guard: LaunchContext['permissions'], path: string): Promise<string | undefined> {
+  const { real } = shared(guard);
+  let found = real.get(path);
+  if (!found) {
+    found = fsp.realpath(path).then(
+      (r) => r,
+      () => (real.delete(path), undefined),
+    );
+    real.set(path, found);
+  }
+  return found;
+}
+
 /** Loopback hosts. */
 const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
 const LOOPBACK_NAMES = LOOPBACK.join(',');
@@ -78,7 +109,7 @@ export async function launch(ctx: LaunchContext, program: ProgramSpec): Promise<
   const finish = async () => {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     const root = plan.sandbox.workspace;
-    const created = (await protectedPaths(root, plan.sandbox.writable, (rel) => guard.neverWritable(rel))).filter((p) => p.rule.executes && !before.has(p.rel));
+    const created = (await protectedWalks(guard).find(root, plan.sandbox.writable)).filter((p) => p.rule.executes && !before.has(p.rel));
     if (created.length) await refuse(root, program.name, created);
   };
   const network = guard.networkScope();
@@ -132,16 +163,18 @@ async function planSandbox(ctx: LaunchContext, program: ProgramSpec): Promise<{ 
   const guard = ctx.permissions;
   const { startEnv, platform } = ctx.programs;
   // Independent lookups, asked together: on a busy machine each waits its turn in the thread pool.
-  const [workspace, scopes, home, cwd] = await Promise.all([
-    fsp.realpath(ctx.workspaceRoot),
+  const home = variable(startEnv, 'HOME', platform);
+  const root = () => realOnce(guard, ctx.workspaceRoot).then((real) => real ?? fsp.realpath(ctx.workspaceRoot));
+  const [workspace, scopes, homeReal, cwd] = await Promise.all([
+    root(),
     guard.writableScopes(),
-    realDir(variable(startEnv, 'HOME', platform)),
-    fsp.realpath(program.cwd),
+    home && isAbsolute(home) ? realOnce(guard, home) : undefined,
+    program.cwd === ctx.workspaceRoot ? root() : fsp.realpath(program.cwd),
   ]);
-  const found = await protectedPaths(workspace, scopes, (rel) => guard.neverWritable(rel));
+  const found = await protectedWalks(guard).find(workspace, scopes);
   // A scope that is never writable as a whole (`write: [".vscode/**"]`) is not bound writable at all.
   const writable = scopes.filter((s) => !found.some((p) => p.abs === s));
-  const hidden = home && home !== '/' && !ALWAYS_HIDDEN.includes(home) ? [home] : [];
+  const hidden = homeReal && homeReal !== '/' && !ALWAYS_HIDDEN.includes(homeReal) ? [homeReal] : [];
   const inHidden = (p: string) => [...ALWAYS_HIDDEN, ...hidden].some((h) => p === h || p.startsWith(h + sep));
   const installed = [dirname(program.executable), ...(variable(startEnv, 'PATH', platform) ?? '').split(':').filter((d) => isAbsolute(d))];
   const shown = [...new Set(installed.filter(inHidden).map((d) => installationOf(d, [...ALWAYS_HIDDEN, ...hidden])))];
@@ -159,20 +192,16 @@ async function planSandbox(ctx: LaunchContext, program: ProgramSpec): Promise<{ 
   };
 }
 
-async function realDir(path: string | undefined): Promise<string | undefined> {
-  if (!path || !isAbsolute(path)) return undefined;
-  return fsp.realpath(path).then(
-    (real) => real,
-    () => undefined,
-  );
-}
-
-/** Renames what the program created where no node may write, then fails the node saying so. */
-async function refuse(root: string, name: string, created: ProtectedPath[]): Promise<never> {
+/**
+ * Renames what the program created where no node may write, then fails the node saying so
+ * — unless all of it was gone already (renamed by the check of a node that ended with it).
+ */
+async function refuse(root: string, name: string, created: ProtectedPath[]): Promise<void> {
   const sorted = [...created].sort((a, b) => a.rel.localeCompare(b.rel));
-  const renamed = await refuseCreated(root, sorted);
-  const why = [...new Set(sorted.map((p) => p.rule.why))].join('; ');
-  throw permanentError(`${name} created ${sorted.map((p) => p.rel).join(', ')}, which no node may write (${why}); Symphony renamed them to ${renamed.join(', ')}`);
+  const refused = await refuseCreated(root, sorted);
+  if (!refused.length) return;
+  const why = [...new Set(refused.map((r) => r.path.rule.why))].join('; ');
+  throw permanentError(`${name} created ${refused.map((r) => r.path.rel).join(', ')}, which no node may write (${why}); Symphony renamed them to ${refused.map((r) => r.renamed).join(', ')}`);
 }
 
 const SIGNALS = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));

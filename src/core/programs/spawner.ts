@@ -1,21 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { signalGroup } from '../store/processes';
 
 /**
- * Where nodes' programs are spawned from (POSIX): a small long-lived Node process of
+ * Where nodes' programs are spawned from (POSIX): small long-lived Node processes of
  * Symphony's, not Symphony itself. Spawning forks, and a fork copies the page tables of the
  * process that forks, so each spawn blocks the thread that calls it for longer the more
  * memory that process holds — milliseconds per program in the CLI and more in the
- * extension host, on the thread every node of the run shares. The helper holds little
+ * extension host, on the thread every node of the run shares. A helper holds little
  * memory and does nothing else: it spawns what it is asked to (an argument array, never a
  * shell), each program in a process group of its own, writes the program's stdin, and
  * streams back its pid, its output, its exit and its close. Everything else stays here:
  * stopping a program's tree signals its process group directly, and the pid is the group
- * recorded for a resume. When Symphony's end of the helper's stdin closes (Symphony exited
+ * recorded for a resume. When Symphony's end of a helper's stdin closes (Symphony exited
  * or was killed), the helper exits and leaves the programs to the run's resume, as
- * Symphony's own death would; when the helper dies, each program it started is stopped and
- * fails to start over, and the next program starts a new helper.
+ * Symphony's own death would; when a helper dies, each program it started is stopped and
+ * fails to start over, and the next program starts a new helper in its place. There are
+ * several (`defaultHelpers`), since a spawn blocks its helper until the program has
+ * started: each program goes to the one with the fewest programs still starting.
  *
  * Requests and replies are JSON lines on its stdin and stdout. Plain JavaScript run with
  * `node -e`.
@@ -76,10 +79,26 @@ export class HelperChild extends EventEmitter {
   kill?: () => void;
 }
 
-/** The helper of this process, started on first use; a new one after it died. */
+/** One helper process and the programs it started that have not closed yet. */
+interface Helper {
+  readonly process: ChildProcess;
+  readonly children: Map<number, HelperChild>;
+  /** Requests sent whose pid (or failure) has not come back: what it is still spawning. */
+  starting: number;
+}
+
+/**
+ * How many helpers spawn at once: one per core, up to four. Node's spawn blocks the helper
+ * until the program has exec'd, so one helper starts the programs of a level one after
+ * another — the eighth waits for seven spawns — where several start them side by side.
+ */
+export function defaultHelpers(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/** The helpers of this process, started on first use; a new one after one died. */
 export class Spawner {
-  private helper: ChildProcess | undefined;
-  private readonly children = new Map<number, HelperChild>();
+  private readonly helpers: (Helper | undefined)[];
   private nextId = 1;
 
   constructor(
@@ -87,40 +106,58 @@ export class Spawner {
       path: process.execPath,
       env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {},
     },
-  ) {}
+    /** How many helpers spawn side by side. */
+    size: number = defaultHelpers(),
+  ) {
+    this.helpers = new Array<Helper | undefined>(Math.max(1, size)).fill(undefined);
+  }
 
-  /** Starts a program; its events follow on the returned child. */
+  /**
+   * Starts a program; its events follow on the returned child. It goes to the helper with
+   * the fewest programs still starting (the first such, so a lone program always goes to
+   * the first helper).
+   */
   spawn(request: SpawnRequest): HelperChild {
-    const helper = this.started();
+    this.startAll();
+    const helper = this.helpers.reduce((best, h) => (h && best && h.starting < best.starting ? h : best), this.helpers[0])!;
     const id = this.nextId++;
     const child = new HelperChild();
-    this.children.set(id, child);
-    this.holdOpen();
-    helper.stdin!.write(JSON.stringify({ id, ...request }) + '\n');
+    helper.children.set(id, child);
+    helper.starting++;
+    this.holdOpen(helper);
+    helper.process.stdin!.write(JSON.stringify({ id, ...request }) + '\n');
     return child;
   }
 
   /**
-   * Starts the helper ahead of the first program — a Node process takes tens of
+   * Starts the helpers ahead of the first program — a Node process takes tens of
    * milliseconds to boot, which would otherwise be spent by the first nodes of a run. An
    * idle helper does not keep Symphony running.
    */
   prestart(): void {
-    this.started();
+    this.startAll();
   }
 
-  /** The helper's pid while it runs (for tests). */
+  /** The first helper's pid while it runs (for tests). */
   get helperPid(): number | undefined {
-    return this.helper?.pid;
+    return this.helpers[0]?.process.pid;
   }
 
-  private started(): ChildProcess {
-    if (this.helper) return this.helper;
-    const helper = spawn(this.node.path, ['-e', SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...this.node.env }, windowsHide: true });
-    this.helper = helper;
+  /** Every running helper's pid (for tests). */
+  get helperPids(): number[] {
+    return this.helpers.flatMap((h) => (h?.process.pid !== undefined ? [h.process.pid] : []));
+  }
+
+  private startAll(): void {
+    for (let i = 0; i < this.helpers.length; i++) this.helpers[i] ??= this.startHelper(i);
+  }
+
+  private startHelper(slot: number): Helper {
+    const proc = spawn(this.node.path, ['-e', SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...this.node.env }, windowsHide: true });
+    const helper: Helper = { process: proc, children: new Map(), starting: 0 };
     let buffer = '';
-    helper.stdout!.setEncoding('utf8');
-    helper.stdout!.on('data', (d: string) => {
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (d: string) => {
       buffer += d;
       for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
         const line = buffer.slice(0, i);
@@ -132,16 +169,16 @@ export class Spawner {
         } catch {
           continue; // Not a reply (nothing but replies is written there): never a reason to fail the run.
         }
-        this.receive(reply);
+        this.receive(helper, reply);
       }
     });
     // Writing to a helper that just died: its exit below fails what it had.
-    helper.stdin!.on('error', () => undefined);
+    proc.stdin!.on('error', () => undefined);
     const gone = () => {
-      if (this.helper !== helper) return;
-      this.helper = undefined;
-      const orphans = [...this.children.values()];
-      this.children.clear();
+      if (this.helpers[slot] !== helper) return;
+      this.helpers[slot] = undefined;
+      const orphans = [...helper.children.values()];
+      helper.children.clear();
       for (const child of orphans) {
         // Its program may still run, in a group of its own that nobody reads: stopped.
         if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
@@ -149,17 +186,18 @@ export class Spawner {
         child.emit('error', error);
       }
     };
-    helper.on('exit', gone);
-    helper.on('error', gone);
-    this.holdOpen();
+    proc.on('exit', gone);
+    proc.on('error', gone);
+    this.holdOpen(helper);
     return helper;
   }
 
-  private receive(reply: Reply): void {
-    const child = this.children.get(reply.id);
+  private receive(helper: Helper, reply: Reply): void {
+    const child = helper.children.get(reply.id);
     if (!child) return;
     switch (reply.t) {
       case 'pid':
+        helper.starting--;
         child.pid = reply.pid;
         child.emit('spawned', reply.pid);
         return;
@@ -167,31 +205,32 @@ export class Spawner {
         child.emit('data', reply.s, Buffer.from(reply.d, 'base64'));
         return;
       case 'error':
-        child.emit('error', Object.assign(new Error(reply.message), { code: reply.code }));
         // A program that never started has no close to wait for.
-        if (child.pid === undefined) this.forget(reply.id);
+        child.emit('error', Object.assign(new Error(reply.message), { code: reply.code }));
+        if (child.pid === undefined) {
+          helper.starting--;
+          this.forget(helper, reply.id);
+        }
         return;
       case 'exit':
         child.emit('exit', reply.code, reply.signal);
         return;
       case 'close':
-        this.forget(reply.id);
+        this.forget(helper, reply.id);
         child.emit('close', reply.code, reply.signal);
         return;
     }
   }
 
-  private forget(id: number): void {
-    this.children.delete(id);
-    this.holdOpen();
+  private forget(helper: Helper, id: number): void {
+    helper.children.delete(id);
+    this.holdOpen(helper);
   }
 
-  /** The helper keeps Symphony running only while a program of it does. */
-  private holdOpen(): void {
-    const helper = this.helper;
-    if (!helper) return;
-    const busy = this.children.size > 0;
-    for (const handle of [helper, helper.stdout, helper.stdin] as (ChildProcess | { ref?(): void; unref?(): void } | null)[]) {
+  /** A helper keeps Symphony running only while a program of it does. */
+  private holdOpen(helper: Helper): void {
+    const busy = helper.children.size > 0;
+    for (const handle of [helper.process, helper.process.stdout, helper.process.stdin] as (ChildProcess | { ref?(): void; unref?(): void } | null)[]) {
       if (busy) handle?.ref?.();
       else handle?.unref?.();
     }

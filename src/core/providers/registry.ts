@@ -1,8 +1,6 @@
 import type { Instrument, ModelSpec, ProviderName } from '../model/instrument';
 import { apiKeyName } from './names';
-import { anthropicProvider } from './anthropic';
 import { localProvider } from './local';
-import { openAiCompatibleProvider } from './openaiCompatible';
 import { ProviderUnavailableError, type ChatModel, type ModelCheck, type ModelProvider, type ProviderContext } from './types';
 
 /** An instrument whose `model:` is set (kind: model). */
@@ -23,8 +21,9 @@ export type ProviderModules = Partial<Record<ProviderName, () => Promise<Provide
 
 /** The providers every surface has: the AI SDK ones and the local llama.cpp runtime. */
 export const builtinProviderModules: ProviderModules = {
-  'openai-compatible': () => Promise.resolve(openAiCompatibleProvider),
-  anthropic: () => Promise.resolve(anthropicProvider),
+  // Imported when first used: the AI SDK is most of what a run would otherwise load at start.
+  'openai-compatible': () => import('./openaiCompatible').then((m) => m.openAiCompatibleProvider),
+  anthropic: () => import('./anthropic').then((m) => m.anthropicProvider),
   local: () => Promise.resolve(localProvider),
 };
 
