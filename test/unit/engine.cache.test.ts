@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../../src/core/engine/hash';
 import type { NodeFinished } from '../../src/core/model/run';
@@ -66,6 +66,40 @@ describe('engine: node cache (cache: true)', () => {
     const otherInput = await rig.run(MELODY.replace('path: in.txt', 'path: in.txt, parse: text'));
     assert.equal(startsOf(rig, 'r'), 3, 'another `with:` is another key');
     assert.equal(otherInput.nodes.r!.cached, undefined);
+  });
+
+  it('runs a node again when a file it read changed during the run, even with its size and modification time kept', async () => {
+    // The engine's clock a minute ahead: in.txt, written just now, is old enough that the
+    // run remembers its hash after the first look (files changed moments ago never are).
+    const rig = new EngineRig({ now: () => Date.now() + 60_000 });
+    const file = join(rig.root, 'in.txt');
+    const then = new Date(Date.now() - 60_000);
+    writeFileSync(file, 'one');
+    utimesSync(file, then, then);
+    rig.auto.set('a', readsInput);
+    rig.auto.set('c', readsInput);
+    let rewrite = false;
+    rig.auto.set('b', () => {
+      // Same length, same modification time: only the content (and the change time) differ.
+      if (rewrite) {
+        writeFileSync(file, 'uno');
+        utimesSync(file, then, then);
+      }
+      return { output: 'b' };
+    });
+    // a and c read in.txt under one key; b, between them, is never cached.
+    const text =
+      'name: within\ncache: true\nnodes:\n  a: { uses: read-file, with: { path: in.txt } }\n  b: { uses: transform, cache: false, needs: [a], with: { value: 1 } }\n  c: { uses: read-file, needs: [b], with: { path: in.txt } }\n';
+    assert.equal((await rig.run(text)).state, 'success');
+    rewrite = true;
+    const second = await rig.run(text);
+    assert.equal(second.nodes.a!.cached, true, 'a hits: in.txt still reads "one" when a starts');
+    assert.equal(second.nodes.c!.cached, undefined, 'c misses: in.txt changed after a looked at it');
+    assert.equal((second.nodes.c!.output as { text: string }).text, 'uno');
+    assert.equal(startsOf(rig, 'c'), 2);
+    const third = await rig.run(text);
+    assert.equal(third.nodes.a!.cached, true, 'c stored "uno" under the key, and in.txt holds it');
+    assert.equal((third.nodes.a!.output as { text: string }).text, 'uno');
   });
 
   it('runs the node again when its instrument changed', async () => {

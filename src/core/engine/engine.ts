@@ -35,7 +35,7 @@ import { canonicalJson, sha256 } from './hash';
 import { resolveInputs } from './inputs';
 import { schemaErrors } from './outputs';
 import { PermissionError, PermissionGuard } from './permissions';
-import { contentDigest, FileNodeCache, type CacheRead, type NodeCache } from '../store/cache';
+import { FileDigests, FileNodeCache, type CacheRead, type NodeCache } from '../store/cache';
 import { Redactor, type StreamRedactor } from './redact';
 import { loadWorkspacePrivacy } from './privacy';
 import { retryDelay, retryPolicy } from './retry';
@@ -505,6 +505,8 @@ class RunExecution {
   /** The node cache key each `cache:` node used (a hit) or stored under, and which ones hit. */
   private readonly cacheKeys = new Map<string, string>();
   private readonly cacheHits = new Set<string>();
+  /** The hashes of the files cached nodes read, each file hashed once unless it changes. */
+  private readonly digests = new FileDigests(() => this.opts.now());
   private rootReal?: Promise<string>;
   /** The program host as this run's nodes see it: with the PATH lookups of this run. */
   private readonly programs: ProgramHost;
@@ -1013,7 +1015,7 @@ class RunExecution {
     const releaseInstrument = instrument ? await this.engine.instrumentLimit(instrument).acquire(signal).catch(() => undefined) : () => undefined;
     if (!releaseInstrument) return timeout.fired ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : cancelled;
 
-    const reads = cacheKey !== undefined ? new ReadRecorder(this.permissions, () => (this.rootReal ??= fsp.realpath(this.opts.workspaceRoot))) : undefined;
+    const reads = cacheKey !== undefined ? new ReadRecorder(this.permissions, () => (this.rootReal ??= fsp.realpath(this.opts.workspaceRoot)), this.digests) : undefined;
     const ctx = this.nodeContext(id, attempt, iteration, bounds, instrument, env, reads?.guard);
     try {
       const result = await raceAbort(impl.run(parsed.data, ctx), signal);
@@ -1105,7 +1107,7 @@ class RunExecution {
     for (const read of entry.reads) {
       const real = await this.permissions.resolveRead(read.path).catch(() => undefined);
       if (real === undefined) return undefined;
-      const digest = await contentDigest(real).catch(() => undefined);
+      const digest = await this.digests.digest(real).catch(() => undefined);
       if (digest !== read.sha256) return undefined;
     }
     // A missing blob (collected by gc) is a miss, like a damaged one.
@@ -1532,6 +1534,7 @@ class ReadRecorder {
   constructor(
     inner: PermissionGuard,
     private readonly rootReal: () => Promise<string>,
+    private readonly digests: FileDigests,
   ) {
     // Delegates everything else to the run's guard (its compiled globs, its caller chain).
     const guard = Object.create(inner) as PermissionGuard;
@@ -1572,7 +1575,7 @@ class ReadRecorder {
     }
     try {
       const rel = relative(await this.rootReal(), real).split(sep).join('/') || '.';
-      const digest = await contentDigest(real);
+      const digest = await this.digests.digest(real);
       const before = this.reads.get(rel);
       // The same file read twice with different content: which one the output rests on is unknown.
       if (before !== undefined && before !== digest) this.spoiled = true;

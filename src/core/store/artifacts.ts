@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256 } from '../engine/hash';
 import { cacheDir, gcCache } from './cache';
-import { isErrno, syncDir, writeFileAtomic } from './files';
+import { isErrno, readSmallFileSync, syncDir, writeFileAtomic } from './files';
 import { runIds, runPaths } from './runs';
 import type { ArtifactStore, RunStorage } from './types';
 
@@ -13,6 +13,9 @@ export function artifactsDir(workspaceRoot: string): string {
 
 /** Hashes become file names, so only a real sha256 is ever turned into a path. */
 const HASH = /^[0-9a-f]{64}$/;
+
+/** Blobs up to this size are read synchronously: most outputs are small, and read one per node. */
+const READ_AT_ONCE = 256 * 1024;
 
 function blobPath(dir: string, hash: string): string {
   if (!HASH.test(hash)) throw new Error(`invalid artifact hash ${JSON.stringify(hash)}`);
@@ -61,8 +64,9 @@ export class FileArtifactStore implements ArtifactStore {
   /** The stored bytes, checked against their hash so a damaged blob is never used silently. */
   async getBytes(hash: string): Promise<Buffer> {
     let bytes: Buffer;
+    const path = blobPath(this.dir, hash);
     try {
-      bytes = await fsp.readFile(blobPath(this.dir, hash));
+      bytes = readSmallFileSync(path, READ_AT_ONCE)?.bytes ?? (await fsp.readFile(path));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) throw new Error(`no artifact ${hash} in ${this.dir}`);
       throw e;

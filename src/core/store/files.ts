@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fsp, readFileSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -11,6 +11,24 @@ import type { FileHandle } from 'node:fs/promises';
 /** True when `e` is a Node system error with this `code` (ENOENT, EEXIST…). */
 export function isErrno(e: unknown, code: string): boolean {
   return typeof e === 'object' && e !== null && (e as NodeJS.ErrnoException).code === code;
+}
+
+/**
+ * A small file's bytes in one synchronous read, or `undefined` when it is larger than
+ * `limit` (or not a file) — the caller then reads it the usual way. For the many small
+ * files a run reads one by one (node cache entries, their outputs): a few microseconds
+ * each, where `fsp.readFile` takes four trips to the thread pool (open, stat, read,
+ * close). Throws what `open` throws (ENOENT…).
+ */
+export function readSmallFileSync(path: string, limit: number): { readonly bytes: Buffer; readonly stat: Stats } | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.size > limit) return undefined;
+    return { bytes: readFileSync(fd), stat };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A unique sibling of `path` for a temp file, so concurrent writers never share one. */
