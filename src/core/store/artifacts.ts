@@ -14,9 +14,6 @@ export function artifactsDir(workspaceRoot: string): string {
 /** Hashes become file names, so only a real sha256 is ever turned into a path. */
 const HASH = /^[0-9a-f]{64}$/;
 
-/** Blobs up to this size are read synchronously: most outputs are small, and read one per node. */
-const READ_AT_ONCE = 256 * 1024;
-
 function blobPath(dir: string, hash: string): string {
   if (!HASH.test(hash)) throw new Error(`invalid artifact hash ${JSON.stringify(hash)}`);
   return join(dir, hash.slice(0, 2), hash);
@@ -66,7 +63,7 @@ export class FileArtifactStore implements ArtifactStore {
     let bytes: Buffer;
     const path = blobPath(this.dir, hash);
     try {
-      bytes = readSmallFileSync(path, READ_AT_ONCE)?.bytes ?? (await fsp.readFile(path));
+      bytes = readSmallFileSync(path) ?? (await fsp.readFile(path));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) throw new Error(`no artifact ${hash} in ${this.dir}`);
       throw e;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fsp, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { runPaths } from './runs';
 import { isErrno, readSmallFileSync, writeFileAtomic } from './files';
@@ -35,9 +35,6 @@ export interface NodeCache {
 
 const KEY = /^[0-9a-f]{64}$/;
 
-/** Entries up to this size are read synchronously (an entry is mostly far smaller). */
-const ENTRY_READ_AT_ONCE = 256 * 1024;
-
 export function cacheDir(workspaceRoot: string): string {
   return join(workspaceRoot, '.symphony', 'cache');
 }
@@ -53,7 +50,7 @@ export class FileNodeCache implements NodeCache {
     try {
       // An entry is a few hundred bytes: read at once, not in four trips to the thread
       // pool — a run that finds every node cached reads one per node.
-      text = (readSmallFileSync(path, ENTRY_READ_AT_ONCE)?.bytes ?? (await fsp.readFile(path))).toString('utf8');
+      text = (readSmallFileSync(path) ?? (await fsp.readFile(path))).toString('utf8');
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return undefined;
       throw e;
@@ -80,9 +77,15 @@ const HASH_AT_ONCE = 1024 * 1024;
 
 /** A file's content hash with the stat of the open file it was read from, taken before the read. */
 async function statAndDigest(absolutePath: string): Promise<{ readonly digest: string | null; readonly stat: Stats }> {
-  let small: ReturnType<typeof readSmallFileSync>;
+  let small: { bytes: Buffer; stat: Stats } | undefined;
   try {
-    small = readSmallFileSync(absolutePath, HASH_AT_ONCE);
+    const fd = openSync(absolutePath, 'r');
+    try {
+      const stat = fstatSync(fd);
+      if (stat.isFile() && stat.size <= HASH_AT_ONCE) small = { bytes: readFileSync(fd), stat };
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     // A folder on Windows, say: the path below says what is wrong, if anything is.
   }
