@@ -102,6 +102,26 @@ describe('engine: node cache (cache: true)', () => {
     assert.equal((third.nodes.a!.output as { text: string }).text, 'uno');
   });
 
+  it('gets programs ready only when a node is not taken from the cache: a run served whole from it starts none', async () => {
+    const rig = new EngineRig();
+    writeFileSync(join(rig.root, 'in.txt'), 'one');
+    rig.auto.set('r', readsInput);
+    rig.auto.set('t', () => ({ output: 't' }));
+    let prepared = 0;
+    const run = (text: string, noCache?: boolean) => rig.engine.run({ ...rig.melody(text), noCache, prepare: () => prepared++ });
+    const twoNodes = MELODY + '  t: { uses: transform, needs: [r], with: { value: 1 } }\n';
+    assert.equal((await run(twoNodes)).nodes.r!.cached, undefined);
+    assert.equal(prepared, 1, 'the first run misses: prepared once, for both nodes');
+    const hits = await run(twoNodes);
+    assert.deepEqual([hits.nodes.r!.cached, hits.nodes.t!.cached], [true, true]);
+    assert.equal(prepared, 1, 'every node came from the cache: nothing was prepared');
+    await run(twoNodes, true);
+    assert.equal(prepared, 2, '--no-cache prepares');
+    // A node that is never cached will run: the run prepares as it starts, once.
+    await run(twoNodes.replace('needs: [r],', 'needs: [r], cache: false,'));
+    assert.equal(prepared, 3);
+  });
+
   it('runs the node again when its instrument changed', async () => {
     const rig = new EngineRig();
     writeFileSync(join(rig.root, 'in.txt'), 'one');

@@ -122,6 +122,13 @@ export interface RunRequest {
   readonly runId?: string;
   /** Run every node, taking none from the node cache (`symphony run --no-cache`); outputs are still stored. */
   readonly noCache?: boolean;
+  /**
+   * Gets ready what the run's programs need (the CLI starts its spawn helper and looks for
+   * the sandbox), called once: before the run is set up — or, when every node may come from
+   * the node cache, as the first that does not starts, so a run served whole from the cache
+   * starts no process.
+   */
+  readonly prepare?: () => void;
 }
 
 /** A finished run: its final record. */
@@ -221,6 +228,12 @@ export class Engine {
   }
 
   private async start(request: RunRequest, inputs: Record<string, unknown>, signal: AbortSignal | undefined): Promise<RunResult> {
+    let prepare = request.prepare;
+    if (prepare && (request.noCache || !Object.values(request.melody.nodes).every((spec) => cachesNode(request.melody, spec)))) {
+      // Some node will run: its programs get ready while the run is set up.
+      prepare();
+      prepare = undefined;
+    }
     const execution = await this.prepare(request.melody, request.file, request.text, {
       inputs,
       trigger: request.trigger ?? { kind: 'manual' },
@@ -231,6 +244,7 @@ export class Engine {
       debug: request.debug,
       runId: request.runId,
       noCache: request.noCache,
+      prepare,
     });
     return execution.execute();
   }
@@ -370,6 +384,7 @@ export class Engine {
       caller?: CallerLink;
       runId?: string;
       noCache?: boolean;
+      prepare?: () => void;
     },
   ): Promise<RunExecution> {
     const runId = run.runId ?? this.opts.newRunId();
@@ -397,6 +412,7 @@ export class Engine {
       debug: run.debug,
       caller: run.caller,
       noCache: run.noCache,
+      prepare: run.prepare,
       journal,
       workspace,
     });
@@ -428,6 +444,8 @@ interface ExecutionSetup {
   readonly caller?: CallerLink;
   /** No node is taken from the node cache (sub-melodies inherit it). */
   readonly noCache?: boolean;
+  /** See RunRequest.prepare. */
+  readonly prepare?: () => void;
   /** The workspace's instruments, when their loading started with the run's folder. */
   readonly workspace?: Promise<WorkspaceInstruments>;
 }
@@ -1005,6 +1023,7 @@ class RunExecution {
         return { ok: true, output: hit.output, error: '', retryable: true, provenance };
       }
     }
+    this.prepareOnce();
     if (!EFFECT_FREE_KINDS.has(kind)) {
       const unrecorded = await this.awaitNeedsDurable(spec);
       if (unrecorded) return fail(unrecorded, false, { provenance });
@@ -1070,9 +1089,17 @@ class RunExecution {
     return undefined;
   }
 
-  /** Whether a node is cached: its own `cache:`, else the melody's. A loop's iterations never are. */
+  private prepared = false;
+
+  /** Calls the run's `prepare` the first time it is needed (see RunRequest.prepare). */
+  private prepareOnce(): void {
+    if (this.prepared) return;
+    this.prepared = true;
+    this.setup.prepare?.();
+  }
+
   private caches(spec: NodeSpec): boolean {
-    return (spec.cache ?? this.melody.cache ?? false) && !spec.loop;
+    return cachesNode(this.melody, spec);
   }
 
   /**
@@ -1503,6 +1530,11 @@ class RunExecution {
     await this.setup.journal.close().catch(() => undefined);
     return this.record as RunResult;
   }
+}
+
+/** Whether a node is cached: its own `cache:`, else the melody's. A loop's iterations never are. */
+function cachesNode(melody: Melody, spec: NodeSpec): boolean {
+  return (spec.cache ?? melody.cache ?? false) && !spec.loop;
 }
 
 /**
