@@ -1137,10 +1137,34 @@ class RunExecution {
       const digest = await this.digests.digest(real).catch(() => undefined);
       if (digest !== read.sha256) return undefined;
     }
-    // A missing blob (collected by gc) is a miss, like a damaged one.
-    const stored = (await this.opts.artifacts.getJson(entry.outputRef).catch(() => undefined)) as { output?: unknown } | undefined;
+    const stored = await this.storedOutput(entry.outputRef);
     if (!stored || typeof stored !== 'object') return undefined;
     return { output: stored.output, storedAt: entry.storedAt };
+  }
+
+  /** The outputs hits used this run, as text by blob: nodes with equal outputs share one, read and checked once. */
+  private readonly storedOutputs = new Map<string, string>();
+  private storedOutputBytes = 0;
+
+  /** A stored output, parsed anew for each hit (no two nodes share the object). */
+  private async storedOutput(ref: string): Promise<{ output?: unknown } | undefined> {
+    let text = this.storedOutputs.get(ref);
+    if (text === undefined) {
+      // A missing blob (collected by gc) is a miss, like a damaged one.
+      const bytes = await this.opts.artifacts.getBytes(ref).catch(() => undefined);
+      if (!bytes) return undefined;
+      text = bytes.toString('utf8');
+      // What is kept is bounded: past that, a blob is read again at its next hit.
+      if (this.storedOutputBytes + bytes.length <= STORED_OUTPUTS_KEPT) {
+        this.storedOutputs.set(ref, text);
+        this.storedOutputBytes += bytes.length;
+      }
+    }
+    try {
+      return JSON.parse(text) as { output?: unknown };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Remembers a node's output under its key and the files it read. */
@@ -1531,6 +1555,9 @@ class RunExecution {
     return this.record as RunResult;
   }
 }
+
+/** How many bytes of the outputs its hits used a run keeps, to read each blob once. */
+const STORED_OUTPUTS_KEPT = 16 * 1024 * 1024;
 
 /** Whether a node is cached: its own `cache:`, else the melody's. A loop's iterations never are. */
 function cachesNode(melody: Melody, spec: NodeSpec): boolean {
