@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, promises as fsp, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { runPaths } from './runs';
-import { isErrno, readSmallFileSync, writeFileAtomic } from './files';
+import { isErrno, OPEN_SYNC_READ, readSmallFileSync, writeFileAtomic } from './files';
 
 /**
  * A workspace file a cached node read, as the permission guard resolved it: its path
@@ -79,7 +79,7 @@ const HASH_AT_ONCE = 1024 * 1024;
 async function statAndDigest(absolutePath: string): Promise<{ readonly digest: string | null; readonly stat: Stats }> {
   let small: { bytes: Buffer; stat: Stats } | undefined;
   try {
-    const fd = openSync(absolutePath, 'r');
+    const fd = openSync(absolutePath, OPEN_SYNC_READ);
     try {
       const stat = fstatSync(fd);
       if (stat.isFile() && stat.size <= HASH_AT_ONCE) small = { bytes: readFileSync(fd), stat };
@@ -87,7 +87,7 @@ async function statAndDigest(absolutePath: string): Promise<{ readonly digest: s
       closeSync(fd);
     }
   } catch {
-    // A folder on Windows, say: the path below says what is wrong, if anything is.
+    // A folder on Windows, say: the way below says what is wrong, if anything is.
   }
   if (small) return { digest: createHash('sha256').update(small.bytes).digest('hex'), stat: small.stat };
   const stat = await fsp.stat(absolutePath);
@@ -132,7 +132,7 @@ export class FileDigests {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** sha256 of a file's content, or null for a folder; rejects as `contentDigest` does. */
+  /** sha256 of a file's content, or null for a folder; rejects when the file cannot be read. */
   async digest(absolutePath: string): Promise<string | null> {
     const before = this.known.get(absolutePath);
     // A stat is all a file hashed before costs (synchronous: microseconds, no thread pool trip).

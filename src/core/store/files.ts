@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, promises as fsp, readSync } from 'node:fs';
+import { closeSync, constants, openSync, promises as fsp, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -17,6 +17,13 @@ export function isErrno(e: unknown, code: string): boolean {
 const scratch = Buffer.allocUnsafe(64 * 1024);
 
 /**
+ * How a file is opened for a synchronous read: without blocking, so a FIFO planted where a
+ * file was expected reads as empty (or fails) at once instead of stopping the event loop; a
+ * regular file reads as usual. Windows has no such flag.
+ */
+export const OPEN_SYNC_READ = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
  * A small file's bytes read synchronously, or `undefined` when it has 64 KiB or more — the
  * caller then reads it the usual way. For the many small files a run reads one by one
  * (node cache entries, their outputs): open, read, close — microseconds, where
@@ -24,7 +31,7 @@ const scratch = Buffer.allocUnsafe(64 * 1024);
  * (ENOENT, EISDIR…).
  */
 export function readSmallFileSync(path: string): Buffer | undefined {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, OPEN_SYNC_READ);
   try {
     let length = 0;
     for (;;) {
