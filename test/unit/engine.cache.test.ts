@@ -107,19 +107,26 @@ describe('engine: node cache (cache: true)', () => {
     writeFileSync(join(rig.root, 'in.txt'), 'one');
     rig.auto.set('r', readsInput);
     rig.auto.set('t', () => ({ output: 't' }));
-    let prepared = 0;
-    const run = (text: string, noCache?: boolean) => rig.engine.run({ ...rig.melody(text), noCache, prepare: () => prepared++ });
+    // How many nodes of the run had started when it prepared, per call.
+    const prepared: number[] = [];
+    const run = async (text: string, noCache?: boolean) => {
+      const before = rig.eventsOf('node-started').length;
+      return rig.engine.run({ ...rig.melody(text), noCache, prepare: () => prepared.push(rig.eventsOf('node-started').length - before) });
+    };
     const twoNodes = MELODY + '  t: { uses: transform, needs: [r], with: { value: 1 } }\n';
     assert.equal((await run(twoNodes)).nodes.r!.cached, undefined);
-    assert.equal(prepared, 1, 'the first run misses: prepared once, for both nodes');
+    assert.deepEqual(prepared, [0], 'an empty cache serves nothing: prepared once, as the run starts');
     const hits = await run(twoNodes);
     assert.deepEqual([hits.nodes.r!.cached, hits.nodes.t!.cached], [true, true]);
-    assert.equal(prepared, 1, 'every node came from the cache: nothing was prepared');
+    assert.deepEqual(prepared, [0], 'every node came from the cache: nothing was prepared');
+    const other = await run(twoNodes.replace('value: 1', 'value: 2'));
+    assert.deepEqual([other.nodes.r!.cached, other.nodes.t!.cached], [true, undefined]);
+    assert.deepEqual(prepared, [0, 2], 'prepared once t missed, not before');
     await run(twoNodes, true);
-    assert.equal(prepared, 2, '--no-cache prepares');
+    assert.deepEqual(prepared, [0, 2, 0], '--no-cache prepares as the run starts');
     // A node that is never cached will run: the run prepares as it starts, once.
     await run(twoNodes.replace('needs: [r],', 'needs: [r], cache: false,'));
-    assert.equal(prepared, 3);
+    assert.deepEqual(prepared, [0, 2, 0, 0]);
   });
 
   it('runs the node again when its instrument changed', async () => {

@@ -125,8 +125,8 @@ export interface RunRequest {
   /**
    * Gets ready what the run's programs need (the CLI starts its spawn helper and looks for
    * the sandbox), called once: before the run is set up — or, when every node may come from
-   * the node cache, as the first that does not starts, so a run served whole from the cache
-   * starts no process.
+   * the node cache (and it holds entries), as the first that does not starts, so a run
+   * served whole from the cache starts no process.
    */
   readonly prepare?: () => void;
 }
@@ -229,8 +229,9 @@ export class Engine {
 
   private async start(request: RunRequest, inputs: Record<string, unknown>, signal: AbortSignal | undefined): Promise<RunResult> {
     let prepare = request.prepare;
-    if (prepare && (request.noCache || !Object.values(request.melody.nodes).every((spec) => cachesNode(request.melody, spec)))) {
-      // Some node will run: its programs get ready while the run is set up.
+    const cacheMayServeAll = !request.noCache && Object.values(request.melody.nodes).every((spec) => cachesNode(request.melody, spec));
+    if (prepare && (!cacheMayServeAll || this.nodeCache.isEmpty?.())) {
+      // Some node will run (an empty cache serves none): its programs get ready while the run is set up.
       prepare();
       prepare = undefined;
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, promises as fsp, readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, opendirSync, openSync, promises as fsp, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { runPaths } from './runs';
 import { isErrno, OPEN_SYNC_READ, readSmallFileSync, writeFileAtomic } from './files';
@@ -31,6 +31,8 @@ export interface CacheEntry {
 export interface NodeCache {
   get(key: string): Promise<CacheEntry | undefined>;
   put(entry: CacheEntry): Promise<void>;
+  /** Whether no entry is stored at all: a run then knows every cached node will run. */
+  isEmpty?(): boolean;
 }
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -61,6 +63,22 @@ export class FileNodeCache implements NodeCache {
       return entry.key === key && Array.isArray(entry.reads) && typeof entry.outputRef === 'string' && KEY.test(entry.outputRef) ? entry : undefined;
     } catch {
       return undefined;
+    }
+  }
+
+  isEmpty(): boolean {
+    let dir;
+    try {
+      dir = opendirSync(cacheDir(this.workspaceRoot));
+    } catch {
+      return true;
+    }
+    try {
+      // Read until the first entry: however many there are, this is one folder read.
+      for (let e = dir.readSync(); e; e = dir.readSync()) if (e.name.endsWith('.json')) return false;
+      return true;
+    } finally {
+      dir.closeSync();
     }
   }
 
