@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../../src/core/engine/hash';
 import type { NodeFinished } from '../../src/core/model/run';
@@ -66,6 +66,67 @@ describe('engine: node cache (cache: true)', () => {
     const otherInput = await rig.run(MELODY.replace('path: in.txt', 'path: in.txt, parse: text'));
     assert.equal(startsOf(rig, 'r'), 3, 'another `with:` is another key');
     assert.equal(otherInput.nodes.r!.cached, undefined);
+  });
+
+  it('runs a node again when a file it read changed during the run, even with its size and modification time kept', async () => {
+    // The engine's clock a minute ahead: in.txt, written just now, is old enough that the
+    // run remembers its hash after the first look (files changed moments ago never are).
+    const rig = new EngineRig({ now: () => Date.now() + 60_000 });
+    const file = join(rig.root, 'in.txt');
+    const then = new Date(Date.now() - 60_000);
+    writeFileSync(file, 'one');
+    utimesSync(file, then, then);
+    rig.auto.set('a', readsInput);
+    rig.auto.set('c', readsInput);
+    let rewrite = false;
+    rig.auto.set('b', () => {
+      // Same length, same modification time: only the content (and the change time) differ.
+      if (rewrite) {
+        writeFileSync(file, 'uno');
+        utimesSync(file, then, then);
+      }
+      return { output: 'b' };
+    });
+    // a and c read in.txt under one key; b, between them, is never cached.
+    const text =
+      'name: within\ncache: true\nnodes:\n  a: { uses: read-file, with: { path: in.txt } }\n  b: { uses: transform, cache: false, needs: [a], with: { value: 1 } }\n  c: { uses: read-file, needs: [b], with: { path: in.txt } }\n';
+    assert.equal((await rig.run(text)).state, 'success');
+    rewrite = true;
+    const second = await rig.run(text);
+    assert.equal(second.nodes.a!.cached, true, 'a hits: in.txt still reads "one" when a starts');
+    assert.equal(second.nodes.c!.cached, undefined, 'c misses: in.txt changed after a looked at it');
+    assert.equal((second.nodes.c!.output as { text: string }).text, 'uno');
+    assert.equal(startsOf(rig, 'c'), 2);
+    const third = await rig.run(text);
+    assert.equal(third.nodes.a!.cached, true, 'c stored "uno" under the key, and in.txt holds it');
+    assert.equal((third.nodes.a!.output as { text: string }).text, 'uno');
+  });
+
+  it('gets programs ready only when a node is not taken from the cache: a run served whole from it starts none', async () => {
+    const rig = new EngineRig();
+    writeFileSync(join(rig.root, 'in.txt'), 'one');
+    rig.auto.set('r', readsInput);
+    rig.auto.set('t', () => ({ output: 't' }));
+    // How many nodes of the run had started when it prepared, per call.
+    const prepared: number[] = [];
+    const run = async (text: string, noCache?: boolean) => {
+      const before = rig.eventsOf('node-started').length;
+      return rig.engine.run({ ...rig.melody(text), noCache, prepare: () => prepared.push(rig.eventsOf('node-started').length - before) });
+    };
+    const twoNodes = MELODY + '  t: { uses: transform, needs: [r], with: { value: 1 } }\n';
+    assert.equal((await run(twoNodes)).nodes.r!.cached, undefined);
+    assert.deepEqual(prepared, [0], 'an empty cache serves nothing: prepared once, as the run starts');
+    const hits = await run(twoNodes);
+    assert.deepEqual([hits.nodes.r!.cached, hits.nodes.t!.cached], [true, true]);
+    assert.deepEqual(prepared, [0], 'every node came from the cache: nothing was prepared');
+    const other = await run(twoNodes.replace('value: 1', 'value: 2'));
+    assert.deepEqual([other.nodes.r!.cached, other.nodes.t!.cached], [true, undefined]);
+    assert.deepEqual(prepared, [0, 2], 'prepared once t missed, not before');
+    await run(twoNodes, true);
+    assert.deepEqual(prepared, [0, 2, 0], '--no-cache prepares as the run starts');
+    // A node that is never cached will run: the run prepares as it starts, once.
+    await run(twoNodes.replace('needs: [r],', 'needs: [r], cache: false,'));
+    assert.deepEqual(prepared, [0, 2, 0, 0]);
   });
 
   it('runs the node again when its instrument changed', async () => {

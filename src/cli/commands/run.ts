@@ -86,9 +86,10 @@ export async function runCommand(env: CliEnvironment, melodyPath: string, option
   if (options.dryRun) return dryRun(env, root, file, inputs, options);
   return drive(env, root, options, async (engine, signal, programs) => {
     const { melody, text } = await engine.loadMelodyFile(file);
-    // The helper and the sandbox get ready while the run is set up, not when its first node starts.
-    prepareForPrograms(programs, melody);
-    return engine.run({ melody, file, text, inputs, signal, trigger: { kind: 'manual', detail: 'symphony run' }, noCache: options.cache === false });
+    // The helper and the sandbox get ready while the run is set up, not when its first node
+    // starts — unless the node cache may serve every node, and then only once one is not.
+    const prepare = () => prepareForPrograms(programs, melody);
+    return engine.run({ melody, file, text, inputs, signal, trigger: { kind: 'manual', detail: 'symphony run' }, noCache: options.cache === false, prepare });
   });
 }
 

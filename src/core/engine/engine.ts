@@ -35,7 +35,7 @@ import { canonicalJson, sha256 } from './hash';
 import { resolveInputs } from './inputs';
 import { schemaErrors } from './outputs';
 import { PermissionError, PermissionGuard } from './permissions';
-import { contentDigest, FileNodeCache, type CacheRead, type NodeCache } from '../store/cache';
+import { FileDigests, FileNodeCache, type CacheRead, type NodeCache } from '../store/cache';
 import { Redactor, type StreamRedactor } from './redact';
 import { loadWorkspacePrivacy } from './privacy';
 import { retryDelay, retryPolicy } from './retry';
@@ -122,6 +122,13 @@ export interface RunRequest {
   readonly runId?: string;
   /** Run every node, taking none from the node cache (`symphony run --no-cache`); outputs are still stored. */
   readonly noCache?: boolean;
+  /**
+   * Gets ready what the run's programs need (the CLI starts its spawn helper and looks for
+   * the sandbox), called once: before the run is set up — or, when every node may come from
+   * the node cache (and it holds entries), as the first that does not starts, so a run
+   * served whole from the cache starts no process.
+   */
+  readonly prepare?: () => void;
 }
 
 /** A finished run: its final record. */
@@ -221,6 +228,13 @@ export class Engine {
   }
 
   private async start(request: RunRequest, inputs: Record<string, unknown>, signal: AbortSignal | undefined): Promise<RunResult> {
+    let prepare = request.prepare;
+    const cacheMayServeAll = !request.noCache && Object.values(request.melody.nodes).every((spec) => cachesNode(request.melody, spec));
+    if (prepare && (!cacheMayServeAll || this.nodeCache.isEmpty?.())) {
+      // Some node will run (an empty cache serves none): its programs get ready while the run is set up.
+      prepare();
+      prepare = undefined;
+    }
     const execution = await this.prepare(request.melody, request.file, request.text, {
       inputs,
       trigger: request.trigger ?? { kind: 'manual' },
@@ -231,6 +245,7 @@ export class Engine {
       debug: request.debug,
       runId: request.runId,
       noCache: request.noCache,
+      prepare,
     });
     return execution.execute();
   }
@@ -370,6 +385,7 @@ export class Engine {
       caller?: CallerLink;
       runId?: string;
       noCache?: boolean;
+      prepare?: () => void;
     },
   ): Promise<RunExecution> {
     const runId = run.runId ?? this.opts.newRunId();
@@ -398,6 +414,7 @@ export class Engine {
       debug: run.debug,
       caller: run.caller,
       noCache: run.noCache,
+      prepare: run.prepare,
       journal,
       workspace,
       settings,
@@ -430,6 +447,8 @@ interface ExecutionSetup {
   readonly caller?: CallerLink;
   /** No node is taken from the node cache (sub-melodies inherit it). */
   readonly noCache?: boolean;
+  /** See RunRequest.prepare. */
+  readonly prepare?: () => void;
   /** The workspace's instruments, when their loading started with the run's folder. */
   readonly workspace?: Promise<WorkspaceInstruments>;
   /** The workspace's privacy and prices, when their reading started with the run's folder. */
@@ -529,6 +548,8 @@ class RunExecution {
   /** The node cache key each `cache:` node used (a hit) or stored under, and which ones hit. */
   private readonly cacheKeys = new Map<string, string>();
   private readonly cacheHits = new Set<string>();
+  /** The hashes of the files cached nodes read, each file hashed once unless it changes. */
+  private readonly digests = new FileDigests(() => this.opts.now());
   private rootReal?: Promise<string>;
   /** The program host as this run's nodes see it: with the PATH lookups of this run. */
   private readonly programs: ProgramHost;
@@ -1058,6 +1079,7 @@ class RunExecution {
         return { ok: true, output: hit.output, error: '', retryable: true, provenance };
       }
     }
+    this.prepareOnce();
     if (!EFFECT_FREE_KINDS.has(kind)) {
       const unrecorded = await this.awaitNeedsDurable(spec);
       if (unrecorded) return fail(unrecorded, false, { provenance });
@@ -1068,7 +1090,7 @@ class RunExecution {
     const releaseInstrument = instrument ? await this.engine.instrumentLimit(instrument).acquire(signal).catch(() => undefined) : () => undefined;
     if (!releaseInstrument) return timeout.fired ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : cancelled;
 
-    const reads = cacheKey !== undefined ? new ReadRecorder(this.permissions, () => (this.rootReal ??= fsp.realpath(this.opts.workspaceRoot))) : undefined;
+    const reads = cacheKey !== undefined ? new ReadRecorder(this.permissions, () => (this.rootReal ??= fsp.realpath(this.opts.workspaceRoot)), this.digests) : undefined;
     const ctx = this.nodeContext(id, attempt, iteration, bounds, instrument, env, reads?.guard);
     try {
       const result = await raceAbort(impl.run(parsed.data, ctx), signal);
@@ -1123,9 +1145,17 @@ class RunExecution {
     return undefined;
   }
 
-  /** Whether a node is cached: its own `cache:`, else the melody's. A loop's iterations never are. */
+  private prepared = false;
+
+  /** Calls the run's `prepare` the first time it is needed (see RunRequest.prepare). */
+  private prepareOnce(): void {
+    if (this.prepared) return;
+    this.prepared = true;
+    this.setup.prepare?.();
+  }
+
   private caches(spec: NodeSpec): boolean {
-    return (spec.cache ?? this.melody.cache ?? false) && !spec.loop;
+    return cachesNode(this.melody, spec);
   }
 
   /**
@@ -1160,13 +1190,37 @@ class RunExecution {
     for (const read of entry.reads) {
       const real = await this.permissions.resolveRead(read.path).catch(() => undefined);
       if (real === undefined) return undefined;
-      const digest = await contentDigest(real).catch(() => undefined);
+      const digest = await this.digests.digest(real).catch(() => undefined);
       if (digest !== read.sha256) return undefined;
     }
-    // A missing blob (collected by gc) is a miss, like a damaged one.
-    const stored = (await this.opts.artifacts.getJson(entry.outputRef).catch(() => undefined)) as { output?: unknown } | undefined;
+    const stored = await this.storedOutput(entry.outputRef);
     if (!stored || typeof stored !== 'object') return undefined;
     return { output: stored.output, storedAt: entry.storedAt };
+  }
+
+  /** The outputs hits used this run, as text by blob: nodes with equal outputs share one, read and checked once. */
+  private readonly storedOutputs = new Map<string, string>();
+  private storedOutputBytes = 0;
+
+  /** A stored output, parsed anew for each hit (no two nodes share the object). */
+  private async storedOutput(ref: string): Promise<{ output?: unknown } | undefined> {
+    let text = this.storedOutputs.get(ref);
+    if (text === undefined) {
+      // A missing blob (collected by gc) is a miss, like a damaged one.
+      const bytes = await this.opts.artifacts.getBytes(ref).catch(() => undefined);
+      if (!bytes) return undefined;
+      text = bytes.toString('utf8');
+      // What is kept is bounded: past that, a blob is read again at its next hit.
+      if (this.storedOutputBytes + bytes.length <= STORED_OUTPUTS_KEPT) {
+        this.storedOutputs.set(ref, text);
+        this.storedOutputBytes += bytes.length;
+      }
+    }
+    try {
+      return JSON.parse(text) as { output?: unknown };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Remembers a node's output under its key and the files it read. */
@@ -1559,6 +1613,14 @@ class RunExecution {
   }
 }
 
+/** How many bytes of the outputs its hits used a run keeps, to read each blob once. */
+const STORED_OUTPUTS_KEPT = 16 * 1024 * 1024;
+
+/** Whether a node is cached: its own `cache:`, else the melody's. A loop's iterations never are. */
+function cachesNode(melody: Melody, spec: NodeSpec): boolean {
+  return (spec.cache ?? melody.cache ?? false) && !spec.loop;
+}
+
 /**
  * Whether a value's JSON is at most `limit` characters. Outputs are mostly small, so the
  * common case is one JSON.stringify; only a value near the limit is put in canonical form
@@ -1588,6 +1650,7 @@ class ReadRecorder {
   constructor(
     inner: PermissionGuard,
     private readonly rootReal: () => Promise<string>,
+    private readonly digests: FileDigests,
   ) {
     // Delegates everything else to the run's guard (its compiled globs, its caller chain).
     const guard = Object.create(inner) as PermissionGuard;
@@ -1628,7 +1691,7 @@ class ReadRecorder {
     }
     try {
       const rel = relative(await this.rootReal(), real).split(sep).join('/') || '.';
-      const digest = await contentDigest(real);
+      const digest = await this.digests.digest(real);
       const before = this.reads.get(rel);
       // The same file read twice with different content: which one the output rests on is unknown.
       if (before !== undefined && before !== digest) this.spoiled = true;

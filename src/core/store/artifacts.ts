@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256 } from '../engine/hash';
 import { cacheDir, gcCache } from './cache';
-import { isErrno, syncDir, writeFileAtomic } from './files';
+import { isErrno, readSmallFileSync, syncDir, writeFileAtomic } from './files';
 import { runIds, runPaths } from './runs';
 import type { ArtifactStore, RunStorage } from './types';
 
@@ -61,8 +61,9 @@ export class FileArtifactStore implements ArtifactStore {
   /** The stored bytes, checked against their hash so a damaged blob is never used silently. */
   async getBytes(hash: string): Promise<Buffer> {
     let bytes: Buffer;
+    const path = blobPath(this.dir, hash);
     try {
-      bytes = await fsp.readFile(blobPath(this.dir, hash));
+      bytes = readSmallFileSync(path) ?? (await fsp.readFile(path));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) throw new Error(`no artifact ${hash} in ${this.dir}`);
       throw e;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { closeSync, fstatSync, opendirSync, openSync, promises as fsp, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { runPaths } from './runs';
-import { isErrno, writeFileAtomic } from './files';
+import { isErrno, OPEN_SYNC_READ, readSmallFileSync, writeFileAtomic } from './files';
 
 /**
  * A workspace file a cached node read, as the permission guard resolved it: its path
@@ -31,6 +31,8 @@ export interface CacheEntry {
 export interface NodeCache {
   get(key: string): Promise<CacheEntry | undefined>;
   put(entry: CacheEntry): Promise<void>;
+  /** Whether no entry is stored at all: a run then knows every cached node will run. */
+  isEmpty?(): boolean;
 }
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -45,17 +47,38 @@ export class FileNodeCache implements NodeCache {
 
   async get(key: string): Promise<CacheEntry | undefined> {
     if (!KEY.test(key)) return undefined;
-    const text = await fsp.readFile(join(cacheDir(this.workspaceRoot), `${key}.json`), 'utf8').catch((e: unknown) => {
+    const path = join(cacheDir(this.workspaceRoot), `${key}.json`);
+    let text: string;
+    try {
+      // An entry is a few hundred bytes: read at once, not in four trips to the thread
+      // pool — a run that finds every node cached reads one per node.
+      text = (readSmallFileSync(path) ?? (await fsp.readFile(path))).toString('utf8');
+    } catch (e) {
       if (isErrno(e, 'ENOENT')) return undefined;
       throw e;
-    });
-    if (text === undefined) return undefined;
+    }
     try {
       const entry = JSON.parse(text) as CacheEntry;
       // A damaged or foreign file is a miss: the node runs and the entry is written again.
       return entry.key === key && Array.isArray(entry.reads) && typeof entry.outputRef === 'string' && KEY.test(entry.outputRef) ? entry : undefined;
     } catch {
       return undefined;
+    }
+  }
+
+  isEmpty(): boolean {
+    let dir;
+    try {
+      dir = opendirSync(cacheDir(this.workspaceRoot));
+    } catch {
+      return true;
+    }
+    try {
+      // Read until the first entry: however many there are, this is one folder read.
+      for (let e = dir.readSync(); e; e = dir.readSync()) if (e.name.endsWith('.json')) return false;
+      return true;
+    } finally {
+      dir.closeSync();
     }
   }
 
@@ -67,11 +90,80 @@ export class FileNodeCache implements NodeCache {
   }
 }
 
-/** sha256 of a file's content, or null for a folder. */
-export async function contentDigest(absolutePath: string): Promise<string | null> {
+/** Files up to this size are read and hashed synchronously; larger ones through the thread pool. */
+const HASH_AT_ONCE = 1024 * 1024;
+
+/** A file's content hash with the stat of the open file it was read from, taken before the read. */
+async function statAndDigest(absolutePath: string): Promise<{ readonly digest: string | null; readonly stat: Stats }> {
+  let small: { bytes: Buffer; stat: Stats } | undefined;
+  try {
+    const fd = openSync(absolutePath, OPEN_SYNC_READ);
+    try {
+      const stat = fstatSync(fd);
+      if (stat.isFile() && stat.size <= HASH_AT_ONCE) small = { bytes: readFileSync(fd), stat };
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // A folder on Windows, say: the way below says what is wrong, if anything is.
+  }
+  if (small) return { digest: createHash('sha256').update(small.bytes).digest('hex'), stat: small.stat };
   const stat = await fsp.stat(absolutePath);
-  if (stat.isDirectory()) return null;
-  return createHash('sha256').update(await fsp.readFile(absolutePath)).digest('hex');
+  if (stat.isDirectory()) return { digest: null, stat };
+  const handle = await fsp.open(absolutePath, 'r');
+  try {
+    const opened = await handle.stat();
+    return { digest: createHash('sha256').update(await handle.readFile()).digest('hex'), stat: opened };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * How recently a file may have changed and still have its hash remembered. A write within
+ * the same tick of the file system's clock can leave size and times as they were (git's
+ * "racy" index entries); a file changed this recently is hashed again every time.
+ */
+const RACY_MS = 3000;
+
+/** What a file looked like when it was hashed. */
+interface Hashed {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly digest: string | null;
+}
+
+const sameFile = (a: Hashed, b: Stats) => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+
+/**
+ * The content hashes of the files one run's cached nodes read or rely on: a file is read
+ * and hashed once, and again only when its stat says it may have changed — another size,
+ * another modification or change time, another inode (a file replaced by a rename). A file
+ * changed within the last RACY_MS when it was hashed is never remembered, so a write that
+ * keeps all of those still makes it hashed again. One per run: a later run hashes afresh.
+ */
+export class FileDigests {
+  private readonly known = new Map<string, Hashed>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** sha256 of a file's content, or null for a folder; rejects when the file cannot be read. */
+  async digest(absolutePath: string): Promise<string | null> {
+    const before = this.known.get(absolutePath);
+    // A stat is all a file hashed before costs (synchronous: microseconds, no thread pool trip).
+    if (before && sameFile(before, statSync(absolutePath))) return before.digest;
+    const hashedAt = this.now();
+    const { digest, stat } = await statAndDigest(absolutePath);
+    if (hashedAt - Math.max(stat.mtimeMs, stat.ctimeMs) > RACY_MS) {
+      this.known.set(absolutePath, { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, digest });
+    } else {
+      this.known.delete(absolutePath);
+    }
+    return digest;
+  }
 }
 
 const CACHE_KEY = /"cacheKey":\s*"([0-9a-f]{64})"/g;
