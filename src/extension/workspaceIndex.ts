@@ -163,7 +163,9 @@ export class WorkspaceIndex implements vscode.Disposable {
         this.current = undefined;
       }
       const m = this.current;
-      if (m) this.currentTrail = await loadTrail(m.root, m.ensembles.ensembles);
+      // Read in the index's turns too: through the thread pool, these few reads once waited
+      // seconds behind other extensions' file work while the window started.
+      if (m) this.currentTrail = await loadTrail(m.root, m.ensembles.ensembles, (path) => this.fs.readText(path));
       this.log.debug(
         m
           ? `loaded ${m.ensembles.ensembles.length} ensembles and ${m.melodies.length} melodies from ${m.root} in ${Date.now() - started} ms`
