@@ -55,7 +55,9 @@ export function activate(extension: vscode.ExtensionContext): SymphonyApi | unde
     const models = registerModelSetup(ctx);
     registerTaskProvider(ctx);
     // The workspace loads after activate() returns; the views wait for it, showing progress.
-    const activationMs = ctx.index.refresh().then(() => {
+    const filled = ctx.index.loading;
+    void ctx.index.refresh();
+    const activationMs = Promise.resolve(filled).then(() => {
       const ms = performance.now() - started;
       log.info(`views filled in ${ms.toFixed(0)} ms from activation (workspace trusted: ${vscode.workspace.isTrusted})`);
       return ms;

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { nodeFileSystem, type FileSystem } from '../core/load/fs';
-import { loadWorkspaceModel, type ModelSetup, type WorkspaceModel } from '../core/load/workspace';
+import { loadWorkspaceModelInStages, type ModelSetup, type WorkspaceModel } from '../core/load/workspace';
 import type { ExtensionOptions } from './config';
 import { loadTrail, type ConductorTrail } from '../core/conductor/trail';
 import { turnTakingFileSystem } from './workspaceFs';
@@ -40,6 +40,8 @@ export class WorkspaceIndex implements vscode.Disposable {
   private again = false;
   private firstLoad: Promise<void> | undefined;
   private loadedOnce = false;
+  /** While the first load's model-setup probes are out (see modelSetupKnown). */
+  private setupPending: Promise<void> | undefined;
   /** How the index reads the workspace: in turns of the extension host (see turnTakingFileSystem). */
   private readonly fs = turnTakingFileSystem();
 
@@ -134,13 +136,36 @@ export class WorkspaceIndex implements vscode.Disposable {
     return this.running;
   }
 
+  /**
+   * Settles once the snapshot says which models are set up: at once, but for the first
+   * load, which fills the views before the model-setup probes answer. What decides by the
+   * model-setup warnings (a trigger held back, a run asked about) waits for it.
+   */
+  async modelSetupKnown(): Promise<void> {
+    await this.loading;
+    await this.setupPending;
+  }
+
   private async load(): Promise<void> {
     const started = Date.now();
+    /** The first load's snapshot with the model-setup warnings, still to come. */
+    let withModelSetup: Promise<WorkspaceModel> | undefined;
     try {
       this.folder = await pickRoot(this.fs);
-      this.current = this.folder ? await loadWorkspaceModel(this.fs, this.folder.uri.fsPath, this.options.ensemblesFolder, this.modelSetup) : undefined;
+      if (this.folder) {
+        const staged = await loadWorkspaceModelInStages(this.fs, this.folder.uri.fsPath, this.options.ensemblesFolder, this.modelSetup);
+        // VS Code's secret storage and language models can take a second to answer while
+        // the window starts: the first load shows the views without waiting for them, and
+        // the warnings follow. Later loads wait, so no warning blinks off and on at a save.
+        if (this.loadedOnce || !staged.withModelSetup) this.current = await (staged.withModelSetup ?? staged.model);
+        else [this.current, withModelSetup] = [staged.model, staged.withModelSetup];
+      } else {
+        this.current = undefined;
+      }
       const m = this.current;
-      if (m) this.currentTrail = await loadTrail(m.root, m.ensembles.ensembles);
+      // Read in the index's turns too: through the thread pool, these few reads once waited
+      // seconds behind other extensions' file work while the window started.
+      if (m) this.currentTrail = await loadTrail(m.root, m.ensembles.ensembles, (path) => this.fs.readText(path));
       this.log.debug(
         m
           ? `loaded ${m.ensembles.ensembles.length} ensembles and ${m.melodies.length} melodies from ${m.root} in ${Date.now() - started} ms`
@@ -150,6 +175,18 @@ export class WorkspaceIndex implements vscode.Disposable {
       this.log.error('could not load the workspace', e);
     }
     this.loadedOnce = true;
+    if (!withModelSetup) {
+      this.changed.fire(this.current);
+      return;
+    }
+    const known = withModelSetup.then(
+      (model) => void (this.current = model),
+      (e: unknown) => this.log.error('could not tell which models are set up', e),
+    );
+    this.setupPending = known;
+    this.changed.fire(this.current);
+    await known;
+    this.setupPending = undefined;
     this.changed.fire(this.current);
   }
 

@@ -148,9 +148,10 @@ describe('Runs', () => {
       lines.map((l) => l.replace(/ · .*/, '')),
       ['boom — failure', 'after — skipped'],
     );
-    const boom = views.runs.getTreeItem(rows[0]!);
-    assert.match((boom.tooltip as vscode.MarkdownString).value, /broken on purpose/);
-    assert.match((views.runs.getTreeItem(rows[1]!).tooltip as vscode.MarkdownString).value, /Why: the run is stopping: boom failed/);
+    // The tooltips VS Code asks for when a row is hovered.
+    const tooltip = (node: RunsNode) => (views.runs.resolveTreeItem(views.runs.getTreeItem(node), node).tooltip as vscode.MarkdownString).value;
+    assert.match(tooltip(rows[0]!), /broken on purpose/);
+    assert.match(tooltip(rows[1]!), /Why: the run is stopping: boom failed/);
 
     // Clicking the failed node shows its log, which starts with the error.
     await click(rows[0]!);

@@ -84,6 +84,17 @@ describe('Melodies view', () => {
     assert.deepStrictEqual(await listed(), expected);
   });
 
+  it('shows a melody’s name, file, nodes, triggers and missing models when its row is hovered', async () => {
+    const { views } = await api();
+    const node = (await views.melodies.getChildren()).find((n) => n.melody.name === 'code-review')!;
+    const item = views.melodies.resolveTreeItem(views.melodies.getTreeItem(node), node);
+    const tooltip = item.tooltip as vscode.MarkdownString;
+    assert.match(tooltip.value, /^\*\*code-review\*\* — `melodies\/code-review\.melody\.yaml`/);
+    assert.match(tooltip.value, /\d+ nodes · triggers: save · schedule/);
+    assert.match(tooltip.value, /\$\(warning\) node \\`review\\` needs a model/, 'the warning, its Markdown escaped');
+    assert.ok(tooltip.supportThemeIcons);
+  });
+
   it('shows each melody’s last run', async () => {
     const { views } = await api();
     const hello = vscode.Uri.joinPath(workspaceRoot(), 'melodies', 'hello.melody.yaml');

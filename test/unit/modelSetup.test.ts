@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadWorkspaceModel, validatePaths } from '../../src/core/load/workspace';
+import { loadWorkspaceModel, loadWorkspaceModelInStages, validatePaths } from '../../src/core/load/workspace';
 import { nodeFileSystem } from '../../src/core/load/fs';
 import { modelSetupProblem } from '../../src/core/providers/readiness';
 import type { Instrument } from '../../src/core/model/instrument';
@@ -72,6 +72,20 @@ describe('models that are not set up', () => {
     assert.equal(without.melodies[0]!.diagnostics.length, 0, 'without a probe, nothing is said');
     const report = await validatePaths(nodeFileSystem, [root], { ...probe, hasApiKey: async () => true, vscodeLm: async () => undefined });
     assert.deepEqual(report.diagnostics, [], 'with a key and a VS Code model, the node is served');
+  });
+
+  it('in stages: the workspace before the probes answer, then the same warnings as in one go', async () => {
+    const root = workspace();
+    // An editor's secret storage that does not answer until the test lets it.
+    let answer = () => undefined as void;
+    const asked = new Promise<void>((resolve) => (answer = resolve));
+    const slow = { ...probe, hasApiKey: async (n: string) => (await asked, probe.hasApiKey(n)) };
+    const staged = await loadWorkspaceModelInStages(nodeFileSystem, root, 'ensembles', slow);
+    assert.deepEqual(staged.model, await loadWorkspaceModel(nodeFileSystem, root), 'every file checked, no model-setup warning yet');
+    answer();
+    assert.deepEqual(await staged.withModelSetup, await loadWorkspaceModel(nodeFileSystem, root, 'ensembles', probe));
+    const needs = (await staged.withModelSetup)!.melodies.find((m) => m.name === 'needs')!;
+    assert.deepEqual(needs.diagnostics.map((d) => d.code), ['model-setup']);
   });
 
   it('symphony validate prints the warning and exits 0', async () => {

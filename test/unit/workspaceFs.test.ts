@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeFileSystem, type FileSystem } from '../../src/core/load/fs';
 import { loadWorkspaceModel } from '../../src/core/load/workspace';
@@ -22,6 +22,17 @@ describe('turn-taking file system (the extension index reads)', () => {
       await f.readFile(join(root, 'missing')).catch((e: NodeJS.ErrnoException) => e.code),
     ];
     assert.deepEqual(await answers(fs), await answers(nodeFileSystem));
+  });
+
+  it('reads text that is shown (the Conductor trail) as Node does: invalid bytes replaced, a missing file an error', async () => {
+    const root = tempDir();
+    const file = join(root, 'handoff.md');
+    writeFileSync(file, Buffer.from([0x23, 0x20, 0xff, 0x0a]));
+    const fs = turnTakingFileSystem();
+    assert.equal(await fs.readText(file), readFileSync(file, 'utf8'));
+    assert.equal(await fs.readText(file), '# \ufffd\n');
+    await assert.rejects(fs.readFile(file), 'the checked read refuses it');
+    await assert.rejects(fs.readText(join(root, 'missing.md')), { code: 'ENOENT' });
   });
 
   it('loads the demo workspace as the Node file system does', async () => {

@@ -12,15 +12,18 @@ export interface ConductorTrail {
   readonly summaries: ReadonlyMap<string, string>;
 }
 
-/** Reads the trail; missing files are an empty trail, never an error. */
-export async function loadTrail(root: string, ensembles: readonly Ensemble[]): Promise<ConductorTrail> {
+/**
+ * Reads the trail; missing files are an empty trail, never an error. `read` gives a file's
+ * text as `fs.readFile(path, 'utf8')` does (the default), invalid bytes replaced.
+ */
+export async function loadTrail(root: string, ensembles: readonly Ensemble[], read: (path: string) => Promise<string> = (path) => fsp.readFile(path, 'utf8')): Promise<ConductorTrail> {
   const lastTurn = new Map<string, HandoffEntry>();
-  const text = await fsp.readFile(join(root, HANDOFF_FILE), 'utf8').catch(() => '');
+  const text = await read(join(root, HANDOFF_FILE)).catch(() => '');
   for (const entry of readHandoff(text).entries) if (entry.instrument) lastTurn.set(entry.instrument, entry);
   const summaries = new Map<string, string>();
   await Promise.all(
     ensembles.map(async (e) => {
-      const summary = await fsp.readFile(join(e.dir, 'summary.txt'), 'utf8').catch(() => undefined);
+      const summary = await read(join(e.dir, 'summary.txt')).catch(() => undefined);
       if (summary?.trim()) summaries.set(e.id, summary.trim());
     }),
   );

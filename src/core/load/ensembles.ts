@@ -38,7 +38,9 @@ export interface EnsembleIndex {
 export async function loadEnsembles(fs: FileSystem, dir: string): Promise<EnsembleIndex> {
   const ensembles: Ensemble[] = [];
   const diagnostics: Diagnostic[] = [];
-  const nicknameAt = new Map<string, Range>();
+  // Where each nickname is, found only for a duplicate: a position builds the file's YAML
+  // Document, which the quick parse of a plain file does without.
+  const nicknameAt = new Map<string, () => Range>();
   const folders = (await fs.readDir(dir)).filter((e) => e.isDirectory && !e.name.startsWith('.'));
   folders.sort((a, b) => a.name.localeCompare(b.name));
 
@@ -70,7 +72,8 @@ export async function loadEnsembles(fs: FileSystem, dir: string): Promise<Ensemb
         const id = stem(f.name);
         if (r.ok) {
           instruments.push({ ...r.value.value, ref: `${folder.name}/${id}`, ensemble: folder.name, id, file });
-          nicknameAt.set(file, r.value.source.locate(['nickname']));
+          const source = r.value.source;
+          nicknameAt.set(file, () => source.locate(['nickname']));
           diagnostics.push(...r.value.warnings);
         } else {
           broken.push({ id, file });
@@ -91,7 +94,7 @@ export async function loadEnsembles(fs: FileSystem, dir: string): Promise<Ensemb
 }
 
 /** Nicknames name instruments in handoff entries and commits, so two of the same confuse. */
-function duplicateNicknames(ensembles: readonly Ensemble[], nicknameAt: ReadonlyMap<string, Range>): Diagnostic[] {
+function duplicateNicknames(ensembles: readonly Ensemble[], nicknameAt: ReadonlyMap<string, () => Range>): Diagnostic[] {
   const byNickname = new Map<string, Instrument[]>();
   for (const i of ensembles.flatMap((e) => e.instruments)) {
     const list = byNickname.get(i.nickname) ?? [];
@@ -105,7 +108,7 @@ function duplicateNicknames(ensembles: readonly Ensemble[], nicknameAt: Readonly
       const others = list.filter((o) => o !== i).map((o) => o.ref);
       out.push({
         file: i.file,
-        range: nicknameAt.get(i.file) ?? START_OF_FILE,
+        range: nicknameAt.get(i.file)?.() ?? START_OF_FILE,
         severity: 'warning',
         code: 'duplicate-nickname',
         message: `nickname "${nickname}" is also used by ${others.join(', ')}; handoff entries and commits would not tell them apart`,

@@ -126,11 +126,18 @@ function checkMelody({ source, data, warnings }: YamlData, context: MelodyContex
   // Node ids and input names index these records: no prototype, so no id is inherited.
   const { nodes: specs, inputs: declared } = shape.data;
   const melody = { ...shape.data, nodes: nameRecord(Object.entries(specs)), ...(declared ? { inputs: nameRecord(Object.entries(declared)) } : {}) } as Melody;
-  if (context.modelProblems?.size) {
-    diagnostics.push(...checkModelSetup(source, melody, context.modelProblems));
-    diagnostics.sort(compareDiagnostics);
-  }
-  return ok({ melody, warnings: diagnostics, source });
+  const loaded: LoadedMelody = { melody, warnings: diagnostics, source };
+  return ok(context.modelProblems?.size ? withModelSetupWarnings(loaded, context.modelProblems) : loaded);
+}
+
+/**
+ * A loaded melody with a warning at each node that no set-up model can serve: what loading
+ * it with `modelProblems` in its context adds, for a melody checked before they were known.
+ */
+export function withModelSetupWarnings(loaded: LoadedMelody, problems: ReadonlyMap<string, string>): LoadedMelody {
+  const extra = problems.size ? checkModelSetup(loaded.source, loaded.melody, problems) : [];
+  if (!extra.length) return loaded;
+  return { ...loaded, warnings: [...loaded.warnings, ...extra].sort(compareDiagnostics) };
 }
 
 /** A warning at each node that no set-up model can serve: it would fail when it runs. */

@@ -2,9 +2,9 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { compareDiagnostics, START_OF_FILE, type Diagnostic } from '../model/diagnostic';
 import type { Melody } from '../model/melody';
 import { ensembleFileKind, loadEnsembles, loadEnsembleText, loadInstrumentText, type EnsembleIndex } from './ensembles';
-import { err, type Result } from '../model/result';
+import { err, ok, type Result } from '../model/result';
 import { findFiles, readTextFile, type FileSystem } from './fs';
-import { diagnosticsOf, loadParsedMelody, needsMelodyNames, parseMelodyYaml, type MelodyContext } from './melody';
+import { diagnosticsOf, loadParsedMelody, needsMelodyNames, parseMelodyYaml, withModelSetupWarnings, type LoadedMelody, type MelodyContext } from './melody';
 import { modelSetupProblems, type SetupProbe } from '../providers/readiness';
 import type { YamlData } from './yamlData';
 
@@ -182,9 +182,18 @@ export class WorkspaceReader {
 }
 
 function summarizeMelody(file: string, p: Result<YamlData, Diagnostic[]>, context: MelodyContext): MelodySummary {
+  return summarize(file, p, check(p, context));
+}
+
+/** A parsed melody file checked in a context (a file that did not parse keeps its errors). */
+function check(p: Result<YamlData, Diagnostic[]>, context: MelodyContext): Result<LoadedMelody, Diagnostic[]> {
+  return p.ok ? loadParsedMelody(p.value, context) : p;
+}
+
+/** A melody file's summary from its parse and, when it parsed, its check. */
+function summarize(file: string, p: Result<YamlData, Diagnostic[]>, loaded: Result<LoadedMelody, Diagnostic[]>): MelodySummary {
   if (!p.ok) return { file, triggers: [], nodeCount: 0, diagnostics: p.error };
   const data = p.value.data;
-  const loaded = loadParsedMelody(p.value, context);
   const triggers = Array.isArray(data.triggers)
     ? data.triggers.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null).map(summarizeTrigger)
     : [];
@@ -211,11 +220,46 @@ export function loadWorkspaceInstruments(fs: FileSystem, root: string, ensembles
  * here. Each file is parsed once: the names of all of them are needed to check any one.
  */
 export async function loadWorkspaceModel(fs: FileSystem, root: string, ensemblesFolder = ENSEMBLES_DIR, setup?: ModelSetup): Promise<WorkspaceModel> {
+  const staged = await loadWorkspaceModelInStages(fs, root, ensemblesFolder, setup);
+  return staged.withModelSetup ?? staged.model;
+}
+
+/** A workspace loaded before and after the model-setup probes have answered. */
+export interface StagedWorkspaceModel {
+  /** Every file read and checked, without the model-setup warnings: no probe waited for. */
+  readonly model: WorkspaceModel;
+  /** Given `setup`: the same workspace with them, once every probe has answered — what `loadWorkspaceModel` returns. */
+  readonly withModelSetup?: Promise<WorkspaceModel>;
+}
+
+/**
+ * `loadWorkspaceModel` in two steps, for a surface that shows the workspace before the
+ * model-setup probes answer (an editor's secret storage and language models can take a
+ * second to answer while its window starts): the probes start at once, the files are read
+ * and checked meanwhile, and their answers only add warnings — each melody is checked once.
+ */
+export async function loadWorkspaceModelInStages(fs: FileSystem, root: string, ensemblesFolder = ENSEMBLES_DIR, setup?: ModelSetup): Promise<StagedWorkspaceModel> {
   const reader = new WorkspaceReader(fs, root, ensemblesFolder, setup);
-  const [ensembles, names, files, problems] = await Promise.all([reader.ensembles(), reader.melodyNames(), reader.melodyFiles(), reader.modelProblems()]);
-  const context = melodyContext(ensembles, ensemblesFolder, names, problems);
-  const melodies = await Promise.all(files.map(async (file) => summarizeMelody(file, await reader.parse(file), context)));
-  return { root, ensembles, melodies, context };
+  const problemsLoad = reader.modelProblems();
+  // Its failure is the ensembles' failure, which the line below reports.
+  problemsLoad.catch(() => undefined);
+  const [ensembles, names, files] = await Promise.all([reader.ensembles(), reader.melodyNames(), reader.melodyFiles()]);
+  const context = melodyContext(ensembles, ensemblesFolder, names);
+  const checked = await Promise.all(
+    files.map(async (file) => {
+      const p = await reader.parse(file);
+      return { file, p, loaded: check(p, context) };
+    }),
+  );
+  const model: WorkspaceModel = { root, ensembles, melodies: checked.map((c) => summarize(c.file, c.p, c.loaded)), context };
+  if (!setup) return { model };
+  const withModelSetup = problemsLoad.then((problems) => ({
+    root,
+    ensembles,
+    melodies: checked.map((c) => summarize(c.file, c.p, c.loaded.ok && problems ? ok(withModelSetupWarnings(c.loaded.value, problems)) : c.loaded)),
+    context: melodyContext(ensembles, ensemblesFolder, names, problems),
+  }));
+  return { model, withModelSetup };
 }
 
 /** The outcome of validating files and folders. */

@@ -121,6 +121,7 @@ export async function runMelody(ctx: SymphonyContext, target?: unknown, options?
  * keep it from failing). True to run.
  */
 async function goAheadWithoutModel(ctx: SymphonyContext, loaded: LoadedMelody): Promise<boolean> {
+  await ctx.index.modelSetupKnown();
   const unserved = unservedIn(ctx, loaded.melody);
   if (!unserved.length) return true;
   const runAnyway = 'Run Anyway';

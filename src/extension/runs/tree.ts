@@ -100,7 +100,6 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
       const item = new vscode.TreeItem(run.melody, newest || phase === 'live' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `run:${run.runId}`;
       item.description = runDescription(run, phase);
-      item.tooltip = new vscode.MarkdownString(runTooltip(run, phase));
       const look: RunLook = phase !== 'ended' ? phase : run.state === 'running' ? 'interrupted' : run.state;
       item.iconPath = themeIcon(RUN_ICON[look]);
       item.contextValue = contextValueOf(node);
@@ -111,13 +110,22 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     const item = new vscode.TreeItem(id, node.children.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = `node:${run.runId}/${id}`;
     item.description = nodeDescription(n);
-    item.tooltip = new vscode.MarkdownString(nodeTooltip(id, n));
     item.iconPath = themeIcon(NODE_ICON[n.state]);
     item.contextValue = contextValueOf(node);
     item.accessibilityInformation = { label: `${id}, ${item.description}` };
     if (n.state !== 'pending') {
       item.command = { command: COMMANDS.openNodeResult, title: 'Open Output or Log', arguments: [node, { preferLog: true }] };
     }
+    return item;
+  }
+
+  /**
+   * The Markdown tooltip of a row, made when it is hovered: the extension host lexes a
+   * Markdown tooltip each time it sends the row, and the view resends its rows at every
+   * repaint of a live run.
+   */
+  resolveTreeItem(item: vscode.TreeItem, node: RunsNode): vscode.TreeItem {
+    item.tooltip = new vscode.MarkdownString(node.kind === 'run' ? runTooltip(node.run, node.phase) : nodeTooltip(node.id, node.node));
     return item;
   }
 }

@@ -79,6 +79,7 @@ export function registerTriggers(ctx: SymphonyContext): TriggersApi {
         secrets: (name) => ctx.runs.secrets.get(name),
         hold: async (target, trigger) => {
           firedAt.set(trigger, performance.now());
+          await ctx.index.modelSetupKnown();
           return holdForModels(ctx, target.melody, startedBy(trigger));
         },
         log: (level, message) => (level === 'warning' ? ctx.log.warn(`trigger: ${message}`) : ctx.log.info(`trigger: ${message}`)),

@@ -95,14 +95,6 @@ export class MelodiesTree implements vscode.TreeDataProvider<MelodyNode> {
     const last = this.lastRun(m);
     const lastText = last ? `${STATE_MARK[last.state]} ${ago(last.startedAt)}` : undefined;
     item.description = errors ? `${errors} problem${errors === 1 ? '' : 's'}` : [needsModel.length ? 'needs a model' : '', triggerLine(m), lastText].filter(Boolean).join(' · ');
-    const root = this.index.model?.root ?? '';
-    const md = new vscode.MarkdownString(`**${m.name ?? basename(m.file)}** — \`${relative(root, m.file)}\`\n\n`);
-    if (m.description) md.appendMarkdown(`${m.description}\n\n`);
-    md.appendMarkdown(`${m.nodeCount} node${m.nodeCount === 1 ? '' : 's'} · triggers: ${triggerLine(m)}`);
-    if (last) md.appendMarkdown(`\n\nLast run: ${last.state}, ${ago(last.startedAt)} (\`${last.runId}\`)`);
-    for (const d of needsModel) md.appendMarkdown(`\n\n$(warning) ${d.message.replace(/[\\`*_[\]]/g, '\\$&')}`);
-    md.supportThemeIcons = true;
-    item.tooltip = md;
     item.iconPath = errors
       ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
       : needsModel.length
@@ -110,6 +102,26 @@ export class MelodiesTree implements vscode.TreeDataProvider<MelodyNode> {
         : new vscode.ThemeIcon('type-hierarchy-sub');
     item.contextValue = errors ? 'melody.invalid' : 'melody';
     item.command = open;
+    return item;
+  }
+
+  /**
+   * A melody's Markdown tooltip, made when its row is hovered: the extension host lexes a
+   * Markdown tooltip each time it sends the row, and the rows are resent whenever a run
+   * starts or ends.
+   */
+  resolveTreeItem(item: vscode.TreeItem, node: MelodyNode): vscode.TreeItem {
+    if (node.kind !== 'melody') return item;
+    const m = node.melody;
+    const last = this.lastRun(m);
+    const root = this.index.model?.root ?? '';
+    const md = new vscode.MarkdownString(`**${m.name ?? basename(m.file)}** — \`${relative(root, m.file)}\`\n\n`);
+    if (m.description) md.appendMarkdown(`${m.description}\n\n`);
+    md.appendMarkdown(`${m.nodeCount} node${m.nodeCount === 1 ? '' : 's'} · triggers: ${triggerLine(m)}`);
+    if (last) md.appendMarkdown(`\n\nLast run: ${last.state}, ${ago(last.startedAt)} (\`${last.runId}\`)`);
+    for (const d of m.diagnostics) if (d.code === 'model-setup') md.appendMarkdown(`\n\n$(warning) ${d.message.replace(/[\\`*_[\]]/g, '\\$&')}`);
+    md.supportThemeIcons = true;
+    item.tooltip = md;
     return item;
   }
 }
