@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import fc from 'fast-check';
@@ -22,6 +22,22 @@ const hasRg = (() => {
 })();
 
 describe('deviation scan', () => {
+  it('skips a FIFO put where a file was at once, without waiting for a writer', function () {
+    if (process.platform === 'win32') this.skip();
+    // A file ripgrep listed can be replaced before it is read; opened plainly, a FIFO holds
+    // the thread (the extension host's) until something writes to it. In a child process,
+    // so that such a hang fails this test instead of stopping the suite.
+    const fifo = join(tempDir(), 'swapped.ts');
+    execFileSync('mkfifo', [fifo]);
+    const script = `
+      const { scanFileSync } = require(${JSON.stringify(require.resolve('../../src/core/deviations/scan'))});
+      console.log(JSON.stringify(scanFileSync(${JSON.stringify(fifo)})));
+    `;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.error, undefined, 'the scan returned without a writer');
+    assert.equal(result.stdout.trim(), '[]', result.stderr);
+  });
+
   before(function () {
     if (!hasRg) throw new Error('these tests compare against ripgrep: install it (apt-get install ripgrep)');
   });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, promises as fsp, readFileSync, readSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { Semaphore } from '../engine/semaphore';
+import { OPEN_SYNC_READ } from '../store/files';
 import { IgnoreTree } from './ignore';
 import { couldHoldMarker, isBinary, MARKER_PATTERN, scanText, SEVERITY_OF_MARKER, type Marker } from './markers';
 
@@ -65,7 +66,9 @@ export async function scanFile(path: string): Promise<Marker[]> {
  * the thread pool each (open, stat, read, close) — the scan then ends when ripgrep does.
  */
 export function scanFileSync(path: string): Marker[] {
-  const fd = openSync(path, 'r');
+  // Not blocking: a FIFO put where ripgrep saw a file is skipped at once below, where a
+  // plain open would wait for a writer with the extension host's thread.
+  const fd = openSync(path, OPEN_SYNC_READ);
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return [];
