@@ -134,8 +134,10 @@ describe('the loader reads plain melodies quickly, and the same as the yaml pack
       }),
       { numRuns: Number(process.env.LOADER_PROPERTY_RUNS ?? 600) },
     );
-    // Not vacuous: a good share of these melodies did take the quick path.
-    assert.ok(quick > runs / 10, `only ${quick} of ${runs} melodies took the quick path`);
+    // Not vacuous: a good share of these melodies did take the quick path. Over 30 seeds of
+    // 600 runs, 57–89 did (mean 71): a tenth failed one seed in fifteen; a twentieth is
+    // about five standard deviations below the mean.
+    assert.ok(quick > runs / 20, `only ${quick} of ${runs} melodies took the quick path`);
   });
 
   it('property: arbitrary lines of YAML-ish text give the same either way', () => {
