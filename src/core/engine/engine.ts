@@ -1606,9 +1606,9 @@ class RunExecution {
     clearTimeout(this.recordTimer);
     this.recordTimer = undefined;
     // run.json is trusted only once the journal ends with this same run-finished
-    // (FileRunStorage.record), so it is written while that line is flushed.
-    await Promise.all([ended, this.flushRecord()]);
-    await this.setup.journal.close().catch(() => undefined);
+    // (FileRunStorage.record), so it is written while that line is flushed. The journal
+    // closes once that line is written (close waits for what was appended before it).
+    await Promise.all([ended, this.flushRecord(), this.setup.journal.close().catch(() => undefined)]);
     return this.record as RunResult;
   }
 }
