@@ -508,6 +508,19 @@ interface AttemptOutcome {
   readonly provenance?: string;
 }
 
+/** How a node ended, as finishNode records it. */
+interface NodeEnd {
+  readonly status: NodeStatus;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly reason?: string;
+  readonly attempts: number;
+  readonly iterations: number;
+  readonly provenance?: string;
+  /** When its work began (`now()`): its duration is measured from here. */
+  readonly started: number;
+}
+
 /** Whether a ready node runs. */
 type Decision = { readonly kind: 'run' } | { readonly kind: 'skip'; readonly reason: string; readonly cancelled?: boolean } | { readonly kind: 'error'; readonly error: string };
 const RUN: Decision = { kind: 'run' };
@@ -775,25 +788,47 @@ class RunExecution {
       for (const n of needs) dependents.set(n, [...(dependents.get(n) ?? []), id]);
     }
     const ready = ids.filter((id) => !this.outcomes.has(id) && remaining.get(id) === 0);
-    // Each node starts in the same turn as the end of its last need: no polling, no level
-    // boundaries. runNode never rejects but for a bug, which ends the run (execute).
-    await new Promise<void>((resolveAll, rejectAll) => {
-      let active = 0;
-      const start = (id: string) => {
-        active++;
-        this.runNode(id).then(() => {
-          for (const d of dependents.get(id) ?? []) {
+    // Each node starts the moment the end of its last need is appended (finishNode calls
+    // `ended`), in that same call: no polling, no level boundaries, no turn in between.
+    // runNode never rejects but for a bug, which ends the run (execute).
+    try {
+      await new Promise<void>((resolveAll, rejectAll) => {
+        let active = 0;
+        const settled = () => {
+          if (--active === 0) resolveAll();
+        };
+        // Started through a queue: a node that is skipped ends (and readies its dependents)
+        // inside its own start, and a long chain of them must not nest a call per node.
+        const queue: string[] = [];
+        const start = (id: string) => {
+          queue.push(id);
+          if (queue.length > 1) return;
+          for (let i = 0; i < queue.length; i++) {
+            active++;
+            this.runNode(queue[i]!).then(settled, rejectAll);
+          }
+          queue.length = 0;
+        };
+        this.ended = (id) => {
+          const waiting = dependents.get(id);
+          if (!waiting) return;
+          for (const d of waiting) {
             const left = remaining.get(d)! - 1;
             remaining.set(d, left);
             if (left === 0) start(d);
           }
-          if (--active === 0) resolveAll();
-        }, rejectAll);
-      };
-      for (const id of ready) start(id);
-      if (active === 0) resolveAll();
-    });
+        };
+        for (const id of ready) start(id);
+        if (active === 0) resolveAll();
+      });
+    } finally {
+      // Nodes ended after this (compensation, the cancelled ones) start nothing.
+      this.ended = undefined;
+    }
   }
+
+  /** Set while `schedule` runs: starts the dependents whose last need `id` was. */
+  private ended: ((id: string) => void) | undefined;
 
   // ── One node ──────────────────────────────────────────────────────────────
 
@@ -829,11 +864,14 @@ class RunExecution {
     }
     // A node's duration is its own work: the time it waited for a free slot is not part of it.
     started = this.opts.now();
+    let end: NodeEnd;
     try {
-      await this.runIterations(id, spec, started);
+      end = await this.runIterations(id, spec, started);
     } finally {
+      // Free before the end is recorded: the dependents it starts find the slot.
       release();
     }
+    return this.finishNode(id, spec, end);
   }
 
   /**
@@ -898,30 +936,30 @@ class RunExecution {
     return variables;
   }
 
-  /** Runs a node once, or — with `loop:` — until its `until` holds or `max` is reached. */
-  private async runIterations(id: string, spec: NodeSpec, started: number): Promise<void> {
+  /** Runs a node once, or — with `loop:` — until its `until` holds or `max` is reached; resolves with how it ended. */
+  private async runIterations(id: string, spec: NodeSpec, started: number): Promise<NodeEnd> {
     const loop = spec.loop;
     if (!loop) {
       const r = await this.attempts(id, spec, 0);
-      return this.finishNode(id, spec, { ...r, iterations: 0, started });
+      return { ...r, iterations: 0, started };
     }
     for (let iteration = 0; ; iteration++) {
       const r = await this.attempts(id, spec, iteration);
       const iterations = iteration + 1;
-      if (r.status !== 'success') return this.finishNode(id, spec, { ...r, iterations, started });
+      if (r.status !== 'success') return { ...r, iterations, started };
       // `until` sees this iteration's output as nodes.<id>.output.
       this.celNodes.set(id, toCel({ status: 'success', output: r.output ?? null }));
       let done: boolean;
       try {
         done = await evaluateCondition(loop.until, this.context(iteration), undefined, this.conditionBounds(spec));
       } catch (e) {
-        if (this.signal.aborted) return this.finishNode(id, spec, { ...r, status: 'cancelled', error: 'cancelled', iterations, started });
-        return this.finishNode(id, spec, { ...r, status: 'failure', error: this.expressionFailure(spec, e, '`loop.until`'), iterations, started });
+        if (this.signal.aborted) return { ...r, status: 'cancelled', error: 'cancelled', iterations, started };
+        return { ...r, status: 'failure', error: this.expressionFailure(spec, e, '`loop.until`'), iterations, started };
       }
-      if (done) return this.finishNode(id, spec, { ...r, iterations, started });
+      if (done) return { ...r, iterations, started };
       if (iterations >= loop.max) {
         const error = `the loop ran ${loop.max} times and \`until: ${loop.until}\` never became true`;
-        return this.finishNode(id, spec, { ...r, status: 'failure', error, iterations, started });
+        return { ...r, status: 'failure', error, iterations, started };
       }
     }
   }
@@ -1442,11 +1480,7 @@ class RunExecution {
    * dependent awaits before it does anything outside the engine (`awaitNeedsDurable`). The
    * node's slot and its dependents' scheduling do not wait for the disk.
    */
-  private async finishNode(
-    id: string,
-    spec: NodeSpec,
-    r: { status: NodeStatus; output?: unknown; error?: string; reason?: string; attempts: number; iterations: number; provenance?: string; started: number },
-  ): Promise<void> {
+  private async finishNode(id: string, spec: NodeSpec, r: NodeEnd): Promise<void> {
     this.flushLogs(id);
     const tolerated = r.status === 'failure' && spec['continue-on-error'] === true;
     this.outcomes.set(id, { status: r.status, output: r.output, tolerated });
@@ -1485,6 +1519,7 @@ class RunExecution {
     durable.catch(() => undefined);
     this.ends.set(id, durable);
     if (r.status !== 'skipped') this.audit('node-finished', { status: r.status, attempts: r.attempts, provenance: r.provenance, error: r.error }, id);
+    this.ended?.(id);
   }
 
   /** Replay: nodes outside the re-run set take status and output from the source run. */
