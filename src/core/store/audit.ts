@@ -124,6 +124,19 @@ export class FileAuditLog implements AuditLog {
     return this.entries.add(entry);
   }
 
+  private isoAt = Number.NaN;
+  private isoText = '';
+
+  /** Now as ISO-8601: records of the same millisecond share one string. */
+  private iso(): string {
+    const now = this.options.now ? this.options.now().getTime() : Date.now();
+    if (now !== this.isoAt) {
+      this.isoText = new Date(now).toISOString();
+      this.isoAt = now;
+    }
+    return this.isoText;
+  }
+
   private async appendLocked(entries: readonly AuditEntry[]): Promise<AuditHead[]> {
     // Opened, read at its tail and written synchronously — microseconds each, where a trip
     // through the thread pool apiece made up most of a batch's time; only the flush waits
@@ -161,10 +174,13 @@ export class FileAuditLog implements AuditLog {
       const heads: AuditHead[] = [];
       const lines: string[] = [];
       for (const entry of entries) {
-        const at = (this.options.now?.() ?? new Date()).toISOString();
-        const fields: Record<string, unknown> = { ...entry };
-        // Deleted only when there (an entry never has them but to forge them): a delete makes the object slow.
-        for (const f of CHAIN_FIELDS) if (Object.hasOwn(fields, f)) delete fields[f];
+        const at = this.iso();
+        // Copied, and the copy's chain fields deleted, only when there: an entry never has them but to forge them.
+        let fields = entry as unknown as Record<string, unknown>;
+        if (CHAIN_FIELDS.some((f) => Object.hasOwn(entry, f))) {
+          fields = { ...entry };
+          for (const f of CHAIN_FIELDS) delete fields[f];
+        }
         // The hash covers the canonical JSON of the line without `hash`; the line holds the
         // chain fields, then the entry's canonical JSON — which is what JSON.stringify writes
         // for it once parsed (no undefined, no bigint, no class instances left). A top-level
@@ -178,7 +194,8 @@ export class FileAuditLog implements AuditLog {
           // chain's merged in where their keys sort, the line is the chain's, then the entry's.
           const members = canonicalMembers(fields);
           hash = sha256(withChain(members, seq, at, prev));
-          const head = `{"seq":${seq},"at":${JSON.stringify(at)},"prev":${JSON.stringify(prev)},"hash":${JSON.stringify(hash)}`;
+          // An ISO time and a hex hash: nothing in them JSON escapes (`prev` was read from the file).
+          const head = `{"seq":${seq},"at":"${at}","prev":${JSON.stringify(prev)},"hash":"${hash}"`;
           let line = head;
           for (const m of members) line += `,${m.text}`;
           lines.push(`${line}}`);
