@@ -882,6 +882,8 @@ class RunExecution {
    */
   private decide(spec: NodeSpec): Decision | Promise<Decision> {
     if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
+    // The common case, without the lists below: no `if:`, the run going on, every need succeeded.
+    if (spec.if === undefined && !this.halting && this.needsSucceeded(spec)) return RUN;
     const outcomes = needsOf(spec).map((n) => [n, this.outcomes.get(n)] as const);
     const notOk = outcomes.filter(([, o]) => !(o?.status === 'success' || o?.tolerated));
     const failed = outcomes.some(([, o]) => o?.status === 'failure' && !o.tolerated);
@@ -893,6 +895,20 @@ class RunExecution {
     const explicit = typeof spec.if === 'boolean' || STATUS_FUNCTION.test(spec.if);
     if (!explicit && !status.success) return { kind: 'skip', reason: upstream() };
     return this.decideCondition(spec, spec.if, status);
+  }
+
+  /** Whether every need of a node succeeded (or failed under `continue-on-error`). */
+  private needsSucceeded(spec: NodeSpec): boolean {
+    const needs = spec.needs;
+    if (needs === undefined) return true;
+    if (typeof needs === 'string') return this.succeeded(needs);
+    for (const n of needs) if (!this.succeeded(n)) return false;
+    return true;
+  }
+
+  private succeeded(need: string): boolean {
+    const o = this.outcomes.get(need);
+    return o !== undefined && (o.status === 'success' || o.tolerated === true);
   }
 
   /** The `if:` of a ready node, evaluated. A condition that cannot be evaluated fails the node. */
