@@ -1045,21 +1045,28 @@ class RunExecution {
     return { ok: false, output: lastOutput, error: lastError, retryable, retryAfterMs, attempt, provenance };
   }
 
-  private async attempt(
-    id: string,
-    spec: NodeSpec,
-    iteration: number,
-    attempt: number,
-    instrumentRef: string | undefined,
-  ): Promise<AttemptOutcome> {
+  private attempt(id: string, spec: NodeSpec, iteration: number, attempt: number, instrumentRef: string | undefined): Promise<AttemptOutcome> {
     // Timeout and cancellation reach everything an attempt does — evaluating its inputs,
     // waiting for its instrument, the implementation — through one signal.
     const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
     if (timeoutMs === undefined && EFFECT_FREE_KINDS.has(spec.uses as NodeKind)) {
       // Only the run can cancel it, and what it runs (expressions, the kind's own code) keeps
-      // no listener on a signal: the run's serves, without a controller and listener per attempt.
+      // no listener on a signal: the run's serves, without a controller and listener per
+      // attempt — and its promise is the caller's, not wrapped in one more async function's.
       return this.attemptWithin(id, spec, iteration, attempt, instrumentRef, { signal: this.signal, timeLimitMs: EXPRESSION_TIME_LIMIT_MS }, NO_TIMEOUT);
     }
+    return this.attemptWithSignal(id, spec, iteration, attempt, instrumentRef, timeoutMs);
+  }
+
+  /** An attempt with a signal of its own: a timeout, or a kind that may keep listeners on it. */
+  private async attemptWithSignal(
+    id: string,
+    spec: NodeSpec,
+    iteration: number,
+    attempt: number,
+    instrumentRef: string | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<AttemptOutcome> {
     // The attempt's own signal, aborted by the run's or by the timeout. Linked by hand:
     // AbortSignal.any costs a weak reference per attempt that only a GC clears.
     const attemptController = new AbortController();
