@@ -6,7 +6,7 @@ import { Semaphore } from '../engine/semaphore';
 import { GroupCommit } from './groupCommit';
 import { nameRecord } from '../model/names';
 import { replayEvents, type RunEvent, type RunEventType, type RunRecord } from '../model/run';
-import { completeLinesEnd, isErrno, OPEN_SYNC_READ, readLastLine, syncDir, writeAll, writeFileAtomic, writeFileAtomicSync } from './files';
+import { completeLinesEnd, isErrno, OPEN_SYNC_READ, readLastLine, readSmallFileSync, syncDir, writeAll, writeFileAtomic, writeFileAtomicSync } from './files';
 import { withFileLock } from './lock';
 import { processState, thisProcess, type ProcessRecord, type ProcessState } from './processes';
 import type { RunJournal, RunStorage } from './types';
@@ -58,9 +58,15 @@ export class RunBusyError extends Error {
   }
 }
 
-async function readClaim(path: string): Promise<RunClaim | undefined> {
+/**
+ * The claim in `owner.json`, if it holds one. Read synchronously and without blocking (a
+ * FIFO planted in its place reads as nothing): a small file, read as a run closes.
+ */
+function readClaim(path: string): RunClaim | undefined {
   try {
-    const claim = JSON.parse(await fsp.readFile(path, 'utf8')) as Partial<RunClaim>;
+    const bytes = readSmallFileSync(path);
+    if (!bytes) return undefined;
+    const claim = JSON.parse(bytes.toString('utf8')) as Partial<RunClaim>;
     if (typeof claim.pid !== 'number' || typeof claim.host !== 'string') return undefined;
     // Claims of older versions had neither: they count as run by that pid, from some time.
     return { action: 'run', since: 'an earlier time', nonce: '', ...claim } as RunClaim;
@@ -85,7 +91,7 @@ async function claim(path: string, runId: string, action: RunClaim['action']): P
   return withFileLock(
     `${path}.lock`,
     async () => {
-      const held = await readClaim(path);
+      const held = readClaim(path);
       if (held) {
         // Alive, or on another host (which cannot be checked). A claim without a start time
         // (an older Symphony's) is trusted by its pid: the run may really go on in that version.
@@ -102,7 +108,7 @@ async function claim(path: string, runId: string, action: RunClaim['action']): P
 
 /** Removes the claim if it is still ours. */
 async function release(path: string, nonce: string): Promise<void> {
-  if ((await readClaim(path))?.nonce === nonce) await fsp.unlink(path).catch(() => undefined);
+  if (readClaim(path)?.nonce === nonce) await fsp.unlink(path).catch(() => undefined);
 }
 
 /**
@@ -328,7 +334,7 @@ export class FileRunStorage implements RunStorage {
 
   /** Whether another process has the run open (or one on another host that cannot be checked). */
   async isLive(runId: string): Promise<boolean> {
-    const held = await readClaim(this.paths(runId).owner);
+    const held = readClaim(this.paths(runId).owner);
     return held !== undefined && (held.pid !== process.pid || held.host !== (await thisProcess()).host) && (await processState(held)).state !== 'dead';
   }
 
