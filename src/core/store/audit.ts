@@ -204,7 +204,9 @@ export class FileAuditLog implements AuditLog {
         seq += 1;
         prev = hash;
       }
-      writeAllSync(fd, Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+      // The final newline joined in: one flat string to encode, not a join and a copy of it.
+      lines.push('');
+      writeAllSync(fd, Buffer.from(lines.join('\n'), 'utf8'));
       await datasync(fd);
       return heads;
     } finally {
