@@ -864,14 +864,15 @@ class RunExecution {
     }
     // A node's duration is its own work: the time it waited for a free slot is not part of it.
     started = this.opts.now();
-    let end: NodeEnd;
     try {
-      end = await this.runIterations(id, spec, started);
+      const end = await this.runIterations(id, spec, started);
+      // The slot is held until the end is appended, and freed before the dependents that end
+      // readies start (finishNode), so they find it.
+      return await this.finishNode(id, spec, end, release);
     } finally {
-      // Free before the end is recorded: the dependents it starts find the slot.
+      // Freed at most once: here when recording the end failed.
       release();
     }
-    return this.finishNode(id, spec, end);
   }
 
   /**
@@ -1503,7 +1504,7 @@ class RunExecution {
    * dependent awaits before it does anything outside the engine (`awaitNeedsDurable`). The
    * node's slot and its dependents' scheduling do not wait for the disk.
    */
-  private async finishNode(id: string, spec: NodeSpec, r: NodeEnd): Promise<void> {
+  private async finishNode(id: string, spec: NodeSpec, r: NodeEnd, release?: () => void): Promise<void> {
     this.flushLogs(id);
     const tolerated = r.status === 'failure' && spec['continue-on-error'] === true;
     this.outcomes.set(id, { status: r.status, output: r.output, tolerated });
@@ -1542,6 +1543,7 @@ class RunExecution {
     durable.catch(() => undefined);
     this.ends.set(id, durable);
     if (r.status !== 'skipped') this.audit('node-finished', { status: r.status, attempts: r.attempts, provenance: r.provenance, error: r.error }, id);
+    release?.();
     this.ended?.(id);
   }
 
