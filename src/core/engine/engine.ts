@@ -1647,6 +1647,9 @@ class RunExecution {
     const status: RunStatus = this.signal.aborted ? 'cancelled' : this.halting ? 'failure' : 'success';
     const record = this.record;
     const elapsed = record ? this.opts.now() - Date.parse(record.startedAt) : this.opts.now() - this.startedAt;
+    // No snapshot of run.json while the tail is flushed: the final one is written below.
+    clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
     // The run's last audit record goes first, so run-finished can anchor the chain at it:
     // `audit verify` then notices if records are later cut off the end of the log.
     const auditHead = await this.appendAudit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
@@ -1663,8 +1666,6 @@ class RunExecution {
       ...(auditHead ? { auditHead } : {}),
       ...(this.auditFailure !== undefined ? { auditError: this.auditFailure } : {}),
     }).catch(() => undefined);
-    clearTimeout(this.recordTimer);
-    this.recordTimer = undefined;
     // run.json is trusted only once the journal ends with this same run-finished
     // (FileRunStorage.record), so it is written while that line is flushed. The journal
     // closes once that line is written (close waits for what was appended before it).
