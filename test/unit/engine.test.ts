@@ -127,6 +127,20 @@ describe('engine', () => {
       assert.equal(r.state, 'success');
     });
 
+    it('skips a chain of thousands of nodes after a false condition, each as its need ends', async () => {
+      // Each skipped node ends inside its own start and readies the next: started one after
+      // another, not one inside the other, however long the chain.
+      const rig = new EngineRig();
+      const n = 10_000;
+      const lines = ['name: chain', 'nodes:', '  n0: { uses: transform, if: false, with: { value: 0 } }'];
+      for (let i = 1; i < n; i++) lines.push(`  n${i}: { uses: transform, needs: [n${i - 1}], with: { value: ${i} } }`);
+      const r = await rig.run(`${lines.join('\n')}\n`);
+      assert.equal(r.state, 'success');
+      assert.equal(Object.values(r.nodes).filter((node) => node.state === 'skipped').length, n);
+      assert.equal(r.nodes[`n${n - 1}`]!.reason, `needs n${n - 2} (skipped) did not succeed`);
+      assert.deepEqual(rig.started, []);
+    });
+
     it('runs always() and failure() nodes after a failure; success() ones skip', async () => {
       const rig = new EngineRig();
       rig.auto.set('a', () => Promise.reject(new NodeError('lint exploded', { retryable: false })));

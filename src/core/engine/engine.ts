@@ -508,6 +508,19 @@ interface AttemptOutcome {
   readonly provenance?: string;
 }
 
+/** How a node ended, as finishNode records it. */
+interface NodeEnd {
+  readonly status: NodeStatus;
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly reason?: string;
+  readonly attempts: number;
+  readonly iterations: number;
+  readonly provenance?: string;
+  /** When its work began (`now()`): its duration is measured from here. */
+  readonly started: number;
+}
+
 /** Whether a ready node runs. */
 type Decision = { readonly kind: 'run' } | { readonly kind: 'skip'; readonly reason: string; readonly cancelled?: boolean } | { readonly kind: 'error'; readonly error: string };
 const RUN: Decision = { kind: 'run' };
@@ -775,25 +788,47 @@ class RunExecution {
       for (const n of needs) dependents.set(n, [...(dependents.get(n) ?? []), id]);
     }
     const ready = ids.filter((id) => !this.outcomes.has(id) && remaining.get(id) === 0);
-    // Each node starts in the same turn as the end of its last need: no polling, no level
-    // boundaries. runNode never rejects but for a bug, which ends the run (execute).
-    await new Promise<void>((resolveAll, rejectAll) => {
-      let active = 0;
-      const start = (id: string) => {
-        active++;
-        this.runNode(id).then(() => {
-          for (const d of dependents.get(id) ?? []) {
+    // Each node starts the moment the end of its last need is appended (finishNode calls
+    // `ended`), in that same call: no polling, no level boundaries, no turn in between.
+    // runNode never rejects but for a bug, which ends the run (execute).
+    try {
+      await new Promise<void>((resolveAll, rejectAll) => {
+        let active = 0;
+        const settled = () => {
+          if (--active === 0) resolveAll();
+        };
+        // Started through a queue: a node that is skipped ends (and readies its dependents)
+        // inside its own start, and a long chain of them must not nest a call per node.
+        const queue: string[] = [];
+        const start = (id: string) => {
+          queue.push(id);
+          if (queue.length > 1) return;
+          for (let i = 0; i < queue.length; i++) {
+            active++;
+            this.runNode(queue[i]!).then(settled, rejectAll);
+          }
+          queue.length = 0;
+        };
+        this.ended = (id) => {
+          const waiting = dependents.get(id);
+          if (!waiting) return;
+          for (const d of waiting) {
             const left = remaining.get(d)! - 1;
             remaining.set(d, left);
             if (left === 0) start(d);
           }
-          if (--active === 0) resolveAll();
-        }, rejectAll);
-      };
-      for (const id of ready) start(id);
-      if (active === 0) resolveAll();
-    });
+        };
+        for (const id of ready) start(id);
+        if (active === 0) resolveAll();
+      });
+    } finally {
+      // Nodes ended after this (compensation, the cancelled ones) start nothing.
+      this.ended = undefined;
+    }
   }
+
+  /** Set while `schedule` runs: starts the dependents whose last need `id` was. */
+  private ended: ((id: string) => void) | undefined;
 
   // ── One node ──────────────────────────────────────────────────────────────
 
@@ -830,8 +865,12 @@ class RunExecution {
     // A node's duration is its own work: the time it waited for a free slot is not part of it.
     started = this.opts.now();
     try {
-      await this.runIterations(id, spec, started);
+      const end = await this.runIterations(id, spec, started);
+      // The slot is held until the end is appended, and freed before the dependents that end
+      // readies start (finishNode), so they find it.
+      return await this.finishNode(id, spec, end, release);
     } finally {
+      // Freed at most once: here when recording the end failed.
       release();
     }
   }
@@ -844,6 +883,8 @@ class RunExecution {
    */
   private decide(spec: NodeSpec): Decision | Promise<Decision> {
     if (this.signal.aborted) return { kind: 'skip', reason: 'the run was cancelled', cancelled: true };
+    // The common case, without the lists below: no `if:`, the run going on, every need succeeded.
+    if (spec.if === undefined && !this.halting && this.needsSucceeded(spec)) return RUN;
     const outcomes = needsOf(spec).map((n) => [n, this.outcomes.get(n)] as const);
     const notOk = outcomes.filter(([, o]) => !(o?.status === 'success' || o?.tolerated));
     const failed = outcomes.some(([, o]) => o?.status === 'failure' && !o.tolerated);
@@ -855,6 +896,20 @@ class RunExecution {
     const explicit = typeof spec.if === 'boolean' || STATUS_FUNCTION.test(spec.if);
     if (!explicit && !status.success) return { kind: 'skip', reason: upstream() };
     return this.decideCondition(spec, spec.if, status);
+  }
+
+  /** Whether every need of a node succeeded (or failed under `continue-on-error`). */
+  private needsSucceeded(spec: NodeSpec): boolean {
+    const needs = spec.needs;
+    if (needs === undefined) return true;
+    if (typeof needs === 'string') return this.succeeded(needs);
+    for (const n of needs) if (!this.succeeded(n)) return false;
+    return true;
+  }
+
+  private succeeded(need: string): boolean {
+    const o = this.outcomes.get(need);
+    return o !== undefined && (o.status === 'success' || o.tolerated === true);
   }
 
   /** The `if:` of a ready node, evaluated. A condition that cannot be evaluated fails the node. */
@@ -898,30 +953,30 @@ class RunExecution {
     return variables;
   }
 
-  /** Runs a node once, or — with `loop:` — until its `until` holds or `max` is reached. */
-  private async runIterations(id: string, spec: NodeSpec, started: number): Promise<void> {
+  /** Runs a node once, or — with `loop:` — until its `until` holds or `max` is reached; resolves with how it ended. */
+  private async runIterations(id: string, spec: NodeSpec, started: number): Promise<NodeEnd> {
     const loop = spec.loop;
     if (!loop) {
       const r = await this.attempts(id, spec, 0);
-      return this.finishNode(id, spec, { ...r, iterations: 0, started });
+      return { ...r, iterations: 0, started };
     }
     for (let iteration = 0; ; iteration++) {
       const r = await this.attempts(id, spec, iteration);
       const iterations = iteration + 1;
-      if (r.status !== 'success') return this.finishNode(id, spec, { ...r, iterations, started });
+      if (r.status !== 'success') return { ...r, iterations, started };
       // `until` sees this iteration's output as nodes.<id>.output.
       this.celNodes.set(id, toCel({ status: 'success', output: r.output ?? null }));
       let done: boolean;
       try {
         done = await evaluateCondition(loop.until, this.context(iteration), undefined, this.conditionBounds(spec));
       } catch (e) {
-        if (this.signal.aborted) return this.finishNode(id, spec, { ...r, status: 'cancelled', error: 'cancelled', iterations, started });
-        return this.finishNode(id, spec, { ...r, status: 'failure', error: this.expressionFailure(spec, e, '`loop.until`'), iterations, started });
+        if (this.signal.aborted) return { ...r, status: 'cancelled', error: 'cancelled', iterations, started };
+        return { ...r, status: 'failure', error: this.expressionFailure(spec, e, '`loop.until`'), iterations, started };
       }
-      if (done) return this.finishNode(id, spec, { ...r, iterations, started });
+      if (done) return { ...r, iterations, started };
       if (iterations >= loop.max) {
         const error = `the loop ran ${loop.max} times and \`until: ${loop.until}\` never became true`;
-        return this.finishNode(id, spec, { ...r, status: 'failure', error, iterations, started });
+        return { ...r, status: 'failure', error, iterations, started };
       }
     }
   }
@@ -991,21 +1046,28 @@ class RunExecution {
     return { ok: false, output: lastOutput, error: lastError, retryable, retryAfterMs, attempt, provenance };
   }
 
-  private async attempt(
-    id: string,
-    spec: NodeSpec,
-    iteration: number,
-    attempt: number,
-    instrumentRef: string | undefined,
-  ): Promise<AttemptOutcome> {
+  private attempt(id: string, spec: NodeSpec, iteration: number, attempt: number, instrumentRef: string | undefined): Promise<AttemptOutcome> {
     // Timeout and cancellation reach everything an attempt does — evaluating its inputs,
     // waiting for its instrument, the implementation — through one signal.
     const timeoutMs = spec.timeout !== undefined ? parseDuration(spec.timeout) : undefined;
     if (timeoutMs === undefined && EFFECT_FREE_KINDS.has(spec.uses as NodeKind)) {
       // Only the run can cancel it, and what it runs (expressions, the kind's own code) keeps
-      // no listener on a signal: the run's serves, without a controller and listener per attempt.
+      // no listener on a signal: the run's serves, without a controller and listener per
+      // attempt — and its promise is the caller's, not wrapped in one more async function's.
       return this.attemptWithin(id, spec, iteration, attempt, instrumentRef, { signal: this.signal, timeLimitMs: EXPRESSION_TIME_LIMIT_MS }, NO_TIMEOUT);
     }
+    return this.attemptWithSignal(id, spec, iteration, attempt, instrumentRef, timeoutMs);
+  }
+
+  /** An attempt with a signal of its own: a timeout, or a kind that may keep listeners on it. */
+  private async attemptWithSignal(
+    id: string,
+    spec: NodeSpec,
+    iteration: number,
+    attempt: number,
+    instrumentRef: string | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<AttemptOutcome> {
     // The attempt's own signal, aborted by the run's or by the timeout. Linked by hand:
     // AbortSignal.any costs a weak reference per attempt that only a GC clears.
     const attemptController = new AbortController();
@@ -1442,11 +1504,7 @@ class RunExecution {
    * dependent awaits before it does anything outside the engine (`awaitNeedsDurable`). The
    * node's slot and its dependents' scheduling do not wait for the disk.
    */
-  private async finishNode(
-    id: string,
-    spec: NodeSpec,
-    r: { status: NodeStatus; output?: unknown; error?: string; reason?: string; attempts: number; iterations: number; provenance?: string; started: number },
-  ): Promise<void> {
+  private async finishNode(id: string, spec: NodeSpec, r: NodeEnd, release?: () => void): Promise<void> {
     this.flushLogs(id);
     const tolerated = r.status === 'failure' && spec['continue-on-error'] === true;
     this.outcomes.set(id, { status: r.status, output: r.output, tolerated });
@@ -1485,6 +1543,8 @@ class RunExecution {
     durable.catch(() => undefined);
     this.ends.set(id, durable);
     if (r.status !== 'skipped') this.audit('node-finished', { status: r.status, attempts: r.attempts, provenance: r.provenance, error: r.error }, id);
+    release?.();
+    this.ended?.(id);
   }
 
   /** Replay: nodes outside the re-run set take status and output from the source run. */
@@ -1587,6 +1647,9 @@ class RunExecution {
     const status: RunStatus = this.signal.aborted ? 'cancelled' : this.halting ? 'failure' : 'success';
     const record = this.record;
     const elapsed = record ? this.opts.now() - Date.parse(record.startedAt) : this.opts.now() - this.startedAt;
+    // No snapshot of run.json while the tail is flushed: the final one is written below.
+    clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
     // The run's last audit record goes first, so run-finished can anchor the chain at it:
     // `audit verify` then notices if records are later cut off the end of the log.
     const auditHead = await this.appendAudit('run-finished', { status, tokens: this.tokens, costUsd: this.costUsd });
@@ -1603,12 +1666,10 @@ class RunExecution {
       ...(auditHead ? { auditHead } : {}),
       ...(this.auditFailure !== undefined ? { auditError: this.auditFailure } : {}),
     }).catch(() => undefined);
-    clearTimeout(this.recordTimer);
-    this.recordTimer = undefined;
     // run.json is trusted only once the journal ends with this same run-finished
-    // (FileRunStorage.record), so it is written while that line is flushed.
-    await Promise.all([ended, this.flushRecord()]);
-    await this.setup.journal.close().catch(() => undefined);
+    // (FileRunStorage.record), so it is written while that line is flushed. The journal
+    // closes once that line is written (close waits for what was appended before it).
+    await Promise.all([ended, this.flushRecord(), this.setup.journal.close().catch(() => undefined)]);
     return this.record as RunResult;
   }
 }

@@ -369,9 +369,15 @@ function closeLast(n: NodeRecord, at: string, error?: string): readonly AttemptR
   const last = n.timeline[n.timeline.length - 1];
   if (!last || last.endedAt) return n.timeline;
   const timeline = n.timeline.slice();
-  timeline[timeline.length - 1] = { ...last, endedAt: at, error };
+  // An attempt as a node-started made it, as a literal: the spread of it was most of a fold.
+  timeline[timeline.length - 1] = hasKeys(last, OPEN_ATTEMPT_KEYS)
+    ? { attempt: last.attempt, iteration: last.iteration, startedAt: last.startedAt, instrument: last.instrument, endedAt: at, error }
+    : { ...last, endedAt: at, error };
   return timeline;
 }
+
+/** The keys, in order, of an attempt a node-started opened. */
+const OPEN_ATTEMPT_KEYS = ['attempt', 'iteration', 'startedAt', 'instrument'] as const;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

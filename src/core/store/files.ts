@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, promises as fsp, readSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fstatSync, openSync, promises as fsp, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -74,6 +74,22 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 }
 
 /**
+ * `writeFileAtomic` without `durable`, synchronously: for a small file written on the way to
+ * something waiting (a run's claim), where the trips through the thread pool of an
+ * open, a write, a close and a rename were most of the wait.
+ */
+export function writeFileAtomicSync(path: string, data: string): void {
+  const temp = tempPathFor(path);
+  try {
+    writeFileSync(temp, data, { flag: 'wx' });
+    renameSync(temp, path);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw e;
+  }
+}
+
+/**
  * fsyncs a directory, so a file just created or renamed in it keeps its name after a power
  * loss. Best effort: Windows cannot open a directory, and there the rename is journaled by
  * NTFS anyway.
@@ -107,12 +123,12 @@ const NEWLINE = 0x0a;
 const CHUNK = 64 * 1024;
 
 /** The offset of the last "\n" before `before`, or -1; reads backwards in chunks. */
-async function lastNewlineBefore(fd: FileHandle, before: number): Promise<number> {
-  const buf = Buffer.alloc(CHUNK);
+function lastNewlineBefore(fd: number, before: number): number {
+  const buf = Buffer.alloc(Math.min(CHUNK, before));
   let end = before;
   while (end > 0) {
     const start = Math.max(0, end - CHUNK);
-    const { bytesRead } = await fd.read(buf, 0, end - start, start);
+    const bytesRead = readSync(fd, buf, 0, end - start, start);
     const i = buf.subarray(0, bytesRead).lastIndexOf(NEWLINE);
     if (i >= 0) return start + i;
     end = start;
@@ -133,15 +149,34 @@ export interface FileTail {
  * Reads only the end of an append-only file: its last complete line, and where complete
  * lines end. A line is complete when it ends with "\n" — each append writes a line and its
  * newline in one write, so a missing newline means the writer died mid-write.
+ *
+ * Synchronous: a stat and a read or two of a file's last block, microseconds, where each
+ * step through the thread pool is a trip of its own. `fd` is open for reading — with
+ * `OPEN_SYNC_READ`'s O_NONBLOCK when it might not be a regular file.
  */
-export async function readLastLine(fd: FileHandle): Promise<FileTail> {
-  const { size } = await fd.stat();
-  const last = await lastNewlineBefore(fd, size);
+export function readLastLine(fd: number): FileTail {
+  const { size } = fstatSync(fd);
+  const last = lastNewlineBefore(fd, size);
   if (last < 0) return { line: undefined, end: 0, size };
-  const start = (await lastNewlineBefore(fd, last)) + 1;
+  const start = lastNewlineBefore(fd, last) + 1;
   const buf = Buffer.alloc(last - start);
-  await fd.read(buf, 0, buf.length, start);
+  readSync(fd, buf, 0, buf.length, start);
   return { line: buf.toString('utf8'), end: last + 1, size };
+}
+
+/** `fdatasync` of a numeric descriptor, through the thread pool: the one step of an append that takes milliseconds. */
+export function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+}
+
+/** Writes all of `data` at the end of `fd` (opened for appending): see `writeAll`. */
+export function writeAllSync(fd: number, data: Uint8Array): void {
+  let offset = 0;
+  while (offset < data.length) {
+    const written = writeSync(fd, data, offset, data.length - offset);
+    if (written <= 0) throw new Error('write made no progress');
+    offset += written;
+  }
 }
 
 /** Where the complete lines of `data` end (just past its last "\n"); 0 when there is none. */
