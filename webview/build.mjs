@@ -7,10 +7,10 @@ import { gzipSync } from 'node:zlib';
 
 /**
  * zod's translations of its error messages into fifty languages, a quarter of the board's
- * script (258 kB of 1 MB minified) that it loaded and parsed on every open: the protocol's
- * schemas (src/protocol/board.ts) use zod, and `import { z } from 'zod'` brings every
- * locale along (`z.locales`). The board checks messages and never shows zod's words in
- * another language — English, which zod imports by itself, stays.
+ * script (258 kB of 1 MB minified) that it loaded and parsed on every open when it still
+ * imported the protocol's schemas: `import { z } from 'zod'` brings every locale along
+ * (`z.locales`). The board now imports no zod at all (src/protocol/boardHost.ts); should
+ * zod come back into it, its locales stay out — English, which zod imports by itself, stays.
  */
 const withoutZodLocales = {
   name: 'without-zod-locales',
