@@ -1,13 +1,16 @@
 // The Harmony Board's bundles, as esbuild builds them: esbuild.mjs for the extension (and
 // the .vsix), bench/board.bench.ts for production in a folder of its own. One definition,
 // so the bench measures the bytes that ship.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 
 /**
  * zod's translations of its error messages into fifty languages, a quarter of the board's
- * script (258 kB of 1 MB minified) that it loaded and parsed on every open: the protocol's
- * schemas (src/protocol/board.ts) use zod, and `import { z } from 'zod'` brings every
- * locale along (`z.locales`). The board checks messages and never shows zod's words in
- * another language — English, which zod imports by itself, stays.
+ * script (258 kB of 1 MB minified) that it loaded and parsed on every open when it still
+ * imported the protocol's schemas: `import { z } from 'zod'` brings every locale along
+ * (`z.locales`). The board now imports no zod at all (src/protocol/boardHost.ts); should
+ * zod come back into it, its locales stay out — English, which zod imports by itself, stays.
  */
 const withoutZodLocales = {
   name: 'without-zod-locales',
@@ -16,6 +19,24 @@ const withoutZodLocales = {
       /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'without-zod-locales' } : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'without-zod-locales' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
+/**
+ * ELK's worker script (1.6 MB, which elk.js carries as text to start its worker from a
+ * `blob:` URL) as gzip in base64: 0.63 MB. elk.js then arrives before board.js instead of
+ * after it, and runs first, so ELK's worker starts compiling while board.js is evaluated
+ * rather than after; the page decompresses it with the browser's DecompressionStream.
+ */
+const elkWorkerGzip = {
+  name: 'elk-worker-gzip',
+  setup(build) {
+    build.onResolve({ filter: /^elk-worker\.gz$/ }, () => ({ path: 'elk-worker.gz', namespace: 'elk-worker-gzip' }));
+    build.onLoad({ filter: /.*/, namespace: 'elk-worker-gzip' }, () => {
+      const file = createRequire(import.meta.url).resolve('elkjs/lib/elk-worker.min.js');
+      const base64 = gzipSync(readFileSync(file), { level: 9 }).toString('base64');
+      return { contents: `export default ${JSON.stringify(base64)};`, loader: 'js', watchFiles: [file] };
+    });
   },
 };
 
@@ -41,6 +62,6 @@ export function webviewBuild({ production }) {
     // every open; the packaged board ships without maps.
     sourcemap: production ? false : 'linked',
     define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
-    plugins: [withoutZodLocales],
+    plugins: [withoutZodLocales, elkWorkerGzip],
   };
 }

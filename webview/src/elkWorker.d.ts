@@ -1,5 +1,5 @@
-/** ELK's worker script, imported as text by `elk.ts` (esbuild's `with { type: 'text' }`). */
-declare module 'elkjs/lib/elk-worker.min.js' {
-  const source: string;
-  export default source;
+/** ELK's worker script, gzip in base64, imported by `elk.ts` (the build's `elk-worker-gzip` plugin, webview/build.mjs). */
+declare module 'elk-worker.gz' {
+  const base64: string;
+  export default base64;
 }

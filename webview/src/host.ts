@@ -3,7 +3,8 @@
  * webview says to the extension goes through `send`, typed as a `BoardMessage`; what
  * arrives is checked with `isHostMessage` before anyone sees it.
  */
-import { isHostMessage, type BoardIntent, type BoardMessage, type BoardView, type HostMessage } from '../../src/protocol/board';
+import type { BoardIntent, BoardMessage } from '../../src/protocol/board';
+import { isHostMessage, type BoardView, type HostMessage } from '../../src/protocol/boardHost';
 import type { CachedLayout } from './canvas/layoutCache';
 
 interface VsCodeApi {

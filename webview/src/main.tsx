@@ -3,7 +3,6 @@
  * no Node, no `vscode` module — it talks to the extension only through the typed
  * messages of `src/protocol/board.ts`.
  */
-import './zodSetup';
 import '@xyflow/react/dist/style.css';
 import './board.css';
 import { Component, StrictMode, type ErrorInfo, type ReactNode } from 'react';

@@ -31,6 +31,7 @@ import { loadViewState, saveViewState } from '../host';
 import { setStatus, update } from '../store';
 import { useAfterPaint } from '../ui/afterPaint';
 import { Dots } from './Dots';
+import { FarEdges, type HandlePoints } from './FarEdges';
 import { fitView, type Corner, type View } from './fit';
 import { GRID, NODE_HEIGHT, NODE_WIDTH, edgesOf, freeSpot, layoutAll, needsLayout, placeMissing, type Point, type Positions } from './layout';
 import { Detail, MelodyNode, describeNode, type MelodyFlowNode, type NodeOverlay } from './MelodyNode';
@@ -41,6 +42,9 @@ import { nameRecord, own } from '../../../src/core/model/names';
 export const PALETTE_MIME = 'application/x-symphony-palette';
 
 const nodeTypes = { melody: MelodyNode };
+
+/** What React Flow holds far out, where FarEdges draws the edges. */
+const NO_EDGES: Edge[] = [];
 
 /** Below this zoom the canvas draws less detail: plain cards (MelodyNode), no arrowheads, labels or dots. */
 const FAR_ZOOM = 0.4;
@@ -75,6 +79,11 @@ const HANDLES: NodeHandle[] = [
   { type: 'target', position: Position.Left, x: -HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
   { type: 'source', position: Position.Right, x: NODE_WIDTH - HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
 ];
+/** Where React Flow starts and ends edges on a card: the right handle's right middle, the left handle's left middle. */
+const HANDLE_POINTS: HandlePoints = {
+  source: { x: HANDLES[1]!.x + HANDLE_SIZE, y: HANDLES[1]!.y + HANDLE_SIZE / 2 },
+  target: { x: HANDLES[0]!.x, y: HANDLES[0]!.y + HANDLE_SIZE / 2 },
+};
 
 /**
  * The arrowhead every edge ends with, defined once. Given as an object on each edge, React
@@ -272,6 +281,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   const run = overlay.run;
   // Edges that look as before are reused, so a run's events redraw only the edges they light.
   const previousEdges = useRef(new Map<string, Edge>());
+  const edgesRef = useRef<Edge[]>([]);
   const edges = useMemo<Edge[]>(() => {
     const byId = new Map(melody.nodes.map((n) => [n.id, n]));
     const labelled = new Set<string>();
@@ -302,6 +312,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
       };
     });
     previousEdges.current = new Map(next.map((e) => [e.id, e]));
+    edgesRef.current = next;
     return next;
   }, [melody, run, far]);
 
@@ -436,9 +447,14 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     if (c.source && c.target) void perform({ kind: 'connect', from: c.source, to: c.target });
   }, []);
 
+  // Far out React Flow holds no edges (FarEdges draws them): the edges of deleted cards
+  // are added here, as React Flow adds them when it holds the edges.
   const onBeforeDelete: OnBeforeDelete<MelodyFlowNode, Edge> = useCallback(async ({ nodes: gone, edges: cut }) => {
-    if (gone.length || cut.length) {
-      await perform({ kind: 'delete', nodes: gone.map((n) => n.id), edges: cut.map((e) => ({ from: e.source, to: e.target })) });
+    const ids = new Set(gone.map((n) => n.id));
+    const connected = edgesRef.current.filter((e) => ids.has(e.source) || ids.has(e.target));
+    const all = [...new Map([...cut, ...connected].map((e) => [e.id, e])).values()];
+    if (gone.length || all.length) {
+      await perform({ kind: 'delete', nodes: gone.map((n) => n.id), edges: all.map((e) => ({ from: e.source, to: e.target })) });
     }
     return false;
   }, []);
@@ -501,7 +517,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
       <Detail.Provider value={far ? 'far' : 'full'}>
         <ReactFlow<MelodyFlowNode, Edge>
           nodes={nodes}
-          edges={edges}
+          edges={far ? NO_EDGES : edges}
           nodeTypes={nodeTypes}
           onNodesChange={onNodesChange}
           onNodeDragStop={onNodeDragStop}
@@ -525,6 +541,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
           ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to select this node and open it in the inspector. Arrow keys move it; Delete removes it.' }}
         >
           <ArrowDefinition />
+          {far && <FarEdges nodes={nodes} edges={edges} handles={HANDLE_POINTS} />}
           {/* Far out the dots would be a few pixels apart: noise, and costly to paint on every frame of a pan. */}
           {!far && <Dots />}
           {minimap && painted && <MiniMap pannable zoomable ariaLabel="Overview of the melody" nodeStrokeWidth={3} style={MINIMAP} />}

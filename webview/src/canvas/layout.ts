@@ -63,12 +63,14 @@ function loadElkScript(): Promise<ElkScript> {
 
 /** Starts the layout engine (once): ELK in a Web Worker, so a layout never blocks the board. */
 function layoutEngine(): Promise<Engine> {
-  engine ??= loadElkScript().then((script) => {
+  engine ??= loadElkScript().then(async (script) => {
     // The engine elk.js started a layout on, from the page's graph (taken once; if its
     // worker failed, a new one starts below).
     const started = script.engine;
     script.engine = undefined;
-    if (started && !script.failure) return started;
+    const ready = await started?.catch(() => undefined);
+    if (ready && !script.failure) return ready;
+    const url = await script.url;
     let died: (e: Error) => void = () => undefined;
     const dead = new Promise<never>((_, reject) => (died = reject));
     dead.catch(() => undefined);
@@ -79,7 +81,7 @@ function layoutEngine(): Promise<Engine> {
         const started = script.worker;
         script.worker = undefined;
         if (started && script.failure) died(new Error(`the layout worker failed: ${script.failure}`));
-        const worker = started ?? new Worker(script.url, { name: 'ELK layout' });
+        const worker = started ?? new Worker(url, { name: 'ELK layout' });
         script.failure = undefined;
         worker.addEventListener('error', (e) => died(new Error(`the layout worker failed: ${e.message || 'it could not start'}`)));
         return worker;
@@ -114,7 +116,7 @@ export function layoutAll(nodes: readonly BoardNode[]): Promise<Positions> {
   if (cached && script?.early && !engine) {
     // Remembered: the layout elk.js started is not needed, and no one else uses its worker.
     // It stops (a later Tidy up starts another).
-    script.engine?.elk.terminateWorker();
+    void script.engine?.then(({ elk }) => elk.terminateWorker(), () => undefined);
     script.engine = undefined;
     script.early = undefined;
   }
