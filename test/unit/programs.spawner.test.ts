@@ -73,6 +73,23 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     }
   });
 
+  it('starts each of many programs asked for at once with its own input, output and exit code', async () => {
+    // The requests of one turn reach a helper in one write: each must still be its own program.
+    const one = new Spawner(undefined, 1);
+    try {
+      const script = 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { process.stdout.write(s.toUpperCase()); process.exitCode = s.length; })';
+      const inputs = Array.from({ length: 12 }, (_, i) => `program ${i} ${'x'.repeat(i)}`);
+      const results = await Promise.all(inputs.map((stdin) => runProgram(request(one, script, { stdin }))));
+      assert.deepEqual(
+        results.map((r) => [r.stdout, r.exitCode]),
+        inputs.map((i) => [i.toUpperCase(), i.length]),
+      );
+      assert.equal(one.helperPids.length, 1, 'all through the one helper');
+    } finally {
+      for (const pid of one.helperPids) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('reports a program that cannot start as the direct spawn does', async () => {
     const missing = request(spawner, '', { command: '/nonexistent/program', name: 'program' });
     await assert.rejects(runProgram(missing), /program program was not found/);
