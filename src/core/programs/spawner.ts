@@ -85,8 +85,6 @@ interface Helper {
   readonly children: Map<number, HelperChild>;
   /** Requests sent whose pid (or failure) has not come back: what it is still spawning. */
   starting: number;
-  /** Whether requests are being gathered for one write at the end of this turn (`send`). */
-  corked: boolean;
 }
 
 /**
@@ -127,26 +125,8 @@ export class Spawner {
     helper.children.set(id, child);
     helper.starting++;
     this.holdOpen(helper);
-    this.send(helper, JSON.stringify({ id, ...request }) + '\n');
+    helper.process.stdin!.write(JSON.stringify({ id, ...request }) + '\n');
     return child;
-  }
-
-  /**
-   * Writes a request line. The requests of one turn of the event loop — the nodes of a level
-   * start together — go to a helper in one write: one system call and one wake-up of the
-   * helper instead of one per program, each in the order it was asked.
-   */
-  private send(helper: Helper, line: string): void {
-    const stdin = helper.process.stdin!;
-    if (!helper.corked) {
-      helper.corked = true;
-      stdin.cork();
-      process.nextTick(() => {
-        helper.corked = false;
-        stdin.uncork();
-      });
-    }
-    stdin.write(line);
   }
 
   /**
@@ -174,7 +154,7 @@ export class Spawner {
 
   private startHelper(slot: number): Helper {
     const proc = spawn(this.node.path, ['-e', SPAWNER], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...this.node.env }, windowsHide: true });
-    const helper: Helper = { process: proc, children: new Map(), starting: 0, corked: false };
+    const helper: Helper = { process: proc, children: new Map(), starting: 0 };
     let buffer = '';
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (d: string) => {
