@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { RunRequestError, type RunResult } from '../../core/engine/engine';
 import { levels } from '../../core/engine/graph';
@@ -9,7 +8,6 @@ import { needsOf, type Melody } from '../../core/model/melody';
 import { setOwn } from '../../core/model/names';
 import { endedConductRun } from '../../core/conductor/resume';
 import { prepareForPrograms, type ProgramHost } from '../../core/programs/host';
-import { sharedSpawner } from '../../core/programs/spawner';
 import { cliEngine, cliPrograms, type RunOptions } from '../host';
 import { resumeConductCommand } from './conduct';
 import type { CliEnvironment } from '../options';
@@ -77,7 +75,6 @@ async function drive(
 /** `symphony run <melody> [--input k=v]... [--json] [--dry-run] [--yes]` */
 export async function runCommand(env: CliEnvironment, melodyPath: string, options: RunCommandOptions): Promise<number> {
   const file = isAbsolute(melodyPath) ? melodyPath : resolve(env.cwd, melodyPath);
-  const early = options.dryRun ? undefined : startHelpersEarly(file);
   const root = await findWorkspaceRoot(nodeFileSystem, dirname(file));
   let inputs: Record<string, string>;
   try {
@@ -87,7 +84,6 @@ export async function runCommand(env: CliEnvironment, melodyPath: string, option
     return 2;
   }
   if (options.dryRun) return dryRun(env, root, file, inputs, options);
-  await early;
   return drive(env, root, options, async (engine, signal, programs) => {
     const { melody, text } = await engine.loadMelodyFile(file);
     // The helper and the sandbox get ready while the run is set up, not when its first node
@@ -95,20 +91,6 @@ export async function runCommand(env: CliEnvironment, melodyPath: string, option
     const prepare = () => prepareForPrograms(programs, melody);
     return engine.run({ melody, file, text, inputs, signal, trigger: { kind: 'manual', detail: 'symphony run' }, noCache: options.cache === false, prepare });
   });
-}
-
-/**
- * Starts the helpers that spawn programs (programs/spawner.ts) while the melody loads,
- * when its text lists commands — rather than once it is loaded and checked, which left the
- * first nodes waiting for a Node process to boot. Only a guess from the text, so a melody
- * that the node cache may serve whole (`cache:`) is left to the engine's own `prepare`,
- * which starts them once a node is not cached; a wrong guess costs idle helpers, which do
- * not keep the CLI running. What runs, and how, does not change.
- */
-async function startHelpersEarly(file: string): Promise<void> {
-  if (process.platform === 'win32') return; // as runProgram: Windows spawns programs directly
-  const text = await readFile(file, 'utf8').catch(() => '');
-  if (/^[ \t]*commands[ \t]*:/m.test(text) && !/^[ \t]*cache[ \t]*:/m.test(text)) sharedSpawner().prestart();
 }
 
 /** `--dry-run`: checks the melody and inputs and prints the plan; runs nothing. */
