@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHelpersEarly } from '../../src/cli/commands/runEarly';
 import { runProgram, type ProgramRequest } from '../../src/core/nodes/shell';
 import type { NodeError } from '../../src/core/nodes/types';
 import { prepareForPrograms, programHost, type ProgramHost } from '../../src/core/programs/host';
@@ -137,6 +140,29 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     await runProgram(request(spawner, 'setTimeout(() => {}, 1000)', { onSpawn: (pid) => LINUX && (parent = parentOf(pid)) }));
     assert.equal(spawner.helperPid, helper);
     if (LINUX) assert.equal(parent, helper);
+  });
+
+  it('is started by `symphony run` from the melody text when it lists commands, unless the node cache may serve it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'symphony-early-'));
+    try {
+      const started = async (text: string | undefined) => {
+        const file = join(dir, 'm.melody.yaml');
+        rmSync(file, { force: true });
+        if (text !== undefined) writeFileSync(file, text);
+        const own = new Spawner(undefined, 1);
+        await startHelpersEarly(file, own);
+        const pid = own.helperPid;
+        for (const p of own.helperPids) process.kill(p, 'SIGKILL');
+        return pid !== undefined;
+      };
+      const nodes = 'nodes:\n  a:\n    uses: shell\n    with: { command: node }\n';
+      assert.equal(await started(`name: m\npermissions:\n  commands: [node]\n${nodes}`), process.platform !== 'win32');
+      assert.equal(await started(`name: m\n${nodes}`), false, 'no commands: no helper');
+      assert.equal(await started(`name: m\ncache: true\npermissions:\n  commands: [node]\n${nodes}`), false, 'left to the engine once a node is not cached');
+      assert.equal(await started(undefined), false, 'no file: nothing (the run says why)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('does not keep the process that uses it running once its programs have ended', () => {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { sharedSpawner } from '../../core/programs/spawner';
+import { sharedSpawner, type Spawner } from '../../core/programs/spawner';
 
 /**
  * Starts the helpers that spawn programs (programs/spawner.ts) while `symphony run` loads
@@ -12,8 +12,8 @@ import { sharedSpawner } from '../../core/programs/spawner';
  * a module that `import()` loads beside the run command's is evaluated only once all of
  * that command's code is, which is what this is meant to overlap.
  */
-export async function startHelpersEarly(file: string): Promise<void> {
+export async function startHelpersEarly(file: string, spawner: Spawner = sharedSpawner()): Promise<void> {
   if (process.platform === 'win32') return; // as runProgram: Windows spawns programs directly
   const text = await readFile(file, 'utf8').catch(() => '');
-  if (/^[ \t]*commands[ \t]*:/m.test(text) && !/^[ \t]*cache[ \t]*:/m.test(text)) sharedSpawner().prestart();
+  if (/^[ \t]*commands[ \t]*:/m.test(text) && !/^[ \t]*cache[ \t]*:/m.test(text)) spawner.prestart();
 }
