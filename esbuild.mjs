@@ -74,6 +74,25 @@ function separateTokenizer(fromDir) {
   };
 }
 
+// zod's `locales` namespace (`z.locales`, `z.core.locales`) holds every language's error
+// messages, 300 kB of code that a namespace import keeps in the bundle and that every start
+// of the extension and of the CLI reads and compiles. Symphony never calls `z.config()`:
+// zod's messages are its default, English, which zod imports itself (classic/schemas.js).
+// So `z.locales` holds English alone.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: join(args.resolveDir, '..', 'locales'), namespace: 'zod-english-only' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: "export { default as en } from './en.js';\n",
+      resolveDir: args.path,
+      loader: 'js',
+    }));
+  },
+};
+
 // The package's `bin`: a CommonJS file (package.json has no "type": "module") that starts
 // the CLI's ES module, as `symphony` and `node dist/cli.js` alike.
 const CLI_LAUNCHER = `#!/usr/bin/env node
@@ -91,7 +110,7 @@ const targets = [
     entryPoints: { extension: 'src/extension/main.ts' },
     outdir: 'dist',
     external: ['vscode', ...optionalRuntime],
-    plugins: [separateTokenizer('./'), reporter('extension')],
+    plugins: [zodEnglishOnly, separateTokenizer('./'), reporter('extension')],
   },
   {
     ...nodeShared,
@@ -109,7 +128,7 @@ const targets = [
     ...nodeShared,
     entryPoints: { celWorker: 'src/core/expr/celWorker.ts' },
     outdir: 'dist',
-    plugins: [reporter('expression worker')],
+    plugins: [zodEnglishOnly, reporter('expression worker')],
   },
   {
     // The CLI is an ES module split where main.ts imports a command's code (`import()`),
@@ -141,7 +160,7 @@ const targets = [
         "const __dirname = __symphonyPath(new URL('.', import.meta.url));",
       ].join('\n'),
     },
-    plugins: [separateTokenizer('../'), reporter('cli')],
+    plugins: [zodEnglishOnly, separateTokenizer('../'), reporter('cli')],
   },
   {
     // The Harmony Board: its options are in webview/build.mjs, which the board's bench shares.
@@ -160,7 +179,7 @@ if (!production) {
     entryPoints: entries,
     outdir: 'out/test/integration',
     external: ['vscode', 'mocha', ...optionalRuntime],
-    plugins: [reporter('integration tests')],
+    plugins: [zodEnglishOnly, reporter('integration tests')],
   });
 }
 

@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHelpersEarly } from '../../src/cli/commands/runEarly';
 import { runProgram, type ProgramRequest } from '../../src/core/nodes/shell';
 import type { NodeError } from '../../src/core/nodes/types';
 import { prepareForPrograms, programHost, type ProgramHost } from '../../src/core/programs/host';
@@ -73,6 +76,23 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     }
   });
 
+  it('starts each of many programs asked for at once with its own input, output and exit code', async () => {
+    // The requests of one turn reach a helper in one write: each must still be its own program.
+    const one = new Spawner(undefined, 1);
+    try {
+      const script = 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { process.stdout.write(s.toUpperCase()); process.exitCode = s.length; })';
+      const inputs = Array.from({ length: 12 }, (_, i) => `program ${i} ${'x'.repeat(i)}`);
+      const results = await Promise.all(inputs.map((stdin) => runProgram(request(one, script, { stdin }))));
+      assert.deepEqual(
+        results.map((r) => [r.stdout, r.exitCode]),
+        inputs.map((i) => [i.toUpperCase(), i.length]),
+      );
+      assert.equal(one.helperPids.length, 1, 'all through the one helper');
+    } finally {
+      for (const pid of one.helperPids) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('reports a program that cannot start as the direct spawn does', async () => {
     const missing = request(spawner, '', { command: '/nonexistent/program', name: 'program' });
     await assert.rejects(runProgram(missing), /program program was not found/);
@@ -120,6 +140,29 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
     await runProgram(request(spawner, 'setTimeout(() => {}, 1000)', { onSpawn: (pid) => LINUX && (parent = parentOf(pid)) }));
     assert.equal(spawner.helperPid, helper);
     if (LINUX) assert.equal(parent, helper);
+  });
+
+  it('is started by `symphony run` from the melody text when it lists commands, unless the node cache may serve it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'symphony-early-'));
+    try {
+      const started = async (text: string | undefined) => {
+        const file = join(dir, 'm.melody.yaml');
+        rmSync(file, { force: true });
+        if (text !== undefined) writeFileSync(file, text);
+        const own = new Spawner(undefined, 1);
+        await startHelpersEarly(file, own);
+        const pid = own.helperPid;
+        for (const p of own.helperPids) process.kill(p, 'SIGKILL');
+        return pid !== undefined;
+      };
+      const nodes = 'nodes:\n  a:\n    uses: shell\n    with: { command: node }\n';
+      assert.equal(await started(`name: m\npermissions:\n  commands: [node]\n${nodes}`), process.platform !== 'win32');
+      assert.equal(await started(`name: m\n${nodes}`), false, 'no commands: no helper');
+      assert.equal(await started(`name: m\ncache: true\npermissions:\n  commands: [node]\n${nodes}`), false, 'left to the engine once a node is not cached');
+      assert.equal(await started(undefined), false, 'no file: nothing (the run says why)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('does not keep the process that uses it running once its programs have ended', () => {

@@ -126,27 +126,49 @@ function walk(value: unknown, depth: number, found: { collections: number; nonSt
   return true;
 }
 
+/** The `yaml` package's core-schema scalar tags that resolve plain scalars by a regular expression, in its order. */
+const CORE_SCALARS = new Schema({ schema: 'core' }).tags.flatMap((tag) => ('test' in tag && tag.test && !tag.collection ? [{ tag, test: tag.test }] : []));
+
+/**
+ * Whether some core-schema type may take a plain scalar — one regular expression made of
+ * all of theirs, tested once per scalar (js-yaml asks each type in turn, and nearly every
+ * scalar of a melody is a string that none takes). Remembers the last scalar asked about.
+ * Only when every expression is a plain one (no flags); otherwise it says yes and each
+ * type tests for itself, as before.
+ */
+const mayResolve = ((): ((s: string) => boolean) => {
+  if (CORE_SCALARS.some(({ test }) => test.flags !== '')) return () => true;
+  const any = new RegExp(CORE_SCALARS.map(({ test }) => `(?:${test.source})`).join('|'));
+  let last: string | undefined;
+  let answer = true;
+  return (s) => {
+    if (s !== last) {
+      last = s;
+      answer = any.test(s);
+    }
+    return answer;
+  };
+})();
+
 /**
  * js-yaml types for the `yaml` package's core-schema scalars, in its order: each tests a plain
  * scalar with that package's regular expression and resolves it with that package's code.
  */
 const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
-  implicit: new Schema({ schema: 'core' }).tags.flatMap((tag, i) => {
-    const test = 'test' in tag ? tag.test : undefined;
-    if (!test || tag.collection) return [];
+  implicit: CORE_SCALARS.map(({ tag, test }, i) => {
     const isNull = tag.tag === 'tag:yaml.org,2002:null';
-    return [
+    return (
       // js-yaml keeps one type per tag name: numbered, as the `yaml` package has several per tag.
       new Type(`${tag.tag}#${i}`, {
         kind: 'scalar',
-        resolve: (s: string) => test.test(s),
+        resolve: (s: string) => mayResolve(s) && test.test(s),
         construct: (s: string) => {
           const v: unknown = tag.resolve(s, () => {}, { intAsBigInt: false } as never);
           const value = isScalar(v) ? v.value : v;
           if (!isNull) counts.constructed++;
           return value;
         },
-      }),
-    ];
+      })
+    );
   }),
 });
