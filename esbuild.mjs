@@ -9,6 +9,7 @@
 import * as esbuild from 'esbuild';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { zodEnglishOnly } from './scripts/zodEnglishOnly.mjs';
 import { webviewBuild } from './webview/build.mjs';
 
 const pkg = JSON.parse(await readFile('package.json', 'utf8'));
@@ -73,25 +74,6 @@ function separateTokenizer(fromDir) {
     },
   };
 }
-
-// zod's `locales` namespace (`z.locales`, `z.core.locales`) holds every language's error
-// messages, 300 kB of code that a namespace import keeps in the bundle and that every start
-// of the extension and of the CLI reads and compiles. Symphony never calls `z.config()`:
-// zod's messages are its default, English, which zod imports itself (classic/schemas.js).
-// So `z.locales` holds English alone.
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: join(args.resolveDir, '..', 'locales'), namespace: 'zod-english-only' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
-      contents: "export { default as en } from './en.js';\n",
-      resolveDir: args.path,
-      loader: 'js',
-    }));
-  },
-};
 
 // The package's `bin`: a CommonJS file (package.json has no "type": "module") that starts
 // the CLI's ES module, as `symphony` and `node dist/cli.js` alike.

@@ -4,23 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
-
-/**
- * zod's translations of its error messages into fifty languages, a quarter of the board's
- * script (258 kB of 1 MB minified) that it loaded and parsed on every open when it still
- * imported the protocol's schemas: `import { z } from 'zod'` brings every locale along
- * (`z.locales`). The board now imports no zod at all (src/protocol/boardHost.ts); should
- * zod come back into it, its locales stay out — English, which zod imports by itself, stays.
- */
-const withoutZodLocales = {
-  name: 'without-zod-locales',
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'without-zod-locales' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'without-zod-locales' }, () => ({ contents: 'export {};', loader: 'js' }));
-  },
-};
+// Should zod come back into the board (it imports none now: src/protocol/boardHost.ts), its
+// fifty translations stay out.
+import { zodEnglishOnly } from '../scripts/zodEnglishOnly.mjs';
 
 /**
  * ELK's worker script (1.6 MB, which elk.js carries as text to start its worker from a
@@ -62,6 +48,6 @@ export function webviewBuild({ production }) {
     // every open; the packaged board ships without maps.
     sourcemap: production ? false : 'linked',
     define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
-    plugins: [withoutZodLocales, elkWorkerGzip],
+    plugins: [zodEnglishOnly, elkWorkerGzip],
   };
 }
