@@ -45,6 +45,8 @@ const nodeTypes = { melody: MelodyNode };
 
 /** What React Flow holds far out, where FarEdges draws the edges. */
 const NO_EDGES: Edge[] = [];
+/** What React Flow holds before the first layout. */
+const NO_NODES: MelodyFlowNode[] = [];
 
 /** Below this zoom the canvas draws less detail: plain cards (MelodyNode), no arrowheads, labels or dots. */
 const FAR_ZOOM = 0.4;
@@ -67,6 +69,8 @@ const PANEL_MARGIN = 15;
 const CONTROLS_CORNER: Corner = { width: PANEL_MARGIN + 28, height: PANEL_MARGIN + 4 * 28 };
 const MINIMAP_CORNER: Corner = { width: PANEL_MARGIN + MINIMAP.width, height: PANEL_MARGIN + MINIMAP.height };
 const NO_CORNER: Corner = { width: 0, height: 0 };
+/** Where the canvas looks while ELK lays a melody out: nothing is drawn on it yet. */
+const PENDING_VIEW: Viewport = { x: 0, y: 0, zoom: 1 };
 
 /**
  * Where every card's handles are, so React Flow draws edges without measuring 500 cards
@@ -334,14 +338,25 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     const v = melody.viewport;
     return saved ?? (v ? { x: v[0], y: v[1], zoom: v[2] } : undefined);
   });
+  // A melody ELK lays out gets React Flow at once (the canvas, its controls), before its
+  // layout: when the layout lands, only the cards are left to draw. React Flow then shows
+  // nothing at PENDING_VIEW until that first view is set on it (no save, no `moving`: it is
+  // where the board opens, as `defaultViewport` is).
+  const [shell] = useState(() => !initialView && !layout);
+  const placing = useRef(false);
   const fitted = useRef(false);
   useLayoutEffect(() => {
     const el = wrapper.current;
     if (initialView || !layout || !el) return;
     const rect = el.getBoundingClientRect();
-    setInitialView(viewFor(melody.nodes, layout, rect, corners()) ?? { x: 0, y: 0, zoom: 1 });
+    const view = viewFor(melody.nodes, layout, rect, corners()) ?? { x: 0, y: 0, zoom: 1 };
+    if (shell) {
+      placing.current = true;
+      void flow.setViewport(view);
+    }
+    setInitialView(view);
     fitted.current = true;
-  }, [initialView, layout, melody.nodes, corners]);
+  }, [initialView, layout, melody.nodes, corners, shell, flow]);
 
   // Fits the cards where they are (dragged ones too), or where `moved` is about to put them.
   const fit = useCallback(
@@ -486,11 +501,16 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   // gets a layer of its own (panning then moves pixels instead of painting 500 cards anew),
   // and the cards stop reacting to the pointer (no hover repaints, no hit tests).
   const onMoveStart = useCallback((event: unknown) => {
+    if (placing.current) return;
     wrapper.current?.classList.add('moving');
     // Programmatic moves (a fit) carry no event; a person's pan or zoom does.
     if (event) userMoved.current = true;
   }, []);
   const onMoveEnd = useCallback((_: unknown, viewport: Viewport) => {
+    if (placing.current) {
+      placing.current = false;
+      return;
+    }
     wrapper.current?.classList.remove('moving');
     saveViewState({ viewport });
   }, []);
@@ -500,7 +520,9 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     if (painted) onPainted?.();
   }, [painted, onPainted]);
 
-  if (!layout || !initialView) {
+  // The shell: React Flow without cards until the first layout (see `shell` above).
+  const drawing = !!layout && !!initialView;
+  if (!drawing && !(shell && !initialView)) {
     return (
       <div className="canvas-wrap" ref={wrapper}>
         {!layout && (
@@ -514,10 +536,15 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
 
   return (
     <div className={`canvas-wrap${far ? ' far' : ''}`} ref={wrapper} onDrop={onDrop} onDragOver={onDragOver}>
+      {!layout && (
+        <p className="canvas-note over" role="status">
+          Laying out {melody.nodes.length} nodes…
+        </p>
+      )}
       <Detail.Provider value={far ? 'far' : 'full'}>
         <ReactFlow<MelodyFlowNode, Edge>
-          nodes={nodes}
-          edges={far ? NO_EDGES : edges}
+          nodes={drawing ? nodes : NO_NODES}
+          edges={!drawing || far ? NO_EDGES : edges}
           nodeTypes={nodeTypes}
           onNodesChange={onNodesChange}
           onNodeDragStop={onNodeDragStop}
@@ -526,7 +553,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
           onSelectionChange={onSelectionChange}
           onMoveStart={onMoveStart}
           onMoveEnd={onMoveEnd}
-          defaultViewport={initialView}
+          defaultViewport={initialView ?? PENDING_VIEW}
           isValidConnection={(c) => c.source !== c.target}
           connectionLineType={ConnectionLineType.SmoothStep}
           defaultEdgeOptions={{ type: 'smoothstep' }}
