@@ -77,7 +77,7 @@ function request(spawner: Spawner | 'direct', script: string, extra: Partial<Pro
   });
 
   it('starts each of many programs asked for at once with its own input, output and exit code', async () => {
-    // The requests of one turn reach a helper in one write: each must still be its own program.
+    // Many requests in one turn, through one helper, their replies interleaved: each is still its own program.
     const one = new Spawner(undefined, 1);
     try {
       const script = 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { process.stdout.write(s.toUpperCase()); process.exitCode = s.length; })';
