@@ -9,7 +9,7 @@ import { hash } from 'node:crypto';
  * through a replacer, which built a sorted copy of every object it met.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '') ?? 'null';
+  return canonicalValue(value, '') ?? 'null';
 }
 
 /** An array index as a property key ("0", "42"; not "01" or "-1"): JavaScript orders these first. */
@@ -29,25 +29,11 @@ function sortedKeys(object: object): string[] {
   return [...indices, ...keys.filter((k) => !isIndex(k))];
 }
 
-/**
- * The members of a plain object's canonical JSON, in their order: `"key":value` for each key
- * whose value JSON writes. `{${members.join(',')}}` is `canonicalJson(object)`, for an object
- * without a key that is an array index and without a `toJSON` of its own — what lets a caller
- * merge in members of its own (keys it knows not to be there) without writing the values twice.
- */
-export function canonicalMembers(object: object): { readonly key: string; readonly text: string }[] {
-  const members: { key: string; text: string }[] = [];
-  for (const k of sortedKeys(object)) {
-    const v = write((object as Record<string, unknown>)[k], k);
-    if (v !== undefined) members.push({ key: k, text: `${quoteKey(k)}:${v}` });
-  }
-  return members;
-}
-
 /** Keys as JSON strings, kept: the same few keys recur in every record written. */
 const quotedKeys = new Map<string, string>();
 
-function quoteKey(key: string): string {
+/** A key as a JSON string, as canonicalJson writes it. */
+export function quoteKey(key: string): string {
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {
     quoted = JSON.stringify(key);
@@ -58,10 +44,11 @@ function quoteKey(key: string): string {
 }
 
 /**
- * One value as JSON.stringify would write it in that place; undefined where it writes
- * nothing. `key` is its key or array index, given to a `toJSON` as a string.
+ * One value as JSON.stringify would write it in that place, with canonicalJson's sorted keys;
+ * undefined where it writes nothing. `key` is its key or array index, given to a `toJSON` as
+ * a string.
  */
-function write(input: unknown, key: string | number): string | undefined {
+export function canonicalValue(input: unknown, key: string | number): string | undefined {
   let value = input;
   if (value !== null && (typeof value === 'object' || typeof value === 'bigint') && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON(key: string): unknown }).toJSON(String(key));
@@ -85,7 +72,7 @@ function write(input: unknown, key: string | number): string | undefined {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ',';
-      out += write(value[i], i) ?? 'null';
+      out += canonicalValue(value[i], i) ?? 'null';
     }
     return `${out}]`;
   }
@@ -94,7 +81,7 @@ function write(input: unknown, key: string | number): string | undefined {
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    const v = write((value as Record<string, unknown>)[k], k);
+    const v = canonicalValue((value as Record<string, unknown>)[k], k);
     if (v === undefined) continue;
     if (out.length > 1) out += ',';
     out += `${quoteKey(k)}:${v}`;
