@@ -18,10 +18,28 @@ export const isIndex = (key: string) => {
   return c >= 48 && c <= 57 && /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4294967295;
 };
 
+/**
+ * Sorts keys in place by UTF-16 code units (`<`), as `Array.prototype.sort()` orders strings.
+ * The few keys of a record are put in order by insertion, in place: the built-in sort
+ * allocates its own work copy on every call, and it is called for every object written.
+ */
+export function sortKeys(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
 /** Index keys ascending first, then the rest sorted: the order of a sorted object's keys. */
 function sortedKeys(object: object): string[] {
-  // The default order compares UTF-16 code units, exactly as `<` does, without a callback per comparison.
-  const keys = Object.keys(object).sort();
+  const keys = sortKeys(Object.keys(object));
   let indexed = false;
   for (let i = 0; i < keys.length && !indexed; i++) indexed = isIndex(keys[i]!);
   if (!indexed) return keys;

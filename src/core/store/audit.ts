@@ -1,6 +1,6 @@
 import { closeSync, constants, mkdirSync, openSync, promises as fsp } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { canonicalJson, canonicalValue, isIndex, quoteKey, sha256 } from '../engine/hash';
+import { canonicalJson, canonicalValue, isIndex, quoteKey, sha256, sortKeys } from '../engine/hash';
 import type { AuditHead } from '../model/run';
 import { datasync, isErrno, readLastLine, writeAllSync } from './files';
 import { GroupCommit } from './groupCommit';
@@ -50,7 +50,7 @@ const CHAIN_KEYS = ['at', 'prev', 'seq'] as const;
  * holds them after its chain fields.
  */
 function recordTexts(entry: Readonly<Record<string, unknown>>, keys: string[], chain: readonly [string, string, string]): { hashed: string; members: string } {
-  keys.sort();
+  sortKeys(keys);
   let hashed = '{';
   let members = '';
   let c = 0;
