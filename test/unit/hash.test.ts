@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import { canonicalJson, sortKeys } from '../../src/core/engine/hash';
+import { canonicalJson, canonicalObject, sortKeys } from '../../src/core/engine/hash';
 import { anyValue } from './arbitraries';
 
 /**
@@ -47,6 +47,16 @@ describe('canonicalJson', () => {
         assert.deepEqual(sortKeys([...keys]), [...keys].sort());
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('writes an object given as sorted keys and values exactly as canonicalJson writes the object', () => {
+    const value = anyValue(fc.string());
+    fc.assert(
+      fc.property(value, value, fc.option(fc.string(), { nil: undefined }), value, (input, node, instrument, kind) => {
+        assert.equal(canonicalObject(['input', 'instrument', 'kind', 'node'], [input, instrument, kind, node]), canonicalJson({ node, input, instrument, kind }));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -31,7 +31,7 @@ import { unavailableModels } from '../providers/unavailable';
 import { loadWorkspacePrices, priceOf, type Price } from '../providers/prices';
 import { endPrograms, processStartTime, type RecordedProgram } from '../store/processes';
 import type { ArtifactStore, AuditEntry, AuditLog, RunJournal, RunStorage } from '../store/types';
-import { canonicalJson, sha256 } from './hash';
+import { canonicalJson, canonicalObject, sha256 } from './hash';
 import { resolveInputs } from './inputs';
 import { schemaErrors } from './outputs';
 import { PermissionError, PermissionGuard } from './permissions';
@@ -548,6 +548,9 @@ function chained(r: AttemptOutcome, attempt: number): ChainOutcome {
   if (r.cancelled) return { ok: false, error: r.error, retryable: false, cancelled: true, attempt };
   return { ok: false, output: r.output, error: r.error, retryable: r.retryable, retryAfterMs: r.retryAfterMs, attempt, provenance: r.provenance };
 }
+
+/** The members of a node's provenance, in canonical (sorted) order. */
+const PROVENANCE_KEYS = ['input', 'instrument', 'kind', 'node'] as const;
 
 /** A failed attempt's outcome. */
 function failed(error: string, retryable: boolean, extra: { fallbackHelps?: boolean; provenance?: string } = {}): AttemptOutcome {
@@ -1158,7 +1161,8 @@ class RunExecution {
       return failed(message, false);
     }
     const instrument = instrumentRef ? this.instruments.get(instrumentRef) : undefined;
-    const provenance = sha256(canonicalJson({ node: spec, input: this.redactor.redact(input), instrument: instrumentRef, kind }));
+    // canonicalJson({ node: spec, input, instrument, kind }), without the object.
+    const provenance = sha256(canonicalObject(PROVENANCE_KEYS, [this.redactor.redact(input), instrumentRef, kind, spec]));
     void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance });
 
     const parsed = safeParseNames(NODE_KINDS[kind], input);

@@ -47,6 +47,23 @@ function sortedKeys(object: object): string[] {
   return [...indices, ...keys.filter((k) => !isIndex(k))];
 }
 
+/**
+ * `canonicalJson` of the object with these keys and values, written without building it:
+ * `keys` must be in the order canonicalJson sorts them, none an array index (a node's
+ * provenance: `['input', 'instrument', 'kind', 'node']`).
+ */
+export function canonicalObject(keys: readonly string[], values: readonly unknown[]): string {
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = canonicalValue(values[i], k);
+    if (v === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${quoteKey(k)}:${v}`;
+  }
+  return `${out}}`;
+}
+
 /** Keys as JSON strings, kept: the same few keys recur in every record written. */
 const quotedKeys = new Map<string, string>();
 
