@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import { canonicalJson } from '../../src/core/engine/hash';
+import { canonicalJson, canonicalObject, sortKeys } from '../../src/core/engine/hash';
 import { anyValue } from './arbitraries';
 
 /**
@@ -38,5 +38,25 @@ describe('canonicalJson', () => {
     assert.equal(canonicalJson(tricky), '{"9":3,"10":2,"a":{"__proto__":{"y":2,"z":1}},"b":1,"u":[1,null],"x":"\u2028"}');
     // eslint-disable-next-line no-sparse-arrays
     assert.equal(canonicalJson([1, , undefined, () => 1, 2n, Number.NaN, { toJSON: () => 'j' }]), '[1,null,null,null,"2",null,"j"]');
+  });
+
+  it('orders keys as the built-in sort does, by UTF-16 code units, for few keys and many', () => {
+    const key = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('a', 'B', 'é', '\u{1F600}', '\uFFFF', '10', '9', ''));
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 40 }), (keys) => {
+        assert.deepEqual(sortKeys([...keys]), [...keys].sort());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('writes an object given as sorted keys and values exactly as canonicalJson writes the object', () => {
+    const value = anyValue(fc.string());
+    fc.assert(
+      fc.property(value, value, fc.option(fc.string(), { nil: undefined }), value, (input, node, instrument, kind) => {
+        assert.equal(canonicalObject(['input', 'instrument', 'kind', 'node'], [input, instrument, kind, node]), canonicalJson({ node, input, instrument, kind }));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -24,14 +24,14 @@ import {
 import { loadMelody } from '../load/melody';
 import { decodeText, nodeFileSystem, TextEncodingError } from '../load/fs';
 import { loadWorkspaceInstruments, type WorkspaceInstruments } from '../load/workspace';
-import { celVariables, evaluateCondition, EXPRESSION_TIME_LIMIT_MS, ExpressionError, renderString, renderValue, toCel, type EvaluationBounds } from '../expr/evaluate';
+import { celVariables, evaluateCondition, EXPRESSION_TIME_LIMIT_MS, ExpressionError, renderString, renderValue, renderValueNow, toCel, type EvaluationBounds } from '../expr/evaluate';
 import { NodeError, type BudgetLeft, type ChildRun, type Host, type ModelUsage, type NodeContext, type NodeRegistry, type NodeResult, type StartedProgram } from '../nodes/types';
 import { ProviderUnavailableError, type ModelProvider } from '../providers/types';
 import { unavailableModels } from '../providers/unavailable';
 import { loadWorkspacePrices, priceOf, type Price } from '../providers/prices';
 import { endPrograms, processStartTime, type RecordedProgram } from '../store/processes';
 import type { ArtifactStore, AuditEntry, AuditLog, RunJournal, RunStorage } from '../store/types';
-import { canonicalJson, sha256 } from './hash';
+import { canonicalJson, canonicalObject, sha256 } from './hash';
 import { resolveInputs } from './inputs';
 import { schemaErrors } from './outputs';
 import { PermissionError, PermissionGuard } from './permissions';
@@ -508,6 +508,18 @@ interface AttemptOutcome {
   readonly provenance?: string;
 }
 
+/** How one attempt of a node ended after its fallbacks; `attempt` is the number of the last one made. */
+interface ChainOutcome {
+  readonly ok: boolean;
+  readonly output?: unknown;
+  readonly error: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  readonly cancelled?: boolean;
+  readonly attempt: number;
+  readonly provenance?: string;
+}
+
 /** How a node ended, as finishNode records it. */
 interface NodeEnd {
   readonly status: NodeStatus;
@@ -520,6 +532,36 @@ interface NodeEnd {
   /** When its work began (`now()`): its duration is measured from here. */
   readonly started: number;
 }
+
+/** How a node without `loop:` ended, from its attempts. */
+function once(r: { status: NodeStatus; output?: unknown; error?: string; attempts: number; provenance?: string }, started: number): NodeEnd {
+  // Field by field: a spread of `r` took longer than the rest of a no-op node's bookkeeping.
+  return { status: r.status, output: r.output, error: r.error, attempts: r.attempts, provenance: r.provenance, iterations: 0, started };
+}
+
+/**
+ * What attemptChain returns for a chain of one attempt (a node without an instrument, so
+ * without fallbacks), from that attempt's outcome: `attempt` is its number.
+ */
+function chained(r: AttemptOutcome, attempt: number): ChainOutcome {
+  if (r.ok) return { ok: true, output: r.output, error: '', retryable: true, attempt, provenance: r.provenance };
+  if (r.cancelled) return { ok: false, error: r.error, retryable: false, cancelled: true, attempt };
+  return { ok: false, output: r.output, error: r.error, retryable: r.retryable, retryAfterMs: r.retryAfterMs, attempt, provenance: r.provenance };
+}
+
+/** The members of a node's provenance, in canonical (sorted) order. */
+const PROVENANCE_KEYS = ['input', 'instrument', 'kind', 'node'] as const;
+
+/** A failed attempt's outcome. */
+function failed(error: string, retryable: boolean, extra: { fallbackHelps?: boolean; provenance?: string } = {}): AttemptOutcome {
+  return { ok: false, error, retryable, ...extra };
+}
+
+/** The outcome of an attempt the run's cancellation stopped. */
+const CANCELLED: AttemptOutcome = { ok: false, error: 'cancelled', retryable: false, cancelled: true };
+
+/** The release of an instrument slot an attempt without an instrument never took. */
+const NOTHING_TO_RELEASE = (): void => undefined;
 
 /** Whether a ready node runs. */
 type Decision = { readonly kind: 'run' } | { readonly kind: 'skip'; readonly reason: string; readonly cancelled?: boolean } | { readonly kind: 'error'; readonly error: string };
@@ -865,7 +907,8 @@ class RunExecution {
     // A node's duration is its own work: the time it waited for a free slot is not part of it.
     started = this.opts.now();
     try {
-      const end = await this.runIterations(id, spec, started);
+      // Without `loop:` a node runs its attempts once: no turn through runIterations.
+      const end = spec.loop ? await this.runIterations(id, spec, started) : once(await this.attempts(id, spec, 0), started);
       // The slot is held until the end is appended, and freed before the dependents that end
       // readies start (finishNode), so they find it.
       return await this.finishNode(id, spec, end, release);
@@ -956,10 +999,7 @@ class RunExecution {
   /** Runs a node once, or — with `loop:` — until its `until` holds or `max` is reached; resolves with how it ended. */
   private async runIterations(id: string, spec: NodeSpec, started: number): Promise<NodeEnd> {
     const loop = spec.loop;
-    if (!loop) {
-      const r = await this.attempts(id, spec, 0);
-      return { ...r, iterations: 0, started };
-    }
+    if (!loop) return once(await this.attempts(id, spec, 0), started);
     for (let iteration = 0; ; iteration++) {
       const r = await this.attempts(id, spec, iteration);
       const iterations = iteration + 1;
@@ -992,7 +1032,8 @@ class RunExecution {
     let tries = 0;
     for (;;) {
       tries++;
-      const result = await this.attemptChain(id, spec, iteration, attempt);
+      // Without an instrument the chain is one attempt: made here, without attemptChain's turn.
+      const result = spec.instrument ? await this.attemptChain(id, spec, iteration, attempt) : chained(await this.attempt(id, spec, iteration, attempt + 1, undefined), attempt + 1);
       attempt = result.attempt;
       this.attemptsDone.set(id, attempt);
       if (result.ok) return { status: 'success', output: result.output, attempts: attempt, provenance: result.provenance };
@@ -1011,13 +1052,13 @@ class RunExecution {
     }
   }
 
-  /** One attempt: the node's instrument, then each fallback in turn. */
+  /** One attempt: the node's instrument, then each fallback in turn (see `chained` for a node without one). */
   private async attemptChain(
     id: string,
     spec: NodeSpec,
     iteration: number,
     attemptsSoFar: number,
-  ): Promise<{ ok: boolean; output?: unknown; error: string; retryable: boolean; retryAfterMs?: number; cancelled?: boolean; attempt: number; provenance?: string }> {
+  ): Promise<ChainOutcome> {
     const chain = spec.instrument ? [spec.instrument, ...(spec.fallback ?? [])] : [undefined];
     let attempt = attemptsSoFar;
     let lastError = '';
@@ -1097,40 +1138,41 @@ class RunExecution {
   ): Promise<AttemptOutcome> {
     const kind = spec.uses as NodeKind;
     const { signal } = bounds;
-    const fail = (error: string, retryable: boolean, extra: { fallbackHelps?: boolean; provenance?: string } = {}) => ({ ok: false, error, retryable, ...extra });
-    const cancelled = { ok: false, error: 'cancelled', retryable: false, cancelled: true } as const;
 
     // Inputs: evaluate the expressions of `with:` and `env:`, then parse with the kind's schema.
     let input: unknown;
     let env: Record<string, string>;
     try {
-      input = await renderValue(spec.with ?? {}, this.context(iteration), bounds);
+      // Without expressions, the copy of `with:` is made without a turn.
+      input = renderValueNow(spec.with ?? {}, () => this.context(iteration), bounds);
+      if (input instanceof Promise) input = await input;
       env = spec.env ? await this.nodeEnv(spec.env, iteration, bounds) : {};
     } catch (e) {
       void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance: '' });
-      if (this.signal.aborted) return cancelled;
+      if (this.signal.aborted) return CANCELLED;
       // The same expressions over the same data would take as long again: not retried.
-      if (timeout.fired) return fail(this.expressionFailure(spec, e, 'its inputs', true), false);
+      if (timeout.fired) return failed(this.expressionFailure(spec, e, 'its inputs', true), false);
       const missing = secretNames(JSON.stringify(spec.with ?? {})).filter((n) => !Object.hasOwn(this.secrets, n));
       const message = !missing.length
         ? this.expressionFailure(spec, e, 'its inputs')
         : this.setup.caller
           ? `secret ${missing.join(', ')} is not available to this sub-melody: the melody that started it does not use it (a sub-melody gets only its caller's secrets; pass the value as an input)`
           : `secret ${missing.join(', ')} is not set (the CLI reads it from the environment variable of that name; in VS Code run "Symphony: Set Secret")`;
-      return fail(message, false);
+      return failed(message, false);
     }
     const instrument = instrumentRef ? this.instruments.get(instrumentRef) : undefined;
-    const provenance = sha256(canonicalJson({ node: spec, input: this.redactor.redact(input), instrument: instrumentRef, kind }));
+    // canonicalJson({ node: spec, input, instrument, kind }), without the object.
+    const provenance = sha256(canonicalObject(PROVENANCE_KEYS, [this.redactor.redact(input), instrumentRef, kind, spec]));
     void this.emit({ type: 'node-started', runId: this.setup.runId, at: this.iso(), nodeId: id, attempt, iteration, instrument: instrumentRef, provenance });
 
     const parsed = safeParseNames(NODE_KINDS[kind], input);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ');
-      return fail(`the evaluated inputs do not fit ${kind}: ${issues}`, false, { provenance });
+      return failed(`the evaluated inputs do not fit ${kind}: ${issues}`, false, { provenance });
     }
-    if (instrumentRef && !instrument) return fail(`unknown instrument ${instrumentRef}`, false, { fallbackHelps: true, provenance });
+    if (instrumentRef && !instrument) return failed(`unknown instrument ${instrumentRef}`, false, { fallbackHelps: true, provenance });
     const impl = this.opts.nodes[kind] as { run(input: unknown, ctx: NodeContext): Promise<NodeResult> } | undefined;
-    if (!impl) return fail(`node kind "${kind}" is not available in this host`, false, { provenance });
+    if (!impl) return failed(`node kind "${kind}" is not available in this host`, false, { provenance });
     const cacheKey = this.caches(spec) ? this.cacheKey(kind, input, env, instrument, spec) : undefined;
     if (cacheKey !== undefined && !this.setup.noCache) {
       const hit = await this.cacheHit(cacheKey);
@@ -1144,13 +1186,13 @@ class RunExecution {
     this.prepareOnce();
     if (!EFFECT_FREE_KINDS.has(kind)) {
       const unrecorded = await this.awaitNeedsDurable(spec);
-      if (unrecorded) return fail(unrecorded, false, { provenance });
+      if (unrecorded) return failed(unrecorded, false, { provenance });
     }
     const budgetError = this.budgetExceeded();
-    if (budgetError && (kind === 'instrument' || kind === 'summarize')) return fail(budgetError, false, { provenance });
+    if (budgetError && (kind === 'instrument' || kind === 'summarize')) return failed(budgetError, false, { provenance });
 
-    const releaseInstrument = instrument ? await this.engine.instrumentLimit(instrument).acquire(signal).catch(() => undefined) : () => undefined;
-    if (!releaseInstrument) return timeout.fired ? fail(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : cancelled;
+    const releaseInstrument = instrument ? await this.engine.instrumentLimit(instrument).acquire(signal).catch(() => undefined) : NOTHING_TO_RELEASE;
+    if (!releaseInstrument) return timeout.fired ? failed(`timed out after ${spec.timeout} waiting for instrument ${instrumentRef}`, true) : CANCELLED;
 
     const reads = cacheKey !== undefined ? new ReadRecorder(this.permissions, () => (this.rootReal ??= fsp.realpath(this.opts.workspaceRoot)), this.digests) : undefined;
     const ctx = this.nodeContext(id, attempt, iteration, bounds, instrument, env, reads?.guard);
@@ -1159,10 +1201,10 @@ class RunExecution {
       const output = this.redactor.redact(result.output);
       if (spec.outputs) {
         const problems = schemaErrors(spec.outputs, output);
-        if (problems.length) return fail(`the output does not match \`outputs:\`: ${problems.join('; ')}`, true, { provenance });
+        if (problems.length) return failed(`the output does not match \`outputs:\`: ${problems.join('; ')}`, true, { provenance });
       }
       const over = this.budgetExceeded();
-      if (over) return fail(over, false, { provenance });
+      if (over) return failed(over, false, { provenance });
       // Only a success is remembered, and only when every read was allowed and recorded and
       // nothing was written: a hit would skip the write.
       if (cacheKey !== undefined && reads?.complete) {
@@ -1171,14 +1213,14 @@ class RunExecution {
       }
       return { ok: true, output, error: '', retryable: true, provenance };
     } catch (e) {
-      if (timeout.fired) return fail(`timed out after ${spec.timeout}`, true, { provenance });
-      if (this.signal.aborted || e instanceof Cancelled) return cancelled;
+      if (timeout.fired) return failed(`timed out after ${spec.timeout}`, true, { provenance });
+      if (this.signal.aborted || e instanceof Cancelled) return CANCELLED;
       if (e instanceof NodeError) {
-        return { ...fail(this.redactor.redactText(e.message), e.retryable, { fallbackHelps: true, provenance }), output: this.redactor.redact(e.output), retryAfterMs: e.retryAfterMs };
+        return { ...failed(this.redactor.redactText(e.message), e.retryable, { fallbackHelps: true, provenance }), output: this.redactor.redact(e.output), retryAfterMs: e.retryAfterMs };
       }
-      if (e instanceof PermissionError || e instanceof ExpressionError) return fail(e.message, false, { provenance });
-      if (e instanceof ProviderUnavailableError) return fail(e.message, false, { fallbackHelps: true, provenance });
-      return fail(`${kind} failed unexpectedly: ${this.redactor.redactText((e as Error)?.message ?? String(e))}`, true, { fallbackHelps: true, provenance });
+      if (e instanceof PermissionError || e instanceof ExpressionError) return failed(e.message, false, { provenance });
+      if (e instanceof ProviderUnavailableError) return failed(e.message, false, { fallbackHelps: true, provenance });
+      return failed(`${kind} failed unexpectedly: ${this.redactor.redactText((e as Error)?.message ?? String(e))}`, true, { fallbackHelps: true, provenance });
     } finally {
       releaseInstrument();
     }
@@ -1519,6 +1561,7 @@ class RunExecution {
       outputRef = await this.opts.artifacts.put(r.output, { durable: true });
       inline = undefined;
     }
+    const spent = this.record?.nodes[id];
     const durable = this.emit({
       type: 'node-finished',
       runId: this.setup.runId,
@@ -1532,8 +1575,8 @@ class RunExecution {
       error: r.error,
       reason: r.reason,
       // What the node's calls spent, as its usage events added it up (all attempts).
-      tokens: this.record?.nodes[id]?.tokens,
-      costUsd: this.record?.nodes[id]?.costUsd,
+      tokens: spent?.tokens,
+      costUsd: spent?.costUsd,
       durationMs: Math.max(0, this.opts.now() - r.started),
       provenance: r.provenance,
       cached: r.status === 'success' && this.cacheHits.has(id) ? true : undefined,
@@ -1688,6 +1731,8 @@ function cachesNode(melody: Melody, spec: NodeSpec): boolean {
  * (its keys sorted, which changes the order, never the length).
  */
 function fitsInline(value: unknown, limit: number): boolean {
+  // A number, a boolean or null is at most 24 characters of JSON (-1.2345678901234567e-308).
+  if ((typeof value === 'number' || typeof value === 'boolean' || value === null) && limit >= 24) return true;
   let json: string | undefined;
   try {
     json = JSON.stringify(value);

@@ -9,7 +9,7 @@ import { hash } from 'node:crypto';
  * through a replacer, which built a sorted copy of every object it met.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '') ?? 'null';
+  return canonicalValue(value, '') ?? 'null';
 }
 
 /** An array index as a property key ("0", "42"; not "01" or "-1"): JavaScript orders these first. */
@@ -18,10 +18,28 @@ export const isIndex = (key: string) => {
   return c >= 48 && c <= 57 && /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4294967295;
 };
 
+/**
+ * Sorts keys in place by UTF-16 code units (`<`), as `Array.prototype.sort()` orders strings.
+ * The few keys of a record are put in order by insertion, in place: the built-in sort
+ * allocates its own work copy on every call, and it is called for every object written.
+ */
+export function sortKeys(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
 /** Index keys ascending first, then the rest sorted: the order of a sorted object's keys. */
 function sortedKeys(object: object): string[] {
-  // The default order compares UTF-16 code units, exactly as `<` does, without a callback per comparison.
-  const keys = Object.keys(object).sort();
+  const keys = sortKeys(Object.keys(object));
   let indexed = false;
   for (let i = 0; i < keys.length && !indexed; i++) indexed = isIndex(keys[i]!);
   if (!indexed) return keys;
@@ -30,24 +48,27 @@ function sortedKeys(object: object): string[] {
 }
 
 /**
- * The members of a plain object's canonical JSON, in their order: `"key":value` for each key
- * whose value JSON writes. `{${members.join(',')}}` is `canonicalJson(object)`, for an object
- * without a key that is an array index and without a `toJSON` of its own — what lets a caller
- * merge in members of its own (keys it knows not to be there) without writing the values twice.
+ * `canonicalJson` of the object with these keys and values, written without building it:
+ * `keys` must be in the order canonicalJson sorts them, none an array index (a node's
+ * provenance: `['input', 'instrument', 'kind', 'node']`).
  */
-export function canonicalMembers(object: object): { readonly key: string; readonly text: string }[] {
-  const members: { key: string; text: string }[] = [];
-  for (const k of sortedKeys(object)) {
-    const v = write((object as Record<string, unknown>)[k], k);
-    if (v !== undefined) members.push({ key: k, text: `${quoteKey(k)}:${v}` });
+export function canonicalObject(keys: readonly string[], values: readonly unknown[]): string {
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = canonicalValue(values[i], k);
+    if (v === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${quoteKey(k)}:${v}`;
   }
-  return members;
+  return `${out}}`;
 }
 
 /** Keys as JSON strings, kept: the same few keys recur in every record written. */
 const quotedKeys = new Map<string, string>();
 
-function quoteKey(key: string): string {
+/** A key as a JSON string, as canonicalJson writes it. */
+export function quoteKey(key: string): string {
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {
     quoted = JSON.stringify(key);
@@ -58,10 +79,11 @@ function quoteKey(key: string): string {
 }
 
 /**
- * One value as JSON.stringify would write it in that place; undefined where it writes
- * nothing. `key` is its key or array index, given to a `toJSON` as a string.
+ * One value as JSON.stringify would write it in that place, with canonicalJson's sorted keys;
+ * undefined where it writes nothing. `key` is its key or array index, given to a `toJSON` as
+ * a string.
  */
-function write(input: unknown, key: string | number): string | undefined {
+export function canonicalValue(input: unknown, key: string | number): string | undefined {
   let value = input;
   if (value !== null && (typeof value === 'object' || typeof value === 'bigint') && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON(key: string): unknown }).toJSON(String(key));
@@ -85,7 +107,7 @@ function write(input: unknown, key: string | number): string | undefined {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ',';
-      out += write(value[i], i) ?? 'null';
+      out += canonicalValue(value[i], i) ?? 'null';
     }
     return `${out}]`;
   }
@@ -94,7 +116,7 @@ function write(input: unknown, key: string | number): string | undefined {
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    const v = write((value as Record<string, unknown>)[k], k);
+    const v = canonicalValue((value as Record<string, unknown>)[k], k);
     if (v === undefined) continue;
     if (out.length > 1) out += ',';
     out += `${quoteKey(k)}:${v}`;

@@ -81,9 +81,16 @@ export function celEnvironment(status: () => StatusFunctions): Environment {
 export function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) && Number.isSafeInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map(toCel);
-  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, toCel(v)]));
+  // Filled entry by entry, in the order the entries come: no array of pairs built to make each Map.
+  if (value instanceof Map) {
+    const out = new Map<unknown, unknown>();
+    for (const [k, v] of value as Map<unknown, unknown>) out.set(k, toCel(v));
+    return out;
+  }
   if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
-    return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
+    const out = new Map<string, unknown>();
+    for (const k of Object.keys(value)) out.set(k, toCel((value as Record<string, unknown>)[k]));
+    return out;
   }
   return value === undefined ? null : value;
 }

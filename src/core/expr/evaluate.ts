@@ -199,22 +199,35 @@ function plainCopy(value: unknown): unknown {
     return out;
   }
   if (value && typeof value === 'object') {
-    const entries: [string, unknown][] = [];
-    for (const [k, v] of Object.entries(value)) {
-      const c = plainCopy(v);
+    // Own data properties in the same order, as Object.fromEntries makes them, without an
+    // array of pairs per object; `__proto__` stays a key (setOwn), not the prototype.
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) {
+      const c = plainCopy((value as Record<string, unknown>)[k]);
       if (c === HAS_EXPRESSION) return c;
-      entries.push([k, c]);
+      if (k === '__proto__') setOwn(out, k, c);
+      else out[k] = c;
     }
-    return Object.fromEntries(entries);
+    return out;
   }
   return value;
 }
 
 /** Renders every string inside a value (the `with:` of a node), recursively. */
 export async function renderValue(value: unknown, celContext: Readonly<Record<string, unknown>>, bounds?: EvaluationBounds): Promise<unknown> {
+  return renderValueNow(value, () => celContext, bounds);
+}
+
+/**
+ * renderValue without a turn for a value that holds no `${{` (the common `with:`): its copy
+ * at once, else a promise of the rendered value. The expressions' variables are asked for
+ * only when there are expressions. Never a promise otherwise: the copy of an object is a
+ * plain object.
+ */
+export function renderValueNow(value: unknown, celContext: () => Readonly<Record<string, unknown>>, bounds?: EvaluationBounds): unknown {
   const plain = plainCopy(value);
   if (plain !== HAS_EXPRESSION) return plain;
-  return renderTemplates(value, celContext, bounds);
+  return renderTemplates(value, celContext(), bounds);
 }
 
 async function renderTemplates(value: unknown, celContext: Readonly<Record<string, unknown>>, bounds?: EvaluationBounds): Promise<unknown> {

@@ -59,23 +59,33 @@ export function safeParseNames<S extends z.ZodType>(schema: S, data: unknown, ma
  * id pattern accepts it); undefined when no object of `data` has a `__proto__` key at all.
  */
 function standInFor(data: unknown): string | undefined {
+  // Most data has no `__proto__` key: that is found without a set or a closure per call.
+  if (!hasKey(data, PROTO)) return undefined;
   const keys = new Set<string>();
-  let found = false;
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v !== null && typeof v === 'object') {
       for (const k of Object.keys(v)) {
-        if (k === PROTO) found = true;
-        else if (k.startsWith('__symphony_proto')) keys.add(k);
+        if (k.startsWith('__symphony_proto')) keys.add(k);
         walk((v as Record<string, unknown>)[k]);
       }
     }
   };
   walk(data);
-  if (!found) return undefined;
   let standIn = '__symphony_proto__';
   for (let i = 2; keys.has(standIn); i++) standIn = `__symphony_proto_${i}__`;
   return standIn;
+}
+
+/** Whether some object inside `v` (itself included) has the own key `key`. */
+function hasKey(v: unknown, key: string): boolean {
+  if (Array.isArray(v)) {
+    for (const x of v) if (hasKey(x, key)) return true;
+    return false;
+  }
+  if (v === null || typeof v !== 'object') return false;
+  for (const k of Object.keys(v)) if (k === key || hasKey((v as Record<string, unknown>)[k], key)) return true;
+  return false;
 }
 
 /** A copy of `value` with `from` keys renamed `to`; objects without one are kept as they are. */

@@ -1,6 +1,6 @@
 import { closeSync, constants, mkdirSync, openSync, promises as fsp } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { canonicalJson, canonicalMembers, isIndex, sha256 } from '../engine/hash';
+import { canonicalJson, canonicalValue, isIndex, quoteKey, sha256, sortKeys } from '../engine/hash';
 import type { AuditHead } from '../model/run';
 import { datasync, isErrno, readLastLine, writeAllSync } from './files';
 import { GroupCommit } from './groupCommit';
@@ -39,25 +39,31 @@ function chainHash(line: Readonly<Record<string, unknown>>): string {
   return sha256(canonicalJson(body));
 }
 
+/** The chain's members of the hashed text, by key, in the order `Object.keys(...).sort()` puts them. */
+const CHAIN_KEYS = ['at', 'prev', 'seq'] as const;
+
 /**
- * `canonicalJson({ ...entry, seq, at, prev })` from the entry's canonical members (no index
- * key, no `toJSON`, no chain field among them): the three chain members merged in where
- * their keys sort, as `Object.keys(...).sort()` orders them.
+ * A record's two texts in one pass over the entry's sorted keys (no index key, no `toJSON`,
+ * no chain field among them), each value written once: `hashed` is
+ * `canonicalJson({ ...entry, seq, at, prev })` — the chain's members merged in where their
+ * keys sort — and `members` the entry's members alone, each after a comma, as the line
+ * holds them after its chain fields.
  */
-function withChain(members: readonly { readonly key: string; readonly text: string }[], seq: number, at: string, prev: string): string {
-  const chain = [
-    { key: 'at', text: `"at":${JSON.stringify(at)}` },
-    { key: 'prev', text: `"prev":${JSON.stringify(prev)}` },
-    { key: 'seq', text: `"seq":${seq}` },
-  ];
-  let out = '{';
+function recordTexts(entry: Readonly<Record<string, unknown>>, keys: string[], chain: readonly [string, string, string]): { hashed: string; members: string } {
+  sortKeys(keys);
+  let hashed = '{';
+  let members = '';
   let c = 0;
-  for (const m of members) {
-    while (c < chain.length && chain[c]!.key < m.key) out += `${out.length > 1 ? ',' : ''}${chain[c++]!.text}`;
-    out += `${out.length > 1 ? ',' : ''}${m.text}`;
+  for (const k of keys) {
+    const v = canonicalValue(entry[k], k);
+    if (v === undefined) continue;
+    while (c < 3 && CHAIN_KEYS[c]! < k) hashed += `${hashed.length > 1 ? ',' : ''}${chain[c++]}`;
+    const member = `${quoteKey(k)}:${v}`;
+    hashed += `${hashed.length > 1 ? ',' : ''}${member}`;
+    members += `,${member}`;
   }
-  while (c < chain.length) out += `${out.length > 1 ? ',' : ''}${chain[c++]!.text}`;
-  return `${out}}`;
+  while (c < 3) hashed += `${hashed.length > 1 ? ',' : ''}${chain[c++]}`;
+  return { hashed: `${hashed}}`, members };
 }
 
 /** The chain fields of a stored line, or undefined when it does not have them all. */
@@ -173,11 +179,13 @@ export class FileAuditLog implements AuditLog {
       }
       const heads: AuditHead[] = [];
       const lines: string[] = [];
+      // `prev` as JSON: read from the file for the first record, then a hash of ours (hex).
+      let prevText = JSON.stringify(prev);
       for (const entry of entries) {
         const at = this.iso();
         // Copied, and the copy's chain fields deleted, only when there: an entry never has them but to forge them.
         let fields = entry as unknown as Record<string, unknown>;
-        if (CHAIN_FIELDS.some((f) => Object.hasOwn(entry, f))) {
+        if (Object.hasOwn(entry, 'seq') || Object.hasOwn(entry, 'at') || Object.hasOwn(entry, 'prev') || Object.hasOwn(entry, 'hash')) {
           fields = { ...entry };
           for (const f of CHAIN_FIELDS) delete fields[f];
         }
@@ -185,24 +193,21 @@ export class FileAuditLog implements AuditLog {
         // chain fields, then the entry's canonical JSON — which is what JSON.stringify writes
         // for it once parsed (no undefined, no bigint, no class instances left). A top-level
         // index key would be written first by JSON.stringify: such an entry takes the long way.
+        const keys = Object.keys(fields);
         let hash: string;
-        if (Object.keys(fields).some(isIndex) || Object.hasOwn(fields, 'toJSON')) {
+        if (keys.some(isIndex) || Object.hasOwn(fields, 'toJSON')) {
           hash = sha256(canonicalJson({ ...fields, seq, at, prev }));
           lines.push(JSON.stringify({ seq, at, prev, hash, ...(JSON.parse(canonicalJson(fields)) as object) }));
         } else {
-          // Each value is written once: the hashed text is the entry's members with the
-          // chain's merged in where their keys sort, the line is the chain's, then the entry's.
-          const members = canonicalMembers(fields);
-          hash = sha256(withChain(members, seq, at, prev));
-          // An ISO time and a hex hash: nothing in them JSON escapes (`prev` was read from the file).
-          const head = `{"seq":${seq},"at":"${at}","prev":${JSON.stringify(prev)},"hash":"${hash}"`;
-          let line = head;
-          for (const m of members) line += `,${m.text}`;
-          lines.push(`${line}}`);
+          // An ISO time and a hex hash: nothing in them JSON escapes.
+          const { hashed, members } = recordTexts(fields, keys, [`"at":"${at}"`, `"prev":${prevText}`, `"seq":${seq}`]);
+          hash = sha256(hashed);
+          lines.push(`{"seq":${seq},"at":"${at}","prev":${prevText},"hash":"${hash}"${members}}`);
         }
         heads.push({ seq, hash });
         seq += 1;
         prev = hash;
+        prevText = `"${hash}"`;
       }
       // The final newline joined in: one flat string to encode, not a join and a copy of it.
       lines.push('');
