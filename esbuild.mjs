@@ -75,6 +75,18 @@ function separateTokenizer(fromDir) {
   };
 }
 
+// The CLI's bundle runs in a vm.Script with V8's code cache, where Node 20 serves no
+// `import()` once the code comes from the cache. So the bundle has none: esbuild turns each
+// `import()` of a Node module into `require()`, and the one `import()` of an ES module that
+// `require()` cannot load (node-llama-cpp: top-level await) is src/core/providers/importEsm.ts,
+// left out of the bundle and built beside it as dist/cli/importEsm.js, a plain module.
+const importEsmBeside = {
+  name: 'import-esm-beside',
+  setup(build) {
+    build.onResolve({ filter: /[\\/]importEsm$|^\.\/importEsm$/ }, (args) => ({ path: './importEsm.js', external: true }));
+  },
+};
+
 /** Makes the package's `bin`, dist/cli.js, executable once esbuild has written it. */
 const executable = {
   name: 'executable',
@@ -129,7 +141,19 @@ const targets = [
     minify: true,
     sourcemap: 'linked',
     external: optionalRuntime,
-    plugins: [zodEnglishOnly, separateTokenizer('../'), reporter('cli')],
+    supported: { 'dynamic-import': false },
+    plugins: [zodEnglishOnly, separateTokenizer('../'), importEsmBeside, reporter('cli')],
+  },
+  {
+    // dist/cli/importEsm.js: the CLI bundle's one `import()` (see importEsmBeside).
+    entryPoints: { importEsm: 'src/core/providers/importEsm.ts' },
+    outdir: 'dist/cli',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: shared.logLevel,
+    plugins: [reporter('cli importEsm')],
   },
   {
     // The package's `bin`: the few lines that start the CLI's bundle with the code cache.

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { constants, Script } from 'node:vm';
+import { Script } from 'node:vm';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -57,6 +57,9 @@ export function cacheFile(dir: string, bundle: Bundle, command: string | undefin
   return join(dir, `${bundle.id}-v8-${process.versions.v8}-${key}.bin`);
 }
 
+/** The name of a cache file (`cacheFile`), of this bundle or another. */
+const CACHE_NAME = /^[0-9a-f]+-\d+-v8-[^/\\]+\.bin$/;
+
 /** The cached data in `file` when it is whole (its length and checksum hold), else undefined. */
 export function readCache(file: string): Buffer | undefined {
   let bytes: Buffer;
@@ -88,7 +91,7 @@ export function writeCache(file: string, data: Buffer, bundle: Bundle): void {
     writeFileSync(temp, Buffer.concat([header, data]), { mode: 0o600 });
     renameSync(temp, file);
     for (const name of readdirSync(dir)) {
-      if (name.endsWith('.bin') && !name.startsWith(`${bundle.id}-`)) rmSync(join(dir, name), { force: true });
+      if (CACHE_NAME.test(name) && !name.startsWith(`${bundle.id}-`)) rmSync(join(dir, name), { force: true });
     }
   } catch {
     try {
@@ -107,11 +110,12 @@ export function writeCache(file: string, data: Buffer, bundle: Bundle): void {
 export function runBundle(bundle: Bundle, file: string): boolean {
   const cachedData = readCache(file);
   // The wrapper's first line is left out of line numbers, so positions (and source maps) hold.
+  // No `importModuleDynamically`: Node 20 drops it for code from the cache, and the bundle
+  // has no `import()` (esbuild.mjs: importEsm.js is beside it).
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${bundle.source}\n})`, {
     filename: bundle.file,
     lineOffset: -1,
     cachedData,
-    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const used = cachedData !== undefined && !script.cachedDataRejected;
   if (!used) {

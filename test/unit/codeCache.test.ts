@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { cacheFile, decode, readBundle, readCache, userCacheDir, writeCache } from '../../src/cli/codeCache';
 import { REPO, tempDir } from './helpers';
@@ -86,6 +87,30 @@ describe('the CLI code cache (dist/cli.js)', () => {
     writeFileSync(blocked, '');
     const r = await validate(blocked, cwd);
     assert.equal(r.stdout, first.stdout);
+  });
+
+  it('has no import() in the bundle, which Node 20 would not serve from the cache, and loads ES modules beside it', async () => {
+    // A cached start runs code V8 compiled before, and Node 20 then has nothing to answer
+    // an `import()` with: every one would fail, but only from the second start on.
+    assert.doesNotMatch(readFileSync(join(REPO, 'dist', 'cli', 'symphony.cjs'), 'utf8'), /(?<![\w$.])import\(/);
+    // The local model's runtime is such a module (top-level await: no `require()`), loaded by
+    // dist/cli/importEsm.js, from a cached start as from the first.
+    const dir = tempDir();
+    const esm = join(dir, 'esm.mjs');
+    writeFileSync(esm, 'await Promise.resolve();\nexport const answer = 42;\n');
+    const importer = join(REPO, 'dist', 'cli', 'importEsm.js');
+    writeFileSync(
+      join(dir, 'bundle.cjs'),
+      `require(${JSON.stringify(importer)}).importEsm(${JSON.stringify(pathToFileURL(esm).href)}).then((m) => process.stdout.write(String(m.answer)));\n`,
+    );
+    const runner = join(dir, 'runner.ts');
+    writeFileSync(runner, `import { launch } from ${JSON.stringify(join(REPO, 'src', 'cli', 'codeCache'))};\nlaunch(${JSON.stringify(join(dir, 'bundle.cjs'))}, ['x']);\n`);
+    const home = tempDir();
+    for (let i = 0; i < 2; i++) {
+      const r = await run(process.execPath, ['--import', 'tsx', runner], { cwd: REPO, env: { ...process.env, XDG_CACHE_HOME: home } });
+      assert.deepEqual([r.stdout, r.stderr], ['42', '']);
+    }
+    assert.equal(readdirSync(join(home, 'symphony', 'cli')).length, 1, 'the second start had a cache');
   });
 
   describe('its parts', () => {
