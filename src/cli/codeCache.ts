@@ -1,5 +1,5 @@
 import { isAscii, transcode } from 'node:buffer';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -57,8 +57,15 @@ export function cacheFile(dir: string, bundle: Bundle, command: string | undefin
   return join(dir, `${bundle.id}-v8-${process.versions.v8}-${key}.bin`);
 }
 
-/** The name of a cache file (`cacheFile`), of this bundle or another. */
-const CACHE_NAME = /^[0-9a-f]+-\d+-v8-[^/\\]+\.bin$/;
+/** The name of a cache file (`cacheFile`), of this bundle or another: its first group is the bundle's id. */
+const CACHE_NAME = /^([0-9a-f]+-\d+)-v8-[^/\\]+\.bin$/;
+
+/**
+ * How many bundles' caches the folder keeps. More than one: two installations of the CLI
+ * (the extension's and a global one, of other versions) used in turn would otherwise each
+ * remove the other's cache, and compile on every start.
+ */
+export const BUNDLES_KEPT = 4;
 
 /** The cached data in `file` when it is whole (its length and checksum hold), else undefined. */
 export function readCache(file: string): Buffer | undefined {
@@ -76,7 +83,8 @@ export function readCache(file: string): Buffer | undefined {
 
 /**
  * Stores `data` as `file`, whole or not at all (a temporary file renamed into place), and
- * removes the caches of other bundles from the folder. Fails silently: the cache only saves time.
+ * removes the caches of all but the BUNDLES_KEPT bundles written last (this one among them).
+ * Fails silently: the cache only saves time.
  */
 export function writeCache(file: string, data: Buffer, bundle: Bundle): void {
   const dir = dirname(file);
@@ -90,9 +98,7 @@ export function writeCache(file: string, data: Buffer, bundle: Bundle): void {
     header.writeUInt32LE(crc32(data), 12);
     writeFileSync(temp, Buffer.concat([header, data]), { mode: 0o600 });
     renameSync(temp, file);
-    for (const name of readdirSync(dir)) {
-      if (CACHE_NAME.test(name) && !name.startsWith(`${bundle.id}-`)) rmSync(join(dir, name), { force: true });
-    }
+    pruneCaches(dir, bundle.id);
   } catch {
     try {
       rmSync(temp, { force: true });
@@ -100,6 +106,22 @@ export function writeCache(file: string, data: Buffer, bundle: Bundle): void {
       // The folder is not there, or not a folder.
     }
   }
+}
+
+/** Removes the caches of the bundles written longest ago, keeping BUNDLES_KEPT bundles' and `current`'s. */
+function pruneCaches(dir: string, current: string): void {
+  const newest = new Map<string, number>(); // bundle id → when its newest cache was written
+  const files: [name: string, id: string][] = [];
+  for (const name of readdirSync(dir)) {
+    const id = CACHE_NAME.exec(name)?.[1];
+    if (!id) continue;
+    files.push([name, id]);
+    if (id === current) continue;
+    const written = statSync(join(dir, name)).mtimeMs;
+    newest.set(id, Math.max(newest.get(id) ?? 0, written));
+  }
+  const kept = new Set([current, ...[...newest].sort((a, b) => b[1] - a[1]).slice(0, BUNDLES_KEPT - 1).map(([id]) => id)]);
+  for (const [name, id] of files) if (!kept.has(id)) rmSync(join(dir, name), { force: true });
 }
 
 /**

@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { cacheFile, decode, readBundle, readCache, userCacheDir, writeCache } from '../../src/cli/codeCache';
+import { BUNDLES_KEPT, cacheFile, decode, readBundle, readCache, userCacheDir, writeCache } from '../../src/cli/codeCache';
 import { REPO, tempDir } from './helpers';
 
 const run = promisify(execFile);
@@ -70,17 +70,25 @@ describe('the CLI code cache (dist/cli.js)', () => {
     }
   });
 
-  it('removes the caches of other bundles when it writes, and runs where no cache can be written', async () => {
+  it('keeps the caches of the bundles used last, removes older ones, and runs where no cache can be written', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'small.melody.yaml'), MELODY);
     const home = tempDir();
     const first = await validate(home, cwd);
-    const stale = join(first.dir, '0-1-v8-1.0-validate.bin');
-    writeFileSync(stale, readFileSync(join(first.dir, first.files[0]!)));
-    // Another command: a miss, written beside validate's, and the other bundle's cache goes.
+    const data = readFileSync(join(first.dir, first.files[0]!));
+    // Other installations' caches, written one after another (the oldest first).
+    const others = Array.from({ length: BUNDLES_KEPT }, (_, i) => join(first.dir, `${i + 1}-100-v8-1.0-validate.bin`));
+    others.forEach((f, i) => {
+      writeFileSync(f, data);
+      utimesSync(f, 1000 + i, 1000 + i);
+    });
+    // Another command: a miss, written beside validate's; the oldest other bundle's cache goes.
     await run(process.execPath, [bin, '--version'], { env: { ...process.env, XDG_CACHE_HOME: home } });
-    assert.equal(existsSync(stale), false);
-    assert.equal(readdirSync(first.dir).length, 2);
+    assert.deepEqual(
+      others.map((f) => existsSync(f)),
+      others.map((_, i) => i > 0),
+    );
+    assert.equal(readdirSync(first.dir).filter((f) => !others.includes(join(first.dir, f))).length, 2, "this bundle's caches: validate and --version");
 
     // The cache folder cannot be made (a file is in its way): the command runs all the same.
     const blocked = join(tempDir(), 'file');
