@@ -130,6 +130,12 @@ function pruneCaches(dir: string, current: string): void {
  * Returns whether the cache was used.
  */
 export function runBundle(bundle: Bundle, file: string): boolean {
+  // Node applies source maps to modules, not to a vm.Script: with them on (`node
+  // --enable-source-maps`, for a readable stack), the bundle runs as a plain module, uncached.
+  if (process.sourceMapsEnabled) {
+    createRequire(__filename)(bundle.file);
+    return false;
+  }
   const cachedData = readCache(file);
   // The wrapper's first line is left out of line numbers, so positions (and source maps) hold.
   // No `importModuleDynamically`: Node 20 drops it for code from the cache, and the bundle

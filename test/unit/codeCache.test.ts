@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileS
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { BUNDLES_KEPT, cacheFile, decode, readBundle, readCache, userCacheDir, writeCache } from '../../src/cli/codeCache';
 import { REPO, tempDir } from './helpers';
 
@@ -119,6 +120,19 @@ describe('the CLI code cache (dist/cli.js)', () => {
       assert.deepEqual([r.stdout, r.stderr], ['42', '']);
     }
     assert.equal(readdirSync(join(home, 'symphony', 'cli')).length, 1, 'the second start had a cache');
+  });
+
+  it('runs the bundle as a plain module under --enable-source-maps, so stacks point into the sources', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'boom.ts'), 'export function boom(n: number): never {\n  throw new Error(`boom ${n}`);\n}\nboom(42);\n');
+    await build({ entryPoints: [join(dir, 'boom.ts')], outfile: join(dir, 'bundle.cjs'), bundle: true, platform: 'node', format: 'cjs', minify: true, sourcemap: 'linked', logLevel: 'silent' });
+    const runner = join(dir, 'runner.ts');
+    writeFileSync(runner, `import { launch } from ${JSON.stringify(join(REPO, 'src', 'cli', 'codeCache'))};\nlaunch(${JSON.stringify(join(dir, 'bundle.cjs'))}, ['x']);\n`);
+    const r = await run(process.execPath, ['--enable-source-maps', '--import', 'tsx', runner], { cwd: REPO, env: { ...process.env, XDG_CACHE_HOME: tempDir() } }).then(
+      () => assert.fail('the bundle throws'),
+      (e: { stderr: string }) => e,
+    );
+    assert.match(r.stderr, /boom\.ts:2:9/);
   });
 
   describe('its parts', () => {
