@@ -113,7 +113,11 @@ describe('the CLI code cache (dist/cli.js)', () => {
       `require(${JSON.stringify(importer)}).importEsm(${JSON.stringify(pathToFileURL(esm).href)}).then((m) => process.stdout.write(String(m.answer)));\n`,
     );
     const runner = join(dir, 'runner.ts');
-    writeFileSync(runner, `import { launch } from ${JSON.stringify(join(REPO, 'src', 'cli', 'codeCache'))};\nlaunch(${JSON.stringify(join(dir, 'bundle.cjs'))}, ['x']);\n`);
+    // tsx turns source maps on, which the launcher meets by running the bundle uncached.
+    writeFileSync(
+      runner,
+      `import { launch } from ${JSON.stringify(join(REPO, 'src', 'cli', 'codeCache'))};\nprocess.setSourceMapsEnabled(false);\nlaunch(${JSON.stringify(join(dir, 'bundle.cjs'))}, ['x']);\n`,
+    );
     const home = tempDir();
     for (let i = 0; i < 2; i++) {
       const r = await run(process.execPath, ['--import', 'tsx', runner], { cwd: REPO, env: { ...process.env, XDG_CACHE_HOME: home } });
