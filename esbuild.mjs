@@ -7,7 +7,7 @@
 //   node esbuild.mjs --watch       rebuild on change
 //   node esbuild.mjs --production  minified build for packaging (no test bundle)
 import * as esbuild from 'esbuild';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zodEnglishOnly } from './scripts/zodEnglishOnly.mjs';
 import { webviewBuild } from './webview/build.mjs';
@@ -75,13 +75,27 @@ function separateTokenizer(fromDir) {
   };
 }
 
-// The package's `bin`: a CommonJS file (package.json has no "type": "module") that starts
-// the CLI's ES module, as `symphony` and `node dist/cli.js` alike.
-const CLI_LAUNCHER = `#!/usr/bin/env node
-'use strict';
-// The symphony command. Its code is the ES module dist/cli/bin.mjs and the chunks beside it.
-import('./cli/bin.mjs');
-`;
+// The CLI's bundle runs in a vm.Script with V8's code cache, where Node 20 serves no
+// `import()` once the code comes from the cache. So the bundle has none: esbuild turns each
+// `import()` of a Node module into `require()`, and the one `import()` of an ES module that
+// `require()` cannot load (node-llama-cpp: top-level await) is src/core/providers/importEsm.ts,
+// left out of the bundle and built beside it as dist/cli/importEsm.js, a plain module.
+const importEsmBeside = {
+  name: 'import-esm-beside',
+  setup(build) {
+    build.onResolve({ filter: /[\\/]importEsm$|^\.\/importEsm$/ }, (args) => ({ path: './importEsm.js', external: true }));
+  },
+};
+
+/** Makes the package's `bin`, dist/cli.js, executable once esbuild has written it. */
+const executable = {
+  name: 'executable',
+  setup(build) {
+    build.onEnd(async (result) => {
+      if (result.errors.length === 0) await chmod('dist/cli.js', 0o755);
+    });
+  },
+};
 
 const board = webviewBuild({ production });
 
@@ -113,36 +127,42 @@ const targets = [
     plugins: [zodEnglishOnly, reporter('expression worker')],
   },
   {
-    // The CLI is an ES module split where main.ts imports a command's code (`import()`),
-    // so each command loads only what it uses: `--version` reads commander and main.ts,
-    // `validate` adds the loader, and only `run` and its kin load the engine, git and the
-    // model providers. (Splitting needs ESM; a CommonJS bundle is read and compiled whole
-    // on every start.) It is always minified — tests run the bytes that ship — with maps
-    // beside it for `node --enable-source-maps`. dist/cli.js below starts it.
-    ...shared,
-    entryPoints: { bin: 'src/cli/bin.ts' },
+    // The CLI: one CommonJS bundle, dist/cli/symphony.cjs, which the package's `bin`
+    // (dist/cli.js, below) runs with V8's code cache (src/cli/codeCache.ts): each command
+    // then starts with the code it ran before compiled, instead of compiling it again. Only
+    // what a command imports is evaluated — main.ts `import()`s each command's code, which
+    // esbuild wraps to run on first use — so `validate` still never runs the engine, git,
+    // the model providers or the metrics. Always minified (tests run the bytes that ship),
+    // with a map beside it for `node --enable-source-maps`.
+    ...nodeShared,
+    entryPoints: { symphony: 'src/cli/bin.ts' },
     outdir: 'dist/cli',
-    outExtension: { '.js': '.mjs' },
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    splitting: true,
+    outExtension: { '.js': '.cjs' },
     minify: true,
     sourcemap: 'linked',
-    chunkNames: '[name]-[hash]',
     external: optionalRuntime,
-    define: { SYMPHONY_VERSION: JSON.stringify(pkg.version) },
-    // What CommonJS code in the bundle (and ours: __dirname, require) expects, per chunk.
-    banner: {
-      js: [
-        "import { createRequire as __symphonyRequire } from 'node:module';",
-        "import { fileURLToPath as __symphonyPath } from 'node:url';",
-        'const require = __symphonyRequire(import.meta.url);',
-        'const __filename = __symphonyPath(import.meta.url);',
-        "const __dirname = __symphonyPath(new URL('.', import.meta.url));",
-      ].join('\n'),
-    },
-    plugins: [zodEnglishOnly, separateTokenizer('../'), reporter('cli')],
+    supported: { 'dynamic-import': false },
+    plugins: [zodEnglishOnly, separateTokenizer('../'), importEsmBeside, reporter('cli')],
+  },
+  {
+    // dist/cli/importEsm.js: the CLI bundle's one `import()` (see importEsmBeside).
+    entryPoints: { importEsm: 'src/core/providers/importEsm.ts' },
+    outdir: 'dist/cli',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: shared.logLevel,
+    plugins: [reporter('cli importEsm')],
+  },
+  {
+    // The package's `bin`: the few lines that start the CLI's bundle with the code cache.
+    ...nodeShared,
+    entryPoints: { cli: 'src/cli/launcher.ts' },
+    outdir: 'dist',
+    sourcemap: false,
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [executable, reporter('cli launcher')],
   },
   {
     // The Harmony Board: its options are in webview/build.mjs, which the board's bench shares.
@@ -167,7 +187,6 @@ if (!production) {
 
 if (!watch) await rm('dist', { recursive: true, force: true });
 await mkdir('dist', { recursive: true });
-await writeFile('dist/cli.js', CLI_LAUNCHER, { mode: 0o755 });
 
 const contexts = await Promise.all(targets.map((t) => esbuild.context(t)));
 if (watch) {

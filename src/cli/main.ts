@@ -1,15 +1,14 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_KEEP } from '../core/conductor/handoff';
+import { DEFAULT_KEEP } from '../core/conductor/handoffKeep';
 import { SEVERITIES } from '../core/model/severity';
 import type { recordDeviationCommand } from './commands/recordDeviation';
 import { processEnvironment, type CliEnvironment } from './options';
-import { startHelpersEarly } from './commands/runEarly';
 
 // Each command's code is imported when that command runs, never before: `--version`,
-// `--help` and a usage error load commander and this file only (with the 4 kB that start
-// the spawner helpers early, commands/runEarly.ts), and `validate` never loads the engine,
-// git, the model providers or the metrics (the bundle splits there).
+// `--help` and a usage error run commander and this file only, and `validate` never runs
+// the engine, git, the model providers or the metrics (esbuild wraps each `import()`d
+// module to run on first use), nor loads the Node modules only they need.
 
 /** Exit codes: 0 success, 1 the checked thing is invalid or failed, 2 the command line is wrong. */
 export const EXIT_USAGE = 2;
@@ -55,8 +54,8 @@ export function buildProgram(env: CliEnvironment, exit: { code: number }): Comma
     .option('-v, --verbose', "print the nodes' output as it arrives")
     .option('--no-cache', 'run every node, even those with `cache: true` (what they produce is still stored)')
     .action(async (melody: string, opts: { input?: string[]; json?: boolean; dryRun?: boolean; yes?: boolean; verbose?: boolean; cache?: boolean }) => {
-      // While the run command's code loads, which takes a while: see runEarly.ts.
-      if (!opts.dryRun) void startHelpersEarly(resolve(env.cwd, melody)).catch(() => undefined);
+      // Before the run command's code loads, which takes a while: see runEarly.ts.
+      if (!opts.dryRun) void (await import('./commands/runEarly')).startHelpersEarly(resolve(env.cwd, melody)).catch(() => undefined);
       exit.code = await (await import('./commands/run')).runCommand(env, melody, opts);
     });
 

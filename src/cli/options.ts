@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 
 /**
  * The plain options the CLI's commands run with — built here from the process, as the
@@ -45,6 +44,8 @@ export function processEnvironment(): CliEnvironment {
     stderr: (t) => process.stderr.write(t),
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     ask: async (question) => {
+      // Loaded here: only a prompt needs it.
+      const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {
         return await rl.question(question);

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { sharedSpawner, type Spawner } from '../../core/programs/spawner';
 
 /**
@@ -8,12 +8,18 @@ import { sharedSpawner, type Spawner } from '../../core/programs/spawner';
  * Only a guess from the text, so a melody that the node cache may serve whole (`cache:`) is
  * left to the engine's own `prepare` (prepareForPrograms), which starts them once a node is
  * not cached; a wrong guess costs idle helpers, which do not keep the CLI running. What
- * runs, and how, does not change. Imported by main.ts itself (a few kB with the spawner):
- * a module that `import()` loads beside the run command's is evaluated only once all of
- * that command's code is, which is what this is meant to overlap.
+ * runs, and how, does not change. main.ts imports it (a few kB with the spawner) before
+ * the run command's code, whose modules then run in one go: the melody is read at once, not
+ * in a callback that would wait for them, so the helpers boot while they run.
  */
 export async function startHelpersEarly(file: string, spawner: Spawner = sharedSpawner()): Promise<void> {
   if (process.platform === 'win32') return; // as runProgram: Windows spawns programs directly
-  const text = await readFile(file, 'utf8').catch(() => '');
+  let text = '';
+  try {
+    // A regular file only: a pipe read here would be read to its end, and not by the run.
+    if (statSync(file).isFile()) text = readFileSync(file, 'utf8');
+  } catch {
+    // No melody there: the run command says so.
+  }
   if (/^[ \t]*commands[ \t]*:/m.test(text) && !/^[ \t]*cache[ \t]*:/m.test(text)) spawner.prestart();
 }

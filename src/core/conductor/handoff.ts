@@ -60,8 +60,7 @@ Conductor (or \`symphony handoff append\`). Entries below this line.
 /** The log, at the workspace root. */
 export const HANDOFF_FILE = 'handoff.md';
 
-/** Entries `symphony handoff compact` keeps in `handoff.md` by default. */
-export const DEFAULT_KEEP = 20;
+export { DEFAULT_KEEP } from './handoffKeep';
 
 /**
  * The lock every writer of `handoff.md` holds (appends, compaction). It lives in

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChat, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { modelLabel } from '../model/instrument';
+import { importEsm } from './importEsm';
 import { ANY_JSON_OBJECT, actionSchema, actionText, describeTools, grammarSchema, parseAction, schemaText, worstCaseToolCallTokens, worstCaseTokens, type GrammarSchema } from './localJson';
 import { resolveModelPath } from './names';
 import type { ModelInstrument, ProviderModule } from './registry';
@@ -18,8 +19,8 @@ import type { TokenUsage } from '../model/run';
  *
  * node-llama-cpp is an optional dependency, never bundled (it is ESM-only with top-level
  * await, and its native binaries are large): it is loaded on first use with a real
- * dynamic `import()`, which esbuild keeps as is for an external package and tsx leaves
- * alone, so it works from the CommonJS bundles and from the unit tests alike. When it is
+ * dynamic `import()` (importEsm.ts), which esbuild keeps as is for an external package and
+ * tsx leaves alone, so it works from the CommonJS bundles and from the unit tests alike. When it is
  * missing, every local instrument is unavailable with the one command that installs it.
  *
  * One llama.cpp runtime per process (CPU only, no download, no build); models cached by
@@ -98,7 +99,7 @@ let loadedRuntime: Promise<{ cpp: LlamaCpp; llama: Llama; from: string }> | unde
 async function importRuntime(): Promise<{ cpp: LlamaCpp; from: string }> {
   const failures: string[] = [];
   try {
-    return { cpp: await import('node-llama-cpp'), from: 'Symphony’s own node_modules' };
+    return { cpp: await importEsm<LlamaCpp>('node-llama-cpp'), from: 'Symphony’s own node_modules' };
   } catch (e) {
     failures.push(errorText(e));
   }
@@ -110,7 +111,7 @@ async function importRuntime(): Promise<{ cpp: LlamaCpp; from: string }> {
       continue; // not installed there
     }
     try {
-      return { cpp: (await import(pathToFileURL(entry).href)) as LlamaCpp, from: dirname(dirname(entry)) };
+      return { cpp: await importEsm<LlamaCpp>(pathToFileURL(entry).href), from: dirname(dirname(entry)) };
     } catch (e) {
       failures.push(`${entry}: ${errorText(e)}`);
     }
