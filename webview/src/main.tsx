@@ -107,7 +107,9 @@ function start(): void {
 // decompressed ELK's script — in a few short tasks of this thread, which the board's first
 // render (hundreds of milliseconds) would otherwise hold up, and the layout with them.
 // When elk.js has run and is laying the page's graph out, the board starts after its
-// worker has (or after it failed: the layout then reports why).
+// worker has (or after it failed: the layout then reports why) — unless this panel
+// remembers that graph's layout, which then needs no worker (layout.ts).
 const elk = (globalThis as { SymphonyElk?: ElkScript }).SymphonyElk;
-if (elk?.early && elk.engine) void elk.engine.then(start, start);
+const remembered = elk?.early !== undefined && loadViewState().layout?.shape === elk.early.key;
+if (elk?.early && elk.engine && !remembered) void elk.engine.then(start, start);
 else start();
