@@ -11,7 +11,7 @@ import {
   VSCodeOption,
   VSCodeTextArea,
   VSCodeTextField,
-} from './toolkit';
+} from '@vscode/webview-ui-toolkit/react';
 import { useId, type ReactNode } from 'react';
 
 /** The value of the toolkit element an event came from. */
