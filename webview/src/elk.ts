@@ -58,8 +58,14 @@ async function workerUrl(): Promise<string> {
   const text = atob(compressed);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-  const source = await new Response(stream).arrayBuffer();
+  // Written straight into the decompressor, not read back from a Blob: a Blob's stream
+  // reads through the browser process, one round trip per chunk, each waiting its turn
+  // behind whatever this thread runs (the board's script) — the worker then started late.
+  const gunzip = new DecompressionStream('gzip');
+  const writer = gunzip.writable.getWriter();
+  void writer.write(bytes).catch(() => undefined);
+  void writer.close().catch(() => undefined);
+  const source = await new Response(gunzip.readable).arrayBuffer();
   return URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
 }
 

@@ -9,6 +9,7 @@ import { Component, StrictMode, type ErrorInfo, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { foldRunEvents, runView } from '../../src/protocol/boardRun';
 import { App } from './App';
+import type { ElkScript } from './elk';
 import { layoutAll, needsLayout } from './canvas/layout';
 import { loadViewState, log, onHostMessage, sendReady } from './host';
 import { announce, showConsole } from './run/runActions';
@@ -91,11 +92,24 @@ class Boundary extends Component<{ children: ReactNode }, { error?: Error }> {
 window.addEventListener('error', (e) => log('error', `${e.message} at ${e.filename}:${e.lineno}`));
 window.addEventListener('unhandledrejection', (e) => log('error', `unhandled: ${String((e as PromiseRejectionEvent).reason)}`));
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <Boundary>
-      <App />
-    </Boundary>
-  </StrictMode>,
-);
-sendReady();
+function start(): void {
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <Boundary>
+        <App />
+      </Boundary>
+    </StrictMode>,
+  );
+  sendReady();
+}
+
+// A melody without positions waits for ELK, whose worker elk.js starts once it has
+// decompressed ELK's script — in a few short tasks of this thread, which the board's first
+// render (hundreds of milliseconds) would otherwise hold up, and the layout with them.
+// When elk.js has run and is laying the page's graph out, the board starts after its
+// worker has (or after it failed: the layout then reports why) — unless this panel
+// remembers that graph's layout, which then needs no worker (layout.ts).
+const elk = (globalThis as { SymphonyElk?: ElkScript }).SymphonyElk;
+const remembered = elk?.early !== undefined && loadViewState().layout?.shape === elk.early.key;
+if (elk?.early && elk.engine && !remembered) void elk.engine.then(start, start);
+else start();
