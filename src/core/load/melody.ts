@@ -251,14 +251,13 @@ function checkNode(
 
 function checkCycles(source: YamlSource, nodes: NodeEntries, compensate: string | undefined): Diagnostic[] {
   const graph = new Map<string, string[]>();
-  const byId = new Map<string, Raw>();
   for (const [id, node] of nodes) {
     if (id === compensate || !isMapLike(node)) continue;
     graph.set(id, needsOf(node as Pick<NodeSpec, 'needs'>).filter((n) => typeof n === 'string'));
-    byId.set(id, node);
   }
   const out: Diagnostic[] = [];
   if (needsOnlyEarlierNodes(graph)) return out;
+  const byId = new Map(nodes) as ReadonlyMap<string, Raw>;
   for (const cycle of findCycles(graph)) {
     const loop = [...cycle, cycle[0]].join(' → ');
     const members = new Set(cycle);
