@@ -3,7 +3,9 @@ import * as fc from 'fast-check';
 import { stringify } from 'yaml';
 import { loadEnsembleText, loadInstrumentText } from '../../src/core/load/ensembles';
 import { diagnosticsOf, loadMelody } from '../../src/core/load/melody';
+import { findCycles } from '../../src/core/engine/graph';
 import type { Diagnostic } from '../../src/core/model/diagnostic';
+import { needsOf } from '../../src/core/model/melody';
 
 /** Every diagnostic is well formed: a position inside the text and a non-empty message. */
 function assertWellFormed(ds: readonly Diagnostic[], text: string): void {
@@ -108,6 +110,23 @@ describe('loaders never throw (property tests)', function () {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('reports a cycle exactly when the needs graph has one, each at the need that closes it', () => {
+    // The loader first asks whether the graph is acyclic in one linear pass and runs Tarjan's
+    // algorithm (findCycles) only when it is not: the cycles it reports must be findCycles' own.
+    const id = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
+    const needs = fc.oneof(id, fc.array(fc.oneof(id, fc.constant('zz')), { maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.dictionary(id, fc.record({ needs }, { requiredKeys: [] })), fc.option(id, { nil: undefined }), (nodes, compensate) => {
+        const doc = { name: 'm', nodes: Object.fromEntries(Object.entries(nodes).map(([k, v]) => [k, { uses: 'transform', ...v }])), ...(compensate ? { 'on-failure': { compensate } } : {}) };
+        const graph = new Map(Object.entries(doc.nodes).filter(([k]) => k !== compensate).map(([k, v]) => [k, needsOf(v as { needs?: string | string[] })]));
+        const expected = findCycles(graph).flatMap((cycle) => cycle.map((member) => (cycle.length === 1 ? `node \`${member}\` needs itself` : `cycle: ${[...cycle, cycle[0]].join(' → ')}`)));
+        const found = diagnosticsOf(loadMelody(stringify(doc), 'f.melody.yaml')).filter((d) => d.code === 'cycle').map((d) => d.message.replace(/;.*| — .*/, ''));
+        assert.deepEqual([...found].sort(), [...expected].sort());
+      }),
+      { numRuns: 2000 },
     );
   });
 

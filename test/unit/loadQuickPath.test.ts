@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import { fastYamlMap } from '../../src/core/load/fastYaml';
+import { fastYamlMap, hasMarker, isSuspect } from '../../src/core/load/fastYaml';
 import { MAX_YAML_DEPTH } from '../../src/core/load/limits';
 import { diagnosticsOf, loadMelody, loadParsedMelody, parseMelodyYaml } from '../../src/core/load/melody';
 import { YamlSource } from '../../src/core/load/yamlSource';
@@ -148,6 +148,24 @@ describe('the loader reads plain melodies quickly, and the same as the yaml pack
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => void assertSame(pieces.join(''))),
       { numRuns: Number(process.env.LOADER_PROPERTY_RUNS ?? 3000) },
+    );
+  });
+
+  it('property: the gates, tried in parts, decide as the regular expressions written in one piece', () => {
+    // The quick path's two gates as first written, one alternation each; fastYaml.ts tries
+    // their alternatives in parts, and only where the text has a character they need.
+    const SUSPECT = /(?:^|[:?,[{-])[ \t]*[&*!?]|^%|<<|__proto__|[\]}"']#/m;
+    const MARKER = /^(?:---|\.\.\.)|^ *\t|^ *-[ \t]+-(?:[ \t\r]|$)|^ *-[ \t]*(?:#.*)?\r?$|\r(?!\n)|\uFEFF/m;
+    const piece = fc.constantFrom(
+      'a', 'b: ', ' ', '  ', '\t', '\n', '\r', '\r\n', '\u2028', '\u2029', '\u0085', '\uFEFF', '-', '- ', '--', '---', '...', '.', '#', '#c', '%', '<', '<<', '_', '__proto__', '__proto',
+      ':', '?', ',', '[', ']', '{', '}', '"', "'", '&', '*', '!', '&a', '*a', '!t', '${{', '}}', 'x != y', '*.ts',
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.array(piece, { maxLength: 30 }).map((p) => p.join('')), fc.string({ unit: 'binary', maxLength: 60 })), (text) => {
+        assert.equal(isSuspect(text), SUSPECT.test(text), JSON.stringify(text));
+        assert.equal(hasMarker(text), MARKER.test(text), JSON.stringify(text));
+      }),
+      { numRuns: Number(process.env.LOADER_PROPERTY_RUNS ?? 3000) * 3 },
     );
   });
 

@@ -31,7 +31,7 @@ import { MAX_YAML_DEPTH } from './limits';
 export function fastYamlMap(text: string): Record<string, unknown> | undefined {
   // A `---` that opens the file is read alike both ways; other document markers are not.
   const start = /^---[ \t]*\r?\n/.exec(text)?.[0].length ?? 0;
-  if (SUSPECT.test(text) || hasLongLine(text) || MARKER.test(start ? text.slice(start) : text)) return undefined;
+  if (isSuspect(text) || hasLongLine(text) || hasMarker(start ? text.slice(start) : text)) return undefined;
   counts.constructed = 0;
   let collections = 0;
   let multiLineFlow = false;
@@ -81,16 +81,36 @@ export function fastYamlMap(text: string): Record<string, unknown> | undefined {
   return data as Record<string, unknown>;
 }
 
+// Two gates, each an alternation of regular expressions, tried in parts: an alternation
+// matches somewhere when one of its alternatives does, and an alternative that needs a
+// character the text lacks (one of `&*!?`; a tab) cannot match — a scan for that character
+// is much quicker on a large file than trying the alternative at every position.
+// test/unit/loadQuickPath.test.ts compares them with the gates written in one piece.
+
 // Anchors, aliases, tags and explicit keys where a node or an entry may start (at the start
-// of a line or after an indicator: `: &a`, `- *a`, `[!t`, `? k`), directives, merge keys,
-// prototype keys. `a && b`, `x != y` or `*.ts` inside a scalar are left alone.
-// And a `#` right after a closing bracket or quote, which js-yaml takes for a comment.
-const SUSPECT = /(?:^|[:?,[{-])[ \t]*[&*!?]|^%|<<|__proto__|[\]}"']#/m;
-// Document markers; tabs in indentation, where the two parsers disagree on what is an error.
-// A list item that opens a list on its line (`- - a`) or is empty (`-` alone), after which
-// js-yaml may put the next item in the wrong list; a
-// carriage return on its own, a line break to js-yaml only; a byte order mark.
-const MARKER = /^(?:---|\.\.\.)|^ *\t|^ *-[ \t]+-(?:[ \t\r]|$)|^ *-[ \t]*(?:#.*)?\r?$|\r(?!\n)|\uFEFF/m;
+// of a line or after an indicator: `: &a`, `- *a`, `[!t`, `? k`). `a && b`, `x != y` or
+// `*.ts` inside a scalar are left alone.
+const INDICATED = /(?:^|[:?,[{-])[ \t]*[&*!?]/m;
+const INDICATOR = /[&*!?]/;
+// Directives, merge keys, prototype keys. And a `#` right after a closing bracket or quote,
+// which js-yaml takes for a comment.
+const SUSPECT_REST = /^%|<<|__proto__|[\]}"']#/m;
+// Tabs in indentation, where the two parsers disagree on what is an error.
+const TAB_INDENT = /^ *\t/m;
+// Document markers. A list item that opens a list on its line (`- - a`) or is empty (`-`
+// alone), after which js-yaml may put the next item in the wrong list; a carriage return on
+// its own, a line break to js-yaml only; a byte order mark.
+const MARKER_REST = /^(?:---|\.\.\.)|^ *-[ \t]+-(?:[ \t\r]|$)|^ *-[ \t]*(?:#.*)?\r?$|\r(?!\n)|\uFEFF/m;
+
+/** Whether `text` has what the first gate looks for: anchors, aliases, tags, explicit keys, directives, merge or prototype keys. */
+export function isSuspect(text: string): boolean {
+  return SUSPECT_REST.test(text) || (INDICATOR.test(text) && INDICATED.test(text));
+}
+
+/** Whether `text` has what the second gate looks for: document markers, tabs in indentation, lists in lists, lone carriage returns, a byte order mark. */
+export function hasMarker(text: string): boolean {
+  return MARKER_REST.test(text) || (text.includes('\t') && TAB_INDENT.test(text));
+}
 
 /** Whether a line has 1,000 characters or more (a loop: the regular expression is slow). */
 function hasLongLine(text: string): boolean {

@@ -251,13 +251,13 @@ function checkNode(
 
 function checkCycles(source: YamlSource, nodes: NodeEntries, compensate: string | undefined): Diagnostic[] {
   const graph = new Map<string, string[]>();
-  const byId = new Map<string, Raw>();
   for (const [id, node] of nodes) {
     if (id === compensate || !isMapLike(node)) continue;
     graph.set(id, needsOf(node as Pick<NodeSpec, 'needs'>).filter((n) => typeof n === 'string'));
-    byId.set(id, node);
   }
   const out: Diagnostic[] = [];
+  if (needsOnlyEarlierNodes(graph)) return out;
+  const byId = new Map(nodes) as ReadonlyMap<string, Raw>;
   for (const cycle of findCycles(graph)) {
     const loop = [...cycle, cycle[0]].join(' → ');
     const members = new Set(cycle);
@@ -279,6 +279,21 @@ function checkCycles(source: YamlSource, nodes: NodeEntries, compensate: string 
     }
   }
   return out;
+}
+
+/**
+ * Whether every need names a node listed before it in `graph` (or no node at all): then
+ * following `needs` only ever goes back up that list, never comes back to a node, and
+ * `findCycles` would find no cycle. Most melodies are written so (a node after those it
+ * needs), and are checked in one pass; the others are searched for cycles as before.
+ */
+function needsOnlyEarlierNodes(graph: ReadonlyMap<string, readonly string[]>): boolean {
+  const declared = new Set<string>();
+  for (const [id, needs] of graph) {
+    for (const need of needs) if (!declared.has(need) && graph.has(need)) return false;
+    declared.add(id);
+  }
+  return true;
 }
 
 /**
