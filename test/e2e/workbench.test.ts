@@ -47,6 +47,26 @@ function formatRows(rows: Array<{ level: number; label: string }>): string {
 }
 
 /** A word on its own, so that "qa" does not match inside another word. */
+/**
+ * Clicks `item`'s twistie until the tree shows it `expanded` (or collapsed). One click is not
+ * always enough: a click that lands while the view is drawing its rows again (the model-setup
+ * check refreshes the views a moment after they fill) can be lost with the row it hit. The
+ * state is read before every click, so a click that did land is never undone by another.
+ */
+async function toggleTo(item: Locator, expanded: boolean): Promise<void> {
+  const want = String(expanded);
+  for (let attempt = 1; ; attempt++) {
+    if ((await item.getAttribute('aria-expanded')) === want) return;
+    await item.locator('.monaco-tl-twistie').click();
+    try {
+      await item.and(item.page().locator(`[aria-expanded="${want}"]`)).waitFor({ timeout: 15_000 });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw new Error(`the row did not become ${expanded ? 'expanded' : 'collapsed'} after ${attempt} clicks on its twistie: ${String(e)}`);
+    }
+  }
+}
+
 const word = (text: string) => new RegExp(`(^|[^\\w-])${text}($|[^\\w-])`);
 
 describe('Symphony in the VS Code workbench (packaged vsix)', function () {
@@ -109,13 +129,11 @@ describe('Symphony in the VS Code workbench (packaged vsix)', function () {
 
     // Expand backend for real: collapse it first when the view shows it expanded.
     const backend = ensemble('backend');
-    const twistie = backend.locator('.monaco-tl-twistie');
     if ((await backend.getAttribute('aria-expanded')) === 'true') {
-      await twistie.click();
-      await backend.and(tree.locator('[aria-expanded="false"]')).waitFor();
+      await toggleTo(backend, false);
       await instrument('Tuba').waitFor({ state: 'detached' });
     }
-    await twistie.click();
+    await toggleTo(backend, true);
     await instrument('Tuba').waitFor({ state: 'visible' });
     await instrument('Cello').waitFor({ state: 'visible' });
 
