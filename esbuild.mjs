@@ -53,8 +53,8 @@ const nodeShared = {
 };
 
 // node-llama-cpp (the local provider's runtime) is an optional dependency that is never
-// bundled: ESM-only with native binaries, it is loaded on first use by a dynamic import(),
-// which esbuild keeps as is for an external package.
+// bundled: ESM-only with native binaries, it is loaded on first use by a dynamic import()
+// (src/core/providers/importEsm.ts; see importEsmBeside for the CLI).
 const optionalRuntime = ['node-llama-cpp'];
 
 // gpt-tokenizer's encodings are megabytes of tables. Bundled into the extension or into

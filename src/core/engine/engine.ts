@@ -908,7 +908,7 @@ class RunExecution {
     started = this.opts.now();
     try {
       // Without `loop:` a node runs its attempts once: no turn through runIterations.
-      const end = spec.loop ? await this.runIterations(id, spec, started) : once(await this.attempts(id, spec, 0), started);
+      const end = spec.loop ? await this.runIterations(id, spec, spec.loop, started) : once(await this.attempts(id, spec, 0), started);
       // The slot is held until the end is appended, and freed before the dependents that end
       // readies start (finishNode), so they find it.
       return await this.finishNode(id, spec, end, release);
@@ -996,10 +996,8 @@ class RunExecution {
     return variables;
   }
 
-  /** Runs a node once, or — with `loop:` — until its `until` holds or `max` is reached; resolves with how it ended. */
-  private async runIterations(id: string, spec: NodeSpec, started: number): Promise<NodeEnd> {
-    const loop = spec.loop;
-    if (!loop) return once(await this.attempts(id, spec, 0), started);
+  /** Runs a node with `loop:` until its `until` holds or `max` is reached; resolves with how it ended. */
+  private async runIterations(id: string, spec: NodeSpec, loop: NonNullable<NodeSpec['loop']>, started: number): Promise<NodeEnd> {
     for (let iteration = 0; ; iteration++) {
       const r = await this.attempts(id, spec, iteration);
       const iterations = iteration + 1;
@@ -1033,7 +1031,7 @@ class RunExecution {
     for (;;) {
       tries++;
       // Without an instrument the chain is one attempt: made here, without attemptChain's turn.
-      const result = spec.instrument ? await this.attemptChain(id, spec, iteration, attempt) : chained(await this.attempt(id, spec, iteration, attempt + 1, undefined), attempt + 1);
+      const result = spec.instrument ? await this.attemptChain(id, spec, spec.instrument, iteration, attempt) : chained(await this.attempt(id, spec, iteration, attempt + 1, undefined), attempt + 1);
       attempt = result.attempt;
       this.attemptsDone.set(id, attempt);
       if (result.ok) return { status: 'success', output: result.output, attempts: attempt, provenance: result.provenance };
@@ -1056,10 +1054,11 @@ class RunExecution {
   private async attemptChain(
     id: string,
     spec: NodeSpec,
+    instrument: string,
     iteration: number,
     attemptsSoFar: number,
   ): Promise<ChainOutcome> {
-    const chain = spec.instrument ? [spec.instrument, ...(spec.fallback ?? [])] : [undefined];
+    const chain = [instrument, ...(spec.fallback ?? [])];
     let attempt = attemptsSoFar;
     let lastError = '';
     let lastOutput: unknown;
@@ -1068,7 +1067,7 @@ class RunExecution {
     let provenance: string | undefined;
     for (let i = 0; i < chain.length; i++) {
       attempt++;
-      const ref = chain[i];
+      const ref = chain[i]!;
       const r = await this.attempt(id, spec, iteration, attempt, ref);
       provenance = r.provenance ?? provenance;
       if (r.ok) return { ok: true, output: r.output, error: '', retryable: true, attempt, provenance };
@@ -1079,7 +1078,7 @@ class RunExecution {
       retryAfterMs = r.retryAfterMs;
       const next = chain[i + 1];
       if (next && r.fallbackHelps) {
-        await this.emit({ type: 'node-fallback', runId: this.setup.runId, at: this.iso(), nodeId: id, from: ref ?? '', to: next, error: r.error });
+        await this.emit({ type: 'node-fallback', runId: this.setup.runId, at: this.iso(), nodeId: id, from: ref, to: next, error: r.error });
         continue;
       }
       break;

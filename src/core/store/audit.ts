@@ -185,7 +185,7 @@ export class FileAuditLog implements AuditLog {
         const at = this.iso();
         // Copied, and the copy's chain fields deleted, only when there: an entry never has them but to forge them.
         let fields = entry as unknown as Record<string, unknown>;
-        if (Object.hasOwn(entry, 'seq') || Object.hasOwn(entry, 'at') || Object.hasOwn(entry, 'prev') || Object.hasOwn(entry, 'hash')) {
+        if (CHAIN_FIELDS.some((f) => Object.hasOwn(entry, f))) {
           fields = { ...entry };
           for (const f of CHAIN_FIELDS) delete fields[f];
         }
