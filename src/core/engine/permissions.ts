@@ -64,6 +64,14 @@ function asCallers(e: unknown): never {
   throw e;
 }
 
+interface NeverMatcher {
+  readonly match: picomatch.Matcher;
+  readonly rule: NeverWritable;
+}
+
+/** NEVER_WRITABLE as matchers: compiled once, not for every run's guard. */
+let neverMatchers: readonly NeverMatcher[] | undefined;
+
 /**
  * Enforces a melody's `permissions:` — by the engine, on real paths, not by convention.
  *
@@ -78,7 +86,10 @@ function asCallers(e: unknown): never {
 export class PermissionGuard {
   private readonly read?: picomatch.Matcher;
   private readonly write?: picomatch.Matcher;
-  private readonly never = NEVER_WRITABLE.map((rule) => ({ match: picomatch([...rule.globs], { dot: true, nocase: true }), rule }));
+  /** The never-writable rules, compiled on the first check of this process (they are constant). */
+  private get never(): readonly NeverMatcher[] {
+    return (neverMatchers ??= NEVER_WRITABLE.map((rule) => ({ match: picomatch([...rule.globs], { dot: true, nocase: true }), rule })));
+  }
   private realRoot?: Promise<string>;
 
   /**
