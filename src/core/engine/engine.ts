@@ -827,7 +827,11 @@ class RunExecution {
     for (const id of ids) {
       const needs = needsOf(this.melody.nodes[id]!).filter((n) => !this.outcomes.has(n));
       remaining.set(id, needs.length);
-      for (const n of needs) dependents.set(n, [...(dependents.get(n) ?? []), id]);
+      for (const n of needs) {
+        const waiting = dependents.get(n);
+        if (waiting) waiting.push(id);
+        else dependents.set(n, [id]);
+      }
     }
     const ready = ids.filter((id) => !this.outcomes.has(id) && remaining.get(id) === 0);
     // Each node starts the moment the end of its last need is appended (finishNode calls
