@@ -380,8 +380,9 @@ export class FileRunStorage implements RunStorage {
 
   async writeRecord(record: RunRecord): Promise<void> {
     // Not fsynced: run.json is derived, checked against the journal on read, and rebuilt
-    // when it is missing, torn or behind.
-    await writeFileAtomic(this.paths(record.runId).record, `${JSON.stringify(record, null, 2)}\n`, { durable: false });
+    // when it is missing, torn or behind. Not indented: programs read it, and a 1,000-node
+    // run's is a third smaller and serialized in about half the time, on the way to its end.
+    await writeFileAtomic(this.paths(record.runId).record, `${JSON.stringify(record)}\n`, { durable: false });
   }
 
   /**
