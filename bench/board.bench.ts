@@ -19,6 +19,8 @@ import type { Bench, Figure } from './index';
 const NODES = 500;
 const LAYERS = 25;
 const ORIGIN = 'http://board.bench';
+/** Openings of the board timed for each first-render figure. */
+const LOADS = 3;
 
 /**
  * A layered melody of `count` nodes: 20 per layer, each needing one to three nodes of the
@@ -209,12 +211,26 @@ export const bench: Bench = {
         });
         const modelMs = times.sort((a, b) => a - b)[2]!;
         if (document.melody?.nodes.length !== NODES) throw new Error(`the generated melody has ${document.melody?.nodes.length} nodes`);
-        const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-        await openBoard(page, bundle, catalog, document);
-        const firstRender = await page.evaluate(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.firstRender ?? NaN);
+        // Each opening is a new page (a new renderer, as each board panel is its own webview);
+        // the figure is the median of LOADS, the note gives each in order.
+        const renders: number[] = [];
+        let page: Page | undefined;
+        for (let load = 0; load < LOADS; load++) {
+          await page?.close();
+          page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+          await openBoard(page, bundle, catalog, document);
+          renders.push(await page.evaluate(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.firstRender ?? NaN));
+        }
+        if (!page) throw new Error('no page was opened');
+        const firstRender = [...renders].sort((a, b) => a - b)[Math.floor(LOADS / 2)]!;
         const how = positioned ? 'positions saved in board:' : 'no positions: ELK lays it out';
         if (positioned) figures.push({ name: 'extension: board document from the YAML (parse, check, map)', value: modelMs, unit: 'ms', note: 'median of 5, per change' });
-        figures.push({ name: `time to first render (${how})`, value: firstRender, unit: 'ms', note: `target ≤ ${positioned ? 1000 : 2000} ms; from navigation, script load included` });
+        figures.push({
+          name: `time to first render (${how})`,
+          value: firstRender,
+          unit: 'ms',
+          note: `target ≤ ${positioned ? 1000 : 2000} ms; from navigation, script load included; median of ${LOADS} openings: ${renders.map((r) => r.toFixed(0)).join(', ')} ms`,
+        });
         if (positioned) {
           await zoomOutToAll(page);
           figures.push({ name: `panning, the whole melody in view (${await visibleNodes(page)} nodes drawn)`, value: await panFps(page, 3000), unit: 'fps', note: 'target ≥ 55; software rendering, 60 is the cap' });
