@@ -67,6 +67,12 @@ interface ToolbarProps {
   readonly panels: ReturnType<typeof usePanels>;
   /** Fits the melody in view (where `positions` puts it, when given). */
   readonly fit: (positions?: Positions) => void;
+  /**
+   * Whether its buttons are drawn. Like the side panels, they wait for the canvas's first
+   * paint: a dozen toolkit buttons are a dozen custom elements to create, styled from the
+   * design tokens — about 60 ms of the page's thread that the cards would otherwise wait for.
+   */
+  readonly controls: boolean;
 }
 
 /** Shows or hides the minimap: this panel remembers it, and the workspace's next boards open that way. */
@@ -76,7 +82,7 @@ function setMinimap(shown: boolean): void {
   sendView({ minimap: shown });
 }
 
-function Toolbar({ name, file, melody, panels, fit }: ToolbarProps) {
+function Toolbar({ name, file, melody, panels, fit, controls }: ToolbarProps) {
   const canvas = !!melody;
   const tidy = async () => {
     const melody = getState().document?.melody;
@@ -91,8 +97,8 @@ function Toolbar({ name, file, melody, panels, fit }: ToolbarProps) {
       <h1 className="toolbar-title">
         {name} <span className="toolbar-file">{file}</span>
       </h1>
-      {melody && <RunToolbar melody={melody} />}
-      {canvas && (
+      {controls && melody && <RunToolbar melody={melody} />}
+      {controls && canvas && (
         <>
           <ToggleButton label="Palette and outline" pressed={panels.left} onClick={() => panels.toggle('left')}>
             ◧
@@ -104,12 +110,16 @@ function Toolbar({ name, file, melody, panels, fit }: ToolbarProps) {
           <IconButton glyph="⤢" label="Fit the melody in view" onClick={() => fit()} />
         </>
       )}
-      <IconButton glyph="↶" label="Undo (Ctrl/Cmd+Z)" onClick={() => void perform({ kind: 'history', action: 'undo' })} />
-      <IconButton glyph="↷" label="Redo (Ctrl/Cmd+Shift+Z)" onClick={() => void perform({ kind: 'history', action: 'redo' })} />
-      <IconButton glyph="{}" label="Show the YAML in a text editor (Ctrl/Cmd+M)" onClick={() => void perform({ kind: 'reveal' })} />
-      <IconButton glyph="⇩" label="Import a melody from JSON or YAML" onClick={() => void perform({ kind: 'import' })} />
-      <IconButton glyph="J" label="Export as JSON" onClick={() => void perform({ kind: 'export', format: 'json' })} />
-      <IconButton glyph="Y" label="Export as YAML" onClick={() => void perform({ kind: 'export', format: 'yaml' })} />
+      {controls && (
+        <>
+          <IconButton glyph="↶" label="Undo (Ctrl/Cmd+Z)" onClick={() => void perform({ kind: 'history', action: 'undo' })} />
+          <IconButton glyph="↷" label="Redo (Ctrl/Cmd+Shift+Z)" onClick={() => void perform({ kind: 'history', action: 'redo' })} />
+          <IconButton glyph="{}" label="Show the YAML in a text editor (Ctrl/Cmd+M)" onClick={() => void perform({ kind: 'reveal' })} />
+          <IconButton glyph="⇩" label="Import a melody from JSON or YAML" onClick={() => void perform({ kind: 'import' })} />
+          <IconButton glyph="J" label="Export as JSON" onClick={() => void perform({ kind: 'export', format: 'json' })} />
+          <IconButton glyph="Y" label="Export as YAML" onClick={() => void perform({ kind: 'export', format: 'yaml' })} />
+        </>
+      )}
     </header>
   );
 }
@@ -152,10 +162,11 @@ export function App() {
   }, []);
 
   // The side panels (their tabs, and the palette, outline, inspector and problems in them:
-  // VS Code toolkit elements, slow to create) are drawn once the canvas has painted its
-  // cards (see afterPaint.ts): a big melody's cards appear sooner, and while ELK lays a
-  // melody out, its worker has the processor to itself instead of sharing it with the
-  // panels. Until then each side is its empty column, so the canvas keeps its size.
+  // VS Code toolkit elements, slow to create) and the toolbar's buttons are drawn once the
+  // canvas has painted its cards (see afterPaint.ts): a big melody's cards appear sooner,
+  // and while ELK lays a melody out, its worker has the processor to itself instead of
+  // sharing it with the panels. Until then each side is its empty column and the toolbar
+  // holds its height, so the canvas keeps its size.
   const [panelsDrawn, setPanelsDrawn] = useState(false);
   const onCanvasPainted = useCallback(() => setPanelsDrawn(true), []);
   // A melody so big that ELK takes long gets its panels anyway.
@@ -185,7 +196,15 @@ export function App() {
   return (
     <ReactFlowProvider>
       <div className="board">
-        <Toolbar name={melody?.name ?? doc.fileName} file={doc.fileName} melody={melody} panels={panels} fit={(positions) => fitRef.current?.(positions)} />
+        <Toolbar
+          name={melody?.name ?? doc.fileName}
+          file={doc.fileName}
+          melody={melody}
+          panels={panels}
+          fit={(positions) => fitRef.current?.(positions)}
+          // Without a canvas there is no paint to wait for.
+          controls={panelsDrawn || !melody}
+        />
         {melody ? (
           <div className="board-main">
             <aside className="side left" aria-label="Add and find nodes" hidden={!panels.left}>
