@@ -70,6 +70,8 @@ async function buildBundle(): Promise<string> {
 /** What the init script puts on the page's window. */
 interface PageHelpers {
   firstRender?: number;
+  /** When the first card was painted (Element Timing), in the page's time. */
+  painted?: number;
   frames: number;
   counting: boolean;
   count(): void;
@@ -107,6 +109,21 @@ async function openBoard(page: Page, bundle: string, catalog: BoardCatalog, docu
       setState: () => undefined,
     });
     window.__bench = { frames: 0, counting: false };
+    // When the first card is painted, from the browser's Element Timing: each card and
+    // everything in it is marked as it is added. The frame loop below only sees a card
+    // in the frame after, which a long task between the two (what the board draws once
+    // its cards are up) would push back.
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (e.identifier === 'card' && window.__bench.painted === undefined) window.__bench.painted = e.renderTime || e.loadTime;
+    }).observe({ type: 'element', buffered: true });
+    const mark = (el) => { el.setAttribute('elementtiming', 'card'); for (const d of el.querySelectorAll('*')) d.setAttribute('elementtiming', 'card'); };
+    new MutationObserver((records) => {
+      for (const r of records) for (const n of r.addedNodes) {
+        if (n.nodeType !== 1) continue;
+        if (n.closest('.react-flow__node')) mark(n);
+        else for (const c of n.querySelectorAll('.react-flow__node')) mark(c);
+      }
+    }).observe(document, { childList: true, subtree: true });
     (function watch() {
       const node = document.querySelector('.react-flow__node');
       if (node && getComputedStyle(node).visibility !== 'hidden') {
@@ -214,12 +231,20 @@ export const bench: Bench = {
         // Each opening is a new page (a new renderer, as each board panel is its own webview);
         // the figure is the median of LOADS, the note gives each in order.
         const renders: number[] = [];
+        const seenAt: number[] = [];
         let page: Page | undefined;
         for (let load = 0; load < LOADS; load++) {
           await page?.close();
           page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
           await openBoard(page, bundle, catalog, document);
-          renders.push(await page.evaluate(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.firstRender ?? NaN));
+          // The paint's entry is delivered a little after the paint: wait for it.
+          await page.waitForFunction(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.painted !== undefined, undefined, { timeout: 30_000 });
+          const [painted, seen] = await page.evaluate(() => {
+            const b = (globalThis as unknown as { __bench: PageHelpers }).__bench;
+            return [b.painted ?? NaN, b.firstRender ?? NaN];
+          });
+          renders.push(painted);
+          seenAt.push(seen);
         }
         if (!page) throw new Error('no page was opened');
         const firstRender = [...renders].sort((a, b) => a - b)[Math.floor(LOADS / 2)]!;
@@ -229,7 +254,7 @@ export const bench: Bench = {
           name: `time to first render (${how})`,
           value: firstRender,
           unit: 'ms',
-          note: `target ≤ ${positioned ? 1000 : 2000} ms; from navigation, script load included; median of ${LOADS} openings: ${renders.map((r) => r.toFixed(0)).join(', ')} ms`,
+          note: `target ≤ ${positioned ? 1000 : 2000} ms; from navigation to the first card's paint, script load included; median of ${LOADS} openings: ${renders.map((r) => r.toFixed(0)).join(', ')} ms; seen by the next frame at ${seenAt.map((r) => r.toFixed(0)).join(', ')} ms`,
         });
         if (positioned) {
           await zoomOutToAll(page);
