@@ -114,7 +114,11 @@ async function openBoard(page: Page, bundle: string, catalog: BoardCatalog, docu
     // in the frame after, which a long task between the two (what the board draws once
     // its cards are up) would push back.
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (e.identifier === 'card' && window.__bench.painted === undefined) window.__bench.painted = e.renderTime || e.loadTime;
+      for (const e of list.getEntries()) {
+        if (e.identifier !== 'card' || window.__bench.painted !== undefined) continue;
+        window.__bench.painted = e.renderTime || e.loadTime;
+        window.__benchPainted();
+      }
     }).observe({ type: 'element', buffered: true });
     const mark = (el) => { el.setAttribute('elementtiming', 'card'); for (const d of el.querySelectorAll('*')) d.setAttribute('elementtiming', 'card'); };
     new MutationObserver((records) => {
@@ -145,16 +149,18 @@ async function openBoard(page: Page, bundle: string, catalog: BoardCatalog, docu
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
-  // The page says when it has drawn (a binding, set up before the page loads): polling it
-  // with waitForFunction would put Playwright's own script into the page — tens of
-  // milliseconds of the page's thread, in the middle of what is measured.
+  // The page says when it has drawn and when that was painted (bindings, set up before the
+  // page loads): polling with waitForFunction would put Playwright's own script into the
+  // page — tens of milliseconds of the page's thread, in the middle of what is measured.
   let drawn: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => (drawn = resolve));
+  let painted: () => void = () => undefined;
+  const done = Promise.all([new Promise<void>((resolve) => (drawn = resolve)), new Promise<void>((resolve) => (painted = resolve))]);
   await page.exposeFunction('__benchDrawn', () => drawn());
+  await page.exposeFunction('__benchPainted', () => painted());
   await page.goto(`${ORIGIN}/`);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the board drew no node in 120 s${errors.length ? `: ${errors.join('; ')}` : ''}`)), 120_000);
+    timer = setTimeout(() => reject(new Error(`the board drew or painted no node in 120 s${errors.length ? `: ${errors.join('; ')}` : ''}`)), 120_000);
   });
   await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
 }
@@ -237,8 +243,6 @@ export const bench: Bench = {
           await page?.close();
           page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
           await openBoard(page, bundle, catalog, document);
-          // The paint's entry is delivered a little after the paint: wait for it.
-          await page.waitForFunction(() => (globalThis as unknown as { __bench: PageHelpers }).__bench.painted !== undefined, undefined, { timeout: 30_000 });
           const [painted, seen] = await page.evaluate(() => {
             const b = (globalThis as unknown as { __bench: PageHelpers }).__bench;
             return [b.painted ?? NaN, b.firstRender ?? NaN];
