@@ -96,15 +96,24 @@ function engineIn(m: EngineModules, root: string, nodes: NodeRegistry, maxParall
   });
 }
 
-async function runMelody(m: EngineModules, engine: fromSource.Engine, root: string, doc: object): Promise<number> {
+/**
+ * Runs `doc` (loaded first, outside the timing) and resolves with the milliseconds from the
+ * run's start to its end, and to its first node's start.
+ */
+async function timedRun(m: EngineModules, engine: fromSource.Engine, root: string, doc: object): Promise<{ total: number; firstStart: number }> {
   const text = stringify(doc);
   const file = join(root, 'bench.melody.yaml');
   const loaded = m.loadMelody(text, file);
   if (!loaded.ok) throw new Error(loaded.error.map((d) => d.message).join('\n'));
+  let first: number | undefined;
   const started = performance.now();
-  const r = await engine.run({ melody: loaded.value.melody, file, text });
-  if (r.state !== 'success') throw new Error(`bench run ended ${r.state}`);
-  return performance.now() - started;
+  const r = await engine.run({ melody: loaded.value.melody, file, text, onEvent: (e) => void (e.type === 'node-started' && (first ??= performance.now())) });
+  if (r.state !== 'success' || first === undefined) throw new Error(`bench run ended ${r.state}`);
+  return { total: performance.now() - started, firstStart: first - started };
+}
+
+async function runMelody(m: EngineModules, engine: fromSource.Engine, root: string, doc: object): Promise<number> {
+  return (await timedRun(m, engine, root, doc)).total;
 }
 
 /**
@@ -126,19 +135,6 @@ async function firstRunInProcess(root: string, doc: object): Promise<number> {
   ].join('\n');
   const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
   return Number(stdout);
-}
-
-/** How long a run takes to start its first node (the melody loaded first, outside the timing). */
-async function firstStartOf(m: EngineModules, engine: fromSource.Engine, root: string, doc: object): Promise<number> {
-  const text = stringify(doc);
-  const file = join(root, 'bench.melody.yaml');
-  const loaded = m.loadMelody(text, file);
-  if (!loaded.ok) throw new Error(loaded.error.map((d) => d.message).join('\n'));
-  let first: number | undefined;
-  const started = performance.now();
-  const r = await engine.run({ melody: loaded.value.melody, file, text, onEvent: (e) => void (e.type === 'node-started' && (first ??= performance.now())) });
-  if (r.state !== 'success' || first === undefined) throw new Error(`bench run ended ${r.state}`);
-  return first - started;
 }
 
 /** `width` transform nodes that all need one root node. */
@@ -209,12 +205,10 @@ export const bench: Bench = {
           figures.push({ name: `no-op DAG of ${n} nodes, warm (after ${WARMUP_RUNS + RUNS} runs in the process)`, value: (n * 1000) / warm, unit: 'nodes/s', note: `${warm.toFixed(0)} ms; ${how}` });
           const cold = await medianOf(() => firstRunInProcess(root, noopDag(n)));
           figures.push({ name: `no-op DAG of ${n} nodes, a fresh process's only run`, value: (n * 1000) / cold, unit: 'nodes/s', note: `${cold.toFixed(0)} ms, the engine's module already loaded; ${how}` });
-        }
 
-        if (primary) {
           // A wide fan-out: one node that 10,000 others need. Setting up the schedule must stay
           // linear in the edges (it was quadratic in one node's dependents).
-          const fan = await medianOf(() => firstStartOf(m, engineIn(m, root, m.builtinNodes, 8), root, fanOut(FAN_OUT)));
+          const fan = await medianOf(async () => (await timedRun(m, engineIn(m, root, m.builtinNodes, 8), root, fanOut(FAN_OUT))).firstStart);
           figures.push({ name: `fan-out: one node needed by ${FAN_OUT.toLocaleString('en-US')}, until it starts`, value: fan, unit: 'ms', note: `${how}; the whole run's setup before its first node` });
         }
 
