@@ -9,6 +9,7 @@
 import * as esbuild from 'esbuild';
 import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { asciiBundle, lazyCommanderSpawn } from './scripts/cliBundle.mjs';
 import { zodEnglishOnly } from './scripts/zodEnglishOnly.mjs';
 import { webviewBuild } from './webview/build.mjs';
 
@@ -142,7 +143,7 @@ const targets = [
     sourcemap: 'linked',
     external: optionalRuntime,
     supported: { 'dynamic-import': false },
-    plugins: [zodEnglishOnly, separateTokenizer('../'), importEsmBeside, reporter('cli')],
+    plugins: [zodEnglishOnly, separateTokenizer('../'), importEsmBeside, asciiBundle, lazyCommanderSpawn, reporter('cli')],
   },
   {
     // dist/cli/importEsm.js: the CLI bundle's one `import()` (see importEsmBeside).

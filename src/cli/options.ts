@@ -42,7 +42,11 @@ export function processEnvironment(): CliEnvironment {
     templatesRoot: findTemplatesRoot(__dirname),
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    // Asked only by the commands that show progress or prompt, stdout first: creating
+    // process.stdin loads the modules of a stream, milliseconds of a start that never reads it.
+    get interactive() {
+      return Boolean(process.stdout.isTTY && process.stdin.isTTY);
+    },
     ask: async (question) => {
       // Loaded here: only a prompt needs it.
       const { createInterface } = await import('node:readline/promises');

@@ -4,7 +4,9 @@ import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileS
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { isAscii } from 'node:buffer';
 import { build } from 'esbuild';
+import { asciiBundle } from '../../scripts/cliBundle.mjs';
 import { BUNDLES_KEPT, cacheFile, decode, readBundle, readCache, userCacheDir, writeCache } from '../../src/cli/codeCache';
 import { REPO, tempDir } from './helpers';
 
@@ -124,6 +126,26 @@ describe('the CLI code cache (dist/cli.js)', () => {
       assert.deepEqual([r.stdout, r.stderr], ['42', '']);
     }
     assert.equal(readdirSync(join(home, 'symphony', 'cli')).length, 1, 'the second start had a cache');
+  });
+
+  it('is ASCII, so each start takes its 1.7 MB as they are instead of decoding them, and reads `µs` in a duration as before', async () => {
+    assert.ok(isAscii(readFileSync(join(REPO, 'dist', 'cli', 'symphony.cjs'))), 'dist/cli/symphony.cjs holds a character outside ASCII');
+    // cel-js's pattern for durations held a `µ` (its file is escaped as it is bundled).
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'd.melody.yaml'), ['name: d', 'nodes:', '  a:', '    uses: transform', `    with: { value: "\${{ duration('1500µs') == duration('1ms500us') }}" }`, ''].join('\n'));
+    const r = await run(process.execPath, [bin, 'run', 'd.melody.yaml', '--json'], { cwd, env: { ...process.env, XDG_CACHE_HOME: tempDir() } });
+    assert.equal((JSON.parse(r.stdout) as { nodes: { a: { output: unknown } } }).nodes.a.output, true);
+  });
+
+  it('fails the build, naming the place, when a character outside ASCII would reach the bundle', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'entry.ts'), 'export const ok = "…";\nexport const quotes = /[‘’]/;\n');
+    const outcome = await build({ entryPoints: [join(dir, 'entry.ts')], outdir: join(dir, 'out'), bundle: true, format: 'cjs', logLevel: 'silent', absWorkingDir: dir, plugins: [asciiBundle] }).then(
+      () => assert.fail('the build passed'),
+      (e: { errors: { text: string }[] }) => e.errors.map((x) => x.text).join('\n'),
+    );
+    // The string is escaped by esbuild; the pattern is not, and is named with its line.
+    assert.match(outcome, /^out[\\/]entry\.js:\d+:\d+: ".*quotes = \/\[‘’\]\/.*" is not ASCII/);
   });
 
   it('runs the bundle as a plain module under --enable-source-maps, so stacks point into the sources', async () => {

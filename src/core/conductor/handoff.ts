@@ -71,7 +71,8 @@ export function handoffLockPath(root: string): string {
 }
 
 const SEPARATOR = '---';
-const HEADING = /^### (\S+) — (.*)$/;
+/** `### <id> — <title>`; the em dash escaped, so the CLI's bundle stays ASCII (scripts/cliBundle.mjs). */
+const HEADING = /^### (\S+) \u2014 (.*)$/;
 
 /** Whether a line of `handoff.md` starts an entry. */
 export function isEntryHeading(line: string): boolean {

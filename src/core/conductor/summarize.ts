@@ -28,10 +28,14 @@ const STOPWORDS = new Set(
   ).split(' '),
 );
 
+// Typographic characters in the patterns below (a bullet, an ellipsis, curly quotes) are
+// written as \u escapes: esbuild leaves regular expressions as written, and the CLI's bundle
+// must stay ASCII (scripts/cliBundle.mjs).
+
 /** A line that starts a block of its own: a list item, a heading, a quote, a table row. */
-const BLOCK_START = /^\s*(?:[-*+•]|\d{1,3}[.)]|#{1,6}|>|\|)\s+/;
+const BLOCK_START = /^\s*(?:[-*+\u2022]|\d{1,3}[.)]|#{1,6}|>|\|)\s+/;
 /** Sentence-ending punctuation, closing quotes/brackets after it, then the space before the next. */
-const SENTENCE_END = /([.!?…]+)(["'’”)\]]*)(\s+)/g;
+const SENTENCE_END = /([.!?\u2026]+)(["'\u2019\u201d)\]]*)(\s+)/g;
 /** Candidates shorter than this (headings, fragments) are chosen only when nothing longer is left. */
 const MIN_WORDS = 4;
 
@@ -77,7 +81,7 @@ export function splitSentences(text: string): string[] {
     for (const m of block.matchAll(SENTENCE_END)) {
       const end = m.index + m[1]!.length + m[2]!.length;
       const next = block.slice(m.index + m[0].length);
-      if (!/^["'‘“(\[]?[\p{Lu}\p{N}]/u.test(next)) continue;
+      if (!/^["'\u2018\u201c(\[]?[\p{Lu}\p{N}]/u.test(next)) continue;
       if (m[1] === '.' && !m[2] && isAbbreviation(block.slice(start, m.index))) continue;
       out.push(block.slice(start, end).trim());
       start = m.index + m[0].length;
@@ -109,14 +113,14 @@ function blocks(text: string): string[] {
 
 /** Whether the text before a period ends in an abbreviation or an initial. */
 function isAbbreviation(before: string): boolean {
-  const word = /(\S+)$/.exec(before)?.[1]?.replace(/^["'‘“(\[]+/, '') ?? '';
+  const word = /(\S+)$/.exec(before)?.[1]?.replace(/^["'\u2018\u201c(\[]+/, '') ?? '';
   if (/^\p{Lu}$/u.test(word)) return true; // an initial: "J. R. R. Tolkien"
   return ABBREVIATIONS.has(word.toLowerCase());
 }
 
 /** Lower-cased words that are not stopwords or bare numbers; possessive 's dropped. */
 function contentWords(sentence: string): string[] {
-  return (sentence.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu) ?? [])
-    .map((w) => w.replace(/['’]s$/, '').replace(/['’-]+$/, ''))
+  return (sentence.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'\u2019-]*/gu) ?? [])
+    .map((w) => w.replace(/['\u2019]s$/, '').replace(/['\u2019-]+$/, ''))
     .filter((w) => w.length > 1 && !STOPWORDS.has(w) && !/^\d+$/.test(w));
 }

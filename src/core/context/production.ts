@@ -59,7 +59,8 @@ const HEADINGS: Readonly<Record<string, Known>> = {
 
 const LIST_ITEM = /^\s*(?:[-*+]|\d{1,3}[.)])\s+(.*)$/;
 const CHECKBOX = /^\[([ xX])\]\s*(.*)$/;
-const FLAG = /^`?([^:`]+?)`?\s*:\s*(on|off|true|false|enabled|disabled|yes|no)\b\s*(?:[—–-]+\s*(.*))?$/i;
+/** `name: on — note`; the em and en dash escaped, so the CLI's bundle stays ASCII (scripts/cliBundle.mjs). */
+const FLAG = /^`?([^:`]+?)`?\s*:\s*(on|off|true|false|enabled|disabled|yes|no)\b\s*(?:[\u2014\u2013-]+\s*(.*))?$/i;
 const TEST_COMMAND_LINE = /\btest command\s*[:=]\s*(?:`([^`]+)`|(\S.*?))\s*$/im;
 const ON = new Set(['on', 'true', 'enabled', 'yes']);
 

@@ -1,0 +1,8 @@
+import type { Plugin } from 'esbuild';
+
+/** Keeps the CLI's bundle ASCII: see scripts/cliBundle.mjs. */
+export declare const asciiBundle: Plugin;
+/** Requires commander's `node:child_process` when it spawns, not when it loads. */
+export declare const lazyCommanderSpawn: Plugin;
+export declare function escapeNonAscii(text: string): string;
+export declare function nonAscii(text: string | undefined): { line: number; column: number; context: string } | undefined;
