@@ -6,10 +6,8 @@ import { nodeFileSystem } from '../../core/load/fs';
 import { findWorkspaceRoot } from '../../core/load/workspace';
 import { needsOf, type Melody } from '../../core/model/melody';
 import { setOwn } from '../../core/model/names';
-import { endedConductRun } from '../../core/conductor/resume';
 import { prepareForPrograms, type ProgramHost } from '../../core/programs/host';
 import { cliEngine, cliPrograms, type RunOptions } from '../host';
-import { resumeConductCommand } from './conduct';
 import type { CliEnvironment } from '../options';
 import { paint } from '../print';
 import { RunPrinter, runJson } from '../runPrinter';
@@ -132,7 +130,10 @@ async function dryRun(env: CliEnvironment, root: string, file: string, given: Re
  */
 export async function resumeCommand(env: CliEnvironment, runId: string, options: RunCommandOptions): Promise<number> {
   const root = await findWorkspaceRoot(nodeFileSystem, env.cwd);
-  if (await endedConductRun(root, runId)) return resumeConductCommand(env, root, runId, options);
+  // The Conductor's code (git, chambers, its tools) is loaded only for a conduct run: `run`
+  // and the resume of a melody's run never evaluate it.
+  const { endedConductRun } = await import('../../core/conductor/resume');
+  if (await endedConductRun(root, runId)) return (await import('./conduct')).resumeConductCommand(env, root, runId, options);
   return drive(env, root, options, (engine, signal) => engine.resume(runId, { signal }));
 }
 
