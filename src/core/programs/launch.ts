@@ -5,7 +5,7 @@ import { permanentError } from '../nodes/support';
 import type { NodeContext } from '../nodes/types';
 import { variable } from './environment';
 import { NETWORK_HELPER } from './networkHelper';
-import { startProxy, type NetworkProxy, type ProxyListen } from './proxy';
+import type { NetworkProxy, ProxyListen } from './proxy';
 import { bwrapArguments, installationOf, PROXY_SOCKET, seatbeltProfile, type SandboxPlan } from './sandbox';
 import { ProtectedWalks, refuseCreated, type ProtectedPath } from './scopes';
 
@@ -116,6 +116,9 @@ export async function launch(ctx: LaunchContext, program: ProgramSpec): Promise<
   /** The allow-list proxy of this program, closed with it. */
   const proxyOn = async (listen: ProxyListen): Promise<NetworkProxy> => {
     const onRefused = (target: string, why: string) => ctx.log('info', `refused ${program.name} network access to ${target}: ${why}\n`);
+    // Loaded with the first sandbox that reaches the network: `node:http` is milliseconds of
+    // every start that never needs it.
+    const { startProxy } = await import('./proxy');
     const proxy = await startProxy(listen, (url) => guard.checkNetwork(url), onRefused);
     cleanups.unshift(() => proxy.close());
     return proxy;
