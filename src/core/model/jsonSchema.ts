@@ -14,7 +14,7 @@ export function jsonSchemas(): Record<string, unknown> {
     $id: `https://symphony.dev/schemas/${id}`,
   });
   return {
-    'melody.schema.json': gen(melodySchema, 'melody.schema.json'),
+    'melody.schema.json': gen(melodySchema(), 'melody.schema.json'),
     'instrument.schema.json': gen(instrumentSchema, 'instrument.schema.json'),
     'ensemble.schema.json': gen(ensembleSchema, 'ensemble.schema.json'),
     'deviations.schema.json': gen(deviationsFileSchema, 'deviations.schema.json'),

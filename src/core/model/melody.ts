@@ -202,14 +202,23 @@ export function nodeSchemaFor<K extends NodeKind>(kind: K) {
     .meta({ description: NODE_KINDS[kind].meta()?.description });
 }
 
-/** Any node, discriminated by `uses` — what editors complete against. */
-export const nodeSchema = z.discriminatedUnion(
-  'uses',
-  NODE_KIND_NAMES.map((k) => nodeSchemaFor(k)) as unknown as [
-    ReturnType<typeof nodeSchemaFor<'shell'>>,
-    ...ReturnType<typeof nodeSchemaFor<NodeKind>>[],
-  ],
-);
+/**
+ * Any node, discriminated by `uses` — what editors complete against. Made when first asked:
+ * only the JSON Schema needs it, and its sixteen objects were a good part of what every
+ * `symphony validate` and `run` spent before reading the melody (the loader checks the shape,
+ * then each node's `with:` by its kind).
+ */
+export function nodeSchema() {
+  return (fullNode ??= buildNodeSchema());
+}
+let fullNode: ReturnType<typeof buildNodeSchema> | undefined;
+
+function buildNodeSchema() {
+  return z.discriminatedUnion(
+    'uses',
+    NODE_KIND_NAMES.map((k) => nodeSchemaFor(k)) as unknown as [ReturnType<typeof nodeSchemaFor<'shell'>>, ...ReturnType<typeof nodeSchemaFor<NodeKind>>[]],
+  );
+}
 
 export type NodeSpec = z.output<typeof nodeShapeSchema> & { uses: NodeKind };
 
@@ -260,11 +269,13 @@ function melodyObject<N extends z.ZodType>(node: N) {
 /** What the loader validates first (kinds are checked one by one afterwards). */
 export const melodyShapeSchema = melodyObject(nodeShapeSchema);
 
-/** The full melody schema, used for the JSON Schema shipped to editors. */
-export const melodySchema = melodyObject(nodeSchema).meta({
-  title: 'Symphony melody',
-  description: 'A Symphony workflow: nodes, their needs, triggers and limits. See DESIGN.md §2.',
-});
+/** The full melody schema, for the JSON Schema shipped to editors (made when first asked, as `nodeSchema`). */
+export function melodySchema() {
+  return melodyObject(nodeSchema()).meta({
+    title: 'Symphony melody',
+    description: 'A Symphony workflow: nodes, their needs, triggers and limits. See DESIGN.md §2.',
+  });
+}
 
 /** A validated melody. Node `with:` values are still unevaluated (they may hold expressions). */
 export interface Melody extends Omit<z.output<typeof melodyShapeSchema>, 'nodes'> {
