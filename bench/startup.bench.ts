@@ -1,6 +1,6 @@
 // Issue 12's startup rows, each beside its peer measured in the same run and its target:
-// the CLI (`--version` and `validate` against `node -e 0`; a 10,000-node melody; one small
-// melody with and without a 10,000-node melody in the workspace), and the extension in a
+// the CLI (`--version`, `validate` and `run` against `node -e 0`; a 10,000-node melody; one
+// small melody with and without a 10,000-node melody in the workspace), and the extension in a
 // real VS Code host (code-server) — activate() and the views filled, and save → melody
 // start, read from the extension's own timing lines in its log. The deviation scan's row
 // against `rg --json` is in deviationsScan.bench.ts.
@@ -69,6 +69,10 @@ function cliRows(): Figure[] {
     );
     const small = paired(node, cli(plain, 'validate', 'small.melody.yaml'));
     figures.push({ name: 'symphony validate, 3-node melody', value: small.b, unit: 'ms', note: `node -e 0 ${small.a.toFixed(0)} ms in this round; target ≤ 300 ms` });
+    // What every `symphony run` costs around its nodes: no target of its own in the issue,
+    // but part of each whole-CLI figure (engineCli's run against make).
+    const runSmall = paired(node, cli(plain, 'run', 'small.melody.yaml'));
+    figures.push({ name: 'symphony run, 3-node melody (transform)', value: runSmall.b, unit: 'ms', note: `${runSmall.ratio.toFixed(2)} × node -e 0 (${runSmall.a.toFixed(0)} ms in this round)` });
 
     const big = paired(node, cli(crowded, 'validate', 'big.melody.yaml'));
     figures.push({ name: 'symphony validate, 10,000-node melody', value: big.b, unit: 'ms', note: 'target ≤ 1,000 ms' });
