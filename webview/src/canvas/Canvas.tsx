@@ -72,6 +72,19 @@ const NO_CORNER: Corner = { width: 0, height: 0 };
 /** Where the canvas looks while ELK lays a melody out: nothing is drawn on it yet. */
 const PENDING_VIEW: Viewport = { x: 0, y: 0, zoom: 1 };
 
+/*
+ * React Flow's props that never change, made once. React Flow copies each prop into its
+ * store when its identity changes, and every store update runs the selectors of every card,
+ * handle and edge drawn: a new object or function on each render of the canvas cost a few
+ * store updates per render, all through the first render of a big melody.
+ */
+const SNAP_GRID: [number, number] = [GRID, GRID];
+const DEFAULT_EDGE_OPTIONS = { type: 'smoothstep' } as const;
+const DELETE_KEYS = ['Delete', 'Backspace'];
+const ARIA_LABELS = { 'node.a11yDescription.default': 'Press Enter to select this node and open it in the inspector. Arrow keys move it; Delete removes it.' };
+/** A node cannot need itself. */
+const notToItself = (c: Connection | Edge) => c.source !== c.target;
+
 /**
  * Where every card's handles are, so React Flow draws edges without measuring 500 cards
  * first (and cards drawn in less detail, without handles, still anchor their edges). They
@@ -554,18 +567,18 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
           onMoveStart={onMoveStart}
           onMoveEnd={onMoveEnd}
           defaultViewport={initialView ?? PENDING_VIEW}
-          isValidConnection={(c) => c.source !== c.target}
+          isValidConnection={notToItself}
           connectionLineType={ConnectionLineType.SmoothStep}
-          defaultEdgeOptions={{ type: 'smoothstep' }}
+          defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
           snapToGrid
-          snapGrid={[GRID, GRID]}
+          snapGrid={SNAP_GRID}
           minZoom={0.05}
           maxZoom={2}
           onlyRenderVisibleElements
-          deleteKeyCode={['Delete', 'Backspace']}
+          deleteKeyCode={DELETE_KEYS}
           colorMode={colorMode}
           aria-label={`Graph of ${melody.name ?? 'the melody'}: ${melody.nodes.length} nodes. Tab to a node, Enter to select it, arrow keys to move it, Delete to remove it.`}
-          ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to select this node and open it in the inspector. Arrow keys move it; Delete removes it.' }}
+          ariaLabelConfig={ARIA_LABELS}
         >
           <ArrowDefinition />
           {far && <FarEdges nodes={nodes} edges={edges} handles={HANDLE_POINTS} />}
