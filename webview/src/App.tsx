@@ -6,7 +6,7 @@
  * graph.
  */
 import { ReactFlowProvider } from '@xyflow/react';
-import { VSCodePanels, VSCodePanelTab, VSCodePanelView } from '@vscode/webview-ui-toolkit/react';
+import { VSCodePanels, VSCodePanelTab, VSCodePanelView } from './ui/toolkit';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { BoardMelody } from '../../src/protocol/boardModel';
 import { perform } from './actions';

@@ -11,7 +11,7 @@ import {
   VSCodeOption,
   VSCodeTextArea,
   VSCodeTextField,
-} from '@vscode/webview-ui-toolkit/react';
+} from './toolkit';
 import { useId, type ReactNode } from 'react';
 
 /** The value of the toolkit element an event came from. */
