@@ -12,9 +12,9 @@ import { vscodeCommandNode } from './vscodeCommand';
 import { writeFileNode } from './writeFile';
 
 /**
- * A kind whose code is loaded when a node of it first runs. Models (their providers, the
- * tokenizer, the agent's tools), git, chambers and the Conductor are most of the engine's
- * code: a melody of shell and transform nodes — and `symphony run` of it — never evaluates them.
+ * A kind whose code is loaded when a node of it first runs: the model providers, the
+ * tokenizer and the agent's tools, git, chambers and the Conductor. A melody of shell and
+ * transform nodes — and `symphony run` of it — never evaluates them.
  */
 function onFirstRun<K extends NodeKind>(kind: K, load: () => Promise<NodeImplementation<K>>): NodeImplementation<K> {
   let loaded: Promise<NodeImplementation<K>> | undefined;

@@ -75,8 +75,8 @@ const PENDING_VIEW: Viewport = { x: 0, y: 0, zoom: 1 };
 /*
  * React Flow's props that never change, made once. React Flow copies each prop into its
  * store when its identity changes, and every store update runs the selectors of every card,
- * handle and edge drawn: a new object or function on each render of the canvas cost a few
- * store updates per render, all through the first render of a big melody.
+ * handle and edge drawn: a new object or function on each render of the canvas was a store
+ * update of its own.
  */
 const SNAP_GRID: [number, number] = [GRID, GRID];
 const DEFAULT_EDGE_OPTIONS = { type: 'smoothstep' } as const;
