@@ -6,7 +6,7 @@
 // `__name` wrapper (a defineProperty per closure created), which the shipped bundle does
 // not have; the first row is measured that way too, for comparison.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -146,6 +146,7 @@ async function firstRunInProcess(root: string, doc: object): Promise<number> {
  * once): V8 compiles none of it as it runs.
  */
 async function cliRun(root: string, doc: object): Promise<number> {
+  if (!existsSync(join(REPO, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: `npm run bench` builds it first');
   writeFileSync(join(root, 'sheetMusic.md'), '# bench\n');
   writeFileSync(join(root, 'noop.melody.yaml'), stringify(doc));
   const { stdout } = await execFileAsync(process.execPath, [join(REPO, 'dist', 'cli.js'), 'run', 'noop.melody.yaml', '--json'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });

@@ -4,5 +4,3 @@ import type { Plugin } from 'esbuild';
 export declare const asciiBundle: Plugin;
 /** Requires commander's `node:child_process` when it spawns, not when it loads. */
 export declare const lazyCommanderSpawn: Plugin;
-export declare function escapeNonAscii(text: string): string;
-export declare function nonAscii(text: string | undefined): { line: number; column: number; context: string } | undefined;

@@ -42,12 +42,12 @@ export const asciiBundle = {
 const ESCAPED = /[\\/]node_modules[\\/]@marcbachmann[\\/]cel-js[\\/]lib[\\/]functions\.js$/;
 
 /** Every character outside ASCII as `\uXXXX` (a pair of them beyond the BMP, as JavaScript reads them). */
-export function escapeNonAscii(text) {
+function escapeNonAscii(text) {
   return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The first character outside ASCII, where it is (1-based line and column), or undefined. */
-export function nonAscii(text) {
+function nonAscii(text) {
   if (text === undefined) return undefined;
   const at = text.search(/[^\x00-\x7f]/);
   if (at < 0) return undefined;

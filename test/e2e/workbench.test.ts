@@ -46,7 +46,6 @@ function formatRows(rows: Array<{ level: number; label: string }>): string {
   return rows.map((r) => `${'  '.repeat(r.level - 1)}${r.label}`).join('\n');
 }
 
-/** A word on its own, so that "qa" does not match inside another word. */
 /**
  * Clicks `item`'s twistie until the tree shows it `expanded` (or collapsed). One click is not
  * always enough: a click that lands while the view is drawing its rows again (the model-setup
@@ -67,6 +66,7 @@ async function toggleTo(item: Locator, expanded: boolean): Promise<void> {
   }
 }
 
+/** A word on its own, so that "qa" does not match inside another word. */
 const word = (text: string) => new RegExp(`(^|[^\\w-])${text}($|[^\\w-])`);
 
 describe('Symphony in the VS Code workbench (packaged vsix)', function () {
