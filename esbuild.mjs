@@ -11,7 +11,7 @@ import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asciiBundle, lazyCommanderSpawn } from './scripts/cliBundle.mjs';
 import { zodEnglishOnly } from './scripts/zodEnglishOnly.mjs';
-import { webviewBuild } from './webview/build.mjs';
+import { webviewBuilds } from './webview/build.mjs';
 
 const pkg = JSON.parse(await readFile('package.json', 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -98,7 +98,6 @@ const executable = {
   },
 };
 
-const board = webviewBuild({ production });
 
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
@@ -165,13 +164,13 @@ const targets = [
     banner: { js: '#!/usr/bin/env node' },
     plugins: [executable, reporter('cli launcher')],
   },
-  {
-    // The Harmony Board: its options are in webview/build.mjs, which the board's bench shares.
+  // The Harmony Board: its options are in webview/build.mjs, which the board's bench shares.
+  ...webviewBuilds({ production }).map((board) => ({
     ...board,
     outdir: 'dist/webview',
     logLevel: shared.logLevel,
     plugins: [...board.plugins, reporter('webview')],
-  },
+  })),
 ];
 
 if (!production) {

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { boardCatalog } from '../src/core/board/catalog';
 import { boardDocument } from '../src/core/board/model';
-import { boardHtml } from '../src/extension/board/html';
+import { boardHtml, preloadedChunks } from '../src/extension/board/html';
 import { needsLayout, type BoardCatalog, type BoardDocument } from '../src/protocol/boardModel';
 import { launchChromium } from '../test/harness/browser';
-import { webviewBuild } from '../webview/build.mjs';
+import { webviewBuilds } from '../webview/build.mjs';
 import type { Bench, Figure } from './index';
 
 const NODES = 500;
@@ -63,7 +63,7 @@ export function generatedMelody(count: number, positions: boolean): string {
 /** The webview bundle, built for production into a temporary folder. */
 async function buildBundle(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'symphony-board-bench-'));
-  await esbuild.build({ ...webviewBuild({ production: true }), outdir: dir, logLevel: 'warning' });
+  await Promise.all(webviewBuilds({ production: true }).map((options) => esbuild.build({ ...options, outdir: dir, logLevel: 'warning' })));
   return dir;
 }
 
@@ -89,6 +89,7 @@ async function openBoard(page: Page, bundle: string, catalog: BoardCatalog, docu
     cspSource: ORIGIN,
     nonce: 'benchnonce0000000000000000000000',
     scriptUri: `${ORIGIN}/board.js`,
+    preloadUris: preloadedChunks(bundle).map((f) => `${ORIGIN}/${f}`),
     styleUri: `${ORIGIN}/board.css`,
     ...(needsLayout(document.melody?.nodes ?? []) ? { layoutUri: `${ORIGIN}/elk.js`, layoutGraph: document.melody?.nodes } : {}),
     title: 'bench',

@@ -1,4 +1,4 @@
 import type { BuildOptions } from 'esbuild';
 
-/** Options for the Harmony Board's bundles (webview/build.mjs). */
-export function webviewBuild(mode: { production: boolean }): BuildOptions & { plugins: NonNullable<BuildOptions['plugins']> };
+/** Options for the Harmony Board's bundles (webview/build.mjs): board.js and its chunks, then elk.js. */
+export function webviewBuilds(mode: { production: boolean }): (BuildOptions & { plugins: NonNullable<BuildOptions['plugins']> })[];

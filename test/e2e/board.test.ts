@@ -23,6 +23,34 @@ const logDir = path.join(testResultsDir, 'e2e-board');
 const MELODY = 'hello.melody.yaml';
 const modifier = process.platform === 'darwin' ? 'Meta' : 'Control';
 
+/** Three nodes in a chain, placed in one column (bottom to top): Tidy up lays them out left to right. */
+const STACKED = `name: stacked
+nodes:
+  first:
+    uses: transform
+    with: { value: 1 }
+  second:
+    uses: transform
+    needs: [first]
+    with: { value: 2 }
+  third:
+    uses: transform
+    needs: [second]
+    with: { value: 3 }
+board:
+  positions:
+    first: [0, 400]
+    second: [0, 200]
+    third: [0, 0]
+`;
+
+/** The positions under `board:` in the YAML the text editor shows, by node id. */
+function savedPositions(text: string): Record<string, [number, number]> {
+  const positions: Record<string, [number, number]> = {};
+  for (const m of text.matchAll(/^ {4}(\w+): \[(-?\d+), (-?\d+)\]$/gm)) positions[m[1]!] = [Number(m[2]), Number(m[3])];
+  return positions;
+}
+
 /** The board's document inside the workbench: the webview iframe, then its active frame. */
 function boardFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
@@ -136,6 +164,9 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
     const template = instantiateTemplate(await fsp.readFile(path.join(repoRoot, 'templates/melodies/full-stack-review.melody.yaml'), 'utf8'), 'full-stack-review');
     assert.ok(template.ok, template.ok ? '' : template.error);
     await fsp.writeFile(path.join(dirs.workspace, 'melodies/full-stack-review.melody.yaml'), template.value);
+    // A melody whose every node has a position: its board opens without the layout engine,
+    // which Tidy up then loads (webview/src/canvas/layout.ts).
+    await fsp.writeFile(path.join(dirs.workspace, 'melodies/stacked.melody.yaml'), STACKED);
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy|board\.js/.test(m.text())) consoleErrors.push(m.text());
     });
@@ -267,6 +298,25 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
     // The board redraws from the document: three nodes again (its count, not the DOM, which only holds what is in view).
     await until('the board to count three nodes', async () => /^3 nodes/.test(await counts.innerText()), () => counts.innerText());
     await p.screenshot({ path: path.join(testResultsDir, 'e2e-board-undone.png') });
+  });
+
+  it('tidies up a melody whose nodes all have positions: the board loads the layout engine then, under its policy', async function () {
+    const p = page!;
+    const board = await openOnBoard(p, 'stacked');
+    await nodeCard(board, 'third').waitFor({ timeout: 60_000 });
+    // No node lacked a position: the page did not carry the layout engine.
+    assert.equal(await board.locator('script[src*="elk.js"]').count(), 0, 'elk.js is not on the page before Tidy up');
+    await board.getByRole('button', { name: /^Tidy up/ }).click();
+    await board.getByRole('button', { name: /Show the YAML/ }).click();
+    await until(
+      'Tidy up to lay the chain out left to right',
+      async () => {
+        const at = savedPositions(await editorText(p));
+        return !!at.first && !!at.second && !!at.third && at.first[0] < at.second[0] && at.second[0] < at.third[0];
+      },
+      () => editorText(p),
+    );
+    assert.equal(await board.locator('script[src*="elk.js"]').count(), 1, 'the board added elk.js, beside its own script');
   });
 
   it('opens a melody from the Melodies view and inspects a node', async function () {

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { boardHtml, makeNonce } from '../../src/extension/board/html';
+import { boardHtml, makeNonce, preloadedChunks } from '../../src/extension/board/html';
 import { isBoardMessage, isHostMessage, parseBoardMessage } from '../../src/protocol/board';
 import { needsLayout } from '../../src/protocol/boardModel';
 import { REPO } from './helpers';
@@ -78,7 +79,7 @@ describe('board page', () => {
     assert.equal(csp, `default-src 'none'; img-src https://cdn.test data:; style-src https://cdn.test 'nonce-${nonce}'; font-src https://cdn.test; script-src 'nonce-${nonce}'; worker-src blob:`);
     assert.doesNotMatch(csp, /unsafe/);
     assert.equal((html.match(/<script/g) ?? []).length, 1);
-    assert.match(html, new RegExp(`<script nonce="${nonce}" src="https://cdn.test/board.js"></script>`));
+    assert.match(html, new RegExp(`<script type="module" nonce="${nonce}" src="https://cdn.test/board.js"></script>`), 'a module: the chunks it imports carry its nonce');
   });
 
   it('lays a melody out only when none of its nodes has a position', () => {
@@ -109,6 +110,36 @@ describe('board page', () => {
       { id: 'b"<&>', needs: ['a'], compensation: true },
     ]);
     assert.equal((page.match(/<script/g) ?? []).length, 2, 'no other script');
+  });
+
+  it('preloads the chunks board.js imports, under the same nonce, and nothing the policy does not allow', () => {
+    assert.doesNotMatch(html, /modulepreload/);
+    const page = boardHtml({ cspSource: 'https://cdn.test', nonce, scriptUri: 'https://cdn.test/board.js', preloadUris: ['https://cdn.test/chunks/chunk-A1.js', 'https://cdn.test/chunks/chunk-"B.js'], styleUri: 'https://cdn.test/board.css', title: 't' });
+    const links = [...page.matchAll(/<link rel="modulepreload" nonce="([^"]+)" href="([^"]+)">/g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(links, [
+      [nonce, 'https://cdn.test/chunks/chunk-A1.js'],
+      [nonce, 'https://cdn.test/chunks/chunk-&#34;B.js'],
+    ]);
+    assert.equal(/content="([^"]+)"/.exec(page)?.[1], /content="([^"]+)"/.exec(html)?.[1], 'the policy is the same');
+    assert.ok(page.indexOf('modulepreload') < page.indexOf('board.js'), 'in the head, fetched alongside board.js');
+  });
+
+  it('preloads the shared chunks of the built board, not the one drawn after the first paint', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'symphony-chunks-'));
+    try {
+      assert.deepEqual(preloadedChunks(dir), [], 'no chunks folder: nothing to preload');
+      mkdirSync(join(dir, 'chunks'));
+      for (const f of ['later-ZZ9.js', 'chunk-B2.js', 'chunk-A1.js', 'chunk-A1.js.map', 'chunk-evil.css']) writeFileSync(join(dir, 'chunks', f), '');
+      assert.deepEqual(preloadedChunks(dir), ['chunks/chunk-A1.js', 'chunks/chunk-B2.js']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // And the real build's: board.js imports each chunk listed, and no other.
+    const built = join(REPO, 'dist', 'webview');
+    const board = readFileSync(join(built, 'board.js'), 'utf8');
+    const imported = [...board.matchAll(/from\s*"\.\/(chunks\/[^"]+\.js)"/g)].map((m) => m[1]).sort();
+    assert.ok(imported.length > 0, 'board.js imports its chunks (npm run build first)');
+    assert.deepEqual(preloadedChunks(built), [...new Set(imported)]);
   });
 
   it('escapes what it writes into the page', () => {

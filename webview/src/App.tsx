@@ -6,22 +6,37 @@
  * graph.
  */
 import { ReactFlowProvider } from '@xyflow/react';
-import { VSCodePanels, VSCodePanelTab, VSCodePanelView } from './ui/toolkit';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ComponentType } from 'react';
 import type { BoardMelody } from '../../src/protocol/boardModel';
 import { perform } from './actions';
 import { Canvas, type CanvasOverlay } from './canvas/Canvas';
 import { layoutAll, type Point, type Positions } from './canvas/layout';
-import { Inspector } from './panels/Inspector';
-import { Outline } from './panels/Outline';
-import { Palette } from './panels/Palette';
-import { ProblemList } from './panels/Problems';
-import { DebugConsole } from './run/DebugConsole';
-import { RunToolbar } from './run/RunToolbar';
 import { toggleBreakpoints } from './run/runActions';
 import { getState, selectedNode, setStatus, update, useBoard } from './store';
 import { loadViewState, saveViewState, sendView } from './host';
-import { IconButton, ToggleButton } from './ui/controls';
+
+type Later = typeof import('./later');
+
+/**
+ * A component of the chunk drawn after the cards (later.ts): it loads when the first of
+ * them is drawn, each drawn under a `Suspense` of its own, so nothing else waits for it.
+ */
+function later<K extends keyof Later>(name: K): Later[K] {
+  // lazy() takes any component; the cast back keeps each one's own props.
+  return lazy(() => import('./later').then((m) => ({ default: m[name] as ComponentType<any> }))) as unknown as Later[K];
+}
+
+const Inspector = later('Inspector');
+const Outline = later('Outline');
+const Palette = later('Palette');
+const ProblemList = later('ProblemList');
+const DebugConsole = later('DebugConsole');
+const RunToolbar = later('RunToolbar');
+const IconButton = later('IconButton');
+const ToggleButton = later('ToggleButton');
+const VSCodePanels = later('VSCodePanels');
+const VSCodePanelTab = later('VSCodePanelTab');
+const VSCodePanelView = later('VSCodePanelView');
 
 /** The theme's brightness, for React Flow's own colours (the rest follows CSS variables). */
 function useColorMode(): 'light' | 'dark' {
@@ -88,7 +103,14 @@ function Toolbar({ name, file, melody, panels, fit, controls }: ToolbarProps) {
     const melody = getState().document?.melody;
     if (!melody || melody.nodes.length === 0) return;
     setStatus(`Laying out ${melody.nodes.length} nodes…`);
-    const positions = await layoutAll(melody.nodes);
+    let positions: Positions;
+    try {
+      positions = await layoutAll(melody.nodes);
+    } catch (e) {
+      // The layout engine could not load or died: said, and nothing moves (Tidy up may be tried again).
+      setStatus(`Tidy up failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
+      return;
+    }
     await perform({ kind: 'move', positions: Object.fromEntries(Object.entries(positions).map(([id, p]) => [id, [p[0], p[1]]])) });
     fit(positions);
   };
@@ -97,29 +119,31 @@ function Toolbar({ name, file, melody, panels, fit, controls }: ToolbarProps) {
       <h1 className="toolbar-title">
         {name} <span className="toolbar-file">{file}</span>
       </h1>
-      {controls && melody && <RunToolbar melody={melody} />}
-      {controls && canvas && (
-        <>
-          <ToggleButton label="Palette and outline" pressed={panels.left} onClick={() => panels.toggle('left')}>
-            ◧
-          </ToggleButton>
-          <ToggleButton label="Inspector and problems" pressed={panels.right} onClick={() => panels.toggle('right')}>
-            ◨
-          </ToggleButton>
-          <IconButton glyph="⊞" label="Tidy up: lay out every node automatically" onClick={() => void tidy()} />
-          <IconButton glyph="⤢" label="Fit the melody in view" onClick={() => fit()} />
-        </>
-      )}
-      {controls && (
-        <>
-          <IconButton glyph="↶" label="Undo (Ctrl/Cmd+Z)" onClick={() => void perform({ kind: 'history', action: 'undo' })} />
-          <IconButton glyph="↷" label="Redo (Ctrl/Cmd+Shift+Z)" onClick={() => void perform({ kind: 'history', action: 'redo' })} />
-          <IconButton glyph="{}" label="Show the YAML in a text editor (Ctrl/Cmd+M)" onClick={() => void perform({ kind: 'reveal' })} />
-          <IconButton glyph="⇩" label="Import a melody from JSON or YAML" onClick={() => void perform({ kind: 'import' })} />
-          <IconButton glyph="J" label="Export as JSON" onClick={() => void perform({ kind: 'export', format: 'json' })} />
-          <IconButton glyph="Y" label="Export as YAML" onClick={() => void perform({ kind: 'export', format: 'yaml' })} />
-        </>
-      )}
+      <Suspense fallback={null}>
+        {controls && melody && <RunToolbar melody={melody} />}
+        {controls && canvas && (
+          <>
+            <ToggleButton label="Palette and outline" pressed={panels.left} onClick={() => panels.toggle('left')}>
+              ◧
+            </ToggleButton>
+            <ToggleButton label="Inspector and problems" pressed={panels.right} onClick={() => panels.toggle('right')}>
+              ◨
+            </ToggleButton>
+            <IconButton glyph="⊞" label="Tidy up: lay out every node automatically" onClick={() => void tidy()} />
+            <IconButton glyph="⤢" label="Fit the melody in view" onClick={() => fit()} />
+          </>
+        )}
+        {controls && (
+          <>
+            <IconButton glyph="↶" label="Undo (Ctrl/Cmd+Z)" onClick={() => void perform({ kind: 'history', action: 'undo' })} />
+            <IconButton glyph="↷" label="Redo (Ctrl/Cmd+Shift+Z)" onClick={() => void perform({ kind: 'history', action: 'redo' })} />
+            <IconButton glyph="{}" label="Show the YAML in a text editor (Ctrl/Cmd+M)" onClick={() => void perform({ kind: 'reveal' })} />
+            <IconButton glyph="⇩" label="Import a melody from JSON or YAML" onClick={() => void perform({ kind: 'import' })} />
+            <IconButton glyph="J" label="Export as JSON" onClick={() => void perform({ kind: 'export', format: 'json' })} />
+            <IconButton glyph="Y" label="Export as YAML" onClick={() => void perform({ kind: 'export', format: 'yaml' })} />
+          </>
+        )}
+      </Suspense>
     </header>
   );
 }
@@ -208,18 +232,20 @@ export function App() {
         {melody ? (
           <div className="board-main">
             <aside className="side left" aria-label="Add and find nodes" hidden={!panels.left}>
-              {panelsDrawn && (
-                <VSCodePanels aria-label="Palette and outline">
-                  <VSCodePanelTab id="tab-palette">PALETTE</VSCodePanelTab>
-                  <VSCodePanelTab id="tab-outline">OUTLINE</VSCodePanelTab>
-                  <VSCodePanelView id="view-palette">
-                    <Palette catalog={catalog} place={(after) => placeRef.current?.(after) ?? [0, 0]} selected={node?.id} searchRef={searchRef} />
-                  </VSCodePanelView>
-                  <VSCodePanelView id="view-outline">
-                    <Outline nodes={melody.nodes} selection={selection} />
-                  </VSCodePanelView>
-                </VSCodePanels>
-              )}
+              <Suspense fallback={null}>
+                {panelsDrawn && (
+                  <VSCodePanels aria-label="Palette and outline">
+                    <VSCodePanelTab id="tab-palette">PALETTE</VSCodePanelTab>
+                    <VSCodePanelTab id="tab-outline">OUTLINE</VSCodePanelTab>
+                    <VSCodePanelView id="view-palette">
+                      <Palette catalog={catalog} place={(after) => placeRef.current?.(after) ?? [0, 0]} selected={node?.id} searchRef={searchRef} />
+                    </VSCodePanelView>
+                    <VSCodePanelView id="view-outline">
+                      <Outline nodes={melody.nodes} selection={selection} />
+                    </VSCodePanelView>
+                  </VSCodePanels>
+                )}
+              </Suspense>
             </aside>
             <main className="center" aria-label="Canvas">
               <div className="canvas-area">
@@ -237,21 +263,27 @@ export function App() {
                   onPainted={onCanvasPainted}
                 />
               </div>
-              {consoleOpen && <DebugConsole />}
+              {consoleOpen && (
+                <Suspense fallback={null}>
+                  <DebugConsole />
+                </Suspense>
+              )}
             </main>
             <aside className="side right" aria-label="Inspector and problems" hidden={!panels.right}>
-              {panelsDrawn && (
-                <VSCodePanels aria-label="Inspector and problems">
-                  <VSCodePanelTab id="tab-inspector">INSPECTOR</VSCodePanelTab>
-                  <VSCodePanelTab id="tab-problems">PROBLEMS {errors + warnings > 0 ? `(${errors + warnings})` : ''}</VSCodePanelTab>
-                  <VSCodePanelView id="view-inspector">
-                    <Inspector doc={doc} catalog={catalog} node={node} selectionCount={selection.length} renameRef={renameRef} />
-                  </VSCodePanelView>
-                  <VSCodePanelView id="view-problems">
-                    <ProblemList diagnostics={doc.diagnostics} />
-                  </VSCodePanelView>
-                </VSCodePanels>
-              )}
+              <Suspense fallback={null}>
+                {panelsDrawn && (
+                  <VSCodePanels aria-label="Inspector and problems">
+                    <VSCodePanelTab id="tab-inspector">INSPECTOR</VSCodePanelTab>
+                    <VSCodePanelTab id="tab-problems">PROBLEMS {errors + warnings > 0 ? `(${errors + warnings})` : ''}</VSCodePanelTab>
+                    <VSCodePanelView id="view-inspector">
+                      <Inspector doc={doc} catalog={catalog} node={node} selectionCount={selection.length} renameRef={renameRef} />
+                    </VSCodePanelView>
+                    <VSCodePanelView id="view-problems">
+                      <ProblemList diagnostics={doc.diagnostics} />
+                    </VSCodePanelView>
+                  </VSCodePanels>
+                )}
+              </Suspense>
             </aside>
           </div>
         ) : (
@@ -261,7 +293,9 @@ export function App() {
               The YAML of {doc.fileName} cannot be read. Fix these problems in the text editor (activate one to go there); the board follows as
               you type.
             </p>
-            <ProblemList diagnostics={doc.diagnostics} />
+            <Suspense fallback={null}>
+              <ProblemList diagnostics={doc.diagnostics} />
+            </Suspense>
           </main>
         )}
         <footer className="statusbar">

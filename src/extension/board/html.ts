@@ -2,6 +2,8 @@
  * The Harmony Board's HTML page. Kept free of `vscode` so the benchmark can serve the very
  * same page (and the same Content Security Policy) to a plain Chromium.
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BoardNode } from '../../protocol/boardModel';
 
 /** What the page needs from its host: where the bundle is, and the CSP source and nonce. */
@@ -11,6 +13,11 @@ export interface BoardPage {
   /** A fresh random nonce per page: only scripts carrying it run. */
   readonly nonce: string;
   readonly scriptUri: string;
+  /**
+   * The chunks board.js imports (`preloadedChunks`): fetched with it rather than after it
+   * has arrived and been parsed, one round trip through the webview's resource loader each.
+   */
+  readonly preloadUris?: readonly string[];
   readonly styleUri: string;
   /**
    * The layout engine's script (elk.js), when the melody has no positions: run as soon as
@@ -38,7 +45,9 @@ function graphAttribute(nodes: BoardPage['layoutGraph']): string {
 /**
  * The page: one stylesheet and one script from the bundle, nothing inline. The policy
  * allows only those (and images from the bundle or `data:`), so nothing in a melody —
- * a node name, a prompt — can ever run as code in the board.
+ * a node name, a prompt — can ever run as code in the board. The script is a module: the
+ * chunks it imports (webview/build.mjs) inherit its nonce, as module imports do, and
+ * nothing else can be imported.
  */
 export function boardHtml(page: BoardPage): string {
   const csp = [
@@ -61,14 +70,33 @@ export function boardHtml(page: BoardPage): string {
   <meta property="csp-nonce" content="${page.nonce}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <link rel="stylesheet" href="${escapeHtml(page.styleUri)}">
-${page.layoutUri ? `  <script async nonce="${page.nonce}" src="${escapeHtml(page.layoutUri)}"${graphAttribute(page.layoutGraph)}></script>\n` : ''}  <title>${escapeHtml(page.title)}</title>
+${(page.preloadUris ?? []).map((u) => `  <link rel="modulepreload" nonce="${page.nonce}" href="${escapeHtml(u)}">\n`).join('')}${page.layoutUri ? `  <script async nonce="${page.nonce}" src="${escapeHtml(page.layoutUri)}"${graphAttribute(page.layoutGraph)}></script>\n` : ''}  <title>${escapeHtml(page.title)}</title>
 </head>
 <body>
   <div id="root" class="board-root"><p class="board-loading" role="status">Loading the Harmony Board…</p></div>
-  <script nonce="${page.nonce}" src="${escapeHtml(page.scriptUri)}"></script>
+  <script type="module" nonce="${page.nonce}" src="${escapeHtml(page.scriptUri)}"></script>
 </body>
 </html>
 `;
+}
+
+/**
+ * The chunks board.js imports as it loads, relative to the board's bundle folder: esbuild
+ * names the chunks shared by board.js and what it loads later `chunk-<hash>.js`
+ * (webview/build.mjs); the chunk drawn after the first paint (`later-<hash>.js`) is not
+ * among them, so it does not compete with the first paint. Read from the folder, as the
+ * hashes change with every build.
+ */
+export function preloadedChunks(bundleDir: string): string[] {
+  try {
+    return readdirSync(join(bundleDir, 'chunks'))
+      .filter((f) => /^chunk-[\w-]+\.js$/.test(f))
+      .sort()
+      .map((f) => `chunks/${f}`);
+  } catch {
+    // No chunks folder: nothing to preload (board.js still imports what it needs).
+    return [];
+  }
 }
 
 /** A nonce: 32 characters of base64url from a CSPRNG. */

@@ -24,7 +24,7 @@ import { needsLayout, type BoardCatalog, type BoardDocument } from '../../protoc
 import type { SymphonyContext } from '../context';
 import { Coalescer } from '../runs/coalescer';
 import { BoardChannel } from './channel';
-import { boardHtml, makeNonce } from './html';
+import { boardHtml, makeNonce, preloadedChunks } from './html';
 import type { BoardRuns, MelodyRuns } from './runs';
 import { exportMelodyFile, importMelodyFile } from './transfer';
 
@@ -105,6 +105,7 @@ export class BoardSession implements vscode.Disposable {
       cspSource: webview.cspSource,
       nonce: makeNonce((b) => randomFillSync(b)),
       scriptUri: uri('board.js'),
+      preloadUris: preloadedChunks(bundle.fsPath).map(uri),
       styleUri: uri('board.css'),
       ...(needsLayout(this.last?.melody?.nodes ?? []) ? { layoutUri: uri('elk.js'), layoutGraph: this.last?.melody?.nodes } : {}),
       title: `Harmony Board — ${basename(document.uri.fsPath)}`,

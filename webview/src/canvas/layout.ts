@@ -17,8 +17,12 @@ export { GRID, NODE_HEIGHT, NODE_WIDTH } from './elkGraph';
 
 export type { Point, Positions } from './layoutCache';
 
-/** The script tag of board.js, read while it runs: elk.js sits beside it and takes its nonce. */
-const boardScript = document.currentScript as HTMLScriptElement | null;
+/**
+ * The script tag of board.js: elk.js sits beside it and takes its nonce. board.js is a
+ * module (webview/build.mjs), which has no `document.currentScript`: its tag is found by
+ * its file name.
+ */
+const boardScript = (): HTMLScriptElement | undefined => [...document.scripts].find((s) => /\/board\.js(?=$|\?)/.test(s.src));
 
 /** ELK in its worker, and a promise that rejects if the worker dies (ELK's API would wait forever). */
 interface Engine {
@@ -37,7 +41,8 @@ const elkScript = (): ElkScript | undefined => (globalThis as { SymphonyElk?: El
 function loadElkScript(): Promise<ElkScript> {
   const ran = elkScript();
   if (ran) return Promise.resolve(ran);
-  const src = (boardScript?.src ?? 'board.js').replace(/board\.js(?=$|\?)/, 'elk.js');
+  const board = boardScript();
+  const src = (board?.src ?? 'board.js').replace(/board\.js(?=$|\?)/, 'elk.js');
   return new Promise((resolve, reject) => {
     const done = () => {
       const script = elkScript();
@@ -54,7 +59,7 @@ function loadElkScript(): Promise<ElkScript> {
     }
     const script = document.createElement('script');
     script.src = src;
-    script.nonce = boardScript?.nonce ?? '';
+    script.nonce = board?.nonce ?? '';
     script.onload = done;
     script.onerror = () => reject(new Error('elk.js could not be loaded'));
     document.head.appendChild(script);
