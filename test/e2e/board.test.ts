@@ -329,6 +329,8 @@ describe('Harmony Board in the VS Code workbench (packaged vsix)', function () {
     const board = boardFrame(p);
     await nodeCard(board, 'review').waitFor({ timeout: 60_000 });
     await board.locator('.react-flow__edge[data-id="test->review"]').waitFor({ state: 'attached' });
+    // review's condition, on one of the edges into it: labels are drawn once the cards are painted.
+    await board.locator('.react-flow__edge[data-id$="->review"] .react-flow__edge-text').filter({ hasText: /^if nodes\.test\.status == 'success/ }).waitFor();
     // The whole window for the board (the keys reach the workbench from inside the webview).
     await p.keyboard.press('F1');
     await p.keyboard.type('View: Close Primary Side Bar');

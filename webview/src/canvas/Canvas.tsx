@@ -295,6 +295,16 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     });
   }, [melody, layout, selection, catalog, overlay]);
 
+  // First view: the saved viewport of this panel, the melody's, or the best fit — computed
+  // before React Flow first draws, so it draws only the cards that view shows.
+  const [initialView, setInitialView] = useState<Viewport | undefined>(() => {
+    const saved = loadViewState().viewport;
+    const v = melody.viewport;
+    return saved ?? (v ? { x: v[0], y: v[1], zoom: v[2] } : undefined);
+  });
+  // Whether the cards have been painted: what can wait (the minimap, edge labels) waits for it.
+  const painted = useAfterPaint(!!layout && !!initialView);
+
   const run = overlay.run;
   // Edges that look as before are reused, so a run's events redraw only the edges they light.
   const previousEdges = useRef(new Map<string, Edge>());
@@ -308,7 +318,9 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
       // so edges converging on the node do not stack the same label.
       // Zoomed far out there is no label to read: none is drawn (nor measured, as React Flow
       // measures every label it draws — on every edge that comes into view while panning).
-      const label = !far && condition !== undefined && !labelled.has(to) ? `if ${shorten(condition, 30)}` : undefined;
+      // Nor before the cards are painted: React Flow measures each label it draws (a layout of
+      // the page apiece, and a redraw of its edge), which the first paint need not wait for.
+      const label = painted && !far && condition !== undefined && !labelled.has(to) ? `if ${shorten(condition, 30)}` : undefined;
       if (label) labelled.add(to);
       // Edges out of finished nodes light up, so the path the run took can be seen.
       const ran = edgeRunState(run, from, to);
@@ -331,7 +343,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     previousEdges.current = new Map(next.map((e) => [e.id, e]));
     edgesRef.current = next;
     return next;
-  }, [melody, run, far]);
+  }, [melody, run, far, painted]);
 
   // The panels' corners, as drawn (or as they will be, before React Flow has drawn them).
   const corners = useCallback((): { left: Corner; right: Corner } => {
@@ -344,13 +356,6 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     return { left: canvas && controls ? cornerOf(canvas, controls, 'left') : CONTROLS_CORNER, right };
   }, [minimap]);
 
-  // First view: the saved viewport of this panel, the melody's, or the best fit — computed
-  // before React Flow first draws, so it draws only the cards that view shows.
-  const [initialView, setInitialView] = useState<Viewport | undefined>(() => {
-    const saved = loadViewState().viewport;
-    const v = melody.viewport;
-    return saved ?? (v ? { x: v[0], y: v[1], zoom: v[2] } : undefined);
-  });
   // A melody ELK lays out gets React Flow at once (the canvas, its controls), before its
   // layout: when the layout lands, only the cards are left to draw. React Flow then shows
   // nothing at PENDING_VIEW until that first view is set on it (no save, no `moving`: it is
@@ -528,7 +533,6 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
     saveViewState({ viewport });
   }, []);
 
-  const painted = useAfterPaint(!!layout && !!initialView);
   useEffect(() => {
     if (painted) onPainted?.();
   }, [painted, onPainted]);
