@@ -98,7 +98,6 @@ const executable = {
   },
 };
 
-
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
   {

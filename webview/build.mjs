@@ -33,7 +33,7 @@ const elkWorkerGzip = {
  * - board.js, an ES module split by esbuild: what draws the canvas loads with the page;
  *   the side panels, the toolbar's buttons, the debug console, the Webview UI Toolkit and
  *   YAML — drawn only after the cards are painted (ui/afterPaint.ts) — are a chunk of
- *   their own (webview/src/later.ts), fetched then. The page evaluates 37 % less script
+ *   their own (webview/src/later.ts), fetched then. The page evaluates 36 % less script
  *   before its first paint, and the toolkit's design tokens are not on the page while the
  *   cards are first drawn.
  * - elk.js, the ELK layout engine: a classic script of its own, loaded only when a layout

@@ -43,11 +43,11 @@ function graphAttribute(nodes: BoardPage['layoutGraph']): string {
 }
 
 /**
- * The page: one stylesheet and one script from the bundle, nothing inline. The policy
- * allows only those (and images from the bundle or `data:`), so nothing in a melody —
- * a node name, a prompt — can ever run as code in the board. The script is a module: the
- * chunks it imports (webview/build.mjs) inherit its nonce, as module imports do, and
- * nothing else can be imported.
+ * The page: one stylesheet and one script from the bundle (with the chunks it imports,
+ * preloaded), nothing inline. The policy allows only those (and images from the bundle or
+ * `data:`), so nothing in a melody — a node name, a prompt — can ever run as code in the
+ * board. The script is a module: the chunks it imports (webview/build.mjs) inherit its
+ * nonce, as module imports do, and the preloads carry it too.
  */
 export function boardHtml(page: BoardPage): string {
   const csp = [
