@@ -20,7 +20,7 @@ const NODES = 500;
 const LAYERS = 25;
 const ORIGIN = 'http://board.bench';
 /** Openings of the board timed for each first-render figure. */
-const LOADS = 3;
+const LOADS = 7;
 
 /**
  * A layered melody of `count` nodes: 20 per layer, each needing one to three nodes of the
