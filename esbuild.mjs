@@ -168,7 +168,8 @@ const targets = [
     ...board,
     outdir: 'dist/webview',
     logLevel: shared.logLevel,
-    plugins: [...board.plugins, reporter('webview')],
+    // Named by entry: each of the two builds reports for itself.
+    plugins: [...board.plugins, reporter(`webview ${Object.keys(board.entryPoints ?? {}).join(', ')}`)],
   })),
 ];
 
