@@ -80,6 +80,26 @@ describe('Harmony Board', () => {
     );
   });
 
+  it('gives a board that opens or reloads the document already built, and builds it again after an edit', async () => {
+    const { session, sent } = await openBoard(uri);
+    const built = session.current;
+    assert.ok(built, 'the page was made from the document');
+    await session.receive({ type: 'ready' });
+    await session.receive({ type: 'ready' });
+    const docs = sent.filter((m): m is Extract<HostMessage, { type: 'document' }> => m.type === 'document');
+    assert.equal(docs.length, 2, 'one document per ready');
+    assert.ok(
+      docs.every((m) => m.document === built),
+      'the same build each time: a 500-node melody costs the extension host about 200 ms per build',
+    );
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(uri, new vscode.Position(0, 0), '# edited\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    await waitFor('the edited document on the board', () => lastDocument(sent)?.version === session.document.version);
+    assert.notEqual(lastDocument(sent), built, 'an edit builds the document again');
+    assert.equal(session.current, lastDocument(sent));
+  });
+
   it('remembers for the workspace whether boards show the minimap', async () => {
     const first = await openBoard(uri);
     await first.session.receive({ type: 'ready' });

@@ -1,13 +1,18 @@
 import type { HostMessage } from '../../protocol/board';
 
-/** Messages that replace the last of their type: only the newest waits in the queue. */
-const REPLACING: ReadonlySet<HostMessage['type']> = new Set(['document', 'init', 'run-state', 'run-controls', 'pins']);
+/**
+ * The board's state: what the session gives a board whole each time it says ready (its
+ * first load and every reload). Sent before that, it need not wait — the answer to `ready`
+ * carries its newest form (run events are inside the run state).
+ */
+const STATE: ReadonlySet<HostMessage['type']> = new Set(['init', 'document', 'run-state', 'run-events', 'run-controls', 'pins']);
 
 /**
- * The host's end of the board's message channel. Messages wait until the webview says it
- * is ready (its listener is installed), so nothing is lost while the page loads; of the
- * queued documents (and the other messages that replace their predecessor) only the newest
- * is kept. A run's state holds its events, so run events queued before it go too.
+ * The host's end of the board's message channel. Messages other than the board's state
+ * wait until the webview says it is ready (its listener is installed), so nothing is lost
+ * while the page loads; the state is not queued, since the session answers `ready` with
+ * all of it. A board that opens thus gets each part of its state once, not a queued copy
+ * and then the answer's.
  */
 export class BoardChannel {
   private isReady = false;
@@ -16,20 +21,17 @@ export class BoardChannel {
 
   constructor(private readonly post: (message: HostMessage) => PromiseLike<boolean>) {}
 
-  /** Sends now, or as soon as the board is ready. */
+  /** Sends now; before the board is ready, the board's state is dropped and the rest waits. */
   send(message: HostMessage): void {
     for (const l of this.listeners) l(message);
     if (this.isReady) {
       void this.post(message);
       return;
     }
-    if (REPLACING.has(message.type)) {
-      this.queue = this.queue.filter((m) => m.type !== message.type && !(message.type === 'run-state' && m.type === 'run-events'));
-    }
-    this.queue.push(message);
+    if (!STATE.has(message.type)) this.queue.push(message);
   }
 
-  /** The board is (again) listening: flush what waited. */
+  /** The board is (again) listening: flush what waited. The caller then sends the state. */
   ready(): void {
     this.isReady = true;
     const waiting = this.queue;

@@ -57,6 +57,8 @@ export class BoardSession implements vscode.Disposable {
   /** Intents run one at a time, each against the text the previous one left. */
   private queue: Promise<unknown> = Promise.resolve();
   private last: BoardDocument | undefined;
+  /** What `last` was built from: the text's version and the workspace context it was checked in. */
+  private builtFrom: { readonly version: number; readonly context: unknown } | undefined;
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
   /** The runs of this melody: the overlay, pins, breakpoints and debugger, shared by its boards. */
@@ -97,9 +99,9 @@ export class BoardSession implements vscode.Disposable {
     const held = boardRuns.acquire(document.uri.fsPath);
     this.runs = held.runs;
     this.disposables.push(held, this.runs.onDidChange((change) => this.runChanged(change)));
-    this.sendDocument(true);
-    this.sendRuns();
-    // The page, once the document is known: a melody without positions has it fetch ELK at once.
+    // The page is made from the document as it is: a melody without positions has it fetch
+    // ELK at once. The board gets the document, and the rest of its state, when it says ready.
+    const opened = this.build();
     const uri = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(bundle, file)).toString();
     webview.html = boardHtml({
       cspSource: webview.cspSource,
@@ -107,7 +109,7 @@ export class BoardSession implements vscode.Disposable {
       scriptUri: uri('board.js'),
       preloadUris: preloadedChunks(bundle.fsPath).map(uri),
       styleUri: uri('board.css'),
-      ...(needsLayout(this.last?.melody?.nodes ?? []) ? { layoutUri: uri('elk.js'), layoutGraph: this.last?.melody?.nodes } : {}),
+      ...(needsLayout(opened.melody?.nodes ?? []) ? { layoutUri: uri('elk.js'), layoutGraph: opened.melody?.nodes } : {}),
       title: `Harmony Board — ${basename(document.uri.fsPath)}`,
     });
   }
@@ -179,17 +181,28 @@ export class BoardSession implements vscode.Disposable {
     this.timer = setTimeout(() => this.sendDocument(), TYPING_DELAY_MS);
   }
 
-  /** Rebuilds the board's view of the document and sends it (unless already sent). */
+  /** Sends the board's view of the document (unless this version was sent already and not `force`). */
   sendDocument(force = false): void {
     clearTimeout(this.timer);
     if (!force && this.document.version === this.sentVersion) return;
     this.sentVersion = this.document.version;
-    this.last = boardDocument(this.document.getText(), this.document.uri.fsPath, {
-      fileName: basename(this.document.uri.fsPath),
-      version: this.document.version,
-      context: this.ctx.index.model?.context,
-    });
-    this.send({ type: 'document', document: this.last });
+    this.send({ type: 'document', document: this.build() });
+  }
+
+  /**
+   * The board's view of the document as it now is. It is built again only when the text or
+   * the workspace it is checked against changed since: a board that opens or reloads gets
+   * the one already built (the page itself was made from it) — on a 500-node melody that
+   * build is about 200 ms of the extension host.
+   */
+  private build(): BoardDocument {
+    const version = this.document.version;
+    // A new snapshot of the workspace comes with a new context (workspaceIndex.ts).
+    const context = this.ctx.index.model?.context;
+    if (this.last && this.builtFrom?.version === version && this.builtFrom.context === context) return this.last;
+    this.builtFrom = { version, context };
+    this.last = boardDocument(this.document.getText(), this.document.uri.fsPath, { fileName: basename(this.document.uri.fsPath), version, context });
+    return this.last;
   }
 
   /** Handles a raw message from the webview (public so integration tests can play the board). */
@@ -203,7 +216,8 @@ export class BoardSession implements vscode.Disposable {
     switch (message.type) {
       case 'ready':
         this.channel.ready();
-        // A reloaded webview (hidden, then shown) starts empty: give it everything again.
+        // The board's whole state, once: the page has just loaded, or reloaded (hidden, then
+        // shown) and starts empty. The channel kept none of it waiting (channel.ts).
         this.sendInit();
         this.sendDocument(true);
         this.sendRuns();
