@@ -1,7 +1,9 @@
 // The engine as a user runs it: the `symphony` CLI (dist/cli.js, as `npm run bench` builds
 // it) on 200 shell nodes of `sleep 0.01` in 20 levels of 10, 8 at a time — next to GNU make
-// with -j8 on the same DAG (the bench writes both files), measured in the same run. Then
-// the same melody with `cache: true`, run twice: the second run finds every node cached.
+// with -j8 on the same DAG (the bench writes both files), measured in the same run, and a
+// bare Node script that runs the same DAG with nothing but spawns: the floor for any engine
+// in Node on this machine, sandboxed and not. Then the same melody with `cache: true`, run
+// twice: the second run finds every node cached.
 // Each timing is the median of RUNS, so one stall of a loaded machine does not decide it.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,6 +11,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunRecord } from '../src/core/model/run';
+import { PermissionGuard } from '../src/core/engine/permissions';
+import { programHost } from '../src/core/programs/host';
+import { launch } from '../src/core/programs/launch';
+import { resolveProgram } from '../src/core/programs/resolve';
 import type { Bench, Figure } from './index';
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
@@ -81,6 +87,79 @@ function workspace(options: { sandbox: boolean; cache?: boolean }): string {
   return root;
 }
 
+/**
+ * The floor for any engine written in Node: a bare Node script that runs the same DAG the
+ * same way — each node's command line (its first argument, as JSON) with an argument
+ * array, in a process group of its own with its output piped and read, 8 at a time, each
+ * the moment its last need ends — and nothing else (no journal, guard or log). It prints
+ * each program's time from getting its slot to its close.
+ */
+const FLOOR = `
+const { spawn } = require('node:child_process');
+const [LEVELS, WIDTH, PARALLEL] = [${LEVELS}, ${WIDTH}, ${PARALLEL}];
+const [COMMAND, ...ARGS] = JSON.parse(process.argv[2]);
+const pending = Array.from({ length: LEVELS }, (_, l) => Array(WIDTH).fill(l ? WIDTH : 0));
+const ready = [];
+for (let n = 0; n < WIDTH; n++) ready.push([0, n]);
+const durations = [];
+let running = 0;
+// A node's time starts when it gets its slot, as a node's duration does in Symphony: the
+// nodes given slots together then wait for each other's spawns, as they wait for the
+// spawner's there.
+function pump() {
+  const slotted = performance.now();
+  while (running < PARALLEL && ready.length) start(...ready.shift(), slotted);
+}
+function start(l, n, started) {
+  running++;
+  const child = spawn(COMMAND, ARGS, { shell: false, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end();
+  child.stdout.on('data', () => {});
+  child.stderr.on('data', () => {});
+  child.on('close', (code) => {
+    if (code !== 0) throw new Error(COMMAND + ' exited with ' + code);
+    durations.push(performance.now() - started);
+    running--;
+    if (l + 1 < LEVELS) for (let k = 0; k < WIDTH; k++) if (--pending[l + 1][k] === 0) ready.push([l + 1, k]);
+    pump();
+  });
+}
+pump();
+process.on('exit', () => {
+  durations.sort((a, b) => a - b);
+  process.stdout.write(JSON.stringify({ nodes: durations.length, medianMs: durations[durations.length >> 1] }));
+});
+`;
+
+/**
+ * Each node's command line in the floor: `sleep 0.01`, or — sandboxed — the very command
+ * line Symphony spawns for that node (`launch`, with the melody's permissions): bubblewrap
+ * with the same namespaces and mounts around the same `sleep`.
+ */
+async function floorCommand(root: string, sandbox: boolean): Promise<string[]> {
+  const programs = programHost(process.env as Record<string, string>);
+  const sleep = await resolveProgram('sleep', root, { path: process.env.PATH, platform: process.platform });
+  if (!sleep) throw new Error('sleep is not on PATH');
+  const permissions = new PermissionGuard(root, { commands: ['sleep'], ...(sandbox ? {} : { sandbox: 'off' as const }) });
+  const launched = await launch({ permissions, workspaceRoot: root, programs, log: () => undefined }, { executable: sleep, name: 'sleep', args: ['0.01'], env: {}, cwd: root });
+  await launched.finish();
+  return [launched.command, ...launched.args];
+}
+
+/** The floor script's run: its whole process time and its programs' median. */
+async function floorRun(root: string, command: readonly string[]): Promise<{ ms: number; medianMs: number }> {
+  const file = join(root, 'floor.cjs');
+  writeFileSync(file, FLOOR);
+  const started = performance.now();
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [file, JSON.stringify(command)], { cwd: root }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
+  const ms = performance.now() - started;
+  const result = JSON.parse(out) as { nodes: number; medianMs: number };
+  if (result.nodes !== LEVELS * WIDTH) throw new Error(`the floor ran ${result.nodes} of ${LEVELS * WIDTH} programs`);
+  return { ms, medianMs: result.medianMs };
+}
+
 /** One `sleep 0.01` spawned from Node and waited for: what a node's program costs at least. */
 async function bareSleep(): Promise<number> {
   const started = performance.now();
@@ -108,12 +187,15 @@ export const bench: Bench = {
         roots.push(root);
         const ours: number[] = [];
         const nodeMedians: number[] = [];
+        const floors: { ms: number; medianMs: number }[] = [];
+        const command = await floorCommand(root, sandbox);
         for (let i = 0; i < RUNS; i++) {
-          // Alternated, so both see the same moments of a busy machine.
+          // Alternated, so all see the same moments of a busy machine.
           peerMs.push(await timedProcess('make', ['-s', `-j${PARALLEL}`], root));
           ours.push(await timedProcess(process.execPath, [CLI, 'run', 'dag.melody.yaml'], root));
           const record = newestRun(root);
           nodeMedians.push(median(Object.values(record.nodes).map((n) => n.durationMs ?? 0)));
+          floors.push(await floorRun(root, command));
         }
         const make = median(peerMs);
         const sym = median(ours);
@@ -124,13 +206,20 @@ export const bench: Bench = {
           unit: '×',
           note: `symphony ${(sym / 1000).toFixed(2)} s, make ${(make / 1000).toFixed(2)} s; target ≤ 1.2`,
         });
+        const floor = median(floors.map((f) => f.ms));
+        figures.push({
+          name: `  a bare Node script running the same DAG / make -j${PARALLEL}`,
+          value: floor / make,
+          unit: '×',
+          note: `${(floor / 1000).toFixed(2)} s: the floor for an engine in Node on this machine (${sandbox ? 'each sleep in bubblewrap as Symphony wraps it; ' : ''}spawns, pipes, 8 at a time, nothing else); symphony / this floor ${(sym / floor).toFixed(2)} ×`,
+        });
         const spawnMs: number[] = [];
         for (let i = 0; i < 20; i++) spawnMs.push(await bareSleep());
         figures.push({
           name: `one sleep 0.01 node's duration (median), ${how}`,
           value: median(nodeMedians),
           unit: 'ms',
-          note: `a bare spawn of sleep 0.01 from Node: ${median(spawnMs).toFixed(1)} ms; target ≤ 20 ms`,
+          note: `a bare spawn of sleep 0.01 from Node: ${median(spawnMs).toFixed(1)} ms, one at a time; ${median(floors.map((f) => f.medianMs)).toFixed(1)} ms in the bare Node script's DAG${sandbox ? ', in bubblewrap' : ''}; target ≤ 20 ms`,
         });
       }
 

@@ -20,7 +20,7 @@
 import ELK from 'elkjs/lib/elk-api.js';
 import type { ELK as ElkEngine } from 'elkjs/lib/elk-api';
 import compressed from 'elk-worker.gz';
-import { elkGraph, positionsOf } from './canvas/elkGraph';
+import { elkGraph, measuredLayout, positionsOf } from './canvas/elkGraph';
 import { graphKey, type LayoutNode, type Positions } from './canvas/layoutCache';
 
 /** What this script leaves on the page for `canvas/layout.ts`. */
@@ -93,7 +93,7 @@ if (graph) {
   const engine = started.then(({ worker, dead }) => ({ elk: new ELK({ algorithms: ['layered'], workerFactory: () => worker }), died: dead }));
   engine.catch(() => undefined);
   script.engine = engine;
-  const positions = engine.then(({ elk, died }) => Promise.race([elk.layout(elkGraph(graph)), died])).then(positionsOf);
+  const positions = engine.then(({ elk, died }) => measuredLayout(elk, elkGraph(graph), died)).then(positionsOf);
   positions.catch(() => undefined);
   script.early = { key: graphKey(graph), positions };
 } else {

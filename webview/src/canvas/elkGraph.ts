@@ -4,7 +4,7 @@
  * from the graph the page carries (html.ts), before the board's own script has loaded.
  * Kept small: elk.js bundles it.
  */
-import type { ElkNode } from 'elkjs/lib/elk-api';
+import type { ELK, ElkNode } from 'elkjs/lib/elk-api';
 import { nameRecord } from '../../../src/core/model/names';
 import { edgesOf, type LayoutNode, type Point, type Positions } from './layoutCache';
 
@@ -62,4 +62,15 @@ export function positionsOf(out: ElkNode): Positions {
   const positions = nameRecord<Point>();
   for (const c of out.children ?? []) positions[c.id] = [snap(c.x ?? 0), snap(c.y ?? 0)];
   return positions;
+}
+
+/** The name of a layout's span on the page's performance timeline (`npm run bench board` reads it). */
+export const LAYOUT_MEASURE = 'symphony: ELK layout';
+
+/** ELK's layout of `graph`, or the worker's death; its span is measured as LAYOUT_MEASURE. */
+export async function measuredLayout(elk: ELK, graph: ElkNode, died: Promise<never>): Promise<ElkNode> {
+  const start = performance.now();
+  const out = await Promise.race([elk.layout(graph), died]);
+  performance.measure(LAYOUT_MEASURE, { start, end: performance.now() });
+  return out;
 }

@@ -10,7 +10,7 @@ import type { BoardNode } from '../../../src/protocol/boardModel';
 import type { ElkScript } from '../elk';
 import { nameRecord } from '../../../src/core/model/names';
 import { loadViewState, saveViewState } from '../host';
-import { GAP_X, GAP_Y, GRID, NODE_HEIGHT, NODE_WIDTH, elkGraph, positionsOf } from './elkGraph';
+import { GAP_X, GAP_Y, GRID, NODE_HEIGHT, NODE_WIDTH, elkGraph, measuredLayout, positionsOf } from './elkGraph';
 import { cachedLayout, graphKey, layoutToCache, type Point, type Positions } from './layoutCache';
 
 export { GRID, NODE_HEIGHT, NODE_WIDTH } from './elkGraph';
@@ -148,7 +148,7 @@ async function runLayout(nodes: readonly BoardNode[], key: string): Promise<Posi
     script!.early = undefined;
     return early.positions;
   }
-  return positionsOf(await Promise.race([elk.layout(elkGraph(nodes)), died]));
+  return positionsOf(await measuredLayout(elk, elkGraph(nodes), died));
 }
 
 /**
