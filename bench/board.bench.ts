@@ -61,6 +61,9 @@ export function generatedMelody(count: number, positions: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The median of an odd number of openings' figures. */
+const middle = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /** The webview bundle, built for production into a temporary folder. */
 async function buildBundle(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'symphony-board-bench-'));
@@ -256,7 +259,7 @@ export const bench: Bench = {
           if (layout) layouts.push(layout);
         }
         if (!page) throw new Error('no page was opened');
-        const firstRender = [...renders].sort((a, b) => a - b)[Math.floor(LOADS / 2)]!;
+        const firstRender = middle(renders);
         const how = positioned ? 'positions saved in board:' : 'no positions: ELK lays it out';
         if (positioned) figures.push({ name: 'extension: board document from the YAML (parse, check, map)', value: modelMs, unit: 'ms', note: 'median of 5, per change' });
         figures.push({
@@ -267,12 +270,11 @@ export const bench: Bench = {
         });
         if (!positioned) {
           if (layouts.length !== LOADS) throw new Error(`ELK's layout was measured in ${layouts.length} of ${LOADS} openings`);
-          const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
           figures.push({
             name: "  of which ELK's layout in its worker",
-            value: mid(layouts.map(([, d]) => d)),
+            value: middle(layouts.map(([, d]) => d)),
             unit: 'ms',
-            note: `from the page's request to ELK's answer (elkGraph.ts measures it), started at a median of ${mid(layouts.map(([s]) => s)).toFixed(0)} ms; each: ${layouts.map(([, d]) => d.toFixed(0)).join(', ')} ms`,
+            note: `from the page's request to ELK's answer (elkGraph.ts measures it), started at a median of ${middle(layouts.map(([s]) => s)).toFixed(0)} ms; each: ${layouts.map(([, d]) => d.toFixed(0)).join(', ')} ms`,
           });
         }
         if (positioned) {

@@ -78,12 +78,13 @@ function newestRun(root: string): RunRecord {
   return JSON.parse(readFileSync(join(root, '.symphony', 'runs', runId, 'run.json'), 'utf8')) as RunRecord;
 }
 
-/** A workspace holding the melody and the Makefile. */
+/** A workspace holding the melody, the Makefile and the floor script. */
 function workspace(options: { sandbox: boolean; cache?: boolean }): string {
   const root = mkdtempSync(join(tmpdir(), 'symphony-bench-dag-'));
   writeFileSync(join(root, 'sheetMusic.md'), '# bench\n');
   writeFileSync(join(root, 'dag.melody.yaml'), melody(options));
   writeFileSync(join(root, 'Makefile'), makefile());
+  writeFileSync(join(root, 'floor.cjs'), FLOOR);
   return root;
 }
 
@@ -146,10 +147,9 @@ async function floorCommand(root: string, sandbox: boolean): Promise<string[]> {
   return [launched.command, ...launched.args];
 }
 
-/** The floor script's run: its whole process time and its programs' median. */
+/** The floor script's run (written beside the melody by `workspace`): its whole process time and its programs' median. */
 async function floorRun(root: string, command: readonly string[]): Promise<{ ms: number; medianMs: number }> {
   const file = join(root, 'floor.cjs');
-  writeFileSync(file, FLOOR);
   const started = performance.now();
   const out = await new Promise<string>((resolve, reject) =>
     execFile(process.execPath, [file, JSON.stringify(command)], { cwd: root }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
