@@ -69,6 +69,33 @@ describe('expressions: bounded evaluation', () => {
       }
       assert.equal(celSyntaxError('1 +')?.limit, undefined, 'a syntax error is not a limit');
     });
+
+    it('says of a plain path (`nodes.a.output`) what the parser says, reserved words and long chains included (property)', () => {
+      const parser = celEnvironment(() => NO_FAILURE);
+      const parses = (e: string): boolean => {
+        try {
+          parser.parse(e);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      // Every word the CEL library keeps for itself, beside names people write.
+      const word = fc.oneof(
+        fc.constantFrom('nodes', 'inputs', 'output', 'build_1', '_x', 'loop', 'in', 'true', 'false', 'null', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'package', 'namespace', 'return', 'var', 'void', 'while', '__proto__', 'prototype', '1a', 'a-b', ''),
+        fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,6}$/),
+      );
+      fc.assert(
+        // Chains of names alone too, long enough to pass the parser's depth limit (32).
+        fc.property(fc.oneof(fc.array(word, { minLength: 1, maxLength: 12 }), fc.array(fc.stringMatching(/^[a-z][a-z0-9_]{0,4}$/), { minLength: 1, maxLength: 40, size: 'max' })), (words) => {
+          const e = words.join('.');
+          assert.equal(celSyntaxError(e) === undefined, parses(e), e);
+        }),
+        { numRuns: 1500 },
+      );
+      assert.equal(celSyntaxError('nodes.build.output'), undefined);
+      assert.match(celSyntaxError('nodes.in.output')?.message ?? '', /./, 'a reserved word is found by the parser');
+    });
   });
 
   describe('evaluation on a worker', () => {
