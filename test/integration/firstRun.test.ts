@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../src/core/engine/engine';
-import { api, closeAllEditors, EXTENSION_ID, symphonyDiagnostics, waitFor, workspaceRoot } from './util';
+import { api, closeAllEditors, EXTENSION_ID, gitExtensionCaughtUp, symphonyDiagnostics, waitFor, workspaceRoot } from './util';
 
 const uri = (...path: string[]) => vscode.Uri.joinPath(workspaceRoot(), ...path);
 const needsModel = (file: vscode.Uri) => symphonyDiagnostics(file).filter((d) => /needs a model/.test(d.message));
@@ -22,6 +22,8 @@ describe('first run: the demo without a model', () => {
 
   before(async () => {
     const { triggers } = await api();
+    // With triggers still off: a commit of an earlier test seen late would start `build`.
+    await gitExtensionCaughtUp();
     triggersBefore = settings().inspect<boolean>('triggers.enabled')?.globalValue;
     await settings().update('triggers.enabled', true, vscode.ConfigurationTarget.Global);
     await waitFor('triggers to be on', () => triggers.dispatcher() !== undefined);

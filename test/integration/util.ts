@@ -1,3 +1,4 @@
+import { simpleGit } from 'simple-git';
 import * as vscode from 'vscode';
 import type { SymphonyApi } from '../../src/extension/main';
 
@@ -39,6 +40,26 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The part of the built-in git extension's API (`vscode.git`, version 1) the tests read. */
+interface GitExtensionApi {
+  readonly repositories: readonly { readonly rootUri: vscode.Uri; readonly state: { readonly HEAD?: { readonly commit?: string } } }[];
+}
+
+/**
+ * Waits until the built-in git extension has seen the workspace's HEAD. On a busy machine it
+ * learns of a commit seconds after it is made: a commit an earlier test made (Conduct, a
+ * chamber merge) could otherwise reach it after a later test turned triggers on, and start
+ * the demo's `build` "by commit" in the middle of that test.
+ */
+export async function gitExtensionCaughtUp(): Promise<void> {
+  const git = vscode.extensions.getExtension<{ getAPI(version: 1): GitExtensionApi }>('vscode.git');
+  if (!git) throw new Error('the built-in git extension is not in this host');
+  const repositories = (git.isActive ? git.exports : await git.activate()).getAPI(1).repositories;
+  const root = workspaceRoot().fsPath;
+  const head = (await simpleGit({ baseDir: root }).revparse(['HEAD'])).trim();
+  await waitFor(`the git extension to see HEAD at ${head.slice(0, 8)}`, () => repositories.find((r) => r.rootUri.fsPath === root)?.state.HEAD?.commit === head);
 }
 
 /** Symphony's diagnostics for a file. */
