@@ -56,10 +56,11 @@ interface GitExtensionApi {
 export async function gitExtensionCaughtUp(): Promise<void> {
   const git = vscode.extensions.getExtension<{ getAPI(version: 1): GitExtensionApi }>('vscode.git');
   if (!git) throw new Error('the built-in git extension is not in this host');
-  const repositories = (git.isActive ? git.exports : await git.activate()).getAPI(1).repositories;
+  const gitApi = (git.isActive ? git.exports : await git.activate()).getAPI(1);
   const root = workspaceRoot().fsPath;
   const head = (await simpleGit({ baseDir: root }).revparse(['HEAD'])).trim();
-  await waitFor(`the git extension to see HEAD at ${head.slice(0, 8)}`, () => repositories.find((r) => r.rootUri.fsPath === root)?.state.HEAD?.commit === head);
+  // The list is read each time: the repository may not be open yet.
+  await waitFor(`the git extension to see HEAD at ${head.slice(0, 8)}`, () => gitApi.repositories.find((r) => r.rootUri.fsPath === root)?.state.HEAD?.commit === head);
 }
 
 /** Symphony's diagnostics for a file. */
