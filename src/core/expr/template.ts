@@ -165,6 +165,8 @@ function refs(pattern: RegExp, expression: string): { name: string; offset: numb
  * except a literal used as a subscript right after `nodes`/`inputs` (`nodes['my-node']`).
  */
 function blankStringLiterals(expression: string): string {
+  // Most expressions have no literal: no pass of the regular expression over them.
+  if (!expression.includes("'") && !expression.includes('"')) return expression;
   return expression.replace(/(\[\s*)?('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/g, (whole, subscript: string | undefined, lit: string) =>
     subscript ? whole : ' '.repeat(lit.length),
   );
