@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { createServer } from 'net';
 import { simpleGit } from 'simple-git';
 import * as vscode from 'vscode';
-import { api, closeAllEditors, readFile, waitFor, workspaceRoot, writeFile } from './util';
+import { api, closeAllEditors, gitExtensionCaughtUp, readFile, waitFor, workspaceRoot, writeFile } from './util';
 
 /** A melody that records what started it into out/<name>.txt. */
 const recorder = (name: string, trigger: string) =>
@@ -38,6 +38,8 @@ describe('triggers', () => {
 
   before(async () => {
     await api();
+    // With triggers still off: a commit of an earlier test seen late would start `build`.
+    await gitExtensionCaughtUp();
     await config().update('triggers.enabled', true, vscode.ConfigurationTarget.Global);
     // The web workbench auto-saves after a delay by default, and those saves start no save
     // trigger: the tests save as a person does, explicitly, unless they test auto-save.
