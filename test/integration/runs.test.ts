@@ -51,6 +51,19 @@ function gone(what: string, pid: number): Promise<true> {
 }
 
 /**
+ * Kills a process that may already be gone: killing a sandbox ends the program inside it
+ * (its pid namespace goes with it), and the CLI's spawn helper stops what it ran once the
+ * CLI is gone — either may win the race with the next kill.
+ */
+function killIfThere(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/**
  * Writes a melody whose node `sleep` writes `<name>.pid` and sleeps for a minute — or, once
  * a file named `go` exists, succeeds at once. Its program runs in the sandbox, where its
  * pid is not the host's: `processes()` finds it, and the sandbox around it, by a marker in
@@ -278,7 +291,7 @@ describe('Runs', () => {
       runId = running.run.runId;
 
       cli.kill('SIGKILL');
-      for (const pid of resumable.processes()) process.kill(pid, 'SIGKILL'); // the sandbox and its program, which the CLI would have stopped
+      for (const pid of resumable.processes()) killIfThere(pid); // the sandbox and its program, which the CLI would have stopped
       await allGone('the sleeper', resumable.processes);
       await gone('the CLI', cli.pid!);
       const killed = Date.now();
@@ -291,13 +304,7 @@ describe('Runs', () => {
     } finally {
       // Failed before the kills: the CLI and its minute-long node must not outlive the test.
       if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
-      for (const pid of resumable.processes()) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone, as it should be
-        }
-      }
+      for (const pid of resumable.processes()) killIfThere(pid);
     }
 
     await writeFile(go, '');
