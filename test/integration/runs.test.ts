@@ -52,8 +52,7 @@ function gone(what: string, pid: number): Promise<true> {
 
 /**
  * Kills a process that may already be gone: killing a sandbox ends the program inside it
- * (its pid namespace goes with it), and the CLI's spawn helper stops what it ran once the
- * CLI is gone — either may win the race with the next kill.
+ * (its pid namespace goes with it), which may win the race with the next kill.
  */
 function killIfThere(pid: number): void {
   try {
