@@ -85,12 +85,21 @@ describe('expressions: bounded evaluation', () => {
         fc.constantFrom('nodes', 'inputs', 'output', 'build_1', '_x', 'loop', 'in', 'true', 'false', 'null', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'package', 'namespace', 'return', 'var', 'void', 'while', '__proto__', 'prototype', '1a', 'a-b', ''),
         fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,6}$/),
       );
+      const root = fc.constantFrom('nodes', 'inputs');
       fc.assert(
-        // Chains of names alone too, long enough to pass the parser's depth limit (32).
-        fc.property(fc.oneof(fc.array(word, { minLength: 1, maxLength: 12 }), fc.array(fc.stringMatching(/^[a-z][a-z0-9_]{0,4}$/), { minLength: 1, maxLength: 40, size: 'max' })), (words) => {
-          const e = words.join('.');
-          assert.equal(celSyntaxError(e) === undefined, parses(e), e);
-        }),
+        // Any words; words after the two names the shortcut takes; and chains of names long
+        // enough to pass the parser's depth limit (32).
+        fc.property(
+          fc.oneof(
+            fc.array(word, { minLength: 1, maxLength: 12 }),
+            fc.tuple(root, fc.array(word, { maxLength: 10 })).map(([r, rest]) => [r, ...rest]),
+            fc.tuple(root, fc.array(fc.stringMatching(/^[a-z][a-z0-9_]{0,4}$/), { maxLength: 40, size: 'max' })).map(([r, rest]) => [r, ...rest]),
+          ),
+          (words) => {
+            const e = words.join('.');
+            assert.equal(celSyntaxError(e) === undefined, parses(e), e);
+          },
+        ),
         { numRuns: 1500 },
       );
       assert.equal(celSyntaxError('nodes.build.output'), undefined);

@@ -74,21 +74,20 @@ export interface CelSyntaxError {
 const checker = celEnvironment(() => NO_FAILURE);
 
 /**
- * A name and up to seven field selections, `nodes.build.output` or `inputs.target`: what
- * most expressions are. Valid CEL with nothing to limit — unless a part is a word the
- * language keeps for itself, which PLAIN_PATH_WORDS lists (the CEL library's reserved
- * identifiers and the words its lexer reads as literals or operators).
+ * `nodes` or `inputs` and up to seven field selections, `nodes.build.output` or
+ * `inputs.target`: what most expressions are. Valid CEL with nothing to limit, unless a
+ * field is one of the words the CEL lexer reads as a literal or an operator. The parser
+ * checks its reserved identifiers only where a name starts an expression, and these two
+ * names are not among them (the property test in expressions.test.ts holds this to the
+ * parser, with every reserved word in every place).
  */
-const PLAIN_PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*){0,7}$/;
-const PLAIN_PATH_WORDS = new Set([
-  'true', 'false', 'null', 'in',
-  'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while', '__proto__', 'prototype',
-]);
+const PLAIN_PATH = /^(?:nodes|inputs)(?:\.[A-Za-z_][A-Za-z0-9_]*){0,7}$/;
+const LEXER_WORDS = new Set(['true', 'false', 'null', 'in']);
 
-/** Whether `expression` is a plain path (PLAIN_PATH) of no reserved word: valid without parsing it. */
+/** Whether `expression` is a plain path (PLAIN_PATH) with no field the lexer reads as a word: valid without parsing it. */
 function isPlainPath(expression: string): boolean {
   if (!PLAIN_PATH.test(expression)) return false;
-  for (const part of expression.split('.')) if (PLAIN_PATH_WORDS.has(part)) return false;
+  for (const part of expression.split('.')) if (LEXER_WORDS.has(part)) return false;
   return true;
 }
 
