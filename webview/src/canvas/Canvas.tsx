@@ -96,6 +96,7 @@ const HANDLES: NodeHandle[] = [
   { type: 'target', position: Position.Left, x: -HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
   { type: 'source', position: Position.Right, x: NODE_WIDTH - HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
 ];
+const CARD_SIZE = { width: NODE_WIDTH, height: NODE_HEIGHT };
 /** Where React Flow starts and ends edges on a card: the right handle's right middle, the left handle's left middle. */
 const HANDLE_POINTS: HandlePoints = {
   source: { x: HANDLES[1]!.x + HANDLE_SIZE, y: HANDLES[1]!.y + HANDLE_SIZE / 2 },
@@ -225,9 +226,12 @@ function toFlowNode(n: BoardNode, position: Point, category: string | undefined,
     type: 'melody',
     position: { x: position[0], y: position[1] },
     data: { node: n, category, overlay },
-    // Known sizes let React Flow draw nodes and edges at once, without measuring 500 cards first.
+    // Known sizes let React Flow draw nodes and edges at once, without measuring 500 cards first;
+    // given as measured too, its first look at each card (in the frame that first paints them)
+    // finds nothing to change, where it would otherwise redraw the whole canvas then.
     width: NODE_WIDTH,
     height: NODE_HEIGHT,
+    measured: CARD_SIZE,
     handles: HANDLES,
     selected,
     ariaLabel: describeNode(n, overlay),
@@ -272,27 +276,38 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   // arrowheads and labels, the canvas its dots), which keeps panning a large melody smooth.
   const far = useStore((s) => s.transform[2] < FAR_ZOOM);
   const layout = useLayout(melody);
-  const [nodes, setNodes] = useState<MelodyFlowNode[]>([]);
   const dragging = useRef(new Set<string>());
+  // The canvas nodes from the document and the run, reusing unchanged ones (fast on big
+  // melodies); the same array when none changed, so React Flow is not given new nodes.
+  const cardsFrom = (previous: MelodyFlowNode[]): MelodyFlowNode[] => {
+    if (!layout) return previous;
+    const breakpoints = new Set(overlay.breakpoints);
+    const before = new Map(previous.map((n) => [n.id, n]));
+    let changed = previous.length !== melody.nodes.length;
+    const next = melody.nodes.map((n, i) => {
+      const old = before.get(n.id);
+      const selected = selection.includes(n.id);
+      const local = old && dragging.current.has(n.id) ? ([old.position.x, old.position.y] as const) : undefined;
+      const position = local ?? layout[n.id] ?? [0, 0];
+      const run = overlayOf(n, overlay, breakpoints, old?.data.overlay);
+      const card =
+        old && old.data.node.rev === n.rev && old.position.x === position[0] && old.position.y === position[1] && !!old.selected === selected && old.data.overlay === run
+          ? old
+          : toFlowNode(n, position, catalog?.kinds[n.uses]?.category, selected, run);
+      if (card !== previous[i]) changed = true;
+      return card;
+    });
+    return changed ? next : previous;
+  };
+  // Built in the first render when the positions are known: React Flow then mounts once,
+  // with its cards, rather than empty and again when an effect has filled them in.
+  const [nodes, setNodes] = useState<MelodyFlowNode[]>(() => cardsFrom([]));
   const keyMoves = useRef<{ timer?: number; ids: Set<string> }>({ ids: new Set() });
   const wrapper = useRef<HTMLDivElement>(null);
 
-  // Rebuild the canvas nodes from the document and the run, reusing unchanged ones (fast on big melodies).
+  // Rebuild them when the document, the run or the selection changes.
   useEffect(() => {
-    if (!layout) return;
-    const breakpoints = new Set(overlay.breakpoints);
-    setNodes((previous) => {
-      const before = new Map(previous.map((n) => [n.id, n]));
-      return melody.nodes.map((n) => {
-        const old = before.get(n.id);
-        const selected = selection.includes(n.id);
-        const local = old && dragging.current.has(n.id) ? ([old.position.x, old.position.y] as const) : undefined;
-        const position = local ?? layout[n.id] ?? [0, 0];
-        const run = overlayOf(n, overlay, breakpoints, old?.data.overlay);
-        if (old && old.data.node.rev === n.rev && old.position.x === position[0] && old.position.y === position[1] && !!old.selected === selected && old.data.overlay === run) return old;
-        return toFlowNode(n, position, catalog?.kinds[n.uses]?.category, selected, run);
-      });
-    });
+    setNodes(cardsFrom); // which reads these, and refs
   }, [melody, layout, selection, catalog, overlay]);
 
   // First view: the saved viewport of this panel, the melody's, or the best fit — computed
@@ -363,6 +378,8 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   const [shell] = useState(() => !initialView && !layout);
   const placing = useRef(false);
   const fitted = useRef(false);
+  /** The canvas's size the view was last fitted to. */
+  const fittedSize = useRef({ width: 0, height: 0 });
   useLayoutEffect(() => {
     const el = wrapper.current;
     if (initialView || !layout || !el) return;
@@ -373,6 +390,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
       void flow.setViewport(view);
     }
     setInitialView(view);
+    fittedSize.current = { width: rect.width, height: rect.height };
     fitted.current = true;
   }, [initialView, layout, melody.nodes, corners, shell, flow]);
 
@@ -384,7 +402,9 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
       const positions = nameRecord<Point>(Object.entries(layout));
       for (const n of flow.getNodes()) positions[n.id] = [n.position.x, n.position.y];
       for (const [id, p] of Object.entries(moved ?? {})) positions[id] = p;
-      const view = viewFor(melody.nodes, positions, el.getBoundingClientRect(), corners());
+      const rect = el.getBoundingClientRect();
+      const view = viewFor(melody.nodes, positions, rect, corners());
+      fittedSize.current = { width: rect.width, height: rect.height };
       if (view) void flow.setViewport(view, duration ? { duration } : undefined);
     },
     [flow, layout, melody.nodes, corners],
@@ -401,13 +421,20 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   useEffect(() => {
     const el = wrapper.current;
     if (!el || !fitted.current) return;
-    const observer = new ResizeObserver(() => {
-      if (!userMoved.current) fitLater.current();
+    // Its first call, as it starts observing, finds the size the first view was fitted to:
+    // nothing to do then, in the frame that first paints the cards.
+    const observer = new ResizeObserver(([entry]) => {
+      const size = entry?.borderBoxSize[0];
+      const same = !!size && Math.abs(size.inlineSize - fittedSize.current.width) < 0.5 && Math.abs(size.blockSize - fittedSize.current.height) < 0.5;
+      if (!userMoved.current && !same) fitLater.current();
     });
     observer.observe(el);
     return () => observer.disconnect();
   }, [initialView]);
+  const minimapBefore = useRef(minimap);
   useEffect(() => {
+    if (minimapBefore.current === minimap) return;
+    minimapBefore.current = minimap;
     if (fitted.current && !userMoved.current) fitLater.current();
   }, [minimap]);
 
@@ -586,8 +613,9 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
         >
           <ArrowDefinition />
           {far && <FarEdges nodes={nodes} edges={edges} handles={HANDLE_POINTS} />}
-          {/* Far out the dots would be a few pixels apart: noise, and costly to paint on every frame of a pan. */}
-          {!far && <Dots />}
+          {/* Far out the dots would be a few pixels apart: noise, and costly to paint on every frame of a pan.
+              A full-canvas layer of gradients, rastered in software: drawn once the cards are on screen. */}
+          {!far && painted && <Dots />}
           {minimap && painted && <MiniMap pannable zoomable ariaLabel="Overview of the melody" nodeStrokeWidth={3} style={MINIMAP} />}
           <Controls aria-label="Zoom controls" showInteractive={false} showFitView={false}>
             <ControlButton onClick={() => fit(200)} title="Fit the melody in view" aria-label="Fit the melody in view">
