@@ -38,12 +38,21 @@ const BASE = yaml`
 
 type Data = Record<string, unknown>;
 
+/**
+ * `data` with `value` at `path` (removed when undefined), as an edit leaves it: a container
+ * made on the way past an array's end is appended to it, so no array gets a hole (which no
+ * YAML or JSON text can hold: the writer would rightly write it as null).
+ */
 function setIn(data: Data, path: readonly (string | number)[], value: unknown): Data {
   const copy = structuredClone(data);
   let at: Record<string | number, unknown> = copy;
-  for (const key of path.slice(0, -1)) {
+  for (let i = 0; i < path.length - 1; i++) {
+    let key = path[i]!;
     const next = at[key];
-    if (typeof next !== 'object' || next === null) at[key] = typeof path[path.indexOf(key) + 1] === 'number' ? [] : {};
+    if (typeof next !== 'object' || next === null) {
+      if (Array.isArray(at) && typeof key === 'number' && key > at.length) key = at.length;
+      at[key] = typeof path[i + 1] === 'number' ? [] : {};
+    }
     at = at[key] as Record<string | number, unknown>;
   }
   const last = path[path.length - 1]!;
