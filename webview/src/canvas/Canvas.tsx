@@ -66,7 +66,9 @@ const MINIMAP = { width: 200, height: 150 } as const;
 /** React Flow's margin around its panels (`.react-flow__panel`). */
 const PANEL_MARGIN = 15;
 /** The corners the panels take before they are drawn (measured from the page once they are). */
-const CONTROLS_CORNER: Corner = { width: PANEL_MARGIN + 28, height: PANEL_MARGIN + 4 * 28 };
+/** React Flow's control buttons are 26 px squares (`.react-flow__controls-button`); the board has four. */
+const CONTROL_BUTTON = 26;
+const CONTROLS_CORNER: Corner = { width: PANEL_MARGIN + CONTROL_BUTTON, height: PANEL_MARGIN + 4 * CONTROL_BUTTON };
 const MINIMAP_CORNER: Corner = { width: PANEL_MARGIN + MINIMAP.width, height: PANEL_MARGIN + MINIMAP.height };
 const NO_CORNER: Corner = { width: 0, height: 0 };
 /** Where the canvas looks while ELK lays a melody out: nothing is drawn on it yet. */
@@ -262,6 +264,28 @@ function viewFor(nodes: readonly BoardNode[], positions: Positions, pane: { widt
   });
 }
 
+/** What a fit depends on besides the cards: the canvas's size and its panels' corners. */
+interface FitFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly left: Corner;
+  readonly right: Corner;
+}
+
+/** Whether a fit to `b` would be the fit to `a` (within half a pixel). */
+function sameFrame(a: FitFrame | undefined, b: FitFrame): boolean {
+  const near = (x: number, y: number) => Math.abs(x - y) < 0.5;
+  return (
+    !!a &&
+    near(a.width, b.width) &&
+    near(a.height, b.height) &&
+    near(a.left.width, b.left.width) &&
+    near(a.left.height, b.left.height) &&
+    near(a.right.width, b.right.width) &&
+    near(a.right.height, b.right.height)
+  );
+}
+
 /** The corner a panel takes, measured on the page (from the canvas's bottom-left or bottom-right). */
 function cornerOf(canvas: DOMRect, panel: Element | null | undefined, side: 'left' | 'right'): Corner {
   if (!panel) return NO_CORNER;
@@ -378,19 +402,20 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   const [shell] = useState(() => !initialView && !layout);
   const placing = useRef(false);
   const fitted = useRef(false);
-  /** The canvas's size the view was last fitted to. */
-  const fittedSize = useRef({ width: 0, height: 0 });
+  /** The canvas's size and its panels' corners the view was last fitted to. */
+  const fittedTo = useRef<FitFrame>();
   useLayoutEffect(() => {
     const el = wrapper.current;
     if (initialView || !layout || !el) return;
     const rect = el.getBoundingClientRect();
-    const view = viewFor(melody.nodes, layout, rect, corners()) ?? { x: 0, y: 0, zoom: 1 };
+    const around = corners();
+    const view = viewFor(melody.nodes, layout, rect, around) ?? { x: 0, y: 0, zoom: 1 };
     if (shell) {
       placing.current = true;
       void flow.setViewport(view);
     }
     setInitialView(view);
-    fittedSize.current = { width: rect.width, height: rect.height };
+    fittedTo.current = { width: rect.width, height: rect.height, ...around };
     fitted.current = true;
   }, [initialView, layout, melody.nodes, corners, shell, flow]);
 
@@ -403,8 +428,9 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
       for (const n of flow.getNodes()) positions[n.id] = [n.position.x, n.position.y];
       for (const [id, p] of Object.entries(moved ?? {})) positions[id] = p;
       const rect = el.getBoundingClientRect();
-      const view = viewFor(melody.nodes, positions, rect, corners());
-      fittedSize.current = { width: rect.width, height: rect.height };
+      const around = corners();
+      const view = viewFor(melody.nodes, positions, rect, around);
+      fittedTo.current = { width: rect.width, height: rect.height, ...around };
       if (view) void flow.setViewport(view, duration ? { duration } : undefined);
     },
     [flow, layout, melody.nodes, corners],
@@ -418,15 +444,19 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   const userMoved = useRef(false);
   const fitLater = useRef(fit);
   fitLater.current = fit;
+  const cornersLater = useRef(corners);
+  cornersLater.current = corners;
   useEffect(() => {
     const el = wrapper.current;
     if (!el || !fitted.current) return;
-    // Its first call, as it starts observing, finds the size the first view was fitted to:
-    // nothing to do then, in the frame that first paints the cards.
-    const observer = new ResizeObserver(([entry]) => {
-      const size = entry?.borderBoxSize[0];
-      const same = !!size && Math.abs(size.inlineSize - fittedSize.current.width) < 0.5 && Math.abs(size.blockSize - fittedSize.current.height) < 0.5;
-      if (!userMoved.current && !same) fitLater.current();
+    // Its first call, as it starts observing, usually finds the canvas and its panels as the
+    // first view was fitted to them: nothing to do then, in the frame that first paints the
+    // cards. (The panels were not drawn yet for that fit: if they came out another size, it
+    // is fitted again.)
+    const observer = new ResizeObserver(() => {
+      if (userMoved.current) return;
+      const rect = el.getBoundingClientRect();
+      if (!sameFrame(fittedTo.current, { width: rect.width, height: rect.height, ...cornersLater.current() })) fitLater.current();
     });
     observer.observe(el);
     return () => observer.disconnect();
