@@ -643,9 +643,8 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
         >
           <ArrowDefinition />
           {far && <FarEdges nodes={nodes} edges={edges} handles={HANDLE_POINTS} />}
-          {/* Far out the dots would be a few pixels apart: noise, and costly to paint on every frame of a pan.
-              A full-canvas layer of gradients, rastered in software: drawn once the cards are on screen. */}
-          {!far && painted && <Dots />}
+          {/* Far out the dots would be a few pixels apart: noise, and costly to paint on every frame of a pan. */}
+          {!far && <Dots />}
           {minimap && painted && <MiniMap pannable zoomable ariaLabel="Overview of the melody" nodeStrokeWidth={3} style={MINIMAP} />}
           <Controls aria-label="Zoom controls" showInteractive={false} showFitView={false}>
             <ControlButton onClick={() => fit(200)} title="Fit the melody in view" aria-label="Fit the melody in view">
