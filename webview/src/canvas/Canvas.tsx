@@ -65,9 +65,9 @@ const FIT_PADDING = 24;
 const MINIMAP = { width: 200, height: 150 } as const;
 /** React Flow's margin around its panels (`.react-flow__panel`). */
 const PANEL_MARGIN = 15;
-/** The corners the panels take before they are drawn (measured from the page once they are). */
 /** React Flow's control buttons are 26 px squares (`.react-flow__controls-button`); the board has four. */
 const CONTROL_BUTTON = 26;
+/** The corners the panels take before they are drawn (measured from the page once they are). */
 const CONTROLS_CORNER: Corner = { width: PANEL_MARGIN + CONTROL_BUTTON, height: PANEL_MARGIN + 4 * CONTROL_BUTTON };
 const MINIMAP_CORNER: Corner = { width: PANEL_MARGIN + MINIMAP.width, height: PANEL_MARGIN + MINIMAP.height };
 const NO_CORNER: Corner = { width: 0, height: 0 };
@@ -98,7 +98,6 @@ const HANDLES: NodeHandle[] = [
   { type: 'target', position: Position.Left, x: -HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
   { type: 'source', position: Position.Right, x: NODE_WIDTH - HANDLE_SIZE / 2, y: (NODE_HEIGHT - HANDLE_SIZE) / 2, width: HANDLE_SIZE, height: HANDLE_SIZE },
 ];
-const CARD_SIZE = { width: NODE_WIDTH, height: NODE_HEIGHT };
 /** Where React Flow starts and ends edges on a card: the right handle's right middle, the left handle's left middle. */
 const HANDLE_POINTS: HandlePoints = {
   source: { x: HANDLES[1]!.x + HANDLE_SIZE, y: HANDLES[1]!.y + HANDLE_SIZE / 2 },
@@ -228,12 +227,9 @@ function toFlowNode(n: BoardNode, position: Point, category: string | undefined,
     type: 'melody',
     position: { x: position[0], y: position[1] },
     data: { node: n, category, overlay },
-    // Known sizes let React Flow draw nodes and edges at once, without measuring 500 cards first;
-    // given as measured too, its first look at each card (in the frame that first paints them)
-    // finds nothing to change, where it would otherwise redraw the whole canvas then.
+    // Known sizes let React Flow draw nodes and edges at once, without measuring 500 cards first.
     width: NODE_WIDTH,
     height: NODE_HEIGHT,
-    measured: CARD_SIZE,
     handles: HANDLES,
     selected,
     ariaLabel: describeNode(n, overlay),
@@ -264,28 +260,6 @@ function viewFor(nodes: readonly BoardNode[], positions: Positions, pane: { widt
   });
 }
 
-/** What a fit depends on besides the cards: the canvas's size and its panels' corners. */
-interface FitFrame {
-  readonly width: number;
-  readonly height: number;
-  readonly left: Corner;
-  readonly right: Corner;
-}
-
-/** Whether a fit to `b` would be the fit to `a` (within half a pixel). */
-function sameFrame(a: FitFrame | undefined, b: FitFrame): boolean {
-  const near = (x: number, y: number) => Math.abs(x - y) < 0.5;
-  return (
-    !!a &&
-    near(a.width, b.width) &&
-    near(a.height, b.height) &&
-    near(a.left.width, b.left.width) &&
-    near(a.left.height, b.left.height) &&
-    near(a.right.width, b.right.width) &&
-    near(a.right.height, b.right.height)
-  );
-}
-
 /** The corner a panel takes, measured on the page (from the canvas's bottom-left or bottom-right). */
 function cornerOf(canvas: DOMRect, panel: Element | null | undefined, side: 'left' | 'right'): Corner {
   if (!panel) return NO_CORNER;
@@ -300,38 +274,27 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   // arrowheads and labels, the canvas its dots), which keeps panning a large melody smooth.
   const far = useStore((s) => s.transform[2] < FAR_ZOOM);
   const layout = useLayout(melody);
+  const [nodes, setNodes] = useState<MelodyFlowNode[]>([]);
   const dragging = useRef(new Set<string>());
-  // The canvas nodes from the document and the run, reusing unchanged ones (fast on big
-  // melodies); the same array when none changed, so React Flow is not given new nodes.
-  const cardsFrom = (previous: MelodyFlowNode[]): MelodyFlowNode[] => {
-    if (!layout) return previous;
-    const breakpoints = new Set(overlay.breakpoints);
-    const before = new Map(previous.map((n) => [n.id, n]));
-    let changed = previous.length !== melody.nodes.length;
-    const next = melody.nodes.map((n, i) => {
-      const old = before.get(n.id);
-      const selected = selection.includes(n.id);
-      const local = old && dragging.current.has(n.id) ? ([old.position.x, old.position.y] as const) : undefined;
-      const position = local ?? layout[n.id] ?? [0, 0];
-      const run = overlayOf(n, overlay, breakpoints, old?.data.overlay);
-      const card =
-        old && old.data.node.rev === n.rev && old.position.x === position[0] && old.position.y === position[1] && !!old.selected === selected && old.data.overlay === run
-          ? old
-          : toFlowNode(n, position, catalog?.kinds[n.uses]?.category, selected, run);
-      if (card !== previous[i]) changed = true;
-      return card;
-    });
-    return changed ? next : previous;
-  };
-  // Built in the first render when the positions are known: React Flow then mounts once,
-  // with its cards, rather than empty and again when an effect has filled them in.
-  const [nodes, setNodes] = useState<MelodyFlowNode[]>(() => cardsFrom([]));
   const keyMoves = useRef<{ timer?: number; ids: Set<string> }>({ ids: new Set() });
   const wrapper = useRef<HTMLDivElement>(null);
 
-  // Rebuild them when the document, the run or the selection changes.
+  // Rebuild the canvas nodes from the document and the run, reusing unchanged ones (fast on big melodies).
   useEffect(() => {
-    setNodes(cardsFrom); // which reads these, and refs
+    if (!layout) return;
+    const breakpoints = new Set(overlay.breakpoints);
+    setNodes((previous) => {
+      const before = new Map(previous.map((n) => [n.id, n]));
+      return melody.nodes.map((n) => {
+        const old = before.get(n.id);
+        const selected = selection.includes(n.id);
+        const local = old && dragging.current.has(n.id) ? ([old.position.x, old.position.y] as const) : undefined;
+        const position = local ?? layout[n.id] ?? [0, 0];
+        const run = overlayOf(n, overlay, breakpoints, old?.data.overlay);
+        if (old && old.data.node.rev === n.rev && old.position.x === position[0] && old.position.y === position[1] && !!old.selected === selected && old.data.overlay === run) return old;
+        return toFlowNode(n, position, catalog?.kinds[n.uses]?.category, selected, run);
+      });
+    });
   }, [melody, layout, selection, catalog, overlay]);
 
   // First view: the saved viewport of this panel, the melody's, or the best fit — computed
@@ -402,20 +365,16 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   const [shell] = useState(() => !initialView && !layout);
   const placing = useRef(false);
   const fitted = useRef(false);
-  /** The canvas's size and its panels' corners the view was last fitted to. */
-  const fittedTo = useRef<FitFrame>();
   useLayoutEffect(() => {
     const el = wrapper.current;
     if (initialView || !layout || !el) return;
     const rect = el.getBoundingClientRect();
-    const around = corners();
-    const view = viewFor(melody.nodes, layout, rect, around) ?? { x: 0, y: 0, zoom: 1 };
+    const view = viewFor(melody.nodes, layout, rect, corners()) ?? { x: 0, y: 0, zoom: 1 };
     if (shell) {
       placing.current = true;
       void flow.setViewport(view);
     }
     setInitialView(view);
-    fittedTo.current = { width: rect.width, height: rect.height, ...around };
     fitted.current = true;
   }, [initialView, layout, melody.nodes, corners, shell, flow]);
 
@@ -427,10 +386,7 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
       const positions = nameRecord<Point>(Object.entries(layout));
       for (const n of flow.getNodes()) positions[n.id] = [n.position.x, n.position.y];
       for (const [id, p] of Object.entries(moved ?? {})) positions[id] = p;
-      const rect = el.getBoundingClientRect();
-      const around = corners();
-      const view = viewFor(melody.nodes, positions, rect, around);
-      fittedTo.current = { width: rect.width, height: rect.height, ...around };
+      const view = viewFor(melody.nodes, positions, el.getBoundingClientRect(), corners());
       if (view) void flow.setViewport(view, duration ? { duration } : undefined);
     },
     [flow, layout, melody.nodes, corners],
@@ -444,27 +400,16 @@ export function Canvas({ melody, catalog, selection, focus, placeRef, fitRef, co
   const userMoved = useRef(false);
   const fitLater = useRef(fit);
   fitLater.current = fit;
-  const cornersLater = useRef(corners);
-  cornersLater.current = corners;
   useEffect(() => {
     const el = wrapper.current;
     if (!el || !fitted.current) return;
-    // Its first call, as it starts observing, usually finds the canvas and its panels as the
-    // first view was fitted to them: nothing to do then, in the frame that first paints the
-    // cards. (The panels were not drawn yet for that fit: if they came out another size, it
-    // is fitted again.)
     const observer = new ResizeObserver(() => {
-      if (userMoved.current) return;
-      const rect = el.getBoundingClientRect();
-      if (!sameFrame(fittedTo.current, { width: rect.width, height: rect.height, ...cornersLater.current() })) fitLater.current();
+      if (!userMoved.current) fitLater.current();
     });
     observer.observe(el);
     return () => observer.disconnect();
   }, [initialView]);
-  const minimapBefore = useRef(minimap);
   useEffect(() => {
-    if (minimapBefore.current === minimap) return;
-    minimapBefore.current = minimap;
     if (fitted.current && !userMoved.current) fitLater.current();
   }, [minimap]);
 
