@@ -20,6 +20,7 @@
 import ELK from 'elkjs/lib/elk-api.js';
 import type { ELK as ElkEngine } from 'elkjs/lib/elk-api';
 import compressed from 'elk-worker.gz';
+import { base64Bytes } from './base64';
 import { elkGraph, measuredLayout, positionsOf } from './canvas/elkGraph';
 import { graphKey, type LayoutNode, type Positions } from './canvas/layoutCache';
 
@@ -55,9 +56,7 @@ function pageGraph(): LayoutNode[] | undefined {
 
 /** ELK's worker script from its gzip copy (elk-worker-gzip in webview/build.mjs), as a `blob:` URL. */
 async function workerUrl(): Promise<string> {
-  const text = atob(compressed);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  const bytes = base64Bytes(compressed);
   // Written straight into the decompressor, not read back from a Blob: a Blob's stream
   // reads through the browser process, one round trip per chunk, each waiting its turn
   // behind whatever this thread runs (the board's script) — the worker then started late.
