@@ -1,6 +1,7 @@
-/** `Uint8Array.fromBase64`, where the browser has it (Chromium 140, Firefox 133, Safari 18.2 and later). */
+/** Base64 text to its bytes, in one call. */
 type Base64Decoder = (text: string) => Uint8Array<ArrayBuffer>;
 
+/** `Uint8Array.fromBase64`, where the browser has it (Chromium 140, Firefox 133, Safari 18.2 and later). */
 const builtIn = (Uint8Array as unknown as { fromBase64?: Base64Decoder }).fromBase64;
 
 /**
